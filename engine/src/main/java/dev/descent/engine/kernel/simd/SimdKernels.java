@@ -1,0 +1,109 @@
+package dev.descent.engine.kernel.simd;
+
+import dev.descent.engine.kernel.Activation;
+import dev.descent.engine.kernel.KernelBackend;
+import java.lang.foreign.MemorySegment;
+
+/** The Java Vector API backend. The only package that imports jdk.incubator.vector. */
+public final class SimdKernels implements KernelBackend {
+
+    @Override
+    public String name() {
+        return "simd";
+    }
+
+    @Override
+    public void gemmNN(MemorySegment c, long cOff, MemorySegment a, long aOff, MemorySegment b, long bOff, int m, int n, int k, boolean accumulate, int threads) {
+        SimdGemm.gemmNN(c, cOff, a, aOff, b, bOff, m, n, k, accumulate, threads);
+    }
+
+    @Override
+    public void gemmNT(MemorySegment c, long cOff, MemorySegment a, long aOff, MemorySegment b, long bOff, int m, int n, int k, boolean accumulate, int threads) {
+        SimdGemm.gemmNT(c, cOff, a, aOff, b, bOff, m, n, k, accumulate, threads);
+    }
+
+    @Override
+    public void gemmTN(MemorySegment c, long cOff, MemorySegment a, long aOff, MemorySegment b, long bOff, int m, int n, int k, boolean accumulate, int threads) {
+        SimdGemm.gemmTN(c, cOff, a, aOff, b, bOff, m, n, k, accumulate, threads);
+    }
+
+    @Override
+    public void biasAdd(MemorySegment out, long outOff, MemorySegment bias, long biasOff, int rows, int cols) {
+        SimdOps.biasAdd(out, outOff, bias, biasOff, rows, cols);
+    }
+
+    @Override
+    public void biasGrad(MemorySegment dBias, long dBiasOff, MemorySegment dOut, long dOutOff, int rows, int cols, boolean accumulate) {
+        SimdOps.biasGrad(dBias, dBiasOff, dOut, dOutOff, rows, cols, accumulate);
+    }
+
+    @Override
+    public void activationForward(Activation act, MemorySegment out, long outOff, MemorySegment in, long inOff, long n) {
+        SimdOps.activationForward(act, out, outOff, in, inOff, n);
+    }
+
+    @Override
+    public void activationBackward(Activation act, MemorySegment dIn, long dInOff, MemorySegment dOut, long dOutOff, MemorySegment in, long inOff, long n, boolean accumulate) {
+        SimdOps.activationBackward(act, dIn, dInOff, dOut, dOutOff, in, inOff, n, accumulate);
+    }
+
+    @Override
+    public void axpy(MemorySegment y, long yOff, float alpha, MemorySegment x, long xOff, long n) {
+        SimdOps.axpy(y, yOff, alpha, x, xOff, n);
+    }
+
+    @Override
+    public void scale(MemorySegment x, long xOff, float alpha, long n) {
+        SimdOps.scale(x, xOff, alpha, n);
+    }
+
+    @Override
+    public void mul(MemorySegment out, long outOff, MemorySegment a, long aOff, MemorySegment b, long bOff, long n) {
+        SimdOps.mul(out, outOff, a, aOff, b, bOff, n);
+    }
+
+    @Override
+    public void add(MemorySegment out, long outOff, MemorySegment a, long aOff, MemorySegment b, long bOff, long n) {
+        SimdOps.add(out, outOff, a, aOff, b, bOff, n);
+    }
+
+    @Override
+    public double sum(MemorySegment x, long xOff, long n) {
+        return SimdOps.sum(x, xOff, n);
+    }
+
+    @Override
+    public double dot(MemorySegment x, long xOff, MemorySegment y, long yOff, long n) {
+        return SimdOps.dot(x, xOff, y, yOff, n);
+    }
+
+    @Override
+    public double sumSquares(MemorySegment x, long xOff, long n) {
+        return SimdOps.sumSquares(x, xOff, n);
+    }
+
+    @Override
+    public double softmaxCrossEntropyForward(MemorySegment probs, long probsOff, MemorySegment losses, long lossesOff, MemorySegment logits, long logitsOff, MemorySegment labels, long labelsOff, int rows, int cols) {
+        return SimdOps.softmaxCrossEntropyForward(probs, probsOff, losses, lossesOff, logits, logitsOff, labels, labelsOff, rows, cols);
+    }
+
+    @Override
+    public void softmaxCrossEntropyBackward(MemorySegment dLogits, long dLogitsOff, MemorySegment probs, long probsOff, MemorySegment labels, long labelsOff, int rows, int cols, float scale) {
+        SimdOps.softmaxCrossEntropyBackward(dLogits, dLogitsOff, probs, probsOff, labels, labelsOff, rows, cols, scale);
+    }
+
+    @Override
+    public void sgdUpdate(MemorySegment params, long pOff, MemorySegment grads, long gOff, float lr, float weightDecay, long n) {
+        SimdOps.sgdUpdate(params, pOff, grads, gOff, lr, weightDecay, n);
+    }
+
+    @Override
+    public void momentumUpdate(MemorySegment params, long pOff, MemorySegment grads, long gOff, MemorySegment velocity, long vOff, float lr, float momentum, float weightDecay, boolean nesterov, long n) {
+        SimdOps.momentumUpdate(params, pOff, grads, gOff, velocity, vOff, lr, momentum, weightDecay, nesterov, n);
+    }
+
+    @Override
+    public void adamUpdate(MemorySegment params, long pOff, MemorySegment grads, long gOff, MemorySegment m, long mOff, MemorySegment v, long vOff, float lr, float beta1, float beta2, float eps, float weightDecay, boolean decoupledWeightDecay, long step, long n) {
+        SimdOps.adamUpdate(params, pOff, grads, gOff, m, mOff, v, vOff, lr, beta1, beta2, eps, weightDecay, decoupledWeightDecay, step, n);
+    }
+}
