@@ -1,0 +1,22 @@
+package dev.descent.samples;
+
+import picocli.CommandLine;
+
+/**
+ * Turns expected failures (bad input, missing data, incompatible files) into a one-line message with exit
+ * code 2; anything else keeps its stack trace, since it is a bug worth reporting.
+ */
+final class CliErrors implements CommandLine.IExecutionExceptionHandler {
+    @Override
+    public int handleExecutionException(Exception ex, CommandLine cmd, CommandLine.ParseResult parseResult) {
+        if (ex instanceof UserError || ex instanceof IllegalArgumentException
+                || ex instanceof java.io.FileNotFoundException || ex instanceof java.nio.file.NoSuchFileException) {
+            cmd.getErr().println(cmd.getColorScheme().errorText("descent " + cmd.getCommandName() + ": "
+                    + ex.getMessage()));
+            return 2;
+        }
+        cmd.getErr().println("descent " + cmd.getCommandName() + ": unexpected failure: " + ex);
+        ex.printStackTrace(cmd.getErr());
+        return 1;
+    }
+}

@@ -1,0 +1,36 @@
+package dev.descent.samples;
+
+import dev.descent.samples.cli.DataCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code descent} command line: one subcommand per story, plus data and benchmark tools. */
+@Command(name = "descent",
+        mixinStandardHelpOptions = true,
+        version = "descent 0.1.0-SNAPSHOT",
+        description = "Train neural networks in pure Java and see what happens inside their optimization.",
+        subcommands = {
+            DataCommand.class,
+            CommandLine.HelpCommand.class
+        })
+public final class DescentCli implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /** Builds the command line with the project's exception handling (clean one-line errors for bad input). */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new DescentCli());
+        cl.setExecutionExceptionHandler(new CliErrors());
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        int code = commandLine().execute(args);
+        System.exit(code);
+    }
+}

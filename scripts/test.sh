@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh machine: selects JDK 25, fetches the datasets (idempotent,
+# verified by SHA-256), then builds every module and runs every test with the Maven wrapper.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+# shellcheck source=lib/jdk.sh
+. scripts/lib/jdk.sh
+descent_select_jdk
+echo "test: JAVA_HOME=$JAVA_HOME"
+scripts/fetch-data.sh
+exec ./mvnw -B -ntp verify "$@"
