@@ -9,4 +9,5 @@ cd "$root"
 descent_select_jdk
 echo "test: JAVA_HOME=$JAVA_HOME"
 scripts/fetch-data.sh
-exec ./mvnw -B -ntp verify "$@"
+./mvnw -B -ntp verify "$@"
+scripts/check-kotlin-ban.sh
