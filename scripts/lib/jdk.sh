@@ -24,6 +24,11 @@ descent_select_jdk() {
     major=${major%%.*}
     if [ -n "$major" ] && [ "$major" -ge 25 ] 2>/dev/null; then
       export JAVA_HOME="$candidate"
+      # Maven's own Guice calls sun.misc.Unsafe; JDK 25 warns about it on every build unless allowed.
+      case " ${MAVEN_OPTS:-} " in
+        *sun-misc-unsafe-memory-access*) ;;
+        *) export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" ;;
+      esac
       return 0
     fi
   done

@@ -1,0 +1,152 @@
+package dev.descent.sdk.plot;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.title.TextTitle;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+/**
+ * Writes line-chart figures to PNG with JFreeChart: one or more {@link Panel}s side by side, each with its
+ * own axes and legend. Runs headless. Files are written atomically (temp file + rename), so a reader never
+ * sees half a PNG.
+ */
+public final class Figures {
+    /** Colour-blind-friendly palette (Okabe-Ito). */
+    private static final Color[] PALETTE = {
+        new Color(0x0072B2), new Color(0xD55E00), new Color(0x009E73), new Color(0xCC79A7),
+        new Color(0xE69F00), new Color(0x56B4E9), new Color(0xF0E442), new Color(0x000000)
+    };
+    private static final int PANEL_WIDTH = 640;
+    private static final int PANEL_HEIGHT = 440;
+
+    static {
+        System.setProperty("java.awt.headless", "true");
+    }
+
+    private Figures() {
+    }
+
+    /** Writes {@code panels} side by side under {@code title} to {@code png}; returns the path. */
+    public static Path write(Path png, String title, List<Panel> panels) {
+        if (panels.isEmpty()) {
+            throw new IllegalArgumentException("a figure needs at least one panel: " + png);
+        }
+        int titleHeight = title == null ? 0 : 36;
+        BufferedImage image = new BufferedImage(PANEL_WIDTH * panels.size(), PANEL_HEIGHT + titleHeight,
+                BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = image.createGraphics();
+        try {
+            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+            g.setColor(Color.WHITE);
+            g.fillRect(0, 0, image.getWidth(), image.getHeight());
+            if (title != null) {
+                g.setColor(Color.BLACK);
+                g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 18));
+                int w = g.getFontMetrics().stringWidth(title);
+                g.drawString(title, (image.getWidth() - w) / 2, 25);
+            }
+            for (int i = 0; i < panels.size(); i++) {
+                JFreeChart chart = chart(panels.get(i));
+                chart.draw(g, new java.awt.geom.Rectangle2D.Double(i * PANEL_WIDTH, titleHeight, PANEL_WIDTH,
+                        PANEL_HEIGHT));
+            }
+        } finally {
+            g.dispose();
+        }
+        writePng(image, png);
+        return png;
+    }
+
+    /** Writes a rendered image to PNG atomically. */
+    public static void writePng(BufferedImage image, Path png) {
+        try {
+            Path dir = png.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, png.getFileName().toString(), ".tmp");
+            try {
+                if (!ImageIO.write(image, "png", tmp.toFile())) {
+                    throw new IOException("no PNG writer available");
+                }
+                Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write figure " + png + ": " + e.getMessage(), e);
+        }
+    }
+
+    static JFreeChart chart(Panel panel) {
+        XYPlot plot = new XYPlot();
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinePaint(new Color(0xDDDDDD));
+        plot.setRangeGridlinePaint(new Color(0xDDDDDD));
+        NumberAxis x = new NumberAxis(panel.xLabel());
+        x.setAutoRangeIncludesZero(false);
+        plot.setDomainAxis(x);
+        if (panel.logY()) {
+            LogAxis y = new LogAxis(panel.yLabel());
+            y.setSmallestValue(1e-30);
+            plot.setRangeAxis(0, y);
+        } else {
+            NumberAxis y = new NumberAxis(panel.yLabel());
+            y.setAutoRangeIncludesZero(false);
+            plot.setRangeAxis(0, y);
+        }
+        int colour = 0;
+        colour = addDataset(plot, 0, panel.series(), colour, false);
+        if (!panel.series2().isEmpty()) {
+            NumberAxis y2 = new NumberAxis(panel.y2Label());
+            y2.setAutoRangeIncludesZero(false);
+            plot.setRangeAxis(1, y2);
+            addDataset(plot, 1, panel.series2(), colour, true);
+            plot.mapDatasetToRangeAxis(1, 1);
+        }
+        JFreeChart chart = new JFreeChart(null, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+        chart.setTitle(new TextTitle(panel.title(), new Font(Font.SANS_SERIF, Font.BOLD, 15)));
+        chart.setBackgroundPaint(Color.WHITE);
+        return chart;
+    }
+
+    private static int addDataset(XYPlot plot, int index, List<Series> series, int colour, boolean dashed) {
+        XYSeriesCollection data = new XYSeriesCollection();
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, false);
+        for (int s = 0; s < series.size(); s++) {
+            Series in = series.get(s);
+            XYSeries out = new XYSeries(in.name(), false, true);
+            for (int i = 0; i < in.size(); i++) {
+                double yv = in.yAt(i);
+                if (Double.isFinite(yv) && !(plot.getRangeAxis(index) instanceof LogAxis && yv <= 0)) {
+                    out.add(in.xAt(i), yv);
+                }
+            }
+            data.addSeries(out);
+            renderer.setSeriesPaint(s, PALETTE[colour++ % PALETTE.length]);
+            renderer.setSeriesStroke(s, dashed
+                    ? new BasicStroke(2.2f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND, 1f, new float[] {6f, 4f}, 0f)
+                    : new BasicStroke(2.2f));
+            renderer.setSeriesShapesVisible(s, in.size() <= 30);
+        }
+        plot.setDataset(index, data);
+        plot.setRenderer(index, renderer);
+        return colour;
+    }
+}
