@@ -1,22 +1,364 @@
 package dev.descent.engine.kernel.simd;
 
-import dev.descent.engine.kernel.Activation;
+import dev.descent.engine.kernel.KernelPool;
+import dev.descent.engine.kernel.Kernels;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
 
-/** Packed, register-blocked GEMM on the Java Vector API. */
+/**
+ * Packed, register-blocked SGEMM on the Java Vector API (GotoBLAS/BLIS loop structure).
+ *
+ * <pre>
+ * for jc in n step NC                       columns block
+ *   for pc in k step KC                     depth block
+ *     pack B[pc:+kc, jc:+nc] into NR-wide panels  (k-major: bp[p*NR + j])
+ *     for ic in m step MC                   rows block
+ *       pack A[ic:+mc, pc:+kc] into MR-tall panels (k-major: ap[p*MR + i])
+ *       for jr, ir: micro-kernel MR x NR over kc -> tile -> C (+)= tile
+ * </pre>
+ * The three layouts differ only in how they pack, so one micro-kernel serves all of them. Edges are handled by
+ * zero-padding the packed panels and writing only the valid part of the tile. The micro-kernel keeps its
+ * 2*MR accumulators in registers and writes them to a small tile; a separate small method adds the tile into
+ * C (a kernel that loads/stores C in its loop can push C1 out of virtual registers, see MEASURED-FACTS).
+ * Packing buffers are per thread, grown on demand and reused: no allocation per call in steady state on one
+ * thread. With {@code threads > 1} the columns (or rows) are split in panel units over {@link Kernels#pool()}.
+ */
 public final class SimdGemm {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    /** Micro-tile rows (broadcast side, from packed A). */
+    static final int MR = 8;
+    /** Micro-tile columns: two vectors (32 floats with 512-bit vectors). */
+    static final int NR = 2 * L;
+    /** Depth of a block: a kc x NR panel of B stays in L1 while it meets every A panel of the rows block. */
+    static final int KC = Integer.getInteger("descent.gemm.kc", 256);
+    /** Rows per block (a multiple of MR): the packed mc x kc block of A stays in L2. */
+    static final int MC = roundUp(Integer.getInteger("descent.gemm.mc", 128), MR);
+    /** Columns per block (a multiple of NR): the packed kc x nc block of B. */
+    static final int NC = roundUp(Integer.getInteger("descent.gemm.nc", 2048), NR);
+    /** Below this many multiply-adds one thread is faster than handing work to the pool. */
+    private static final long PARALLEL_MIN_FMAS = 1L << 18;
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
     private SimdGemm() {
     }
 
-    public static void gemmNN(MemorySegment c, long cOff, MemorySegment a, long aOff, MemorySegment b, long bOff, int m, int n, int k, boolean accumulate, int threads) {
-        throw new UnsupportedOperationException("SimdGemm.gemmNN");
+    /** Per-thread packing buffers, grown on demand. */
+    private static final class Scratch {
+        float[] a = new float[0];
+        float[] b = new float[0];
+        final float[] tile = new float[MR * NR];
+        final int[] strideMr = strides(MR);
+        final int[] strideNr = strides(NR);
+
+        float[] a(int size) {
+            if (a.length < size) {
+                a = new float[size];
+            }
+            return a;
+        }
+
+        float[] b(int size) {
+            if (b.length < size) {
+                b = new float[size];
+            }
+            return b;
+        }
+
+        private static int[] strides(int w) {
+            int[] s = new int[L];
+            for (int t = 0; t < L; t++) {
+                s[t] = t * w;
+            }
+            return s;
+        }
     }
 
-    public static void gemmNT(MemorySegment c, long cOff, MemorySegment a, long aOff, MemorySegment b, long bOff, int m, int n, int k, boolean accumulate, int threads) {
-        throw new UnsupportedOperationException("SimdGemm.gemmNT");
+    /** C[m,n] = (accumulate ? C : 0) + A[m,k] · B[k,n]. */
+    public static void gemmNN(MemorySegment c, long cOff, MemorySegment a, long aOff, MemorySegment b, long bOff,
+                              int m, int n, int k, boolean accumulate, int threads) {
+        gemm(false, false, c, cOff, a, aOff, b, bOff, m, n, k, accumulate, threads);
     }
 
-    public static void gemmTN(MemorySegment c, long cOff, MemorySegment a, long aOff, MemorySegment b, long bOff, int m, int n, int k, boolean accumulate, int threads) {
-        throw new UnsupportedOperationException("SimdGemm.gemmTN");
+    /** C[m,n] = (accumulate ? C : 0) + A[m,k] · B[n,k]ᵀ. */
+    public static void gemmNT(MemorySegment c, long cOff, MemorySegment a, long aOff, MemorySegment b, long bOff,
+                              int m, int n, int k, boolean accumulate, int threads) {
+        gemm(false, true, c, cOff, a, aOff, b, bOff, m, n, k, accumulate, threads);
+    }
+
+    /** C[m,n] = (accumulate ? C : 0) + A[k,m]ᵀ · B[k,n]. */
+    public static void gemmTN(MemorySegment c, long cOff, MemorySegment a, long aOff, MemorySegment b, long bOff,
+                              int m, int n, int k, boolean accumulate, int threads) {
+        gemm(true, false, c, cOff, a, aOff, b, bOff, m, n, k, accumulate, threads);
+    }
+
+    // ------------------------------------------------------------------------------------------------ driver
+
+    private static void gemm(boolean aTrans, boolean bTrans, MemorySegment c, long cOff, MemorySegment a, long aOff,
+                             MemorySegment b, long bOff, int m, int n, int k, boolean accumulate, int threads) {
+        checkArgs(c, cOff, a, aOff, b, bOff, m, n, k);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (k == 0) {
+            if (!accumulate) {
+                c.asSlice(cOff * Float.BYTES, (long) m * n * Float.BYTES).fill((byte) 0);
+            }
+            return;
+        }
+        KernelPool pool = threads > 1 ? Kernels.pool() : null;
+        int parts = pool == null || (long) m * n * k < PARALLEL_MIN_FMAS ? 1 : Math.min(threads, pool.size());
+        int nPanels = (n + NR - 1) / NR;
+        int mPanels = (m + MR - 1) / MR;
+        // Splitting the columns makes every part pack all of A (m*k); splitting the rows, all of B (k*n).
+        boolean splitCols = nPanels >= parts && (m <= n || mPanels < parts);
+        parts = Math.min(parts, splitCols ? nPanels : mPanels);
+        if (parts <= 1) {
+            block(aTrans, bTrans, c, cOff, a, aOff, b, bOff, m, n, k, accumulate, 0, m, 0, n);
+            return;
+        }
+        pool.run(parts, (part, count) -> {
+            if (splitCols) {
+                int j0 = Math.min(n, (int) ((long) nPanels * part / count) * NR);
+                int j1 = Math.min(n, (int) ((long) nPanels * (part + 1) / count) * NR);
+                block(aTrans, bTrans, c, cOff, a, aOff, b, bOff, m, n, k, accumulate, 0, m, j0, j1);
+            } else {
+                int i0 = Math.min(m, (int) ((long) mPanels * part / count) * MR);
+                int i1 = Math.min(m, (int) ((long) mPanels * (part + 1) / count) * MR);
+                block(aTrans, bTrans, c, cOff, a, aOff, b, bOff, m, n, k, accumulate, i0, i1, 0, n);
+            }
+        });
+    }
+
+    /** Computes the block C[i0:i1, j0:j1] on the calling thread. */
+    private static void block(boolean aTrans, boolean bTrans, MemorySegment c, long cOff, MemorySegment a, long aOff,
+                              MemorySegment b, long bOff, int m, int n, int k, boolean accumulate,
+                              int i0, int i1, int j0, int j1) {
+        if (i0 >= i1 || j0 >= j1) {
+            return;
+        }
+        Scratch s = SCRATCH.get();
+        int kcMax = Math.min(KC, k);
+        float[] ap = s.a(kcMax * Math.min(MC, roundUp(i1 - i0, MR)));
+        float[] bp = s.b(kcMax * Math.min(NC, roundUp(j1 - j0, NR)));
+        float[] tile = s.tile;
+        for (int jc = j0; jc < j1; jc += NC) {
+            int nc = Math.min(NC, j1 - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                if (bTrans) {   // B[n,k]: B(p, j) at j*k + p
+                    packRows(bp, b, bOff + (long) jc * k + pc, k, nc, NR, kc, s.strideNr);
+                } else {        // B[k,n]: B(p, j) at p*n + j
+                    packCols(bp, b, bOff + (long) pc * n + jc, n, nc, NR, kc);
+                }
+                boolean add = accumulate || pc > 0;
+                for (int ic = i0; ic < i1; ic += MC) {
+                    int mc = Math.min(MC, i1 - ic);
+                    if (aTrans) {   // A[k,m]: A(i, p) at p*m + i
+                        packCols(ap, a, aOff + (long) pc * m + ic, m, mc, MR, kc);
+                    } else {        // A[m,k]: A(i, p) at i*k + p
+                        packRows(ap, a, aOff + (long) ic * k + pc, k, mc, MR, kc, s.strideMr);
+                    }
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        int nr = Math.min(NR, nc - jr);
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            kernel(kc, ap, ir * kc, bp, jr * kc, tile);
+                            long cIdx = cOff + (long) (ic + ir) * n + jc + jr;
+                            storeTile(tile, c, cIdx, n, Math.min(MR, mc - ir), nr, add);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ micro-kernel
+
+    /**
+     * tile[MR, NR] = Σ_p ap[p, 0:MR]ᵀ ⊗ bp[p, 0:NR] over {@code kc} steps: per step two vector loads of B, MR
+     * broadcasts of A and 2*MR fused multiply-adds into register accumulators.
+     */
+    private static void kernel(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++, ai += MR, bi += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
+            FloatVector av = FloatVector.broadcast(S, ap[ai]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(S, ap[ai + 4]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            av = FloatVector.broadcast(S, ap[ai + 5]);
+            c50 = av.fma(b0, c50);
+            c51 = av.fma(b1, c51);
+            av = FloatVector.broadcast(S, ap[ai + 6]);
+            c60 = av.fma(b0, c60);
+            c61 = av.fma(b1, c61);
+            av = FloatVector.broadcast(S, ap[ai + 7]);
+            c70 = av.fma(b0, c70);
+            c71 = av.fma(b1, c71);
+        }
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, L);
+        c10.intoArray(tile, NR);
+        c11.intoArray(tile, NR + L);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + L);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + L);
+        c40.intoArray(tile, 4 * NR);
+        c41.intoArray(tile, 4 * NR + L);
+        c50.intoArray(tile, 5 * NR);
+        c51.intoArray(tile, 5 * NR + L);
+        c60.intoArray(tile, 6 * NR);
+        c61.intoArray(tile, 6 * NR + L);
+        c70.intoArray(tile, 7 * NR);
+        c71.intoArray(tile, 7 * NR + L);
+    }
+
+    /** C[mr, nr] at float index {@code cIdx} (row stride {@code ldc}) = (add ? C : 0) + tile[0:mr, 0:nr]. */
+    private static void storeTile(float[] tile, MemorySegment c, long cIdx, int ldc, int mr, int nr, boolean add) {
+        if (nr == NR) {
+            for (int r = 0; r < mr; r++) {
+                long off = (cIdx + (long) r * ldc) * Float.BYTES;
+                FloatVector t0 = FloatVector.fromArray(S, tile, r * NR);
+                FloatVector t1 = FloatVector.fromArray(S, tile, r * NR + L);
+                if (add) {
+                    t0 = t0.add(FloatVector.fromMemorySegment(S, c, off, ORDER));
+                    t1 = t1.add(FloatVector.fromMemorySegment(S, c, off + (long) L * Float.BYTES, ORDER));
+                }
+                t0.intoMemorySegment(c, off, ORDER);
+                t1.intoMemorySegment(c, off + (long) L * Float.BYTES, ORDER);
+            }
+        } else {
+            VectorMask<Float> m0 = S.indexInRange(0, nr);
+            VectorMask<Float> m1 = S.indexInRange(L, nr);
+            for (int r = 0; r < mr; r++) {
+                long off = (cIdx + (long) r * ldc) * Float.BYTES;
+                long off1 = off + (long) L * Float.BYTES;
+                FloatVector t0 = FloatVector.fromArray(S, tile, r * NR);
+                if (add) {
+                    t0 = t0.add(FloatVector.fromMemorySegment(S, c, off, ORDER, m0));
+                }
+                t0.intoMemorySegment(c, off, ORDER, m0);
+                if (nr > L) {
+                    FloatVector t1 = FloatVector.fromArray(S, tile, r * NR + L);
+                    if (add) {
+                        t1 = t1.add(FloatVector.fromMemorySegment(S, c, off1, ORDER, m1));
+                    }
+                    t1.intoMemorySegment(c, off1, ORDER, m1);
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ packing
+
+    /**
+     * Packs a source whose panel lanes run along the contiguous direction: lane {@code j} (of {@code cols} valid,
+     * in panels of {@code w}) at step {@code p} is {@code src[off + p*ld + j]}. Writes panels of {@code kc * w}
+     * floats, {@code dst[panel*kc*w + p*w + lane]}, zero-padding the lanes past {@code cols}.
+     */
+    private static void packCols(float[] dst, MemorySegment src, long off, int ld, int cols, int w, int kc) {
+        for (int j = 0; j < cols; j += w) {
+            int valid = Math.min(w, cols - j);
+            int base = j * kc;
+            for (int t = 0; t < w; t += L) {
+                int lanes = Math.min(L, w - t);          // lanes of this vector inside the panel
+                VectorMask<Float> load = S.indexInRange(t, valid);
+                VectorMask<Float> store = S.indexInRange(0, lanes);
+                VectorMask<Float> both = load.and(store);
+                long srcByte = (off + j + t) * Float.BYTES;
+                int d = base + t;
+                if (lanes == L && t + L <= valid) {
+                    for (int p = 0; p < kc; p++, srcByte += (long) ld * Float.BYTES, d += w) {
+                        FloatVector.fromMemorySegment(S, src, srcByte, ORDER).intoArray(dst, d);
+                    }
+                } else {
+                    for (int p = 0; p < kc; p++, srcByte += (long) ld * Float.BYTES, d += w) {
+                        FloatVector.fromMemorySegment(S, src, srcByte, ORDER, both).intoArray(dst, d, store);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Packs a source whose panel lanes are separate rows (a transposing pack): lane {@code i} (of {@code rows}
+     * valid, in panels of {@code w}) at step {@code p} is {@code src[off + i*ld + p]}. Each row is read in vectors
+     * along p and scattered into the panel at stride {@code w} ({@code stride[t] = t*w}).
+     */
+    private static void packRows(float[] dst, MemorySegment src, long off, int ld, int rows, int w, int kc,
+                                 int[] stride) {
+        int kcVec = kc - kc % L;
+        for (int i = 0; i < rows; i += w) {
+            int valid = Math.min(w, rows - i);
+            int base = i * kc;
+            for (int lane = 0; lane < valid; lane++) {
+                long rowByte = (off + (long) (i + lane) * ld) * Float.BYTES;
+                int d = base + lane;
+                int p = 0;
+                for (; p < kcVec; p += L) {
+                    FloatVector.fromMemorySegment(S, src, rowByte + (long) p * Float.BYTES, ORDER)
+                            .intoArray(dst, d + p * w, stride, 0);
+                }
+                for (; p < kc; p++) {
+                    dst[d + p * w] = src.get(F, rowByte + (long) p * Float.BYTES);
+                }
+            }
+            for (int lane = valid; lane < w; lane++) {
+                for (int p = 0; p < kc; p++) {
+                    dst[base + p * w + lane] = 0f;
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ checks
+
+    private static int roundUp(int x, int multiple) {
+        return (x + multiple - 1) / multiple * multiple;
+    }
+
+    private static void checkArgs(MemorySegment c, long cOff, MemorySegment a, long aOff, MemorySegment b, long bOff,
+                                  int m, int n, int k) {
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException("gemm sizes must be >= 0: m=" + m + " n=" + n + " k=" + k);
+        }
+        checkRange("c", c, cOff, (long) m * n);
+        checkRange("a", a, aOff, (long) m * k);
+        checkRange("b", b, bOff, (long) k * n);
+    }
+
+    private static void checkRange(String name, MemorySegment s, long off, long floats) {
+        if (off < 0 || (off + floats) * Float.BYTES > s.byteSize()) {
+            throw new IndexOutOfBoundsException("gemm operand " + name + ": offset " + off + " + " + floats
+                    + " floats exceeds the segment of " + s.byteSize() / Float.BYTES + " floats");
+        }
     }
 }
