@@ -1,5 +1,6 @@
 package dev.descent.samples;
 
+import dev.descent.samples.cli.BenchCommand;
 import dev.descent.samples.cli.DataCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -11,6 +12,7 @@ import picocli.CommandLine.Command;
         description = "Train neural networks in pure Java and see what happens inside their optimization.",
         subcommands = {
             DataCommand.class,
+            BenchCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class DescentCli implements Runnable {
