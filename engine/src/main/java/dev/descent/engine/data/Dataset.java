@@ -96,6 +96,42 @@ public final class Dataset implements AutoCloseable {
         return labels.segment().getAtIndex(ValueLayout.JAVA_INT, index);
     }
 
+    /** Number of samples of each class: element {@code c} counts the labels equal to {@code c}. */
+    public int[] labelCounts() {
+        int[] counts = new int[classes];
+        for (int i = 0; i < count; i++) {
+            counts[label(i)]++;
+        }
+        return counts;
+    }
+
+    /**
+     * A new dataset holding a copy of samples [from, from + count) (features and labels), owned by the
+     * caller and independent of this one; its blocks have the same purposes as this dataset's.
+     */
+    public Dataset subset(int from, int count) {
+        if (from < 0 || count < 0 || from > this.count - count) {
+            throw new IndexOutOfBoundsException(name + ": subset [" + from + ", " + ((long) from + count)
+                    + ") is outside [0, " + this.count + ")");
+        }
+        long featureBytes = (long) featureSize * Float.BYTES;
+        OffHeapBlock f = OffHeapBlock.allocate(count * featureBytes, features.purpose());
+        OffHeapBlock l = null;
+        try {
+            l = OffHeapBlock.allocate((long) count * Integer.BYTES, labels.purpose());
+            java.lang.foreign.MemorySegment.copy(features.segment(), from * featureBytes, f.segment(), 0, f.byteSize());
+            java.lang.foreign.MemorySegment.copy(labels.segment(), (long) from * Integer.BYTES, l.segment(), 0,
+                    l.byteSize());
+            return new Dataset(name + "[" + from + ", " + (from + count) + ")", f, l, count, sampleShape, classes);
+        } catch (RuntimeException | Error e) {
+            f.close();
+            if (l != null) {
+                l.close();
+            }
+            throw e;
+        }
+    }
+
     @Override
     public void close() {
         features.close();

@@ -1,0 +1,259 @@
+package dev.descent.engine.data;
+
+import dev.descent.engine.memory.OffHeapBlock;
+import dev.descent.engine.memory.Purpose;
+import java.io.BufferedInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
+
+/**
+ * Reads IDX files of unsigned bytes (the MNIST format: {@code 0x00 0x00 type rank}, then {@code rank}
+ * big-endian int32 dimensions, then the data row-major), raw or gzip-compressed. Compression is detected
+ * by the gzip magic bytes, not by the file name.
+ *
+ * <p>Every defect is reported as an {@link IdxFormatException} naming the file, the value found and the
+ * value expected: wrong magic number, wrong element type or rank, truncated data, trailing bytes,
+ * unexpected image dimensions, labels outside the class range, image and label counts that disagree.
+ */
+public final class IdxReader {
+    /** IDX element type code of unsigned bytes. */
+    public static final int UBYTE = 0x08;
+    private static final int BUFFER_BYTES = 1 << 16;
+    private static final int CONVERT_CHUNK = 1 << 14;
+    /** Deflate expands at most ~1032:1; a gzip file cannot decompress to more than this many times its size. */
+    private static final long MAX_DEFLATE_RATIO = 1032;
+    private static final long MAX_DATA_BYTES = Integer.MAX_VALUE - 8;
+
+    private IdxReader() {
+    }
+
+    /**
+     * A decoded unsigned-byte IDX file.
+     *
+     * @param file where it was read from
+     * @param dims its dimensions, e.g. [60000, 28, 28]; dims[0] is the item count
+     * @param data the bytes, row-major [dims...]; shared, not copied
+     */
+    public record IdxBytes(Path file, int[] dims, byte[] data) {
+        /** Number of items (the first dimension). */
+        public int count() {
+            return dims[0];
+        }
+    }
+
+    /** Reads an unsigned-byte IDX file of the given rank (3 for images, 1 for labels). */
+    public static IdxBytes read(Path file, int expectedRank) throws IOException {
+        long fileBytes = Files.size(file);
+        try (InputStream in = open(file)) {
+            boolean gzip = in instanceof GZIPInputStream;
+            String what = gzip ? "decompressed data" : "file";
+            byte[] magic = in.readNBytes(4);
+            if (magic.length < 4) {
+                throw new IdxFormatException(file, what + " is " + magic.length
+                        + " bytes long, too short for the 4-byte IDX magic number");
+            }
+            int magicNumber = ((magic[0] & 0xFF) << 24) | ((magic[1] & 0xFF) << 16) | ((magic[2] & 0xFF) << 8)
+                    | (magic[3] & 0xFF);
+            int expectedMagic = (UBYTE << 8) | expectedRank;
+            if (magic[0] != 0 || magic[1] != 0) {
+                throw new IdxFormatException(file, String.format(
+                        "not an IDX file: magic number is 0x%08X, expected 0x%08X (unsigned bytes, %d dimensions)",
+                        magicNumber, expectedMagic, expectedRank));
+            }
+            int type = magic[2] & 0xFF;
+            if (type != UBYTE) {
+                throw new IdxFormatException(file, String.format(
+                        "element type is 0x%02X (%s), expected 0x%02X (unsigned byte); magic number 0x%08X",
+                        type, typeName(type), UBYTE, magicNumber));
+            }
+            int rank = magic[3] & 0xFF;
+            if (rank != expectedRank) {
+                throw new IdxFormatException(file, String.format(
+                        "has %d dimensions (magic number 0x%08X), expected %d (0x%08X)",
+                        rank, magicNumber, expectedRank, expectedMagic));
+            }
+            byte[] header = in.readNBytes(4 * rank);
+            if (header.length < 4 * rank) {
+                throw new IdxFormatException(file, "truncated header: " + header.length + " bytes of dimensions, expected "
+                        + 4 * rank + " (" + rank + " int32)");
+            }
+            int[] dims = new int[rank];
+            long dataBytes = 1;
+            for (int d = 0; d < rank; d++) {
+                long dim = ((long) (header[4 * d] & 0xFF) << 24) | ((header[4 * d + 1] & 0xFF) << 16)
+                        | ((header[4 * d + 2] & 0xFF) << 8) | (header[4 * d + 3] & 0xFF);
+                if (dim > Integer.MAX_VALUE) {
+                    throw new IdxFormatException(file, "dimension " + d + " is " + dim + ", more than "
+                            + Integer.MAX_VALUE);
+                }
+                dims[d] = (int) dim;
+                dataBytes *= dim;
+                if (dataBytes > MAX_DATA_BYTES) {
+                    throw new IdxFormatException(file, "dimensions " + describe(header, rank)
+                            + " declare more than " + MAX_DATA_BYTES + " bytes of data, the most supported");
+                }
+            }
+            int len = (int) dataBytes;
+            long headerBytes = 4L + 4L * rank;
+            if (!gzip && fileBytes != headerBytes + len) {
+                long held = fileBytes - headerBytes;
+                throw new IdxFormatException(file, held < len
+                        ? "truncated: holds " + held + " bytes of data, expected " + len + " for dimensions "
+                        + Arrays.toString(dims)
+                        : "has " + (held - len) + " trailing bytes after the " + len
+                        + " bytes of data declared by dimensions " + Arrays.toString(dims));
+            }
+            byte[] data;
+            if (gzip && len > fileBytes * MAX_DEFLATE_RATIO) {
+                data = in.readNBytes(len); // cannot be complete; read in chunks rather than allocate len bytes
+            } else {
+                data = new byte[len];
+                int n = in.readNBytes(data, 0, len);
+                if (n < len) {
+                    data = Arrays.copyOf(data, n);
+                }
+            }
+            if (data.length < len) {
+                throw new IdxFormatException(file, "truncated: " + what + " holds " + data.length
+                        + " bytes of data, expected " + len + " for dimensions " + Arrays.toString(dims));
+            }
+            if (gzip) {
+                long trailing = in.transferTo(OutputStream.nullOutputStream());
+                if (trailing > 0) {
+                    throw new IdxFormatException(file, "has " + trailing + " trailing bytes after the " + len
+                            + " bytes of data declared by dimensions " + Arrays.toString(dims));
+                }
+            }
+            return new IdxBytes(file, dims, data);
+        } catch (EOFException e) {
+            throw new IdxFormatException(file, "truncated gzip stream: " + e.getMessage(), e);
+        } catch (ZipException e) {
+            throw new IdxFormatException(file, "corrupt gzip data: " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads an IDX image file [count, rows, cols] of unsigned bytes and checks the image size. */
+    public static IdxBytes readImages(Path file, int rows, int cols) throws IOException {
+        IdxBytes images = read(file, 3);
+        int[] d = images.dims();
+        if (d[1] != rows || d[2] != cols) {
+            throw new IdxFormatException(file, "images are " + d[1] + "x" + d[2] + ", expected " + rows + "x" + cols);
+        }
+        return images;
+    }
+
+    /** Reads an IDX label file [count] of unsigned bytes and checks every label is in [0, classes). */
+    public static IdxBytes readLabels(Path file, int classes) throws IOException {
+        IdxBytes labels = read(file, 1);
+        byte[] data = labels.data();
+        for (int i = 0; i < data.length; i++) {
+            int label = data[i] & 0xFF;
+            if (label >= classes) {
+                throw new IdxFormatException(file, "label " + label + " at index " + i
+                        + " is outside the class range [0, " + classes + ")");
+            }
+        }
+        return labels;
+    }
+
+    /**
+     * Reads a pair of image and label files into an off-heap {@link Dataset}: features float32 in [0, 1]
+     * (byte / 255), row-major [count, rows * cols], sample shape {1, rows, cols}; labels int32.
+     */
+    public static Dataset readDataset(String name, Path imageFile, Path labelFile, int rows, int cols, int classes)
+            throws IOException {
+        IdxBytes images = readImages(imageFile, rows, cols);
+        IdxBytes labels = readLabels(labelFile, classes);
+        if (images.count() != labels.count()) {
+            throw new IdxFormatException(labelFile, "holds " + labels.count() + " labels, but the image file "
+                    + imageFile + " holds " + images.count() + " images; expected the same count");
+        }
+        int count = images.count();
+        OffHeapBlock features = OffHeapBlock.allocateFloats((long) count * rows * cols, Purpose.BATCHES);
+        OffHeapBlock labelBlock = null;
+        try {
+            labelBlock = OffHeapBlock.allocate((long) count * Integer.BYTES, Purpose.BATCHES);
+            toUnitFloats(images.data(), features.segment());
+            toInts(labels.data(), labelBlock.segment());
+            return new Dataset(name, features, labelBlock, count, new int[] {1, rows, cols}, classes);
+        } catch (RuntimeException | Error e) {
+            features.close();
+            if (labelBlock != null) {
+                labelBlock.close();
+            }
+            throw e;
+        }
+    }
+
+    /** Converts unsigned bytes to floats {@code byte / 255} into {@code dst} (float32, same count), in chunks. */
+    static void toUnitFloats(byte[] src, MemorySegment dst) {
+        float[] chunk = new float[Math.min(CONVERT_CHUNK, src.length)];
+        for (int off = 0; off < src.length; off += chunk.length) {
+            int n = Math.min(chunk.length, src.length - off);
+            for (int i = 0; i < n; i++) {
+                chunk[i] = (src[off + i] & 0xFF) / 255f;
+            }
+            MemorySegment.copy(chunk, 0, dst, ValueLayout.JAVA_FLOAT, (long) off * Float.BYTES, n);
+        }
+    }
+
+    /** Widens unsigned bytes to int32 into {@code dst}. */
+    static void toInts(byte[] src, MemorySegment dst) {
+        int[] chunk = new int[Math.min(CONVERT_CHUNK, src.length)];
+        for (int off = 0; off < src.length; off += chunk.length) {
+            int n = Math.min(chunk.length, src.length - off);
+            for (int i = 0; i < n; i++) {
+                chunk[i] = src[off + i] & 0xFF;
+            }
+            MemorySegment.copy(chunk, 0, dst, ValueLayout.JAVA_INT, (long) off * Integer.BYTES, n);
+        }
+    }
+
+    /** Opens {@code file}, decompressing it when it starts with the gzip magic bytes 0x1F 0x8B. */
+    private static InputStream open(Path file) throws IOException {
+        BufferedInputStream in = new BufferedInputStream(Files.newInputStream(file), BUFFER_BYTES);
+        try {
+            in.mark(2);
+            int b0 = in.read();
+            int b1 = in.read();
+            in.reset();
+            if (b0 == 0x1F && b1 == 0x8B) {
+                return new GZIPInputStream(in, BUFFER_BYTES);
+            }
+            return in;
+        } catch (IOException | RuntimeException e) {
+            in.close();
+            throw e;
+        }
+    }
+
+    private static String describe(byte[] header, int rank) {
+        long[] dims = new long[rank];
+        for (int d = 0; d < rank; d++) {
+            dims[d] = ((long) (header[4 * d] & 0xFF) << 24) | ((header[4 * d + 1] & 0xFF) << 16)
+                    | ((header[4 * d + 2] & 0xFF) << 8) | (header[4 * d + 3] & 0xFF);
+        }
+        return Arrays.toString(dims);
+    }
+
+    private static String typeName(int type) {
+        return switch (type) {
+            case 0x08 -> "unsigned byte";
+            case 0x09 -> "signed byte";
+            case 0x0B -> "int16";
+            case 0x0C -> "int32";
+            case 0x0D -> "float32";
+            case 0x0E -> "float64";
+            default -> "not an IDX type";
+        };
+    }
+}

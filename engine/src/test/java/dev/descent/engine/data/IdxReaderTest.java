@@ -1,0 +1,227 @@
+package dev.descent.engine.data;
+
+import static dev.descent.engine.data.IdxFixtures.gzip;
+import static dev.descent.engine.data.IdxFixtures.idx;
+import static dev.descent.engine.data.IdxFixtures.images;
+import static dev.descent.engine.data.IdxFixtures.labels;
+import static dev.descent.engine.data.IdxFixtures.rampPixels;
+import static dev.descent.engine.data.IdxFixtures.write;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.descent.engine.memory.MemoryAccounting;
+import dev.descent.engine.memory.OffHeapBlock;
+import dev.descent.engine.memory.Purpose;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class IdxReaderTest {
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest(name = "gzip={0}")
+    @ValueSource(booleans = {false, true})
+    void shouldDecodeImagesAndLabelsIntoUnitFloatsAndInts(boolean gzip) throws Exception {
+        byte[] pixels = rampPixels(3 * 2 * 3);
+        Path img = write(dir, "img", images(3, 2, 3, pixels), gzip);
+        Path lab = write(dir, "lab", labels((byte) 4, (byte) 0, (byte) 9), gzip);
+        long baseline = MemoryAccounting.liveBytes(Purpose.BATCHES);
+
+        try (Dataset ds = IdxReader.readDataset("fixture", img, lab, 2, 3, 10)) {
+            assertThat(ds.name()).isEqualTo("fixture");
+            assertThat(ds.count()).isEqualTo(3);
+            assertThat(ds.featureSize()).isEqualTo(6);
+            assertThat(ds.sampleShape()).containsExactly(1, 2, 3);
+            assertThat(ds.classes()).isEqualTo(10);
+            assertThat(new int[] {ds.label(0), ds.label(1), ds.label(2)}).containsExactly(4, 0, 9);
+            float[] features = ds.features().toArray();
+            for (int i = 0; i < pixels.length; i++) {
+                assertThat(features[i]).as("pixel %d", i).isEqualTo((pixels[i] & 0xFF) / 255f);
+            }
+            assertThat(features[0]).isZero();
+            assertThat(features[pixels.length - 1]).isEqualTo(1f);
+            assertThat(MemoryAccounting.liveBytes(Purpose.BATCHES) - baseline)
+                    .isEqualTo(3L * 6 * Float.BYTES + 3L * Integer.BYTES);
+        }
+        assertThat(MemoryAccounting.liveBytes(Purpose.BATCHES)).isEqualTo(baseline);
+    }
+
+    @Test
+    void shouldDetectGzipByMagicBytesNotByFileName() throws Exception {
+        byte[] raw = labels((byte) 1, (byte) 2, (byte) 3);
+        Path gzNamedRaw = write(dir, "labels.gz", raw, false);
+        Path rawNamedGz = write(dir, "labels.idx", raw, true);
+
+        assertThat(IdxReader.readLabels(gzNamedRaw, 10).data()).containsExactly(1, 2, 3);
+        assertThat(IdxReader.readLabels(rawNamedGz, 10).data()).containsExactly(1, 2, 3);
+    }
+
+    @Test
+    void shouldConvertEveryByteValueAndOddLengthsLikeTheScalarReference() {
+        Random random = new Random(42);
+        for (int n : new int[] {1, 7, 17, 1023, 16384, 16385, 50_001}) {
+            byte[] src = new byte[n];
+            random.nextBytes(src);
+            if (n >= 256) {
+                for (int v = 0; v < 256; v++) {
+                    src[v] = (byte) v;
+                }
+            }
+            try (OffHeapBlock floats = OffHeapBlock.allocateFloats(n, Purpose.WORKSPACE);
+                 OffHeapBlock ints = OffHeapBlock.allocate((long) n * Integer.BYTES, Purpose.WORKSPACE)) {
+                IdxReader.toUnitFloats(src, floats.segment());
+                IdxReader.toInts(src, ints.segment());
+                for (int i = 0; i < n; i++) {
+                    int expected = src[i] & 0xFF;
+                    assertThat(floats.getFloat(i)).as("n=%d i=%d", n, i).isEqualTo(expected / 255f);
+                    assertThat(ints.segment().getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, i))
+                            .as("n=%d i=%d", n, i).isEqualTo(expected);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "gzip={0}")
+    @ValueSource(booleans = {false, true})
+    void shouldRejectWrongMagicNumber(boolean gzip) throws Exception {
+        byte[] bytes = images(1, 2, 2, new byte[4]);
+        bytes[0] = 0x12;
+        bytes[1] = 0x34;
+        Path file = write(dir, "bad-magic", bytes, gzip);
+
+        assertThatThrownBy(() -> IdxReader.readImages(file, 2, 2))
+                .isInstanceOf(IdxFormatException.class)
+                .hasMessageContaining(file.toString())
+                .hasMessageContaining("not an IDX file")
+                .hasMessageContaining("0x12340803")
+                .hasMessageContaining("expected 0x00000803");
+    }
+
+    @Test
+    void shouldRejectWrongElementType() throws Exception {
+        Path file = write(dir, "floats", idx(0x0D, new int[] {1, 1, 1}, new byte[4]));
+
+        assertThatThrownBy(() -> IdxReader.readImages(file, 1, 1))
+                .isInstanceOf(IdxFormatException.class)
+                .hasMessageContaining(file.toString())
+                .hasMessageContaining("element type is 0x0D (float32)")
+                .hasMessageContaining("expected 0x08 (unsigned byte)");
+    }
+
+    @Test
+    void shouldRejectLabelFileWhereImagesAreExpected() throws Exception {
+        Path file = write(dir, "labels-not-images", labels((byte) 1, (byte) 2));
+
+        assertThatThrownBy(() -> IdxReader.readImages(file, 28, 28))
+                .isInstanceOf(IdxFormatException.class)
+                .hasMessageContaining(file.toString())
+                .hasMessageContaining("has 1 dimensions (magic number 0x00000801), expected 3 (0x00000803)");
+    }
+
+    @ParameterizedTest(name = "gzip={0}")
+    @ValueSource(booleans = {false, true})
+    void shouldRejectTruncatedIdxFile(boolean gzip) throws Exception {
+        byte[] full = images(2, 3, 3, rampPixels(18));
+        Path file = write(dir, "truncated", Arrays.copyOf(full, full.length - 5), gzip);
+
+        assertThatThrownBy(() -> IdxReader.readImages(file, 3, 3))
+                .isInstanceOf(IdxFormatException.class)
+                .hasMessageContaining(file.toString())
+                .hasMessageContaining("truncated")
+                .hasMessageContaining("holds 13 bytes of data, expected 18 for dimensions [2, 3, 3]");
+    }
+
+    @Test
+    void shouldRejectTruncatedHeaderAndEmptyFile() throws Exception {
+        Path header = write(dir, "short-header", Arrays.copyOf(images(2, 3, 3, new byte[18]), 9));
+        Path empty = write(dir, "empty", new byte[0]);
+
+        assertThatThrownBy(() -> IdxReader.readImages(header, 3, 3))
+                .isInstanceOf(IdxFormatException.class)
+                .hasMessageContaining(header.toString())
+                .hasMessageContaining("truncated header: 5 bytes of dimensions, expected 12");
+        assertThatThrownBy(() -> IdxReader.readLabels(empty, 10))
+                .isInstanceOf(IdxFormatException.class)
+                .hasMessageContaining(empty.toString())
+                .hasMessageContaining("file is 0 bytes long");
+    }
+
+    @Test
+    void shouldRejectTruncatedGzipStream() throws Exception {
+        byte[] compressed = gzip(images(50, 28, 28, rampPixels(50 * 28 * 28)));
+        Path file = write(dir, "cut.gz", Arrays.copyOf(compressed, compressed.length / 2));
+
+        assertThatThrownBy(() -> IdxReader.readImages(file, 28, 28))
+                .isInstanceOf(IdxFormatException.class)
+                .hasMessageContaining(file.toString())
+                .hasMessageContaining("truncated");
+    }
+
+    @ParameterizedTest(name = "gzip={0}")
+    @ValueSource(booleans = {false, true})
+    void shouldRejectTrailingBytes(boolean gzip) throws Exception {
+        byte[] full = labels((byte) 1, (byte) 2, (byte) 3);
+        Path file = write(dir, "trailing", Arrays.copyOf(full, full.length + 7), gzip);
+
+        assertThatThrownBy(() -> IdxReader.readLabels(file, 10))
+                .isInstanceOf(IdxFormatException.class)
+                .hasMessageContaining(file.toString())
+                .hasMessageContaining("has 7 trailing bytes after the 3 bytes of data declared by dimensions [3]");
+    }
+
+    @Test
+    void shouldRejectHugeDeclaredSizeWithoutAllocatingIt() throws Exception {
+        Path raw = write(dir, "huge", idx(IdxReader.UBYTE, new int[] {2_000_000, 28, 28}, new byte[10]));
+        Path gz = write(dir, "huge.gz", idx(IdxReader.UBYTE, new int[] {2_000_000, 28, 28}, new byte[10]), true);
+        Path overflow = write(dir, "overflow", idx(IdxReader.UBYTE, new int[] {-1, 28, 28}, new byte[0]));
+
+        assertThatThrownBy(() -> IdxReader.readImages(raw, 28, 28))
+                .hasMessageContaining("holds 10 bytes of data, expected 1568000000");
+        assertThatThrownBy(() -> IdxReader.readImages(gz, 28, 28))
+                .hasMessageContaining("holds 10 bytes of data, expected 1568000000");
+        assertThatThrownBy(() -> IdxReader.readImages(overflow, 28, 28))
+                .isInstanceOf(IdxFormatException.class)
+                .hasMessageContaining("dimension 0 is 4294967295");
+    }
+
+    @Test
+    void shouldRejectImagesOfTheWrongSize() throws Exception {
+        Path file = write(dir, "32x32", images(1, 32, 32, new byte[32 * 32]));
+
+        assertThatThrownBy(() -> IdxReader.readImages(file, 28, 28))
+                .isInstanceOf(IdxFormatException.class)
+                .hasMessageContaining(file.toString())
+                .hasMessageContaining("images are 32x32, expected 28x28");
+    }
+
+    @Test
+    void shouldRejectLabelOutsideTheClassRange() throws Exception {
+        Path file = write(dir, "labels", labels((byte) 0, (byte) 9, (byte) 10, (byte) 3));
+
+        assertThatThrownBy(() -> IdxReader.readLabels(file, 10))
+                .isInstanceOf(IdxFormatException.class)
+                .hasMessageContaining(file.toString())
+                .hasMessageContaining("label 10 at index 2 is outside the class range [0, 10)");
+        assertThat(IdxReader.readLabels(file, 11).count()).isEqualTo(4);
+    }
+
+    @Test
+    void shouldRejectImageAndLabelCountMismatchWithoutLeakingBlocks() throws Exception {
+        Path img = write(dir, "img", images(3, 2, 2, new byte[12]));
+        Path lab = write(dir, "lab", labels((byte) 1, (byte) 2));
+        long baseline = MemoryAccounting.totalLiveBlocks();
+
+        assertThatThrownBy(() -> IdxReader.readDataset("mismatch", img, lab, 2, 2, 10))
+                .isInstanceOf(IdxFormatException.class)
+                .hasMessageContaining(lab.toString())
+                .hasMessageContaining(img.toString())
+                .hasMessageContaining("holds 2 labels, but the image file")
+                .hasMessageContaining("holds 3 images; expected the same count");
+        assertThat(MemoryAccounting.totalLiveBlocks()).isEqualTo(baseline);
+    }
+}
