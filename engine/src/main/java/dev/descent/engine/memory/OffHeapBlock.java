@@ -34,8 +34,15 @@ public final class OffHeapBlock implements AutoCloseable {
                     + " bytes (Agrona buffer limit), was " + byteSize);
         }
         this.arena = Arena.ofShared();
-        this.segment = arena.allocate(Math.max(byteSize, 1), ALIGNMENT).asSlice(0, byteSize);
-        this.buffer = new UnsafeBuffer(segment.address(), (int) byteSize);
+        try {
+            this.segment = arena.allocate(Math.max(byteSize, 1), ALIGNMENT).asSlice(0, byteSize);
+            // Fails (IllegalAccessError) when the JVM lacks --add-exports java.base/jdk.internal.misc:
+            // free the memory rather than leak it uncounted.
+            this.buffer = new UnsafeBuffer(segment.address(), (int) byteSize);
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
         this.purpose = purpose;
         this.byteSize = byteSize;
         MemoryAccounting.allocated(purpose, byteSize);
@@ -48,8 +55,9 @@ public final class OffHeapBlock implements AutoCloseable {
 
     /** Allocates room for {@code count} zeroed floats for {@code purpose}. */
     public static OffHeapBlock allocateFloats(long count, Purpose purpose) {
-        if (count < 0) {
-            throw new IllegalArgumentException("float count must be >= 0, was " + count);
+        if (count < 0 || count > Integer.MAX_VALUE / Float.BYTES) {
+            throw new IllegalArgumentException("float count must be in [0, " + Integer.MAX_VALUE / Float.BYTES
+                    + "] (Agrona buffer limit), was " + count);
         }
         return new OffHeapBlock(count * Float.BYTES, purpose);
     }
