@@ -1,0 +1,272 @@
+package dev.descent.engine.nn;
+
+import dev.descent.engine.init.Initializer;
+import dev.descent.engine.kernel.KernelBackend;
+import dev.descent.engine.memory.OffHeapBlock;
+import dev.descent.engine.memory.Purpose;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * A built sequential network: its modules, the per-sample shape of every node, and the two slabs it owns —
+ * parameters ({@link Purpose#PARAMETERS}) and gradients ({@link Purpose#GRADIENTS}) — laid out by one
+ * {@link ParameterLayout}. Activations are not here: a backprop executor owns them, sized per batch size.
+ *
+ * <p>Node {@code j} is the input of module {@code j}; node 0 is the model input, node {@code n} the output.
+ * Build one with {@link Sequential} or {@link Mlp}; close it to free its slabs.
+ */
+public final class Model implements AutoCloseable {
+    /** First line of every model spec (bumped when the spec grammar changes). */
+    public static final String SPEC_HEADER = "descent-sequential v1";
+
+    private final List<Module> layers;
+    private final int[][] nodeShapes;
+    private final int[] nodeSizes;
+    private final ParameterLayout layout;
+    private final OffHeapBlock params;
+    private final OffHeapBlock grads;
+    private final String spec;
+
+    Model(int[] inputShape, List<Module> modules) {
+        if (modules.isEmpty()) {
+            throw new IllegalArgumentException("a model needs at least one layer");
+        }
+        this.layers = List.copyOf(modules);
+        int n = layers.size();
+        this.nodeShapes = new int[n + 1][];
+        this.nodeSizes = new int[n + 1];
+        nodeShapes[0] = inputShape.clone();
+        nodeSizes[0] = Module.size(inputShape);
+        ParameterLayout.Builder b = new ParameterLayout.Builder();
+        StringBuilder s = new StringBuilder(SPEC_HEADER).append('\n').append("input");
+        for (int d : inputShape) {
+            s.append(' ').append(d);
+        }
+        s.append('\n');
+        for (int i = 0; i < n; i++) {
+            Module m = layers.get(i);
+            nodeShapes[i + 1] = m.configure(i, nodeShapes[i].clone());
+            nodeSizes[i + 1] = Module.size(nodeShapes[i + 1]);
+            b.beginLayer(i, m.kind());
+            m.declareParameters(b);
+            s.append(m.spec()).append('\n');
+        }
+        this.spec = s.toString();
+        this.layout = b.build();
+        OffHeapBlock p = OffHeapBlock.allocateFloats(layout.totalFloats(), Purpose.PARAMETERS);
+        OffHeapBlock g;
+        try {
+            g = OffHeapBlock.allocateFloats(layout.totalFloats(), Purpose.GRADIENTS);
+        } catch (RuntimeException | Error e) {
+            p.close();
+            throw e;
+        }
+        this.params = p;
+        this.grads = g;
+        for (Module m : layers) {
+            m.bindParameters(layout, params.segment(), grads.segment());
+        }
+    }
+
+    /** Rebuilds an (all-zero) model from a spec written by {@link #spec()}. */
+    public static Model fromSpec(String spec) {
+        String[] lines = spec.strip().split("\n");
+        if (lines.length < 3 || !lines[0].strip().equals(SPEC_HEADER)) {
+            throw new IllegalArgumentException("not a model spec (expected first line '" + SPEC_HEADER + "'): "
+                    + (lines.length == 0 ? "" : lines[0]));
+        }
+        String[] in = lines[1].strip().split("\\s+");
+        if (!in[0].equals("input") || in.length < 2) {
+            throw new IllegalArgumentException("model spec: expected 'input D...' on line 2, was '" + lines[1] + "'");
+        }
+        int[] shape = new int[in.length - 1];
+        for (int i = 1; i < in.length; i++) {
+            shape[i - 1] = Integer.parseInt(in[i]);
+        }
+        List<Module> modules = new ArrayList<>();
+        for (int i = 2; i < lines.length; i++) {
+            if (!lines[i].isBlank()) {
+                modules.add(ModuleSpecs.parse(lines[i]));
+            }
+        }
+        return new Model(shape, modules);
+    }
+
+    public List<Module> layers() {
+        return layers;
+    }
+
+    public int layerCount() {
+        return layers.size();
+    }
+
+    public Module layer(int i) {
+        return layers.get(i);
+    }
+
+    /** Per-sample shape of node j (0 = input, n = output). */
+    public int[] nodeShape(int j) {
+        return nodeShapes[j].clone();
+    }
+
+    /** Floats per sample of node j. */
+    public int nodeSize(int j) {
+        return nodeSizes[j];
+    }
+
+    public int inputSize() {
+        return nodeSizes[0];
+    }
+
+    public int outputSize() {
+        return nodeSizes[layers.size()];
+    }
+
+    public ParameterLayout layout() {
+        return layout;
+    }
+
+    /** The parameter slab [layout.totalFloats()]. */
+    public OffHeapBlock params() {
+        return params;
+    }
+
+    /** The gradient slab, same layout. */
+    public OffHeapBlock grads() {
+        return grads;
+    }
+
+    public long parameterCount() {
+        return layout.parameterCount();
+    }
+
+    /** The model's architecture as text (stored in model files; {@link #fromSpec} parses it). */
+    public String spec() {
+        return spec;
+    }
+
+    /**
+     * Initializes every tensor: weights with {@code weights}, biases with {@code biases}. Tensor t draws from
+     * its own SplittableRandom(seed, t), so results depend only on the seed and the architecture.
+     */
+    public Model initialize(Initializer weights, Initializer biases, long seed) {
+        SplittableRandom root = new SplittableRandom(seed);
+        MemorySegment p = params.segment();
+        for (ParameterLayout.Entry e : layout.entries()) {
+            SplittableRandom rng = root.split();
+            (e.bias() ? biases : weights).fill(p, e.offset(), e.count(), e.fanIn(), e.fanOut(), rng);
+        }
+        return this;
+    }
+
+    /** An owned off-heap copy of the parameters (close it when done). */
+    public ParameterSnapshot snapshot() {
+        ParameterSnapshot s = new ParameterSnapshot(spec, params.byteSize());
+        MemorySegment.copy(params.segment(), 0, s.block().segment(), 0, params.byteSize());
+        return s;
+    }
+
+    /** Copies the parameters into an existing snapshot of this architecture (no allocation). */
+    public void snapshotInto(ParameterSnapshot snapshot) {
+        checkSameSpec(snapshot);
+        MemorySegment.copy(params.segment(), 0, snapshot.block().segment(), 0, params.byteSize());
+    }
+
+    private void checkSameSpec(ParameterSnapshot snapshot) {
+        if (!snapshot.spec().equals(spec)) {
+            throw new IllegalArgumentException("snapshot is of another architecture:\n" + snapshot.spec()
+                    + "\nthis model:\n" + spec);
+        }
+    }
+
+    /** Copies a snapshot of this same architecture back into the parameters. */
+    public void restore(ParameterSnapshot snapshot) {
+        checkSameSpec(snapshot);
+        MemorySegment.copy(snapshot.block().segment(), 0, params.segment(), 0, params.byteSize());
+    }
+
+    /** Copies parameters from another model of the same architecture. */
+    public void copyParametersFrom(Model other) {
+        if (!other.spec.equals(spec)) {
+            throw new IllegalArgumentException("cannot copy parameters between architectures:\n" + other.spec
+                    + "\nvs\n" + spec);
+        }
+        MemorySegment.copy(other.params.segment(), 0, params.segment(), 0, params.byteSize());
+    }
+
+    /** Hex SHA-256 of the parameter values (little-endian float32, tensors in layout order, no padding). */
+    public String parametersSha256() {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 14];
+            MemorySegment p = params.segment();
+            for (ParameterLayout.Entry e : layout.entries()) {
+                long from = e.offset() * Float.BYTES;
+                long remaining = (long) e.count() * Float.BYTES;
+                while (remaining > 0) {
+                    int len = (int) Math.min(buf.length, remaining);
+                    MemorySegment.copy(p, ValueLayout.JAVA_BYTE, from, buf, 0, len);
+                    md.update(buf, 0, len);
+                    from += len;
+                    remaining -= len;
+                }
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 unavailable", e);
+        }
+    }
+
+    /** Names of the layers that own parameters, e.g. {@code 0:linear}, in model order. */
+    public List<String> parameterLayerNames() {
+        List<String> names = new ArrayList<>();
+        for (int i : layout.layersWithParameters()) {
+            names.add(i + ":" + layers.get(i).kind());
+        }
+        return names;
+    }
+
+    /**
+     * Writes into {@code out} the L2 norm of each parameter-owning layer's gradient (all its tensors together),
+     * in the order of {@link #parameterLayerNames()}. Allocation-free.
+     */
+    public double[] layerGradientNorms(KernelBackend kernels, double[] out) {
+        int[] owners = layout.layersWithParameters();
+        if (out.length < owners.length) {
+            throw new IllegalArgumentException("need room for " + owners.length + " norms, got " + out.length);
+        }
+        Arrays.fill(out, 0, owners.length, 0.0);
+        MemorySegment g = grads.segment();
+        int slot = -1;
+        int lastLayer = -1;
+        for (ParameterLayout.Entry e : layout.entries()) {
+            if (e.layerIndex() != lastLayer) {
+                slot++;
+                lastLayer = e.layerIndex();
+            }
+            out[slot] += kernels.sumSquares(g, e.offset(), e.count());
+        }
+        for (int i = 0; i < owners.length; i++) {
+            out[i] = Math.sqrt(out[i]);
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        params.close();
+        grads.close();
+    }
+
+    @Override
+    public String toString() {
+        return "Model[" + layers.size() + " layers, " + parameterCount() + " parameters]";
+    }
+}

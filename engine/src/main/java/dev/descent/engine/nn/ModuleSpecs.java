@@ -1,0 +1,25 @@
+package dev.descent.engine.nn;
+
+import dev.descent.engine.kernel.Activation;
+import java.util.Locale;
+
+/** Parses the one-line module specs written by {@link Module#spec()}. */
+public final class ModuleSpecs {
+    private ModuleSpecs() {
+    }
+
+    public static Module parse(String line) {
+        String[] t = line.strip().split("\\s+");
+        try {
+            return switch (t[0]) {
+                case "linear" -> new Linear(Integer.parseInt(t[1]));
+                case "activation" -> new ActivationLayer(Activation.valueOf(t[1].toUpperCase(Locale.ROOT)));
+                case "dropout" -> new Dropout(Double.parseDouble(t[1]));
+                case "flatten" -> new Flatten();
+                default -> throw new IllegalArgumentException("unknown module '" + t[0] + "'");
+            };
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("bad module spec '" + line + "': " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package dev.descent.engine.train;
+
+import dev.descent.engine.data.Dataset;
+import dev.descent.engine.memory.OffHeapBlock;
+import dev.descent.engine.memory.Purpose;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+
+/**
+ * Seeded per-epoch shuffling and batch assembly into an off-heap batch buffer ({@link Purpose#BATCHES}):
+ * features [batchSize, featureSize] float32 and labels [batchSize] int32. The permutation of epoch e depends
+ * only on (seed, e). The last batch of an epoch may be smaller.
+ */
+public final class BatchAssembler implements AutoCloseable {
+    private final Dataset data;
+    private final int batchSize;
+    private final long seed;
+    private final int[] order;
+    private final OffHeapBlock features;
+    private final OffHeapBlock labels;
+
+    public BatchAssembler(Dataset data, int batchSize, long seed) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size must be >= 1, was " + batchSize);
+        }
+        this.data = data;
+        this.batchSize = batchSize;
+        this.seed = seed;
+        this.order = new int[data.count()];
+        this.features = OffHeapBlock.allocateFloats((long) batchSize * data.featureSize(), Purpose.BATCHES);
+        OffHeapBlock l;
+        try {
+            l = OffHeapBlock.allocate((long) batchSize * Integer.BYTES, Purpose.BATCHES);
+        } catch (RuntimeException | Error e) {
+            features.close();
+            throw e;
+        }
+        this.labels = l;
+    }
+
+    /** Number of batches per epoch (the last may be partial). */
+    public int batchesPerEpoch() {
+        return (data.count() + batchSize - 1) / batchSize;
+    }
+
+    /** Fisher-Yates shuffle of the sample order for {@code epoch} (0-based). */
+    public void shuffle(int epoch) {
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch + 1);
+        for (int i = order.length - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+    }
+
+    /** Copies batch {@code b} of the current order into the buffers; returns its number of rows. */
+    public int fill(int b) {
+        int start = b * batchSize;
+        int rows = Math.min(batchSize, data.count() - start);
+        int fs = data.featureSize();
+        long rowBytes = (long) fs * Float.BYTES;
+        MemorySegment src = data.features().segment();
+        MemorySegment dst = features.segment();
+        MemorySegment srcLabels = data.labels().segment();
+        MemorySegment dstLabels = labels.segment();
+        for (int r = 0; r < rows; r++) {
+            int i = order[start + r];
+            MemorySegment.copy(src, (long) i * rowBytes, dst, (long) r * rowBytes, rowBytes);
+            dstLabels.setAtIndex(ValueLayout.JAVA_INT, r, srcLabels.getAtIndex(ValueLayout.JAVA_INT, i));
+        }
+        return rows;
+    }
+
+    /** Batch features [batchSize, featureSize]. */
+    public MemorySegment features() {
+        return features.segment();
+    }
+
+    /** Batch labels int32 [batchSize]. */
+    public MemorySegment labels() {
+        return labels.segment();
+    }
+
+    @Override
+    public void close() {
+        features.close();
+        labels.close();
+    }
+}

@@ -1,0 +1,73 @@
+package dev.descent.engine.train;
+
+import dev.descent.engine.backprop.BackpropExecutor;
+import dev.descent.engine.backprop.BackpropStrategy;
+import dev.descent.engine.data.Dataset;
+import dev.descent.engine.kernel.KernelBackend;
+import dev.descent.engine.loss.Loss;
+import dev.descent.engine.loss.LossKind;
+import dev.descent.engine.nn.ExecutionContext;
+import dev.descent.engine.nn.Model;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Mean loss and accuracy of a model over a whole {@link Dataset}, in eval mode (Dropout off), in batches read
+ * straight from the dataset's off-heap rows (no copy). Forward only, on two scratch activation buffers.
+ */
+public final class Evaluator implements AutoCloseable {
+    /** Result of one evaluation. */
+    public record Evaluation(double loss, double accuracy, int examples) {
+    }
+
+    private final Model model;
+    private final KernelBackend kernels;
+    private final int batchSize;
+    private final BackpropExecutor executor;
+    private final Loss loss;
+    private final ExecutionContext ctx;
+
+    public Evaluator(Model model, KernelBackend kernels, LossKind lossKind, int batchSize, int threads) {
+        this.model = model;
+        this.kernels = kernels;
+        this.batchSize = batchSize;
+        this.executor = new BackpropExecutor(model, BackpropStrategy.RECOMPUTE, batchSize);
+        Loss l;
+        try {
+            l = lossKind.create(batchSize, model.outputSize());
+        } catch (RuntimeException | Error e) {
+            executor.close();
+            throw e;
+        }
+        this.loss = l;
+        this.ctx = new ExecutionContext(kernels).threads(threads).training(false);
+    }
+
+    public Evaluation evaluate(Dataset data) {
+        if (data.featureSize() != model.inputSize()) {
+            throw new IllegalArgumentException("dataset " + data.name() + " has " + data.featureSize()
+                    + " features per sample, the model expects " + model.inputSize());
+        }
+        MemorySegment f = data.features().segment();
+        MemorySegment y = data.labels().segment();
+        double lossSum = 0;
+        long correct = 0;
+        int count = data.count();
+        for (int start = 0; start < count; start += batchSize) {
+            int rows = Math.min(batchSize, count - start);
+            long fOff = (long) start * data.featureSize();
+            executor.forward(ctx, f, fOff, rows);
+            MemorySegment out = executor.segment();
+            long outOff = executor.outputOffset();
+            lossSum += loss.forward(kernels, out, outOff, y, start, rows) * rows;
+            correct += Loss.correct(out, outOff, y, start, rows, model.outputSize());
+        }
+        return new Evaluation(count == 0 ? Double.NaN : lossSum / count,
+                count == 0 ? Double.NaN : (double) correct / count, count);
+    }
+
+    @Override
+    public void close() {
+        executor.close();
+        loss.close();
+    }
+}

@@ -1,0 +1,176 @@
+package dev.descent.engine.train;
+
+import dev.descent.engine.backprop.ActivationLedger;
+import dev.descent.engine.backprop.BackpropExecutor;
+import dev.descent.engine.backprop.BackpropStrategy;
+import dev.descent.engine.kernel.KernelBackend;
+import dev.descent.engine.loss.Loss;
+import dev.descent.engine.loss.LossKind;
+import dev.descent.engine.nn.ExecutionContext;
+import dev.descent.engine.nn.Model;
+import dev.descent.engine.optim.LrSchedule;
+import dev.descent.engine.optim.Optimizer;
+import dev.descent.engine.optim.OptimizerState;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One optimizer step on one batch — forward, loss, backward (under a backprop strategy), optional gradient
+ * clipping by global norm, optimizer update — reusable by the direct {@link Trainer} and by a future actor
+ * worker. Owns its activation slab, loss workspace and optimizer moments; allocates nothing per step.
+ *
+ * <p>{@link #run} leaves its results in this object (read {@link #loss()}, {@link #correct()} ...) rather than
+ * returning a fresh object, so a step is allocation-free. A non-finite loss throws
+ * {@link NonFiniteLossException} before the update (parameters untouched by that step).
+ */
+public final class TrainingStep implements AutoCloseable {
+    private final Model model;
+    private final KernelBackend kernels;
+    private final BackpropExecutor executor;
+    private final Loss loss;
+    private final OptimizerState optimizer;
+    private final LrSchedule schedule;
+    private final ExecutionContext ctx;
+    private final double clipNorm;
+    private final int classes;
+
+    private long step;
+    private double lastLoss;
+    private int lastCorrect;
+    private int lastBatch;
+    private double lastLr;
+    private double lastGradNorm = Double.NaN;
+    private boolean measureGradNorm;
+
+    /**
+     * @param schedule  learning rate per step, already resolved to the run length
+     * @param clipNorm  clip the global gradient L2 norm to this value; {@code <= 0} disables clipping
+     * @param threads   GEMM threads (1 = fully deterministic)
+     * @param seed      seed of replayable randomness (Dropout)
+     */
+    public TrainingStep(Model model, KernelBackend kernels, LossKind lossKind, Optimizer optimizer,
+                        LrSchedule schedule, BackpropStrategy strategy, int maxBatch, double clipNorm, int threads,
+                        long seed) {
+        this.model = model;
+        this.kernels = kernels;
+        this.schedule = schedule;
+        this.clipNorm = clipNorm;
+        this.classes = model.outputSize();
+        this.ctx = new ExecutionContext(kernels).threads(threads).seed(seed).training(true);
+        BackpropExecutor ex = new BackpropExecutor(model, strategy, maxBatch);
+        Loss l = null;
+        try {
+            l = lossKind.create(maxBatch, classes);
+            this.optimizer = new OptimizerState(optimizer, model);
+        } catch (RuntimeException | Error e) {
+            ex.close();
+            if (l != null) {
+                l.close();
+            }
+            throw e;
+        }
+        this.executor = ex;
+        this.loss = l;
+    }
+
+    /** Also compute the global gradient norm each step even without clipping (for reporting). */
+    public TrainingStep measureGradientNorm(boolean on) {
+        this.measureGradNorm = on;
+        return this;
+    }
+
+    /**
+     * Runs one step on {@code features[fOff]} ([batch, inputSize]) and {@code labels[lOff]} (int32 [batch]).
+     *
+     * @param epoch only used in the error message of a non-finite loss
+     */
+    public void run(MemorySegment features, long fOff, MemorySegment labels, long lOff, int batch, int epoch) {
+        ctx.step(step).training(true);
+        executor.forward(ctx, features, fOff, batch);
+        MemorySegment out = executor.segment();
+        long outOff = executor.outputOffset();
+        double l = loss.forward(kernels, out, outOff, labels, lOff, batch);
+        if (!Double.isFinite(l)) {
+            throw new NonFiniteLossException(step, epoch, l, -1, hint());
+        }
+        lastCorrect = Loss.correct(out, outOff, labels, lOff, batch, classes);
+        loss.backward(kernels, executor.outputGradient(), executor.outputGradientOffset(), labels, lOff, batch);
+        executor.backward(ctx);
+        MemorySegment g = model.grads().segment();
+        long total = model.layout().totalFloats();
+        if (clipNorm > 0 || measureGradNorm) {
+            lastGradNorm = Math.sqrt(kernels.sumSquares(g, 0, total));
+            if (clipNorm > 0 && lastGradNorm > clipNorm) {
+                kernels.scale(g, 0, (float) (clipNorm / lastGradNorm), total);
+            }
+        }
+        double lr = schedule.lr(step);
+        optimizer.step(kernels, (float) lr);
+        lastLoss = l;
+        lastBatch = batch;
+        lastLr = lr;
+        step++;
+    }
+
+    private String hint() {
+        return "the learning rate (" + schedule.lr(step) + ") is probably too high for " + optimizer.optimizer().describe()
+                + " — lower it, add warmup, or clip gradients (clipNorm)";
+    }
+
+    /** Mean loss of the last step's batch (before its update). */
+    public double loss() {
+        return lastLoss;
+    }
+
+    /** Correctly classified rows of the last step's batch. */
+    public int correct() {
+        return lastCorrect;
+    }
+
+    public int batch() {
+        return lastBatch;
+    }
+
+    /** Learning rate used by the last step. */
+    public double learningRate() {
+        return lastLr;
+    }
+
+    /** Global gradient L2 norm of the last step before clipping (NaN unless clipping or measuring). */
+    public double gradientNorm() {
+        return lastGradNorm;
+    }
+
+    /** Steps completed (= the 0-based index of the next step). */
+    public long steps() {
+        return step;
+    }
+
+    /** Sets the step counter (resume); the optimizer's bias-correction counter follows. */
+    public void steps(long steps) {
+        this.step = steps;
+        optimizer.steps(steps);
+    }
+
+    public ActivationLedger ledger() {
+        return executor.ledger();
+    }
+
+    public BackpropExecutor executor() {
+        return executor;
+    }
+
+    public OptimizerState optimizerState() {
+        return optimizer;
+    }
+
+    public KernelBackend kernels() {
+        return kernels;
+    }
+
+    @Override
+    public void close() {
+        executor.close();
+        loss.close();
+        optimizer.close();
+    }
+}
