@@ -38,11 +38,11 @@ public final class SimdGemm {
     /** Micro-tile columns: two vectors (32 floats with 512-bit vectors). */
     static final int NR = 2 * L;
     /** Depth of a block: a kc x NR panel of B stays in L1 while it meets every A panel of the rows block. */
-    static final int KC = Integer.getInteger("descent.gemm.kc", 256);
+    static final int KC = Integer.getInteger("descent.gemm.kc", 1024);
     /** Rows per block (a multiple of MR): the packed mc x kc block of A stays in L2. */
     static final int MC = roundUp(Integer.getInteger("descent.gemm.mc", 128), MR);
     /** Columns per block (a multiple of NR): the packed kc x nc block of B. */
-    static final int NC = roundUp(Integer.getInteger("descent.gemm.nc", 2048), NR);
+    static final int NC = roundUp(Integer.getInteger("descent.gemm.nc", 1024), NR);
     /** Below this many multiply-adds one thread is faster than handing work to the pool. */
     private static final long PARALLEL_MIN_FMAS = 1L << 18;
 
@@ -170,9 +170,15 @@ public final class SimdGemm {
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
                         for (int ir = 0; ir < mc; ir += MR) {
-                            kernel(kc, ap, ir * kc, bp, jr * kc, tile);
+                            int mr = Math.min(MR, mc - ir);
                             long cIdx = cOff + (long) (ic + ir) * n + jc + jr;
-                            storeTile(tile, c, cIdx, n, Math.min(MR, mc - ir), nr, add);
+                            if (mr == MR && nr == NR) {
+                                kernel(kc, ap, ir * kc, bp, jr * kc, c, cIdx * Float.BYTES,
+                                        (long) n * Float.BYTES, add);
+                            } else {
+                                kernelTile(kc, ap, ir * kc, bp, jr * kc, tile);
+                                storeTile(tile, c, cIdx, n, mr, nr, add);
+                            }
                         }
                     }
                 }
@@ -183,10 +189,12 @@ public final class SimdGemm {
     // ------------------------------------------------------------------------------------------------ micro-kernel
 
     /**
-     * tile[MR, NR] = Σ_p ap[p, 0:MR]ᵀ ⊗ bp[p, 0:NR] over {@code kc} steps: per step two vector loads of B, MR
-     * broadcasts of A and 2*MR fused multiply-adds into register accumulators.
+     * The micro-kernel for a full MR x NR tile: Σ_p ap[p, 0:MR]ᵀ ⊗ bp[p, 0:NR] over {@code kc} steps (per step two
+     * vector loads of B, MR broadcasts of A, 2*MR fused multiply-adds into register accumulators), then, after
+     * the loop, C (+)= the accumulators at byte offset {@code o}, rows {@code ldcBytes} apart.
      */
-    private static void kernel(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
+    private static void kernel(int kc, float[] ap, int ai, float[] bp, int bi, MemorySegment c, long o,
+                               long ldcBytes, boolean add) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -223,10 +231,113 @@ public final class SimdGemm {
             c70 = av.fma(b0, c70);
             c71 = av.fma(b1, c71);
         }
-        c00.intoArray(tile, 0);
-        c01.intoArray(tile, L);
-        c10.intoArray(tile, NR);
-        c11.intoArray(tile, NR + L);
+        long o1 = o + (long) L * Float.BYTES;
+        if (add) {
+            c00 = c00.add(FloatVector.fromMemorySegment(S, c, o, ORDER));
+            c01 = c01.add(FloatVector.fromMemorySegment(S, c, o1, ORDER));
+        }
+        c00.intoMemorySegment(c, o, ORDER);
+        c01.intoMemorySegment(c, o1, ORDER);
+        o += ldcBytes;
+        o1 += ldcBytes;
+        if (add) {
+            c10 = c10.add(FloatVector.fromMemorySegment(S, c, o, ORDER));
+            c11 = c11.add(FloatVector.fromMemorySegment(S, c, o1, ORDER));
+        }
+        c10.intoMemorySegment(c, o, ORDER);
+        c11.intoMemorySegment(c, o1, ORDER);
+        o += ldcBytes;
+        o1 += ldcBytes;
+        if (add) {
+            c20 = c20.add(FloatVector.fromMemorySegment(S, c, o, ORDER));
+            c21 = c21.add(FloatVector.fromMemorySegment(S, c, o1, ORDER));
+        }
+        c20.intoMemorySegment(c, o, ORDER);
+        c21.intoMemorySegment(c, o1, ORDER);
+        o += ldcBytes;
+        o1 += ldcBytes;
+        if (add) {
+            c30 = c30.add(FloatVector.fromMemorySegment(S, c, o, ORDER));
+            c31 = c31.add(FloatVector.fromMemorySegment(S, c, o1, ORDER));
+        }
+        c30.intoMemorySegment(c, o, ORDER);
+        c31.intoMemorySegment(c, o1, ORDER);
+        o += ldcBytes;
+        o1 += ldcBytes;
+        if (add) {
+            c40 = c40.add(FloatVector.fromMemorySegment(S, c, o, ORDER));
+            c41 = c41.add(FloatVector.fromMemorySegment(S, c, o1, ORDER));
+        }
+        c40.intoMemorySegment(c, o, ORDER);
+        c41.intoMemorySegment(c, o1, ORDER);
+        o += ldcBytes;
+        o1 += ldcBytes;
+        if (add) {
+            c50 = c50.add(FloatVector.fromMemorySegment(S, c, o, ORDER));
+            c51 = c51.add(FloatVector.fromMemorySegment(S, c, o1, ORDER));
+        }
+        c50.intoMemorySegment(c, o, ORDER);
+        c51.intoMemorySegment(c, o1, ORDER);
+        o += ldcBytes;
+        o1 += ldcBytes;
+        if (add) {
+            c60 = c60.add(FloatVector.fromMemorySegment(S, c, o, ORDER));
+            c61 = c61.add(FloatVector.fromMemorySegment(S, c, o1, ORDER));
+        }
+        c60.intoMemorySegment(c, o, ORDER);
+        c61.intoMemorySegment(c, o1, ORDER);
+        o += ldcBytes;
+        o1 += ldcBytes;
+        if (add) {
+            c70 = c70.add(FloatVector.fromMemorySegment(S, c, o, ORDER));
+            c71 = c71.add(FloatVector.fromMemorySegment(S, c, o1, ORDER));
+        }
+        c70.intoMemorySegment(c, o, ORDER);
+        c71.intoMemorySegment(c, o1, ORDER);
+    }
+
+    /** The same micro-kernel for an edge tile: writes the accumulators to {@code tile[MR, NR]}. */
+    private static void kernelTile(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++, ai += MR, bi += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
+            FloatVector av = FloatVector.broadcast(S, ap[ai]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(S, ap[ai + 4]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            av = FloatVector.broadcast(S, ap[ai + 5]);
+            c50 = av.fma(b0, c50);
+            c51 = av.fma(b1, c51);
+            av = FloatVector.broadcast(S, ap[ai + 6]);
+            c60 = av.fma(b0, c60);
+            c61 = av.fma(b1, c61);
+            av = FloatVector.broadcast(S, ap[ai + 7]);
+            c70 = av.fma(b0, c70);
+            c71 = av.fma(b1, c71);
+        }
+        c00.intoArray(tile, 0 * NR);
+        c01.intoArray(tile, 0 * NR + L);
+        c10.intoArray(tile, 1 * NR);
+        c11.intoArray(tile, 1 * NR + L);
         c20.intoArray(tile, 2 * NR);
         c21.intoArray(tile, 2 * NR + L);
         c30.intoArray(tile, 3 * NR);
