@@ -32,6 +32,10 @@ public final class SimdGemm {
     private static final int L = S.length();
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    /** Half a 512-bit vector: one 8-float step of an A panel in the transposing pack. */
+    private static final VectorSpecies<Float> HALF = FloatVector.SPECIES_256;
+    /** The transposing pack moves 16 x 16 blocks when vectors hold 16 floats (and A panels are 8 wide). */
+    private static final boolean TRANSPOSE_16 = L == 16;
 
     /** Micro-tile rows (broadcast side, from packed A). */
     static final int MR = 8;
@@ -56,8 +60,8 @@ public final class SimdGemm {
         float[] a = new float[0];
         float[] b = new float[0];
         final float[] tile = new float[MR * NR];
-        final int[] strideMr = strides(MR);
-        final int[] strideNr = strides(NR);
+        final float[] block = new float[16 * 16];
+        final float[] perm = transposePermutations();
 
         float[] a(int size) {
             if (a.length < size) {
@@ -71,14 +75,6 @@ public final class SimdGemm {
                 b = new float[size];
             }
             return b;
-        }
-
-        private static int[] strides(int w) {
-            int[] s = new int[L];
-            for (int t = 0; t < L; t++) {
-                s[t] = t * w;
-            }
-            return s;
         }
     }
 
@@ -155,7 +151,7 @@ public final class SimdGemm {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 if (bTrans) {   // B[n,k]: B(p, j) at j*k + p
-                    packRows(bp, b, bOff + (long) jc * k + pc, k, nc, NR, kc, s.strideNr);
+                    packRows(bp, b, bOff + (long) jc * k + pc, k, nc, NR, kc, s);
                 } else {        // B[k,n]: B(p, j) at p*n + j
                     packCols(bp, b, bOff + (long) pc * n + jc, n, nc, NR, kc);
                 }
@@ -165,7 +161,7 @@ public final class SimdGemm {
                     if (aTrans) {   // A[k,m]: A(i, p) at p*m + i
                         packCols(ap, a, aOff + (long) pc * m + ic, m, mc, MR, kc);
                     } else {        // A[m,k]: A(i, p) at i*k + p
-                        packRows(ap, a, aOff + (long) ic * k + pc, k, mc, MR, kc, s.strideMr);
+                        packRows(ap, a, aOff + (long) ic * k + pc, k, mc, MR, kc, s);
                     }
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
@@ -421,33 +417,84 @@ public final class SimdGemm {
 
     /**
      * Packs a source whose panel lanes are separate rows (a transposing pack): lane {@code i} (of {@code rows}
-     * valid, in panels of {@code w}) at step {@code p} is {@code src[off + i*ld + p]}. Each row is read in vectors
-     * along p and scattered into the panel at stride {@code w} ({@code stride[t] = t*w}).
+     * valid, in panels of {@code w}) at step {@code p} is {@code src[off + i*ld + p]}. With 16-lane vectors it
+     * moves 16 x 16 blocks: 16 row vectors into {@code s.block}, a transpose there, then one vector per step
+     * (or two halves for 8-wide panels) into the panels; the k tail, and every k on other vector sizes, is
+     * copied element by element. Lanes past {@code rows} are zero-filled.
      */
     private static void packRows(float[] dst, MemorySegment src, long off, int ld, int rows, int w, int kc,
-                                 int[] stride) {
-        int kcVec = kc - kc % L;
-        for (int i = 0; i < rows; i += w) {
-            int valid = Math.min(w, rows - i);
-            int base = i * kc;
-            for (int lane = 0; lane < valid; lane++) {
-                long rowByte = (off + (long) (i + lane) * ld) * Float.BYTES;
-                int d = base + lane;
-                int p = 0;
-                for (; p < kcVec; p += L) {
-                    FloatVector.fromMemorySegment(S, src, rowByte + (long) p * Float.BYTES, ORDER)
-                            .intoArray(dst, d + p * w, stride, 0);
+                                 Scratch s) {
+        int kcVec = TRANSPOSE_16 ? kc - kc % 16 : 0;
+        int rowsPadded = roundUp(rows, w);
+        float[] t = s.block;
+        for (int i0 = 0; i0 < rowsPadded; i0 += 16) {
+            for (int p0 = 0; p0 < kcVec; p0 += 16) {
+                for (int j = 0; j < 16; j++) {
+                    FloatVector v = i0 + j < rows
+                            ? FloatVector.fromMemorySegment(S, src, (off + (long) (i0 + j) * ld + p0) * Float.BYTES,
+                            ORDER)
+                            : FloatVector.zero(S);
+                    v.intoArray(t, j * 16);
                 }
-                for (; p < kc; p++) {
-                    dst[d + p * w] = src.get(F, rowByte + (long) p * Float.BYTES);
+                transpose16(t, s.perm);
+                if (w >= 16) {
+                    int d = (i0 / w) * w * kc + i0 % w + p0 * w;
+                    for (int q = 0; q < 16; q++, d += w) {
+                        FloatVector.fromArray(S, t, q * 16).intoArray(dst, d);
+                    }
+                } else {    // w == 8: rows i0..i0+7 and i0+8..i0+15 are two panels
+                    boolean second = i0 + 8 < rowsPadded;
+                    int d0 = i0 * kc + p0 * 8;
+                    int d1 = (i0 + 8) * kc + p0 * 8;
+                    for (int q = 0; q < 16; q++, d0 += 8, d1 += 8) {
+                        FloatVector.fromArray(HALF, t, q * 16).intoArray(dst, d0);
+                        if (second) {
+                            FloatVector.fromArray(HALF, t, q * 16 + 8).intoArray(dst, d1);
+                        }
+                    }
                 }
             }
-            for (int lane = valid; lane < w; lane++) {
-                for (int p = 0; p < kc; p++) {
-                    dst[base + p * w + lane] = 0f;
+            for (int row = i0; row < Math.min(i0 + 16, rowsPadded); row++) {
+                int d = (row / w) * w * kc + row % w;
+                long srcByte = (off + (long) row * ld) * Float.BYTES;
+                for (int p = kcVec; p < kc; p++) {
+                    dst[d + p * w] = row < rows ? src.get(F, srcByte + (long) p * Float.BYTES) : 0f;
                 }
             }
         }
+    }
+
+    /**
+     * Transposes the 16 x 16 block {@code t} in place: four butterfly stages (d = 8, 4, 2, 1), each swapping the
+     * off-diagonal d x d sub-blocks with two-vector permutes ({@code perm} holds their index vectors). Done through
+     * the small array, two vectors at a time, so the method stays small for both compilers.
+     */
+    private static void transpose16(float[] t, float[] perm) {
+        for (int stage = 0, d = 8; stage < 4; stage++, d >>= 1) {
+            FloatVector ix = FloatVector.fromArray(S, perm, stage * 32);
+            FloatVector iy = FloatVector.fromArray(S, perm, stage * 32 + 16);
+            for (int i = 0; i < 16; i++) {
+                if ((i & d) == 0) {
+                    FloatVector x = FloatVector.fromArray(S, t, i * 16);
+                    FloatVector y = FloatVector.fromArray(S, t, (i + d) * 16);
+                    ix.selectFrom(x, y).intoArray(t, i * 16);
+                    iy.selectFrom(x, y).intoArray(t, (i + d) * 16);
+                }
+            }
+        }
+    }
+
+    /** Index vectors of {@link #transpose16}: x'[l] = l has bit d ? y[l-d] : x[l]; y'[l] = l has bit d ? y[l] : x[l+d]. */
+    private static float[] transposePermutations() {
+        float[] perm = new float[4 * 32];
+        for (int stage = 0, d = 8; stage < 4; stage++, d >>= 1) {
+            for (int l = 0; l < 16; l++) {
+                boolean bit = (l & d) != 0;
+                perm[stage * 32 + l] = bit ? 16 + l - d : l;
+                perm[stage * 32 + 16 + l] = bit ? 16 + l : l + d;
+            }
+        }
+        return perm;
     }
 
     // ------------------------------------------------------------------------------------------------ checks
