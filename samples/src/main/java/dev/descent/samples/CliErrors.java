@@ -7,10 +7,19 @@ import picocli.CommandLine;
  * code 2; anything else keeps its stack trace, since it is a bug worth reporting.
  */
 final class CliErrors implements CommandLine.IExecutionExceptionHandler {
+    /** Bad input or environment: the message says what to fix, a stack trace would only hide it. */
+    static boolean isUserError(Throwable ex) {
+        return ex instanceof UserError || ex instanceof IllegalArgumentException
+                || ex instanceof java.io.FileNotFoundException || ex instanceof java.nio.file.NoSuchFileException
+                || ex instanceof dev.descent.engine.data.DatasetNotFoundException
+                || ex instanceof dev.descent.engine.data.IdxFormatException
+                || ex instanceof dev.descent.engine.train.ModelFile.ModelFileException
+                || ex instanceof dev.descent.engine.train.NonFiniteLossException;
+    }
+
     @Override
     public int handleExecutionException(Exception ex, CommandLine cmd, CommandLine.ParseResult parseResult) {
-        if (ex instanceof UserError || ex instanceof IllegalArgumentException
-                || ex instanceof java.io.FileNotFoundException || ex instanceof java.nio.file.NoSuchFileException) {
+        if (isUserError(ex)) {
             cmd.getErr().println(cmd.getColorScheme().errorText("descent " + cmd.getCommandName() + ": "
                     + ex.getMessage()));
             return 2;

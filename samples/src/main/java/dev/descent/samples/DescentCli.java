@@ -2,6 +2,7 @@ package dev.descent.samples;
 
 import dev.descent.samples.cli.BenchCommand;
 import dev.descent.samples.cli.DataCommand;
+import dev.descent.samples.cli.TrainCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -12,6 +13,7 @@ import picocli.CommandLine.Command;
         description = "Train neural networks in pure Java and see what happens inside their optimization.",
         subcommands = {
             DataCommand.class,
+            TrainCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class
         })
