@@ -93,18 +93,21 @@ public final class ScalarOps {
             case RELU -> x > 0 ? 1.0 : 0.0;
             case LEAKY_RELU -> x > 0 ? 1.0 : LEAKY_SLOPE;
             case SIGMOID -> {
-                double s = 1.0 / (1.0 + Math.exp(-x));
-                yield s * (1.0 - s);
+                double e = Math.exp(-x); // σ(1-σ) = e/(1+e)²: no cancellation for x >> 0, unlike s * (1 - s)
+                yield Double.isInfinite(e) ? 0.0 : e / ((1.0 + e) * (1.0 + e));
             }
-            case TANH -> {
-                double t = Math.tanh(x);
-                yield 1.0 - t * t;
-            }
+            case TANH -> sech2(x);
             case GELU -> {
-                double t = Math.tanh(GELU_K * (x + GELU_C * x * x * x));
-                yield 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * GELU_K * (1.0 + 3.0 * GELU_C * x * x);
+                double u = GELU_K * (x + GELU_C * x * x * x);
+                yield 0.5 * (1.0 + Math.tanh(u)) + 0.5 * x * sech2(u) * GELU_K * (1.0 + 3.0 * GELU_C * x * x);
             }
         };
+    }
+
+    /** 1 - tanh²(x) = 1 / cosh²(x), without the cancellation of 1 - t*t for large |x|. */
+    private static double sech2(double x) {
+        double c = Math.cosh(x);
+        return 1.0 / (c * c);
     }
 
     // ---------------------------------------------------------------- elementwise, BLAS-1

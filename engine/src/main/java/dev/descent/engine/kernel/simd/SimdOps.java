@@ -1,74 +1,440 @@
 package dev.descent.engine.kernel.simd;
 
 import dev.descent.engine.kernel.Activation;
+import dev.descent.engine.kernel.scalar.ScalarOps;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
-/** Vector API kernels other than GEMM. */
+/**
+ * Vector API kernels other than GEMM (activations and the vector exp live in {@link SimdActivations}). Same
+ * contract as {@link ScalarOps}, the oracle they are tested against.
+ *
+ * <p>Loops run whole unmasked vectors of {@link #S}, then finish either with a scalar tail doing the same IEEE
+ * operations (bit-identical per element) or with one masked vector. Masked operations are kept out of the loop
+ * bodies: they inflate C2's graph, and a body that hits the inlining node cutoff leaves vectors boxed (measured:
+ * ~9 kB allocated per Adam call). Nothing here allocates once C2 has compiled it (see the no-allocation test).
+ *
+ * <p>Reductions accumulate in double lanes as the contract says: each float is widened exactly, products of two
+ * widened floats are exact, so the only rounding is the double accumulation, as in the scalar loop.
+ */
 public final class SimdOps {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    /** Doubles of the preferred shape, and the float species with as many lanes (half the bits). */
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> H =
+            VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
+    private static final int HL = H.length();
+    private static final ByteOrder O = ByteOrder.nativeOrder();
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
+
     private SimdOps() {
     }
 
+    // ---------------------------------------------------------------- loads and stores (offsets in floats)
+
+    private static FloatVector load(MemorySegment s, long i) {
+        return FloatVector.fromMemorySegment(S, s, i * Float.BYTES, O);
+    }
+
+    private static void store(FloatVector v, MemorySegment s, long i) {
+        v.intoMemorySegment(s, i * Float.BYTES, O);
+    }
+
+    private static FloatVector bc(float f) {
+        return FloatVector.broadcast(S, f);
+    }
+
+    private static float get(MemorySegment s, long i) {
+        return s.getAtIndex(F, i);
+    }
+
+    private static void set(MemorySegment s, long i, float v) {
+        s.setAtIndex(F, i, v);
+    }
+
+    /** D.length() floats widened exactly to doubles. */
+    private static DoubleVector loadDouble(MemorySegment s, long i) {
+        return (DoubleVector) FloatVector.fromMemorySegment(H, s, i * Float.BYTES, O)
+                .convertShape(VectorOperators.F2D, D, 0);
+    }
+
+    // ---------------------------------------------------------------- bias
+
+    /** out[rows, cols] += bias[cols]. */
     public static void biasAdd(MemorySegment out, long outOff, MemorySegment bias, long biasOff, int rows, int cols) {
-        throw new UnsupportedOperationException("SimdOps.biasAdd");
+        int bound = S.loopBound(cols);
+        for (int r = 0; r < rows; r++) {
+            long row = outOff + (long) r * cols;
+            int c = 0;
+            for (; c < bound; c += L) {
+                store(load(out, row + c).add(load(bias, biasOff + c)), out, row + c);
+            }
+            for (; c < cols; c++) {
+                set(out, row + c, get(out, row + c) + get(bias, biasOff + c));
+            }
+        }
     }
 
-    public static void biasGrad(MemorySegment dBias, long dBiasOff, MemorySegment dOut, long dOutOff, int rows, int cols, boolean accumulate) {
-        throw new UnsupportedOperationException("SimdOps.biasGrad");
+    /**
+     * dBias[cols] (+)= Σ_r dOut[rows, cols]: a vector of columns at a time, summed over the rows in float in two
+     * chains (even and odd rows); the tail columns repeat the same float sums in the same order.
+     */
+    public static void biasGrad(MemorySegment dBias, long dBiasOff, MemorySegment dOut, long dOutOff, int rows, int cols,
+                                boolean accumulate) {
+        int bound = S.loopBound(cols);
+        int c = 0;
+        for (; c < bound; c += L) {
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = FloatVector.zero(S);
+            int r = 0;
+            for (; r + 1 < rows; r += 2) {
+                a0 = a0.add(load(dOut, dOutOff + (long) r * cols + c));
+                a1 = a1.add(load(dOut, dOutOff + (long) (r + 1) * cols + c));
+            }
+            if (r < rows) {
+                a0 = a0.add(load(dOut, dOutOff + (long) r * cols + c));
+            }
+            FloatVector s = a0.add(a1);
+            store(accumulate ? s.add(load(dBias, dBiasOff + c)) : s, dBias, dBiasOff + c);
+        }
+        for (; c < cols; c++) {
+            float a0 = 0f;
+            float a1 = 0f;
+            int r = 0;
+            for (; r + 1 < rows; r += 2) {
+                a0 += get(dOut, dOutOff + (long) r * cols + c);
+                a1 += get(dOut, dOutOff + (long) (r + 1) * cols + c);
+            }
+            if (r < rows) {
+                a0 += get(dOut, dOutOff + (long) r * cols + c);
+            }
+            float s = a0 + a1;
+            set(dBias, dBiasOff + c, accumulate ? s + get(dBias, dBiasOff + c) : s);
+        }
     }
 
-    public static void activationForward(Activation act, MemorySegment out, long outOff, MemorySegment in, long inOff, long n) {
-        throw new UnsupportedOperationException("SimdOps.activationForward");
+    // ---------------------------------------------------------------- activations (see SimdActivations)
+
+    /** out[n] = f(in[n]); out may alias in. */
+    public static void activationForward(Activation act, MemorySegment out, long outOff, MemorySegment in, long inOff,
+                                         long n) {
+        SimdActivations.forward(act, out, outOff, in, inOff, n);
     }
 
-    public static void activationBackward(Activation act, MemorySegment dIn, long dInOff, MemorySegment dOut, long dOutOff, MemorySegment in, long inOff, long n, boolean accumulate) {
-        throw new UnsupportedOperationException("SimdOps.activationBackward");
+    /** dIn[n] (+)= dOut[n] * f'(in[n]); dIn may alias dOut when accumulate is false. */
+    public static void activationBackward(Activation act, MemorySegment dIn, long dInOff, MemorySegment dOut,
+                                          long dOutOff, MemorySegment in, long inOff, long n, boolean accumulate) {
+        SimdActivations.backward(act, dIn, dInOff, dOut, dOutOff, in, inOff, n, accumulate);
     }
 
+    // ---------------------------------------------------------------- elementwise, BLAS-1
+    // Whole vectors, then a scalar tail doing the same IEEE operations (Math.fma for the fused ones), so every
+    // element gets bit-identical results whatever its position.
+
+    /** y[n] += alpha * x[n] (fused: one rounding). */
     public static void axpy(MemorySegment y, long yOff, float alpha, MemorySegment x, long xOff, long n) {
-        throw new UnsupportedOperationException("SimdOps.axpy");
+        long bound = S.loopBound(n);
+        FloatVector a = bc(alpha);
+        long i = 0;
+        for (; i < bound; i += L) {
+            store(load(x, xOff + i).fma(a, load(y, yOff + i)), y, yOff + i);
+        }
+        for (; i < n; i++) {
+            set(y, yOff + i, Math.fma(get(x, xOff + i), alpha, get(y, yOff + i)));
+        }
     }
 
+    /** x[n] *= alpha. */
     public static void scale(MemorySegment x, long xOff, float alpha, long n) {
-        throw new UnsupportedOperationException("SimdOps.scale");
+        long bound = S.loopBound(n);
+        long i = 0;
+        for (; i < bound; i += L) {
+            store(load(x, xOff + i).mul(alpha), x, xOff + i);
+        }
+        for (; i < n; i++) {
+            set(x, xOff + i, get(x, xOff + i) * alpha);
+        }
     }
 
-    public static void mul(MemorySegment out, long outOff, MemorySegment a, long aOff, MemorySegment b, long bOff, long n) {
-        throw new UnsupportedOperationException("SimdOps.mul");
+    /** out[n] = a[n] * b[n]. */
+    public static void mul(MemorySegment out, long outOff, MemorySegment a, long aOff, MemorySegment b, long bOff,
+                           long n) {
+        long bound = S.loopBound(n);
+        long i = 0;
+        for (; i < bound; i += L) {
+            store(load(a, aOff + i).mul(load(b, bOff + i)), out, outOff + i);
+        }
+        for (; i < n; i++) {
+            set(out, outOff + i, get(a, aOff + i) * get(b, bOff + i));
+        }
     }
 
-    public static void add(MemorySegment out, long outOff, MemorySegment a, long aOff, MemorySegment b, long bOff, long n) {
-        throw new UnsupportedOperationException("SimdOps.add");
+    /** out[n] = a[n] + b[n]. */
+    public static void add(MemorySegment out, long outOff, MemorySegment a, long aOff, MemorySegment b, long bOff,
+                           long n) {
+        long bound = S.loopBound(n);
+        long i = 0;
+        for (; i < bound; i += L) {
+            store(load(a, aOff + i).add(load(b, bOff + i)), out, outOff + i);
+        }
+        for (; i < n; i++) {
+            set(out, outOff + i, get(a, aOff + i) + get(b, bOff + i));
+        }
     }
+
+    // ---------------------------------------------------------------- reductions
+    // Each float is widened exactly to double and accumulated in double lanes (4 independent accumulators);
+    // products of two widened floats are exact in double (24 + 24 bits < 53). So the only rounding is the
+    // double accumulation, as in the scalar loop, merely in another order: |simd - scalar| <= ~2 n 2^-53 Σ|term|.
 
     public static double sum(MemorySegment x, long xOff, long n) {
-        throw new UnsupportedOperationException("SimdOps.sum");
+        DoubleVector a0 = DoubleVector.zero(D);
+        DoubleVector a1 = DoubleVector.zero(D);
+        DoubleVector a2 = DoubleVector.zero(D);
+        DoubleVector a3 = DoubleVector.zero(D);
+        long i = 0;
+        for (; i + 4L * HL <= n; i += 4L * HL) {
+            long p = xOff + i;
+            a0 = a0.add(loadDouble(x, p));
+            a1 = a1.add(loadDouble(x, p + HL));
+            a2 = a2.add(loadDouble(x, p + 2L * HL));
+            a3 = a3.add(loadDouble(x, p + 3L * HL));
+        }
+        double s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s += x.getAtIndex(F, xOff + i);
+        }
+        return s;
     }
 
     public static double dot(MemorySegment x, long xOff, MemorySegment y, long yOff, long n) {
-        throw new UnsupportedOperationException("SimdOps.dot");
+        DoubleVector a0 = DoubleVector.zero(D);
+        DoubleVector a1 = DoubleVector.zero(D);
+        DoubleVector a2 = DoubleVector.zero(D);
+        DoubleVector a3 = DoubleVector.zero(D);
+        long i = 0;
+        for (; i + 4L * HL <= n; i += 4L * HL) {
+            long p = xOff + i;
+            long q = yOff + i;
+            a0 = loadDouble(x, p).fma(loadDouble(y, q), a0);
+            a1 = loadDouble(x, p + HL).fma(loadDouble(y, q + HL), a1);
+            a2 = loadDouble(x, p + 2L * HL).fma(loadDouble(y, q + 2L * HL), a2);
+            a3 = loadDouble(x, p + 3L * HL).fma(loadDouble(y, q + 3L * HL), a3);
+        }
+        double s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s += (double) x.getAtIndex(F, xOff + i) * (double) y.getAtIndex(F, yOff + i);
+        }
+        return s;
     }
 
     public static double sumSquares(MemorySegment x, long xOff, long n) {
-        throw new UnsupportedOperationException("SimdOps.sumSquares");
+        DoubleVector a0 = DoubleVector.zero(D);
+        DoubleVector a1 = DoubleVector.zero(D);
+        DoubleVector a2 = DoubleVector.zero(D);
+        DoubleVector a3 = DoubleVector.zero(D);
+        long i = 0;
+        for (; i + 4L * HL <= n; i += 4L * HL) {
+            long p = xOff + i;
+            DoubleVector v0 = loadDouble(x, p);
+            DoubleVector v1 = loadDouble(x, p + HL);
+            DoubleVector v2 = loadDouble(x, p + 2L * HL);
+            DoubleVector v3 = loadDouble(x, p + 3L * HL);
+            a0 = v0.fma(v0, a0);
+            a1 = v1.fma(v1, a1);
+            a2 = v2.fma(v2, a2);
+            a3 = v3.fma(v3, a3);
+        }
+        double s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            double v = x.getAtIndex(F, xOff + i);
+            s += v * v;
+        }
+        return s;
     }
 
-    public static double softmaxCrossEntropyForward(MemorySegment probs, long probsOff, MemorySegment losses, long lossesOff, MemorySegment logits, long logitsOff, MemorySegment labels, long labelsOff, int rows, int cols) {
-        throw new UnsupportedOperationException("SimdOps.softmaxCrossEntropyForward");
+    // ---------------------------------------------------------------- softmax + cross-entropy
+
+    /**
+     * Row by row: max (vector), e = exp(x - max) stored into probs while summed in a float vector accumulator,
+     * then probs *= 1/sum; loss = log(sum) - (x_label - max) in double (finite even when p underflows).
+     * The float sum of cols positive terms has relative error <= (cols/L + log2 L + 2) ulp; the probs add
+     * the exp error (~2 ulp) and |x - max| ulp from the float subtraction.
+     */
+    public static double softmaxCrossEntropyForward(MemorySegment probs, long probsOff, MemorySegment losses,
+                                                    long lossesOff, MemorySegment logits, long logitsOff,
+                                                    MemorySegment labels, long labelsOff, int rows, int cols) {
+        double total = 0.0;
+        for (int r = 0; r < rows; r++) {
+            int label = labels.getAtIndex(I, labelsOff + r);
+            ScalarOps.checkLabel(label, r, cols);
+            long in = logitsOff + (long) r * cols;
+            long out = probsOff + (long) r * cols;
+            float max = rowMax(logits, in, cols);
+            float sum = expAndSum(out, probs, logits, in, cols, max);
+            scale(probs, out, 1f / sum, cols);
+            double loss = Math.log(sum) - ((double) logits.getAtIndex(F, in + label) - max);
+            losses.setAtIndex(F, lossesOff + r, (float) loss);
+            total += loss;
+        }
+        return total;
     }
 
-    public static void softmaxCrossEntropyBackward(MemorySegment dLogits, long dLogitsOff, MemorySegment probs, long probsOff, MemorySegment labels, long labelsOff, int rows, int cols, float scale) {
-        throw new UnsupportedOperationException("SimdOps.softmaxCrossEntropyBackward");
+    private static float rowMax(MemorySegment x, long off, int cols) {
+        FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int bound = S.loopBound(cols);
+        int c = 0;
+        for (; c < bound; c += L) {
+            mx = mx.max(load(x, off + c));
+        }
+        if (c < cols) {
+            VectorMask<Float> m = S.indexInRange(c, cols);
+            mx = mx.lanewise(VectorOperators.MAX, FloatVector.fromMemorySegment(S, x, (off + c) * Float.BYTES, O, m), m);
+        }
+        return mx.reduceLanes(VectorOperators.MAX);
     }
 
-    public static void sgdUpdate(MemorySegment params, long pOff, MemorySegment grads, long gOff, float lr, float weightDecay, long n) {
-        throw new UnsupportedOperationException("SimdOps.sgdUpdate");
+    private static float expAndSum(long out, MemorySegment probs, MemorySegment x, long in, int cols, float max) {
+        FloatVector acc = FloatVector.zero(S);
+        int bound = S.loopBound(cols);
+        int c = 0;
+        for (; c < bound; c += L) {
+            FloatVector e = SimdActivations.exp(load(x, in + c).sub(max));
+            store(e, probs, out + c);
+            acc = acc.add(e);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        return c < cols ? sum + expAndSumTail(out, probs, x, in, c, cols, max) : sum;
     }
 
-    public static void momentumUpdate(MemorySegment params, long pOff, MemorySegment grads, long gOff, MemorySegment velocity, long vOff, float lr, float momentum, float weightDecay, boolean nesterov, long n) {
-        throw new UnsupportedOperationException("SimdOps.momentumUpdate");
+    /** Masked tail: Vector API calls only (no helper C2 might leave uninlined at this cold site). */
+    private static float expAndSumTail(long out, MemorySegment probs, MemorySegment x, long in, int c, int cols,
+                                       float max) {
+        VectorMask<Float> m = S.indexInRange(c, cols);
+        FloatVector e = FloatVector.fromMemorySegment(S, x, (in + c) * Float.BYTES, O, m).sub(max)
+                .lanewise(VectorOperators.EXP);
+        e.intoMemorySegment(probs, (out + c) * Float.BYTES, O, m);
+        return FloatVector.zero(S).add(e, m).reduceLanes(VectorOperators.ADD);
     }
 
-    public static void adamUpdate(MemorySegment params, long pOff, MemorySegment grads, long gOff, MemorySegment m, long mOff, MemorySegment v, long vOff, float lr, float beta1, float beta2, float eps, float weightDecay, boolean decoupledWeightDecay, long step, long n) {
-        throw new UnsupportedOperationException("SimdOps.adamUpdate");
+    /** dLogits[rows, cols] = (probs - onehot(labels)) * scale, bit-identical to the scalar reference. */
+    public static void softmaxCrossEntropyBackward(MemorySegment dLogits, long dLogitsOff, MemorySegment probs,
+                                                   long probsOff, MemorySegment labels, long labelsOff, int rows,
+                                                   int cols, float scale) {
+        for (int r = 0; r < rows; r++) {
+            int label = labels.getAtIndex(I, labelsOff + r);
+            ScalarOps.checkLabel(label, r, cols);
+            long in = probsOff + (long) r * cols;
+            long out = dLogitsOff + (long) r * cols;
+            float pLabel = probs.getAtIndex(F, in + label);          // read before an aliased write
+            int bound = S.loopBound(cols);
+            int c = 0;
+            for (; c < bound; c += L) {
+                store(load(probs, in + c).mul(scale), dLogits, out + c);
+            }
+            for (; c < cols; c++) {
+                set(dLogits, out + c, get(probs, in + c) * scale);
+            }
+            dLogits.setAtIndex(F, out + label, (pLabel - 1f) * scale);
+        }
+    }
+
+    // ---------------------------------------------------------------- optimizer updates (one fused pass each)
+    // Whole vectors, then a scalar tail with the same float operations (Math.fma, a correctly rounded sqrt and
+    // division), so the tail elements are bit-identical to what a lane would compute.
+
+    /** p -= lr * (g + wd * p). */
+    public static void sgdUpdate(MemorySegment params, long pOff, MemorySegment grads, long gOff, float lr,
+                                 float weightDecay, long n) {
+        long bound = S.loopBound(n);
+        FloatVector wd = bc(weightDecay);
+        FloatVector negLr = bc(-lr);
+        long i = 0;
+        for (; i < bound; i += L) {
+            FloatVector p = load(params, pOff + i);
+            FloatVector g = p.fma(wd, load(grads, gOff + i));
+            store(g.fma(negLr, p), params, pOff + i);
+        }
+        for (; i < n; i++) {
+            float p = get(params, pOff + i);
+            float g = Math.fma(p, weightDecay, get(grads, gOff + i));
+            set(params, pOff + i, Math.fma(g, -lr, p));
+        }
+    }
+
+    /** g' = g + wd p; v = mu v + g'; p -= lr (nesterov ? g' + mu v : v). */
+    public static void momentumUpdate(MemorySegment params, long pOff, MemorySegment grads, long gOff,
+                                      MemorySegment velocity, long vOff, float lr, float momentum, float weightDecay,
+                                      boolean nesterov, long n) {
+        long bound = S.loopBound(n);
+        FloatVector wd = bc(weightDecay);
+        FloatVector mu = bc(momentum);
+        FloatVector negLr = bc(-lr);
+        long i = 0;
+        for (; i < bound; i += L) {
+            FloatVector p = load(params, pOff + i);
+            FloatVector g = p.fma(wd, load(grads, gOff + i));
+            FloatVector v = load(velocity, vOff + i).fma(mu, g);
+            FloatVector d = nesterov ? v.fma(mu, g) : v;
+            store(v, velocity, vOff + i);
+            store(d.fma(negLr, p), params, pOff + i);
+        }
+        for (; i < n; i++) {
+            float p = get(params, pOff + i);
+            float g = Math.fma(p, weightDecay, get(grads, gOff + i));
+            float v = Math.fma(get(velocity, vOff + i), momentum, g);
+            float d = nesterov ? Math.fma(v, momentum, g) : v;
+            set(velocity, vOff + i, v);
+            set(params, pOff + i, Math.fma(d, -lr, p));
+        }
+    }
+
+    /**
+     * Adam / AdamW in PyTorch's arrangement: p -= (lr / bc1) m / (sqrt(v) / sqrt(bc2) + eps), with the bias
+     * corrections bc = 1 - beta^t computed once in double; AdamW scales p by (1 - lr wd) first.
+     */
+    public static void adamUpdate(MemorySegment params, long pOff, MemorySegment grads, long gOff, MemorySegment m,
+                                  long mOff, MemorySegment v, long vOff, float lr, float beta1, float beta2, float eps,
+                                  float weightDecay, boolean decoupledWeightDecay, long step, long n) {
+        if (step < 1) {
+            throw new IllegalArgumentException("adam step must be >= 1, was " + step);
+        }
+        float stepSize = (float) (lr / (1.0 - Math.pow(beta1, step)));
+        float invSqrtBc2 = (float) (1.0 / Math.sqrt(1.0 - Math.pow(beta2, step)));
+        float decay = decoupledWeightDecay ? (float) (1.0 - (double) lr * weightDecay) : 1f;
+        float l2 = decoupledWeightDecay ? 0f : weightDecay;
+        float omb1 = (float) (1.0 - beta1);
+        float omb2 = (float) (1.0 - beta2);
+        long bound = S.loopBound(n);
+        long i = 0;
+        for (; i < bound; i += L) {
+            FloatVector p = load(params, pOff + i);
+            FloatVector g = p.fma(bc(l2), load(grads, gOff + i));
+            FloatVector mi = load(m, mOff + i).fma(bc(beta1), g.mul(omb1));
+            FloatVector vi = load(v, vOff + i).fma(bc(beta2), g.mul(g).mul(omb2));
+            store(mi, m, mOff + i);
+            store(vi, v, vOff + i);
+            FloatVector denom = vi.sqrt().fma(invSqrtBc2, eps);
+            store(p.mul(decay).sub(mi.mul(stepSize).div(denom)), params, pOff + i);
+        }
+        for (; i < n; i++) {
+            float p = get(params, pOff + i);
+            float g = Math.fma(p, l2, get(grads, gOff + i));
+            float mi = Math.fma(get(m, mOff + i), beta1, g * omb1);
+            float vi = Math.fma(get(v, vOff + i), beta2, g * g * omb2);
+            set(m, mOff + i, mi);
+            set(v, vOff + i, vi);
+            float denom = Math.fma((float) Math.sqrt(vi), invSqrtBc2, eps);
+            set(params, pOff + i, p * decay - mi * stepSize / denom);
+        }
     }
 }
