@@ -1,6 +1,20 @@
 package dev.descent.samples.cli;
 
+import dev.descent.engine.data.Dataset;
+import dev.descent.engine.data.IdxDatasets;
+import dev.descent.engine.data.Split;
+import dev.descent.engine.init.Init;
+import dev.descent.engine.kernel.Activation;
 import dev.descent.engine.kernel.GemmThroughput;
+import dev.descent.engine.loss.LossKind;
+import dev.descent.engine.nn.Mlp;
+import dev.descent.engine.nn.Model;
+import dev.descent.engine.optim.Optimizers;
+import dev.descent.engine.train.FitListener;
+import dev.descent.engine.train.Trainer;
+import dev.descent.engine.train.TrainingResult;
+import dev.descent.samples.UserError;
+import java.io.IOException;
 import dev.descent.engine.kernel.Kernels;
 import dev.descent.samples.OutputDir;
 import java.nio.file.Path;
@@ -14,7 +28,7 @@ import picocli.CommandLine.Option;
 /** {@code descent bench ...}: whole-operation benchmarks that print figures and write summary.json. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks: kernels and training throughput (compare with peers via bench/compare-*.sh).",
-        subcommands = {BenchCommand.Gemm.class})
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Train.class})
 public final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -80,6 +94,71 @@ public final class BenchCommand implements Runnable {
             Path written = OutputDir.create(out).writeJson("summary.json", summary);
             System.out.println("wrote " + written);
             return 0;
+        }
+    }
+
+    @Command(name = "train", mixinStandardHelpOptions = true,
+            description = {"Training throughput (examples/s) of an MLP on Fashion-MNIST: the workload of "
+                    + "bench/compare-train.sh (PyTorch peer: bench/peers/torch_train.py).",
+                "Default: 784-256-128-10 ReLU, cross-entropy, SGD momentum 0.9 lr 0.01, batch 128, 1 epoch."})
+    static final class Train implements Callable<Integer> {
+        @Option(names = "--widths", defaultValue = "256,128", split = ",", description = "hidden widths (default: ${DEFAULT-VALUE})")
+        int[] widths;
+
+        @Option(names = "--batch", defaultValue = "128", description = "batch size (default: ${DEFAULT-VALUE})")
+        int batch;
+
+        @Option(names = "--epochs", defaultValue = "1", description = "epochs (default: ${DEFAULT-VALUE})")
+        int epochs;
+
+        @Option(names = "--threads", defaultValue = "1", description = "kernel threads (default: ${DEFAULT-VALUE})")
+        int threads;
+
+        @Option(names = "--seed", defaultValue = "1", description = "seed (default: ${DEFAULT-VALUE})")
+        long seed;
+
+        @Option(names = "--out", defaultValue = "out/bench-train", description = "output folder (default: ${DEFAULT-VALUE})")
+        Path out;
+
+        @Override
+        public Integer call() throws IOException {
+            if (batch < 1 || epochs < 1 || threads < 1 || threads > Kernels.pool().size()) {
+                throw new UserError("need --batch >= 1, --epochs >= 1 and 1 <= --threads <= "
+                        + Kernels.pool().size() + "; got batch " + batch + ", epochs " + epochs + ", threads " + threads);
+            }
+            try (Dataset train = IdxDatasets.fashionMnist(Split.TRAIN);
+                 Dataset test = IdxDatasets.fashionMnist(Split.TEST);
+                 Model model = Mlp.builder().input(train.sampleShape()).hidden(widths).activation(Activation.RELU)
+                         .output(10).init(Init.KAIMING_NORMAL).seed(seed).build()) {
+                TrainingResult r = Trainer.builder().model(model).loss(LossKind.CROSS_ENTROPY)
+                        .optimizer(Optimizers.momentum(0.01, 0.9)).batchSize(batch).epochs(epochs).seed(seed)
+                        .threads(threads).build().fit(train, test, FitListener.NONE);
+                double acc = r.last().testAccuracy();
+                System.out.printf(Locale.ROOT, "train MLP 784-%s-10, batch %d, %d epoch(s), %d thread(s), %s kernels: "
+                                + "%.0f examples/s (test accuracy %.4f)%n", join(widths), batch, epochs, threads,
+                        Kernels.backend().name(), r.examplesPerSecond(), acc);
+                Map<String, Object> summary = new LinkedHashMap<>();
+                summary.put("library", "descent");
+                summary.put("examples_per_second", r.examplesPerSecond());
+                summary.put("test_accuracy", acc);
+                summary.put("widths", join(widths));
+                summary.put("batch", batch);
+                summary.put("epochs", epochs);
+                summary.put("threads", threads);
+                summary.put("backend", Kernels.backend().name());
+                summary.put("train_seconds", r.trainSeconds());
+                Path written = OutputDir.create(out).writeJson("summary.json", summary);
+                System.out.println("wrote " + written);
+                return 0;
+            }
+        }
+
+        private static String join(int[] w) {
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < w.length; i++) {
+                sb.append(i == 0 ? "" : "-").append(w[i]);
+            }
+            return sb.toString();
         }
     }
 }

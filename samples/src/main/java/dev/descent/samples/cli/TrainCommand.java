@@ -275,7 +275,7 @@ public final class TrainCommand implements Callable<Integer> {
         cfg.put("batch", batch);
         cfg.put("dropout", dropout);
         cfg.put("init", init);
-        cfg.put("strategy", backprop.toString());
+        cfg.put("strategy", backprop.name());
         cfg.put("seed", seed);
         cfg.put("threads", threads);
         cfg.put("kernels", Kernels.backend().name());
