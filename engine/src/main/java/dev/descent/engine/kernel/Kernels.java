@@ -38,6 +38,11 @@ public final class Kernels {
         return Holder.BACKEND;
     }
 
+    /** The layer kernels (conv, pooling, norms, attention) matching {@link #backend()}: simd with simd, else scalar. */
+    public static LayerKernels layers() {
+        return LayerKernels.forBackend(backend());
+    }
+
     /** The shared kernel thread pool, sized to the cores (or {@value #THREADS_PROP_NAME}). */
     public static KernelPool pool() {
         return Holder.POOL;

@@ -1,0 +1,166 @@
+package dev.descent.engine.kernel;
+
+import dev.descent.engine.kernel.scalar.ScalarLayerKernels;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Kernels of the layers beyond the MLP: convolution (im2col/col2im around the GEMM of {@link KernelBackend}),
+ * pooling, batch and layer normalization, causal self-attention, embedding. Same conventions as
+ * {@link KernelBackend}: outputs, then saved values, then inputs, then weights, then sizes; every tensor is a
+ * {@code (segment, offset in floats)} pair; dense row-major; nothing allocates.
+ *
+ * <p>Normalization scales are stored as γ−1 ({@code gammaM1}): the effective scale is {@code 1 + gammaM1[c]},
+ * so the default zero initialization of a layer's second tensor gives the usual γ = 1 under every initializer.
+ *
+ * <p>Two implementations: {@link ScalarLayerKernels} (reference, always present) and {@code SimdLayerKernels}
+ * (Vector API), which vectorizes the arithmetic-heavy loops and inherits the pure data movement (im2col,
+ * pooling, transposes), where a plain loop or {@link MemorySegment#copy} is already as fast.
+ */
+public interface LayerKernels {
+
+    /** {@code scalar} or {@code simd}. */
+    String name();
+
+    // ---------------------------------------------------------------- convolution helpers
+
+    /**
+     * Unfolds one sample: col[(ci*kh + ky)*kw + kx, oy*ow + ox] = in[ci, oy*stride-pad+ky, ox*stride-pad+kx]
+     * (0 outside the image). {@code col} rows are {@code colStride} floats apart ({@code >= oh*ow}), so several
+     * samples can sit side by side in one [c*kh*kw, G*oh*ow] matrix.
+     */
+    void im2col(MemorySegment col, long colOff, int colStride, MemorySegment in, long inOff,
+                int c, int h, int w, int kh, int kw, int stride, int pad, int oh, int ow);
+
+    /** Adjoint of {@link #im2col}: dIn[c, h, w] = Σ of the col entries that read each pixel (overwrites dIn). */
+    void col2im(MemorySegment dIn, long dInOff, MemorySegment col, long colOff, int colStride,
+                int c, int h, int w, int kh, int kw, int stride, int pad, int oh, int ow);
+
+    /** dst[b, a, p] = src[a, b, p]: swaps the two leading axes of an [a, b, p] tensor. */
+    void swapLeadingAxes(MemorySegment dst, long dstOff, MemorySegment src, long srcOff, int a, int b, int p);
+
+    /** out[c, p] += bias[c] (per-channel bias over p spatial positions). */
+    void channelBiasAdd(MemorySegment out, long outOff, MemorySegment bias, long biasOff, int channels, int p);
+
+    /** dBias[c] (+)= Σ_p dOut[c, p]. */
+    void channelSum(MemorySegment dBias, long dBiasOff, MemorySegment dOut, long dOutOff, int channels, int p,
+                    boolean accumulate);
+
+    // ---------------------------------------------------------------- pooling over planes [planes, h, w]
+
+    /** out[pl, oy, ox] = max over the k x k window (padding never wins). */
+    void maxPoolForward(MemorySegment out, long outOff, MemorySegment in, long inOff, int planes, int h, int w,
+                        int k, int stride, int pad, int oh, int ow);
+
+    /** dIn = 0, then each dOut goes to the first maximum of its window (found again from {@code in}). */
+    void maxPoolBackward(MemorySegment dIn, long dInOff, MemorySegment dOut, long dOutOff, MemorySegment in,
+                         long inOff, int planes, int h, int w, int k, int stride, int pad, int oh, int ow);
+
+    /** out = mean over the k x k window, padding counted as zeros (divisor k*k). */
+    void avgPoolForward(MemorySegment out, long outOff, MemorySegment in, long inOff, int planes, int h, int w,
+                        int k, int stride, int pad, int oh, int ow);
+
+    /** Adjoint of {@link #avgPoolForward} (overwrites dIn). */
+    void avgPoolBackward(MemorySegment dIn, long dInOff, MemorySegment dOut, long dOutOff, int planes, int h, int w,
+                         int k, int stride, int pad, int oh, int ow);
+
+    /** out[pl] = mean of in[pl, 0..size). */
+    void planeMeanForward(MemorySegment out, long outOff, MemorySegment in, long inOff, int planes, int size);
+
+    /** dIn[pl, i] = dOut[pl] / size. */
+    void planeMeanBackward(MemorySegment dIn, long dInOff, MemorySegment dOut, long dOutOff, int planes, int size);
+
+    // ---------------------------------------------------------------- batch norm over x[n, c, s] per channel c
+
+    /** mean[c], var[c] (biased, over n*s values) accumulated in double. */
+    void batchNormStats(MemorySegment mean, long meanOff, MemorySegment var, long varOff, MemorySegment in,
+                        long inOff, int n, int c, int s);
+
+    /** out = (x - mean[c]) * rstd[c] * (1 + gammaM1[c]) + beta[c]. */
+    void batchNormForward(MemorySegment out, long outOff, MemorySegment in, long inOff, MemorySegment mean,
+                          long meanOff, MemorySegment rstd, long rstdOff, MemorySegment gammaM1, long gOff,
+                          MemorySegment beta, long betaOff, int n, int c, int s);
+
+    /**
+     * dGamma[c] = Σ dy·x̂, dBeta[c] = Σ dy (overwritten). When {@code dIn} is non-null: with
+     * {@code batchStats} (the statistics came from this batch) dx = γ·rstd·(dy − mean(dy) − x̂·mean(dy·x̂)),
+     * else (fixed statistics) dx = γ·rstd·dy.
+     */
+    void batchNormBackward(MemorySegment dIn, long dInOff, MemorySegment dGamma, long dGammaOff,
+                           MemorySegment dBeta, long dBetaOff, MemorySegment dOut, long dOutOff,
+                           MemorySegment in, long inOff, MemorySegment mean, long meanOff, MemorySegment rstd,
+                           long rstdOff, MemorySegment gammaM1, long gOff, int n, int c, int s, boolean batchStats);
+
+    // ---------------------------------------------------------------- layer norm over rows of [rows, c]
+
+    /** mean[r], rstd[r] saved; out = x̂ * (1 + gammaM1) + beta. */
+    void layerNormForward(MemorySegment out, long outOff, MemorySegment mean, long meanOff, MemorySegment rstd,
+                          long rstdOff, MemorySegment in, long inOff, MemorySegment gammaM1, long gOff,
+                          MemorySegment beta, long betaOff, int rows, int c, float eps);
+
+    /** dGamma, dBeta overwritten; dIn (if non-null) overwritten. */
+    void layerNormBackward(MemorySegment dIn, long dInOff, MemorySegment dGamma, long dGammaOff,
+                           MemorySegment dBeta, long dBetaOff, MemorySegment dOut, long dOutOff, MemorySegment in,
+                           long inOff, MemorySegment mean, long meanOff, MemorySegment rstd, long rstdOff,
+                           MemorySegment gammaM1, long gOff, int rows, int c);
+
+    // ---------------------------------------------------------------- causal multi-head self-attention
+
+    /**
+     * qkv[b, t, 3c] holds q | k | v per token; heads split c into nh slices of c/nh. Saves att[b, nh, t, t]
+     * (softmax of q·k/sqrt(hs) over positions <= t, 0 above the diagonal) and writes out[b, t, c] = att·v.
+     */
+    void attentionForward(MemorySegment out, long outOff, MemorySegment att, long attOff, MemorySegment qkv,
+                          long qkvOff, int b, int t, int c, int nh);
+
+    /** dqkv[b, t, 3c] (overwritten) from dOut[b, t, c]; {@code scratch} holds t floats. */
+    void attentionBackward(MemorySegment dqkv, long dqkvOff, MemorySegment scratch, long scratchOff,
+                           MemorySegment dOut, long dOutOff, MemorySegment qkv, long qkvOff, MemorySegment att,
+                           long attOff, int b, int t, int c, int nh);
+
+    // ---------------------------------------------------------------- embedding
+
+    /**
+     * out[b, t, :] = tok[ids[b, t], :] + pos[t, :]. Ids are floats holding integers in [0, vocab).
+     *
+     * @throws IllegalArgumentException naming the value and position of an id outside [0, vocab)
+     */
+    void embeddingForward(MemorySegment out, long outOff, MemorySegment ids, long idsOff, MemorySegment tok,
+                          long tokOff, MemorySegment pos, long posOff, int b, int t, int c, int vocab);
+
+    /** dTok[vocab, c] and dPos[t, c] overwritten with the sums of dOut rows. */
+    void embeddingBackward(MemorySegment dTok, long dTokOff, MemorySegment dPos, long dPosOff, MemorySegment dOut,
+                           long dOutOff, MemorySegment ids, long idsOff, int b, int t, int c, int vocab);
+
+    // ---------------------------------------------------------------- choice
+
+    /** The layer kernels matching a backend: scalar for {@code scalar}, SIMD for {@code simd}. */
+    static LayerKernels forBackend(KernelBackend backend) {
+        return "simd".equals(backend.name()) ? Holder.simd() : Holder.SCALAR;
+    }
+
+    /** Holder of the two instances (the SIMD one is loaded reflectively, on first need). */
+    final class Holder {
+        static final LayerKernels SCALAR = new ScalarLayerKernels();
+        private static final String SIMD_CLASS = "dev.descent.engine.kernel.simd.SimdLayerKernels";
+        private static volatile LayerKernels simd;
+
+        private Holder() {
+        }
+
+        static LayerKernels simd() {
+            LayerKernels s = simd;
+            if (s == null) {
+                if (!Kernels.vectorModulePresent()) {
+                    throw new IllegalStateException("the simd layer kernels need --add-modules jdk.incubator.vector");
+                }
+                try {
+                    s = (LayerKernels) Class.forName(SIMD_CLASS).getDeclaredConstructor().newInstance();
+                } catch (ReflectiveOperationException | LinkageError e) {
+                    throw new IllegalStateException("cannot load " + SIMD_CLASS + ": " + e, e);
+                }
+                simd = s;
+            }
+            return s;
+        }
+    }
+}
