@@ -4,6 +4,8 @@ import dev.descent.engine.memory.OffHeapBlock;
 import dev.descent.engine.memory.Purpose;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
@@ -21,6 +23,12 @@ public final class GemmThroughput {
     /** Share of {@code seconds} spent warming up (in addition to the timed part), at least 0.5 s. */
     private static final double WARMUP_SHARE = 0.5;
     private static final double MIN_WARMUP_SECONDS = 0.5;
+    /** The warm-up goes on (up to this many times its planned length) until the JIT has been quiet this long. */
+    private static final int MAX_WARMUP_STRETCH = 20;
+    private static final long JIT_QUIET_NANOS = 500_000_000L;
+    /** Side of the small products that make the kernels hot before the first big one. */
+    private static final int PRIMER_SIZE = 64;
+    private static final int PRIMER_PRODUCTS = 2000;
 
     private GemmThroughput() {
     }
@@ -87,10 +95,8 @@ public final class GemmThroughput {
             randomize(b.segment(), (long) k * n, rnd);
             double flops = 2.0 * m * n * k;
 
-            long warmupEnd = System.nanoTime() + (long) (Math.max(MIN_WARMUP_SECONDS, seconds * WARMUP_SHARE) * 1e9);
-            do {
-                run(backend, lay, c.segment(), a.segment(), b.segment(), m, n, k, threads);
-            } while (System.nanoTime() < warmupEnd);
+            warmUp(backend, lay, a.segment(), b.segment(), c.segment(), m, n, k, threads,
+                    Math.max(MIN_WARMUP_SECONDS, seconds * WARMUP_SHARE));
 
             long budget = (long) (seconds * 1e9);
             long start = System.nanoTime();
@@ -108,6 +114,39 @@ public final class GemmThroughput {
             return new Result(m, n, k, lay, threads, backend.name(), reps, elapsed, flops * reps / elapsed / 1e9,
                     flops / best);
         }
+    }
+
+    /**
+     * Warm-up in two phases. Until the JIT has compiled the vector kernels with C2 they run in a profiling tier
+     * hundreds of times slower (on a loaded machine the compiler itself can take seconds), so a fixed warm-up
+     * time can end before a single product has run compiled. First many small products of the same layout
+     * make the kernels hot cheaply; then the real product runs for the planned time and after that until the
+     * JIT has been quiet for a while (no compilation time added), within a bound.
+     */
+    private static void warmUp(KernelBackend backend, String layout, MemorySegment a, MemorySegment b,
+                               MemorySegment c, int m, int n, int k, int threads, double warmupSeconds) {
+        int pm = Math.min(m, PRIMER_SIZE), pn = Math.min(n, PRIMER_SIZE), pk = Math.min(k, PRIMER_SIZE);
+        long primerEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        for (int i = 0; i < PRIMER_PRODUCTS && System.nanoTime() < primerEnd; i++) {
+            run(backend, layout, c, a, b, pm, pn, pk, threads);
+        }
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        boolean jitTimed = jit != null && jit.isCompilationTimeMonitoringSupported();
+        long start = System.nanoTime();
+        long plannedEnd = start + (long) (warmupSeconds * 1e9);
+        long hardEnd = start + (long) (warmupSeconds * MAX_WARMUP_STRETCH * 1e9);
+        long jitMillis = jitTimed ? jit.getTotalCompilationTime() : 0;
+        long jitQuietSince = start;
+        long now;
+        do {
+            run(backend, layout, c, a, b, m, n, k, threads);
+            now = System.nanoTime();
+            long t = jitTimed ? jit.getTotalCompilationTime() : 0;
+            if (t != jitMillis) {
+                jitMillis = t;
+                jitQuietSince = now;
+            }
+        } while (now < hardEnd && (now < plannedEnd || now - jitQuietSince < JIT_QUIET_NANOS));
     }
 
     private static void run(KernelBackend backend, String layout, MemorySegment c, MemorySegment a, MemorySegment b,

@@ -48,7 +48,7 @@ public final class SimdGemm {
     /** Columns per block (a multiple of NR): the packed kc x nc block of B. */
     static final int NC = roundUp(Integer.getInteger("descent.gemm.nc", 1024), NR);
     /** Below this many multiply-adds one thread is faster than handing work to the pool. */
-    private static final long PARALLEL_MIN_FMAS = 1L << 18;
+    private static final long PARALLEL_MIN_FMAS = 1L << 21;
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
