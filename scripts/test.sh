@@ -9,5 +9,7 @@ cd "$root"
 descent_select_jdk
 echo "test: JAVA_HOME=$JAVA_HOME"
 scripts/fetch-data.sh
+# Prometheus + promtool for the monitoring end-to-end tests (unpacked into .tools/, nothing installed)
+scripts/fetch-prometheus.sh >/dev/null
 ./mvnw -B -ntp verify "$@"
 scripts/check-kotlin-ban.sh

@@ -2,6 +2,7 @@ package dev.descent.monitoring;
 
 import dev.descent.engine.event.TrainingEvent;
 import dev.descent.engine.event.TrainingListener;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmHeapPressureMetrics;
@@ -10,6 +11,8 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.config.MeterFilterReply;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.URI;
@@ -67,7 +70,7 @@ public final class Monitoring implements AutoCloseable {
         TrainingMetrics metrics = null;
         try {
             if (owns) {
-                registry.config().commonTags("job", c.job());
+                registry.config().commonTags("job", c.job()).meterFilter(PROMTOOL_CLEAN);
             }
             metrics = new TrainingMetrics(registry);
             if (c.jvmMetrics()) {
@@ -87,6 +90,24 @@ public final class Monitoring implements AutoCloseable {
             throw e;
         }
     }
+
+    /**
+     * Keeps the exposition clean for {@code promtool check metrics}: Micrometer's ProcessorMetrics names two
+     * meters against Prometheus conventions. {@code process.cpu.time} (nanoseconds, "abbreviated unit") is
+     * dropped: {@code process_cpu_usage} carries the same information; {@code system.cpu.count} (a gauge
+     * with a {@code _count} suffix) is exposed as {@code system_cpu_cores}.
+     */
+    static final MeterFilter PROMTOOL_CLEAN = new MeterFilter() {
+        @Override
+        public MeterFilterReply accept(Meter.Id id) {
+            return id.getName().equals("process.cpu.time") ? MeterFilterReply.DENY : MeterFilterReply.NEUTRAL;
+        }
+
+        @Override
+        public Meter.Id map(Meter.Id id) {
+            return id.getName().equals("system.cpu.count") ? id.withName("system.cpu.cores") : id;
+        }
+    };
 
     private static void bindJvm(PrometheusMeterRegistry registry, List<AutoCloseable> binders) {
         new ClassLoaderMetrics().bindTo(registry);
