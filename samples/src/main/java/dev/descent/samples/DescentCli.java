@@ -1,5 +1,6 @@
 package dev.descent.samples;
 
+import dev.descent.samples.cli.BackpropCommand;
 import dev.descent.samples.cli.BenchCommand;
 import dev.descent.samples.cli.DataCommand;
 import dev.descent.samples.cli.TrainCommand;
@@ -14,6 +15,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             DataCommand.class,
             TrainCommand.class,
+            BackpropCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class
         })
