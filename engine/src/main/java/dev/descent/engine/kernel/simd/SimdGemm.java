@@ -428,29 +428,20 @@ public final class SimdGemm {
         int rowsPadded = roundUp(rows, w);
         float[] t = s.block;
         for (int i0 = 0; i0 < rowsPadded; i0 += 16) {
+            boolean second = i0 + 8 < rowsPadded;      // 8-wide panels: rows i0+8.. are another panel
+            int validRows = Math.min(16, rows - i0);
+            long rowByte = (off + (long) i0 * ld) * Float.BYTES;
             for (int p0 = 0; p0 < kcVec; p0 += 16) {
-                for (int j = 0; j < 16; j++) {
-                    FloatVector v = i0 + j < rows
-                            ? FloatVector.fromMemorySegment(S, src, (off + (long) (i0 + j) * ld + p0) * Float.BYTES,
-                            ORDER)
-                            : FloatVector.zero(S);
-                    v.intoArray(t, j * 16);
+                long srcByte = rowByte + (long) p0 * Float.BYTES;
+                for (int g = 0; g < 4; g++) {
+                    transposeLoad(t, g, src, srcByte, (long) ld * Float.BYTES, validRows, s.perm);
                 }
-                transpose16(t, s.perm);
-                if (w >= 16) {
-                    int d = (i0 / w) * w * kc + i0 % w + p0 * w;
-                    for (int q = 0; q < 16; q++, d += w) {
-                        FloatVector.fromArray(S, t, q * 16).intoArray(dst, d);
-                    }
-                } else {    // w == 8: rows i0..i0+7 and i0+8..i0+15 are two panels
-                    boolean second = i0 + 8 < rowsPadded;
-                    int d0 = i0 * kc + p0 * 8;
-                    int d1 = (i0 + 8) * kc + p0 * 8;
-                    for (int q = 0; q < 16; q++, d0 += 8, d1 += 8) {
-                        FloatVector.fromArray(HALF, t, q * 16).intoArray(dst, d0);
-                        if (second) {
-                            FloatVector.fromArray(HALF, t, q * 16 + 8).intoArray(dst, d1);
-                        }
+                for (int g = 0; g < 4; g++) {
+                    if (w >= 16) {
+                        transposeStore(t, g, dst, (i0 / w) * w * kc + i0 % w + (p0 + 4 * g) * w, w, -1, s.perm);
+                    } else {
+                        transposeStore(t, g, dst, i0 * kc + (p0 + 4 * g) * 8, 8,
+                                second ? (i0 + 8) * kc + (p0 + 4 * g) * 8 : -1, s.perm);
                     }
                 }
             }
@@ -465,26 +456,74 @@ public final class SimdGemm {
     }
 
     /**
-     * Transposes the 16 x 16 block {@code t} in place: four butterfly stages (d = 8, 4, 2, 1), each swapping the
-     * off-diagonal d x d sub-blocks with two-vector permutes ({@code perm} holds their index vectors). Done through
-     * the small array, two vectors at a time, so the method stays small for both compilers.
+     * First half of a 16 x 16 transpose (rows r = row index, lanes = step index): loads source rows g, g+4, g+8,
+     * g+12 (zero past {@code validRows}), applies the butterfly stages d = 8 and 4 (swap the off-diagonal d x d
+     * sub-blocks with two-vector permutes) and parks the four vectors in {@code t}.
      */
-    private static void transpose16(float[] t, float[] perm) {
-        for (int stage = 0, d = 8; stage < 4; stage++, d >>= 1) {
-            FloatVector ix = FloatVector.fromArray(S, perm, stage * 32);
-            FloatVector iy = FloatVector.fromArray(S, perm, stage * 32 + 16);
-            for (int i = 0; i < 16; i++) {
-                if ((i & d) == 0) {
-                    FloatVector x = FloatVector.fromArray(S, t, i * 16);
-                    FloatVector y = FloatVector.fromArray(S, t, (i + d) * 16);
-                    ix.selectFrom(x, y).intoArray(t, i * 16);
-                    iy.selectFrom(x, y).intoArray(t, (i + d) * 16);
-                }
-            }
+    private static void transposeLoad(float[] t, int g, MemorySegment src, long srcByte, long ldBytes,
+                                      int validRows, float[] perm) {
+        FloatVector x0 = row(src, srcByte, ldBytes, g, validRows);
+        FloatVector x1 = row(src, srcByte, ldBytes, g + 4, validRows);
+        FloatVector x2 = row(src, srcByte, ldBytes, g + 8, validRows);
+        FloatVector x3 = row(src, srcByte, ldBytes, g + 12, validRows);
+        FloatVector px = FloatVector.fromArray(S, perm, 0);
+        FloatVector py = FloatVector.fromArray(S, perm, 16);
+        FloatVector y0 = px.selectFrom(x0, x2);
+        FloatVector y2 = py.selectFrom(x0, x2);
+        FloatVector y1 = px.selectFrom(x1, x3);
+        FloatVector y3 = py.selectFrom(x1, x3);
+        px = FloatVector.fromArray(S, perm, 32);
+        py = FloatVector.fromArray(S, perm, 48);
+        px.selectFrom(y0, y1).intoArray(t, g * 16);
+        py.selectFrom(y0, y1).intoArray(t, (g + 4) * 16);
+        px.selectFrom(y2, y3).intoArray(t, (g + 8) * 16);
+        py.selectFrom(y2, y3).intoArray(t, (g + 12) * 16);
+    }
+
+    private static FloatVector row(MemorySegment src, long srcByte, long ldBytes, int r, int validRows) {
+        return r < validRows ? FloatVector.fromMemorySegment(S, src, srcByte + r * ldBytes, ORDER) : FloatVector.zero(S);
+    }
+
+    /**
+     * Second half of the transpose: rows 4g..4g+3 of {@code t} through the stages d = 2 and 1; row q is then
+     * step q of the 16 source rows, stored at {@code dst[d + (q - 4g) * w]}. For 8-wide panels the upper eight
+     * lanes go to the next panel at {@code d1} (none when -1).
+     */
+    private static void transposeStore(float[] t, int g, float[] dst, int d, int w, int d1, float[] perm) {
+        FloatVector x0 = FloatVector.fromArray(S, t, g * 64);
+        FloatVector x1 = FloatVector.fromArray(S, t, g * 64 + 16);
+        FloatVector x2 = FloatVector.fromArray(S, t, g * 64 + 32);
+        FloatVector x3 = FloatVector.fromArray(S, t, g * 64 + 48);
+        FloatVector px = FloatVector.fromArray(S, perm, 64);
+        FloatVector py = FloatVector.fromArray(S, perm, 80);
+        FloatVector y0 = px.selectFrom(x0, x2);
+        FloatVector y2 = py.selectFrom(x0, x2);
+        FloatVector y1 = px.selectFrom(x1, x3);
+        FloatVector y3 = py.selectFrom(x1, x3);
+        px = FloatVector.fromArray(S, perm, 96);
+        py = FloatVector.fromArray(S, perm, 112);
+        if (w >= 16) {
+            px.selectFrom(y0, y1).intoArray(dst, d);
+            py.selectFrom(y0, y1).intoArray(dst, d + w);
+            px.selectFrom(y2, y3).intoArray(dst, d + 2 * w);
+            py.selectFrom(y2, y3).intoArray(dst, d + 3 * w);
+        } else {
+            storeHalves(px.selectFrom(y0, y1), dst, d, d1);
+            storeHalves(py.selectFrom(y0, y1), dst, d + 8, d1 < 0 ? -1 : d1 + 8);
+            storeHalves(px.selectFrom(y2, y3), dst, d + 16, d1 < 0 ? -1 : d1 + 16);
+            storeHalves(py.selectFrom(y2, y3), dst, d + 24, d1 < 0 ? -1 : d1 + 24);
         }
     }
 
-    /** Index vectors of {@link #transpose16}: x'[l] = l has bit d ? y[l-d] : x[l]; y'[l] = l has bit d ? y[l] : x[l+d]. */
+    /** Lanes 0..7 of {@code v} to {@code dst[d..]}, lanes 8..15 to {@code dst[d1..]} (unless d1 is -1). */
+    private static void storeHalves(FloatVector v, float[] dst, int d, int d1) {
+        ((FloatVector) v.reinterpretShape(HALF, 0)).intoArray(dst, d);
+        if (d1 >= 0) {
+            ((FloatVector) v.reinterpretShape(HALF, 1)).intoArray(dst, d1);
+        }
+    }
+
+    /** Index vectors of the transpose stages d = 8, 4, 2, 1: x'[l] = l has bit d ? y[l-d] : x[l]; y'[l] = l has bit d ? y[l] : x[l+d]. */
     private static float[] transposePermutations() {
         float[] perm = new float[4 * 32];
         for (int stage = 0, d = 8; stage < 4; stage++, d >>= 1) {
