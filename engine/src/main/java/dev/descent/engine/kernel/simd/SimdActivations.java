@@ -12,20 +12,24 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Vector activations, forward and backward side by side, and the vector math they need (exp, σ, tanh).
  *
- * <p>Shape of the code, for the JIT: each activation has its own loop (its own profile and compiled code),
- * the loop body runs whole unmasked vectors and the last partial vector is done by a separate masked tail
- * method with the same per-lane math. Vector values never cross a call that C2 might not inline except through
- * the small math helpers, which are hot, monomorphic and small. A shared loop dispatching on the activation was
- * measured to defeat escape analysis (vectors boxed: ~10 kB allocated per call), which the no-allocation test
- * catches. Masked tails call only the Vector API itself (always force-inlined), never our helpers: C2 may
- * refuse to inline a helper at a cold call site ("low call site frequency") and box its vectors. For the same reason the backward loops write {@code dIn (+)= dOut * f'} as two stores under
- * {@code if (acc)} rather than one store of a conditional vector: a phi of two vectors, or a vector passed to a
- * helper that C2 declines to inline, costs one box per iteration (measured).
+ * <p>Shape of the code, for the JIT (each rule was found by the no-allocation test, which fails when C2 leaves
+ * vectors boxed, ~6-25 kB per call):
+ * <ul>
+ *   <li>each activation has its own loop (own profile, own compiled code); a shared loop dispatching on the
+ *       activation defeated escape analysis;</li>
+ *   <li>loop bodies run whole unmasked vectors and call only small hot helpers; the last partial vector is a
+ *       separate masked tail written with Vector API calls only (always force-inlined): a helper at such a cold
+ *       call site may be left uninlined ("low call site frequency") and box its arguments;</li>
+ *   <li>backward writes {@code dIn (+)= dOut * f'} as two stores under {@code if (acc)}, not one store of a
+ *       conditional vector (a phi of two vectors cost one box per iteration);</li>
+ *   <li>exp and tanh are single intrinsics, not ~30-operation polynomials: those pushed composite kernels past
+ *       C2's inlining node cutoff.</li>
+ * </ul>
  *
- * <p>Accuracy: exp and tanh are the JDK's vector intrinsics (SVML on x86-64, correctly rounded to within
- * ~0.5 ulp as measured by the tests). σ, GELU and the derivatives are written without cancellation or overflow:
- * σ' = e/(1+e)² and 1 - tanh² = 4e/(1+e)² with e = e^-|x| or e^-2|x| <= 1, GELU = 0.5 x (1 + tanh u) = x σ(2u), so their relative error stays a few
- * ulp (GELU's argument 2u is rounded in float, which adds |2u| ulp: the function's own condition number).
+ * <p>Accuracy: exp and tanh are the JDK's vector intrinsics (SVML on x86-64; the tests measure them at ~0.5 ulp).
+ * σ, GELU and the derivatives are written without cancellation or overflow: σ' = e/(1+e)², 1 - tanh² =
+ * 4e/(1+e)² with e = e^-|x| or e^-2|x| <= 1, and GELU = 0.5 x (1 + tanh u) = x σ(2u); so their relative error
+ * stays a few ulp, plus |2u| ulp for GELU, whose argument is itself rounded in float (its condition number).
  */
 final class SimdActivations {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -87,10 +91,11 @@ final class SimdActivations {
     }
 
     /**
-     * e^x via the JDK's vector math intrinsic (on x86-64 the SVML stubs, measured here at <= 0.5 ulp, about
-     * as fast as a hand-written Cephes polynomial). The polynomial was tried first and dropped: its ~30 vector
-     * operations, inlined into a composite kernel (tanh, GELU', softmax), pushed C2 past its inlining node
-     * cutoff, and the uninlined remainder boxed every vector (~25 kB allocated per call).
+     * e^x via the JDK's vector math intrinsic (on x86-64 the SVML stubs: measured <= 0.5 ulp and, in a quick
+     * probe, as fast as a hand-written Cephes polynomial with range reduction). The polynomial was tried first and
+     * dropped: its ~30 vector operations, inlined into a composite kernel (tanh, GELU', softmax), pushed C2 past
+     * its inlining node cutoff, and the uninlined remainder boxed every vector (~25 kB allocated per call).
+     * Without SVML (other platforms) the JDK falls back to per-lane Math.exp: correct, slower.
      */
     static FloatVector exp(FloatVector x) {
         return x.lanewise(VectorOperators.EXP);
