@@ -101,10 +101,15 @@ public final class Figures {
         plot.setRangeGridlinePaint(new Color(0xDDDDDD));
         NumberAxis x = new NumberAxis(panel.xLabel());
         x.setAutoRangeIncludesZero(false);
+        if (integerValued(panel)) {
+            x.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+        }
         plot.setDomainAxis(x);
         if (panel.logY()) {
             LogAxis y = new LogAxis(panel.yLabel());
             y.setSmallestValue(1e-30);
+            y.setStandardTickUnits(NumberAxis.createStandardTickUnits()); // steps in decades: 0.1, 0.2, 0.5, 1...
+            y.setNumberFormatOverride(new SignificantFormat());          // labels show values, not exponents
             plot.setRangeAxis(0, y);
         } else {
             NumberAxis y = new NumberAxis(panel.yLabel());
@@ -124,6 +129,19 @@ public final class Figures {
         chart.setTitle(new TextTitle(panel.title(), new Font(Font.SANS_SERIF, Font.BOLD, 15)));
         chart.setBackgroundPaint(Color.WHITE);
         return chart;
+    }
+
+    private static boolean integerValued(Panel panel) {
+        for (List<Series> list : List.of(panel.series(), panel.series2())) {
+            for (Series s : list) {
+                for (int i = 0; i < s.size(); i++) {
+                    if (s.xAt(i) != Math.rint(s.xAt(i))) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
     }
 
     private static int addDataset(XYPlot plot, int index, List<Series> series, int colour, boolean dashed) {
@@ -148,5 +166,30 @@ public final class Figures {
         plot.setDataset(index, data);
         plot.setRenderer(index, renderer);
         return colour;
+    }
+
+    /** Three significant digits; scientific notation outside [0.001, 1e6). */
+    static final class SignificantFormat extends java.text.NumberFormat {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public StringBuffer format(double v, StringBuffer out, java.text.FieldPosition pos) {
+            double a = Math.abs(v);
+            if (a != 0 && (a < 1e-3 || a >= 1e6)) {
+                return out.append(String.format(java.util.Locale.ROOT, "%.2g", v));
+            }
+            java.math.BigDecimal d = new java.math.BigDecimal(v).round(new java.math.MathContext(3));
+            return out.append(d.stripTrailingZeros().toPlainString());
+        }
+
+        @Override
+        public StringBuffer format(long v, StringBuffer out, java.text.FieldPosition pos) {
+            return format((double) v, out, pos);
+        }
+
+        @Override
+        public Number parse(String source, java.text.ParsePosition pos) {
+            throw new UnsupportedOperationException("format only");
+        }
     }
 }
