@@ -118,11 +118,11 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        validate();
         LossKind lossKind = LossKind.parse(loss);
         double learningRate = resolveLearningRate();
         Optimizer opt = Optimizers.parse(optimizer, learningRate, momentum, weightDecay);
         BackpropStrategy backprop = BackpropStrategy.parse(strategy);
-        validate();
         OutputDir dir = OutputDir.create(out);
         IdxDatasets.Corpus corpus = parseCorpus(dataset);
         System.out.printf(Locale.ROOT, "descent train: %s, MLP 784-%s-10 %s, %s, %s lr=%s, batch %d, %d epochs, "
