@@ -94,6 +94,37 @@ class GemmTest {
         }
     }
 
+    /**
+     * One-thread GEMMs allocate nothing once compiled (packing buffers are per thread and reused; vectors must
+     * not be boxed). Until C2 has compiled the kernels the Vector API allocates in the slower tiers, so the
+     * test repeats windows of products, within a time bound, until one window allocates zero bytes.
+     */
+    @Test
+    void shouldNotAllocateInSteadyStateOnOneThread() {
+        com.sun.management.ThreadMXBean mx =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        int m = 72, n = 100, k = 90;
+        KernelBackend simd = Kernels.simd();
+        try (OffHeapBlock a = OffHeapBlock.allocateFloats((long) m * k, Purpose.WORKSPACE);
+             OffHeapBlock b = OffHeapBlock.allocateFloats((long) k * n, Purpose.WORKSPACE);
+             OffHeapBlock c = OffHeapBlock.allocateFloats((long) m * n, Purpose.WORKSPACE)) {
+            MemorySegment as = a.segment(), bs = b.segment(), cs = c.segment();
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            long allocated;
+            do {
+                long before = mx.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 50; i++) {
+                    simd.gemmNN(cs, 0, as, 0, bs, 0, m, n, k, false, 1);
+                    simd.gemmNT(cs, 0, as, 0, bs, 0, m, n, k, true, 1);
+                    simd.gemmTN(cs, 0, as, 0, bs, 0, m, n, k, false, 1);
+                    simd.gemmNN(cs, 0, as, 0, bs, 0, m - 5, n - 7, k - 3, true, 1);
+                }
+                allocated = mx.getCurrentThreadAllocatedBytes() - before;
+            } while (allocated != 0 && System.nanoTime() < deadline);
+            assertThat(allocated).as("bytes allocated by 200 warm one-thread GEMMs").isZero();
+        }
+    }
+
     @Test
     void shouldRejectOperandsTooSmallForTheShape() {
         try (OffHeapBlock c = OffHeapBlock.allocateFloats(10, Purpose.WORKSPACE);

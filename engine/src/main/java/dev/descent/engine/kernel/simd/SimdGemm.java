@@ -32,8 +32,9 @@ public final class SimdGemm {
     private static final int L = S.length();
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
-    /** Half a 512-bit vector: one 8-float step of an A panel in the transposing pack. */
-    private static final VectorSpecies<Float> HALF = FloatVector.SPECIES_256;
+    /** Lanes 0..7 and 8..15: the two 8-float halves that go to two A panels in the transposing pack. */
+    private static final VectorMask<Float> LOW_HALF = VectorMask.fromLong(S, 0xFFL);
+    private static final VectorMask<Float> HIGH_HALF = VectorMask.fromLong(S, 0xFF00L);
     /** The transposing pack moves 16 x 16 blocks when vectors hold 16 floats (and A panels are 8 wide). */
     private static final boolean TRANSPOSE_16 = L == 16;
 
@@ -462,10 +463,19 @@ public final class SimdGemm {
      */
     private static void transposeLoad(float[] t, int g, MemorySegment src, long srcByte, long ldBytes,
                                       int validRows, float[] perm) {
-        FloatVector x0 = row(src, srcByte, ldBytes, g, validRows);
-        FloatVector x1 = row(src, srcByte, ldBytes, g + 4, validRows);
-        FloatVector x2 = row(src, srcByte, ldBytes, g + 8, validRows);
-        FloatVector x3 = row(src, srcByte, ldBytes, g + 12, validRows);
+        FloatVector x0 = FloatVector.zero(S), x1 = x0, x2 = x0, x3 = x0;
+        if (g < validRows) {
+            x0 = FloatVector.fromMemorySegment(S, src, srcByte + g * ldBytes, ORDER);
+        }
+        if (g + 4 < validRows) {
+            x1 = FloatVector.fromMemorySegment(S, src, srcByte + (g + 4) * ldBytes, ORDER);
+        }
+        if (g + 8 < validRows) {
+            x2 = FloatVector.fromMemorySegment(S, src, srcByte + (g + 8) * ldBytes, ORDER);
+        }
+        if (g + 12 < validRows) {
+            x3 = FloatVector.fromMemorySegment(S, src, srcByte + (g + 12) * ldBytes, ORDER);
+        }
         FloatVector px = FloatVector.fromArray(S, perm, 0);
         FloatVector py = FloatVector.fromArray(S, perm, 16);
         FloatVector y0 = px.selectFrom(x0, x2);
@@ -478,10 +488,6 @@ public final class SimdGemm {
         py.selectFrom(y0, y1).intoArray(t, (g + 4) * 16);
         px.selectFrom(y2, y3).intoArray(t, (g + 8) * 16);
         py.selectFrom(y2, y3).intoArray(t, (g + 12) * 16);
-    }
-
-    private static FloatVector row(MemorySegment src, long srcByte, long ldBytes, int r, int validRows) {
-        return r < validRows ? FloatVector.fromMemorySegment(S, src, srcByte + r * ldBytes, ORDER) : FloatVector.zero(S);
     }
 
     /**
@@ -507,19 +513,21 @@ public final class SimdGemm {
             py.selectFrom(y0, y1).intoArray(dst, d + w);
             px.selectFrom(y2, y3).intoArray(dst, d + 2 * w);
             py.selectFrom(y2, y3).intoArray(dst, d + 3 * w);
-        } else {
-            storeHalves(px.selectFrom(y0, y1), dst, d, d1);
-            storeHalves(py.selectFrom(y0, y1), dst, d + 8, d1 < 0 ? -1 : d1 + 8);
-            storeHalves(px.selectFrom(y2, y3), dst, d + 16, d1 < 0 ? -1 : d1 + 16);
-            storeHalves(py.selectFrom(y2, y3), dst, d + 24, d1 < 0 ? -1 : d1 + 24);
-        }
-    }
-
-    /** Lanes 0..7 of {@code v} to {@code dst[d..]}, lanes 8..15 to {@code dst[d1..]} (unless d1 is -1). */
-    private static void storeHalves(FloatVector v, float[] dst, int d, int d1) {
-        ((FloatVector) v.reinterpretShape(HALF, 0)).intoArray(dst, d);
-        if (d1 >= 0) {
-            ((FloatVector) v.reinterpretShape(HALF, 1)).intoArray(dst, d1);
+        } else {    // lanes 0..7 to this panel, lanes 8..15 to the next one (masked stores; d1 - 8 >= 0 here)
+            FloatVector z0 = px.selectFrom(y0, y1);
+            FloatVector z1 = py.selectFrom(y0, y1);
+            FloatVector z2 = px.selectFrom(y2, y3);
+            FloatVector z3 = py.selectFrom(y2, y3);
+            z0.intoArray(dst, d, LOW_HALF);
+            z1.intoArray(dst, d + 8, LOW_HALF);
+            z2.intoArray(dst, d + 16, LOW_HALF);
+            z3.intoArray(dst, d + 24, LOW_HALF);
+            if (d1 >= 0) {
+                z0.intoArray(dst, d1 - 8, HIGH_HALF);
+                z1.intoArray(dst, d1, HIGH_HALF);
+                z2.intoArray(dst, d1 + 8, HIGH_HALF);
+                z3.intoArray(dst, d1 + 16, HIGH_HALF);
+            }
         }
     }
 
