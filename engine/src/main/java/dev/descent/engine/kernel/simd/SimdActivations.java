@@ -15,18 +15,24 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Shape of the code, for the JIT (each rule was found by the no-allocation test, which fails when C2 leaves
  * vectors boxed, ~6-25 kB per call):
  * <ul>
+ *   <li>no helper of ours takes or returns a vector: loop bodies call the Vector API only (force-inlined). A
+ *       helper that C2 compiles on its own first is later refused for inlining ("already compiled into a big
+ *       method", "low call site frequency"), and every vector crossing it is boxed: measured on the reductions
+ *       in JMH as a 15x slowdown and 390 kB allocated per call once the benchmark stub was compiled;</li>
  *   <li>each activation has its own loop (own profile, own compiled code); a shared loop dispatching on the
  *       activation defeated escape analysis;</li>
- *   <li>loop bodies run whole unmasked vectors and call only small hot helpers; the last partial vector is a
- *       separate masked tail written with Vector API calls only (always force-inlined): a helper at such a cold
- *       call site may be left uninlined ("low call site frequency") and box its arguments;</li>
+ *   <li>loop bodies run whole unmasked vectors; the last partial vector is a separate masked tail method with
+ *       the same per-lane math;</li>
  *   <li>backward writes {@code dIn (+)= dOut * f'} as two stores under {@code if (acc)}, not one store of a
  *       conditional vector (a phi of two vectors cost one box per iteration);</li>
- *   <li>exp and tanh are single intrinsics, not ~30-operation polynomials: those pushed composite kernels past
- *       C2's inlining node cutoff.</li>
+ *   <li>exp and tanh are single intrinsics ({@code lanewise(EXP)}, {@code lanewise(TANH)}), not ~30-operation
+ *       polynomials: those pushed composite kernels past C2's inlining node cutoff. The price of these rules is
+ *       some repetition: each activation's formula appears in its loop and in its tail.</li>
  * </ul>
  *
- * <p>Accuracy: exp and tanh are the JDK's vector intrinsics (SVML on x86-64; the tests measure them at ~0.5 ulp).
+ * <p>Accuracy: exp and tanh are the JDK's vector intrinsics (SVML on x86-64; the tests measure them at ~0.5 ulp;
+ * in a quick probe {@code lanewise(EXP)} ran as fast as a Cephes polynomial with Cody-Waite range reduction, which
+ * was tried first; without SVML, on other platforms, the JDK falls back to per-lane Math.exp: correct, slower).
  * σ, GELU and the derivatives are written without cancellation or overflow: σ' = e/(1+e)², 1 - tanh² =
  * 4e/(1+e)² with e = e^-|x| or e^-2|x| <= 1, and GELU = 0.5 x (1 + tanh u) = x σ(2u); so their relative error
  * stays a few ulp, plus |2u| ulp for GELU, whose argument is itself rounded in float (its condition number).
@@ -74,45 +80,15 @@ final class SimdActivations {
         }
     }
 
-    // ---------------------------------------------------------------- loads and stores (offsets in floats)
-
-    static FloatVector load(MemorySegment s, long i) {
-        return FloatVector.fromMemorySegment(S, s, i * Float.BYTES, O);
-    }
-
-    static void store(FloatVector v, MemorySegment s, long i) {
-        v.intoMemorySegment(s, i * Float.BYTES, O);
-    }
-
-    // ---------------------------------------------------------------- math
-
-    static FloatVector bc(float f) {
-        return FloatVector.broadcast(S, f);
-    }
-
-    /**
-     * e^x via the JDK's vector math intrinsic (on x86-64 the SVML stubs: measured <= 0.5 ulp and, in a quick
-     * probe, as fast as a hand-written Cephes polynomial with range reduction). The polynomial was tried first and
-     * dropped: its ~30 vector operations, inlined into a composite kernel (tanh, GELU', softmax), pushed C2 past
-     * its inlining node cutoff, and the uninlined remainder boxed every vector (~25 kB allocated per call).
-     * Without SVML (other platforms) the JDK falls back to per-lane Math.exp: correct, slower.
-     */
-    static FloatVector exp(FloatVector x) {
-        return x.lanewise(VectorOperators.EXP);
-    }
-
-    private static FloatVector recip(FloatVector q) {
-        return bc(1f).div(q);
-    }
-
     // ---------------------------------------------------------------- RELU
 
     private static void reluForward(MemorySegment out, long outOff, MemorySegment in, long inOff, long n) {
         long bound = S.loopBound(n);
         long i = 0;
         for (; i < bound; i += L) {
-            FloatVector x = load(in, inOff + i);
-            store(bc(0f).blend(x, x.compare(VectorOperators.GT, 0f)), out, outOff + i);
+            FloatVector x = FloatVector.fromMemorySegment(S, in, (inOff + i) * Float.BYTES, O);
+            FloatVector.broadcast(S, 0f).blend(x, x.compare(VectorOperators.GT, 0f))
+                    .intoMemorySegment(out, (outOff + i) * Float.BYTES, O);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
@@ -127,16 +103,20 @@ final class SimdActivations {
         long bound = S.loopBound(n);
         long i = 0;
         for (; i < bound; i += L) {
-            FloatVector d = bc(0f).blend(1f, load(in, inOff + i).compare(VectorOperators.GT, 0f));
+            FloatVector d = FloatVector.broadcast(S, 0f).blend(1f, FloatVector.fromMemorySegment(S, in,
+                    (inOff + i) * Float.BYTES, O).compare(VectorOperators.GT, 0f));
             if (acc) {
-                store(load(dOut, dOutOff + i).fma(d, load(dIn, dInOff + i)), dIn, dInOff + i);
+                FloatVector.fromMemorySegment(S, dOut, (dOutOff + i) * Float.BYTES, O)
+                        .fma(d, FloatVector.fromMemorySegment(S, dIn, (dInOff + i) * Float.BYTES, O)).intoMemorySegment(dIn, (dInOff + i) * Float.BYTES, O);
             } else {
-                store(load(dOut, dOutOff + i).mul(d), dIn, dInOff + i);
+                FloatVector.fromMemorySegment(S, dOut, (dOutOff + i) * Float.BYTES, O).mul(d)
+                        .intoMemorySegment(dIn, (dInOff + i) * Float.BYTES, O);
             }
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector d = FloatVector.zero(S).blend(1f, FloatVector.fromMemorySegment(S, in, (inOff + i) * Float.BYTES,
+            FloatVector d = FloatVector.zero(S).blend(1f, FloatVector.fromMemorySegment(S, in,
+                    (inOff + i) * Float.BYTES,
                     O, m).compare(VectorOperators.GT, 0f));
             FloatVector g = FloatVector.fromMemorySegment(S, dOut, (dOutOff + i) * Float.BYTES, O, m);
             if (acc) {
@@ -154,8 +134,9 @@ final class SimdActivations {
         long bound = S.loopBound(n);
         long i = 0;
         for (; i < bound; i += L) {
-            FloatVector x = load(in, inOff + i);
-            store(x.mul(ScalarOps.LEAKY_SLOPE).blend(x, x.compare(VectorOperators.GT, 0f)), out, outOff + i);
+            FloatVector x = FloatVector.fromMemorySegment(S, in, (inOff + i) * Float.BYTES, O);
+            x.mul(ScalarOps.LEAKY_SLOPE).blend(x, x.compare(VectorOperators.GT, 0f))
+                    .intoMemorySegment(out, (outOff + i) * Float.BYTES, O);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
@@ -170,16 +151,20 @@ final class SimdActivations {
         long bound = S.loopBound(n);
         long i = 0;
         for (; i < bound; i += L) {
-            FloatVector d = bc(ScalarOps.LEAKY_SLOPE).blend(1f, load(in, inOff + i).compare(VectorOperators.GT, 0f));
+            FloatVector d = FloatVector.broadcast(S, ScalarOps.LEAKY_SLOPE).blend(1f,
+                    FloatVector.fromMemorySegment(S, in, (inOff + i) * Float.BYTES, O).compare(VectorOperators.GT, 0f));
             if (acc) {
-                store(load(dOut, dOutOff + i).fma(d, load(dIn, dInOff + i)), dIn, dInOff + i);
+                FloatVector.fromMemorySegment(S, dOut, (dOutOff + i) * Float.BYTES, O)
+                        .fma(d, FloatVector.fromMemorySegment(S, dIn, (dInOff + i) * Float.BYTES, O)).intoMemorySegment(dIn, (dInOff + i) * Float.BYTES, O);
             } else {
-                store(load(dOut, dOutOff + i).mul(d), dIn, dInOff + i);
+                FloatVector.fromMemorySegment(S, dOut, (dOutOff + i) * Float.BYTES, O).mul(d)
+                        .intoMemorySegment(dIn, (dInOff + i) * Float.BYTES, O);
             }
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector d = FloatVector.broadcast(S, ScalarOps.LEAKY_SLOPE).blend(1f, FloatVector.fromMemorySegment(S, in,
+            FloatVector d = FloatVector.broadcast(S, ScalarOps.LEAKY_SLOPE).blend(1f,
+                    FloatVector.fromMemorySegment(S, in,
                     (inOff + i) * Float.BYTES, O, m).compare(VectorOperators.GT, 0f));
             FloatVector g = FloatVector.fromMemorySegment(S, dOut, (dOutOff + i) * Float.BYTES, O, m);
             if (acc) {
@@ -193,22 +178,13 @@ final class SimdActivations {
 
     // ---------------------------------------------------------------- SIGMOID: σ = 1/(1+e^-x)
 
-    private static FloatVector sigmoid(FloatVector x) {
-        return recip(exp(x.neg()).add(1f));
-    }
-
-    /** σ'(x) = σ'(-x) = e/(1+e)² with e = e^-|x| <= 1: neither overflow nor cancellation. */
-    private static FloatVector sigmoidGrad(FloatVector x) {
-        FloatVector e = exp(x.abs().neg());
-        FloatVector q = recip(e.add(1f));
-        return e.mul(q).mul(q);
-    }
-
     private static void sigmoidForward(MemorySegment out, long outOff, MemorySegment in, long inOff, long n) {
         long bound = S.loopBound(n);
         long i = 0;
         for (; i < bound; i += L) {
-            store(sigmoid(load(in, inOff + i)), out, outOff + i);
+            FloatVector x = FloatVector.fromMemorySegment(S, in, (inOff + i) * Float.BYTES, O);
+            FloatVector y = FloatVector.broadcast(S, 1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+            y.intoMemorySegment(out, (outOff + i) * Float.BYTES, O);
         }
         if (i < n) {
             sigmoidForwardTail(out, outOff, in, inOff, i, n);
@@ -228,11 +204,16 @@ final class SimdActivations {
         long bound = S.loopBound(n);
         long i = 0;
         for (; i < bound; i += L) {
-            FloatVector d = sigmoidGrad(load(in, inOff + i));
+            FloatVector x = FloatVector.fromMemorySegment(S, in, (inOff + i) * Float.BYTES, O);
+            FloatVector e = x.abs().neg().lanewise(VectorOperators.EXP);
+            FloatVector q = FloatVector.broadcast(S, 1f).div(e.add(1f));
+            FloatVector d = e.mul(q).mul(q);
             if (acc) {
-                store(load(dOut, dOutOff + i).fma(d, load(dIn, dInOff + i)), dIn, dInOff + i);
+                FloatVector.fromMemorySegment(S, dOut, (dOutOff + i) * Float.BYTES, O)
+                        .fma(d, FloatVector.fromMemorySegment(S, dIn, (dInOff + i) * Float.BYTES, O)).intoMemorySegment(dIn, (dInOff + i) * Float.BYTES, O);
             } else {
-                store(load(dOut, dOutOff + i).mul(d), dIn, dInOff + i);
+                FloatVector.fromMemorySegment(S, dOut, (dOutOff + i) * Float.BYTES, O).mul(d)
+                        .intoMemorySegment(dIn, (dInOff + i) * Float.BYTES, O);
             }
         }
         if (i < n) {
@@ -258,23 +239,13 @@ final class SimdActivations {
 
     // ---------------------------------------------------------------- TANH
 
-    /** tanh via the JDK's vector math intrinsic (SVML on x86-64: measured <= 0.5 ulp). */
-    private static FloatVector tanh(FloatVector x) {
-        return x.lanewise(VectorOperators.TANH);
-    }
-
-    /** 1 - tanh²(x) = 4e / (1 + e)², e = e^-2|x|. */
-    private static FloatVector tanhGrad(FloatVector x) {
-        FloatVector e = exp(x.abs().mul(-2f));
-        FloatVector q = e.add(1f);
-        return e.mul(4f).div(q.mul(q));
-    }
-
     private static void tanhForward(MemorySegment out, long outOff, MemorySegment in, long inOff, long n) {
         long bound = S.loopBound(n);
         long i = 0;
         for (; i < bound; i += L) {
-            store(tanh(load(in, inOff + i)), out, outOff + i);
+            FloatVector x = FloatVector.fromMemorySegment(S, in, (inOff + i) * Float.BYTES, O);
+            FloatVector y = x.lanewise(VectorOperators.TANH);
+            y.intoMemorySegment(out, (outOff + i) * Float.BYTES, O);
         }
         if (i < n) {
             tanhForwardTail(out, outOff, in, inOff, i, n);
@@ -294,11 +265,16 @@ final class SimdActivations {
         long bound = S.loopBound(n);
         long i = 0;
         for (; i < bound; i += L) {
-            FloatVector d = tanhGrad(load(in, inOff + i));
+            FloatVector x = FloatVector.fromMemorySegment(S, in, (inOff + i) * Float.BYTES, O);
+            FloatVector e = x.abs().mul(-2f).lanewise(VectorOperators.EXP);
+            FloatVector q = e.add(1f);
+            FloatVector d = e.mul(4f).div(q.mul(q));
             if (acc) {
-                store(load(dOut, dOutOff + i).fma(d, load(dIn, dInOff + i)), dIn, dInOff + i);
+                FloatVector.fromMemorySegment(S, dOut, (dOutOff + i) * Float.BYTES, O)
+                        .fma(d, FloatVector.fromMemorySegment(S, dIn, (dInOff + i) * Float.BYTES, O)).intoMemorySegment(dIn, (dInOff + i) * Float.BYTES, O);
             } else {
-                store(load(dOut, dOutOff + i).mul(d), dIn, dInOff + i);
+                FloatVector.fromMemorySegment(S, dOut, (dOutOff + i) * Float.BYTES, O).mul(d)
+                        .intoMemorySegment(dIn, (dInOff + i) * Float.BYTES, O);
             }
         }
         if (i < n) {
@@ -327,32 +303,14 @@ final class SimdActivations {
     private static final float GELU_K = (float) Math.sqrt(2.0 / Math.PI);
     private static final float GELU_KC = (float) (Math.sqrt(2.0 / Math.PI) * 0.044715);
 
-    /** 0.5 x (1 + tanh u) = x σ(2u), u = k (x + c x³): no cancellation for negative x. */
-    private static FloatVector gelu(FloatVector x) {
-        FloatVector twoU = x.mul(x).fma(2f * GELU_KC, 2f * GELU_K).mul(x);
-        return x.mul(recip(exp(twoU.neg()).add(1f)));
-    }
-
-    /**
-     * GELU' = σ(z) + x σ(z)(1 - σ(z)) z', z = 2u, z' = 2k (1 + 3c x²). With e = e^-|z| <= 1 and q = 1/(1+e):
-     * σ(z) = q (z >= 0) or e q (z < 0), σ(1-σ) = e q²: no overflow, no cancellation.
-     */
-    private static FloatVector geluGrad(FloatVector x) {
-        FloatVector x2 = x.mul(x);
-        FloatVector z = x2.fma(2f * GELU_KC, 2f * GELU_K).mul(x);
-        FloatVector e = exp(z.abs().neg());
-        FloatVector q = recip(e.add(1f));
-        FloatVector eq = e.mul(q);
-        FloatVector s = q.blend(eq, z.compare(VectorOperators.LT, 0f));
-        FloatVector dz = x2.fma(6f * GELU_KC, 2f * GELU_K);
-        return eq.mul(q).mul(x).fma(dz, s);
-    }
-
     private static void geluForward(MemorySegment out, long outOff, MemorySegment in, long inOff, long n) {
         long bound = S.loopBound(n);
         long i = 0;
         for (; i < bound; i += L) {
-            store(gelu(load(in, inOff + i)), out, outOff + i);
+            FloatVector x = FloatVector.fromMemorySegment(S, in, (inOff + i) * Float.BYTES, O);
+            FloatVector twoU = x.mul(x).fma(2f * GELU_KC, 2f * GELU_K).mul(x);
+            FloatVector y = x.mul(FloatVector.broadcast(S, 1f).div(twoU.neg().lanewise(VectorOperators.EXP).add(1f)));
+            y.intoMemorySegment(out, (outOff + i) * Float.BYTES, O);
         }
         if (i < n) {
             geluForwardTail(out, outOff, in, inOff, i, n);
@@ -373,11 +331,20 @@ final class SimdActivations {
         long bound = S.loopBound(n);
         long i = 0;
         for (; i < bound; i += L) {
-            FloatVector d = geluGrad(load(in, inOff + i));
+            FloatVector x = FloatVector.fromMemorySegment(S, in, (inOff + i) * Float.BYTES, O);
+            FloatVector x2 = x.mul(x);
+            FloatVector z = x2.fma(2f * GELU_KC, 2f * GELU_K).mul(x);
+            FloatVector e = z.abs().neg().lanewise(VectorOperators.EXP);
+            FloatVector q = FloatVector.broadcast(S, 1f).div(e.add(1f));
+            FloatVector eq = e.mul(q);
+            FloatVector s = q.blend(eq, z.compare(VectorOperators.LT, 0f));
+            FloatVector d = eq.mul(q).mul(x).fma(x2.fma(6f * GELU_KC, 2f * GELU_K), s);
             if (acc) {
-                store(load(dOut, dOutOff + i).fma(d, load(dIn, dInOff + i)), dIn, dInOff + i);
+                FloatVector.fromMemorySegment(S, dOut, (dOutOff + i) * Float.BYTES, O)
+                        .fma(d, FloatVector.fromMemorySegment(S, dIn, (dInOff + i) * Float.BYTES, O)).intoMemorySegment(dIn, (dInOff + i) * Float.BYTES, O);
             } else {
-                store(load(dOut, dOutOff + i).mul(d), dIn, dInOff + i);
+                FloatVector.fromMemorySegment(S, dOut, (dOutOff + i) * Float.BYTES, O).mul(d)
+                        .intoMemorySegment(dIn, (dInOff + i) * Float.BYTES, O);
             }
         }
         if (i < n) {

@@ -7,6 +7,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.Vector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -32,6 +33,8 @@ public final class SimdOps {
     private static final VectorSpecies<Float> H =
             VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
     private static final int HL = H.length();
+    private static final long HB = (long) HL * Float.BYTES;
+    private static final VectorOperators.Conversion<Float, Double> F2D = VectorOperators.F2D;
     private static final ByteOrder O = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
@@ -41,30 +44,12 @@ public final class SimdOps {
 
     // ---------------------------------------------------------------- loads and stores (offsets in floats)
 
-    private static FloatVector load(MemorySegment s, long i) {
-        return FloatVector.fromMemorySegment(S, s, i * Float.BYTES, O);
-    }
-
-    private static void store(FloatVector v, MemorySegment s, long i) {
-        v.intoMemorySegment(s, i * Float.BYTES, O);
-    }
-
-    private static FloatVector bc(float f) {
-        return FloatVector.broadcast(S, f);
-    }
-
     private static float get(MemorySegment s, long i) {
         return s.getAtIndex(F, i);
     }
 
     private static void set(MemorySegment s, long i, float v) {
         s.setAtIndex(F, i, v);
-    }
-
-    /** D.length() floats widened exactly to doubles. */
-    private static DoubleVector loadDouble(MemorySegment s, long i) {
-        return (DoubleVector) FloatVector.fromMemorySegment(H, s, i * Float.BYTES, O)
-                .convertShape(VectorOperators.F2D, D, 0);
     }
 
     // ---------------------------------------------------------------- bias
@@ -76,7 +61,8 @@ public final class SimdOps {
             long row = outOff + (long) r * cols;
             int c = 0;
             for (; c < bound; c += L) {
-                store(load(out, row + c).add(load(bias, biasOff + c)), out, row + c);
+                FloatVector.fromMemorySegment(S, out, (row + c) * Float.BYTES, O)
+                        .add(FloatVector.fromMemorySegment(S, bias, (biasOff + c) * Float.BYTES, O)).intoMemorySegment(out, (row + c) * Float.BYTES, O);
             }
             for (; c < cols; c++) {
                 set(out, row + c, get(out, row + c) + get(bias, biasOff + c));
@@ -88,7 +74,8 @@ public final class SimdOps {
      * dBias[cols] (+)= Σ_r dOut[rows, cols]: a vector of columns at a time, summed over the rows in float in two
      * chains (even and odd rows); the tail columns repeat the same float sums in the same order.
      */
-    public static void biasGrad(MemorySegment dBias, long dBiasOff, MemorySegment dOut, long dOutOff, int rows, int cols,
+    public static void biasGrad(MemorySegment dBias, long dBiasOff, MemorySegment dOut, long dOutOff, int rows,
+            int cols,
                                 boolean accumulate) {
         int bound = S.loopBound(cols);
         int c = 0;
@@ -97,14 +84,18 @@ public final class SimdOps {
             FloatVector a1 = FloatVector.zero(S);
             int r = 0;
             for (; r + 1 < rows; r += 2) {
-                a0 = a0.add(load(dOut, dOutOff + (long) r * cols + c));
-                a1 = a1.add(load(dOut, dOutOff + (long) (r + 1) * cols + c));
+                a0 = a0.add(FloatVector.fromMemorySegment(S, dOut, (dOutOff + (long) r * cols + c) * Float.BYTES, O));
+                a1 = a1.add(FloatVector.fromMemorySegment(S, dOut,
+                        (dOutOff + (long) (r + 1) * cols + c) * Float.BYTES, O));
             }
             if (r < rows) {
-                a0 = a0.add(load(dOut, dOutOff + (long) r * cols + c));
+                a0 = a0.add(FloatVector.fromMemorySegment(S, dOut, (dOutOff + (long) r * cols + c) * Float.BYTES, O));
             }
             FloatVector s = a0.add(a1);
-            store(accumulate ? s.add(load(dBias, dBiasOff + c)) : s, dBias, dBiasOff + c);
+            if (accumulate) {
+                s = s.add(FloatVector.fromMemorySegment(S, dBias, (dBiasOff + c) * Float.BYTES, O));
+            }
+            s.intoMemorySegment(dBias, (dBiasOff + c) * Float.BYTES, O);
         }
         for (; c < cols; c++) {
             float a0 = 0f;
@@ -143,10 +134,11 @@ public final class SimdOps {
     /** y[n] += alpha * x[n] (fused: one rounding). */
     public static void axpy(MemorySegment y, long yOff, float alpha, MemorySegment x, long xOff, long n) {
         long bound = S.loopBound(n);
-        FloatVector a = bc(alpha);
+        FloatVector a = FloatVector.broadcast(S, alpha);
         long i = 0;
         for (; i < bound; i += L) {
-            store(load(x, xOff + i).fma(a, load(y, yOff + i)), y, yOff + i);
+            FloatVector.fromMemorySegment(S, x, (xOff + i) * Float.BYTES, O)
+                    .fma(a, FloatVector.fromMemorySegment(S, y, (yOff + i) * Float.BYTES, O)).intoMemorySegment(y, (yOff + i) * Float.BYTES, O);
         }
         for (; i < n; i++) {
             set(y, yOff + i, Math.fma(get(x, xOff + i), alpha, get(y, yOff + i)));
@@ -158,7 +150,8 @@ public final class SimdOps {
         long bound = S.loopBound(n);
         long i = 0;
         for (; i < bound; i += L) {
-            store(load(x, xOff + i).mul(alpha), x, xOff + i);
+            FloatVector.fromMemorySegment(S, x, (xOff + i) * Float.BYTES, O).mul(alpha)
+                    .intoMemorySegment(x, (xOff + i) * Float.BYTES, O);
         }
         for (; i < n; i++) {
             set(x, xOff + i, get(x, xOff + i) * alpha);
@@ -171,7 +164,8 @@ public final class SimdOps {
         long bound = S.loopBound(n);
         long i = 0;
         for (; i < bound; i += L) {
-            store(load(a, aOff + i).mul(load(b, bOff + i)), out, outOff + i);
+            FloatVector.fromMemorySegment(S, a, (aOff + i) * Float.BYTES, O)
+                    .mul(FloatVector.fromMemorySegment(S, b, (bOff + i) * Float.BYTES, O)).intoMemorySegment(out, (outOff + i) * Float.BYTES, O);
         }
         for (; i < n; i++) {
             set(out, outOff + i, get(a, aOff + i) * get(b, bOff + i));
@@ -184,7 +178,8 @@ public final class SimdOps {
         long bound = S.loopBound(n);
         long i = 0;
         for (; i < bound; i += L) {
-            store(load(a, aOff + i).add(load(b, bOff + i)), out, outOff + i);
+            FloatVector.fromMemorySegment(S, a, (aOff + i) * Float.BYTES, O)
+                    .add(FloatVector.fromMemorySegment(S, b, (bOff + i) * Float.BYTES, O)).intoMemorySegment(out, (outOff + i) * Float.BYTES, O);
         }
         for (; i < n; i++) {
             set(out, outOff + i, get(a, aOff + i) + get(b, bOff + i));
@@ -193,7 +188,7 @@ public final class SimdOps {
 
     // ---------------------------------------------------------------- reductions
     // Each float is widened exactly to double and accumulated in double lanes (4 independent accumulators);
-    // products of two widened floats are exact in double (24 + 24 bits < 53). So the only rounding is the
+    // products of two widened floats are exact in double (24 + 24 bits < 53), so mul-then-add rounds only once. So the only rounding is the
     // double accumulation, as in the scalar loop, merely in another order: |simd - scalar| <= ~2 n 2^-53 Σ|term|.
 
     public static double sum(MemorySegment x, long xOff, long n) {
@@ -203,15 +198,15 @@ public final class SimdOps {
         DoubleVector a3 = DoubleVector.zero(D);
         long i = 0;
         for (; i + 4L * HL <= n; i += 4L * HL) {
-            long p = xOff + i;
-            a0 = a0.add(loadDouble(x, p));
-            a1 = a1.add(loadDouble(x, p + HL));
-            a2 = a2.add(loadDouble(x, p + 2L * HL));
-            a3 = a3.add(loadDouble(x, p + 3L * HL));
+            long p = (xOff + i) * Float.BYTES;
+            a0 = a0.add(FloatVector.fromMemorySegment(H, x, p, O).convertShape(F2D, D, 0));
+            a1 = a1.add(FloatVector.fromMemorySegment(H, x, p + HB, O).convertShape(F2D, D, 0));
+            a2 = a2.add(FloatVector.fromMemorySegment(H, x, p + 2 * HB, O).convertShape(F2D, D, 0));
+            a3 = a3.add(FloatVector.fromMemorySegment(H, x, p + 3 * HB, O).convertShape(F2D, D, 0));
         }
         double s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
-            s += x.getAtIndex(F, xOff + i);
+            s += get(x, xOff + i);
         }
         return s;
     }
@@ -223,16 +218,20 @@ public final class SimdOps {
         DoubleVector a3 = DoubleVector.zero(D);
         long i = 0;
         for (; i + 4L * HL <= n; i += 4L * HL) {
-            long p = xOff + i;
-            long q = yOff + i;
-            a0 = loadDouble(x, p).fma(loadDouble(y, q), a0);
-            a1 = loadDouble(x, p + HL).fma(loadDouble(y, q + HL), a1);
-            a2 = loadDouble(x, p + 2L * HL).fma(loadDouble(y, q + 2L * HL), a2);
-            a3 = loadDouble(x, p + 3L * HL).fma(loadDouble(y, q + 3L * HL), a3);
+            long p = (xOff + i) * Float.BYTES;
+            long q = (yOff + i) * Float.BYTES;
+            a0 = a0.add(FloatVector.fromMemorySegment(H, x, p, O).convertShape(F2D, D, 0)
+                    .mul(FloatVector.fromMemorySegment(H, y, q, O).convertShape(F2D, D, 0)));
+            a1 = a1.add(FloatVector.fromMemorySegment(H, x, p + HB, O).convertShape(F2D, D, 0)
+                    .mul(FloatVector.fromMemorySegment(H, y, q + HB, O).convertShape(F2D, D, 0)));
+            a2 = a2.add(FloatVector.fromMemorySegment(H, x, p + 2 * HB, O).convertShape(F2D, D, 0)
+                    .mul(FloatVector.fromMemorySegment(H, y, q + 2 * HB, O).convertShape(F2D, D, 0)));
+            a3 = a3.add(FloatVector.fromMemorySegment(H, x, p + 3 * HB, O).convertShape(F2D, D, 0)
+                    .mul(FloatVector.fromMemorySegment(H, y, q + 3 * HB, O).convertShape(F2D, D, 0)));
         }
         double s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
-            s += (double) x.getAtIndex(F, xOff + i) * (double) y.getAtIndex(F, yOff + i);
+            s += (double) get(x, xOff + i) * (double) get(y, yOff + i);
         }
         return s;
     }
@@ -244,19 +243,19 @@ public final class SimdOps {
         DoubleVector a3 = DoubleVector.zero(D);
         long i = 0;
         for (; i + 4L * HL <= n; i += 4L * HL) {
-            long p = xOff + i;
-            DoubleVector v0 = loadDouble(x, p);
-            DoubleVector v1 = loadDouble(x, p + HL);
-            DoubleVector v2 = loadDouble(x, p + 2L * HL);
-            DoubleVector v3 = loadDouble(x, p + 3L * HL);
-            a0 = v0.fma(v0, a0);
-            a1 = v1.fma(v1, a1);
-            a2 = v2.fma(v2, a2);
-            a3 = v3.fma(v3, a3);
+            long p = (xOff + i) * Float.BYTES;
+            Vector<Double> v0 = FloatVector.fromMemorySegment(H, x, p, O).convertShape(F2D, D, 0);
+            Vector<Double> v1 = FloatVector.fromMemorySegment(H, x, p + HB, O).convertShape(F2D, D, 0);
+            Vector<Double> v2 = FloatVector.fromMemorySegment(H, x, p + 2 * HB, O).convertShape(F2D, D, 0);
+            Vector<Double> v3 = FloatVector.fromMemorySegment(H, x, p + 3 * HB, O).convertShape(F2D, D, 0);
+            a0 = a0.add(v0.mul(v0));
+            a1 = a1.add(v1.mul(v1));
+            a2 = a2.add(v2.mul(v2));
+            a3 = a3.add(v3.mul(v3));
         }
         double s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
-            double v = x.getAtIndex(F, xOff + i);
+            double v = get(x, xOff + i);
             s += v * v;
         }
         return s;
@@ -294,11 +293,12 @@ public final class SimdOps {
         int bound = S.loopBound(cols);
         int c = 0;
         for (; c < bound; c += L) {
-            mx = mx.max(load(x, off + c));
+            mx = mx.max(FloatVector.fromMemorySegment(S, x, (off + c) * Float.BYTES, O));
         }
         if (c < cols) {
             VectorMask<Float> m = S.indexInRange(c, cols);
-            mx = mx.lanewise(VectorOperators.MAX, FloatVector.fromMemorySegment(S, x, (off + c) * Float.BYTES, O, m), m);
+            mx = mx.lanewise(VectorOperators.MAX, FloatVector.fromMemorySegment(S, x, (off + c) * Float.BYTES, O, m),
+                    m);
         }
         return mx.reduceLanes(VectorOperators.MAX);
     }
@@ -308,8 +308,9 @@ public final class SimdOps {
         int bound = S.loopBound(cols);
         int c = 0;
         for (; c < bound; c += L) {
-            FloatVector e = SimdActivations.exp(load(x, in + c).sub(max));
-            store(e, probs, out + c);
+            FloatVector e = FloatVector.fromMemorySegment(S, x, (in + c) * Float.BYTES, O).sub(max)
+                    .lanewise(VectorOperators.EXP);
+            e.intoMemorySegment(probs, (out + c) * Float.BYTES, O);
             acc = acc.add(e);
         }
         float sum = acc.reduceLanes(VectorOperators.ADD);
@@ -339,7 +340,8 @@ public final class SimdOps {
             int bound = S.loopBound(cols);
             int c = 0;
             for (; c < bound; c += L) {
-                store(load(probs, in + c).mul(scale), dLogits, out + c);
+                FloatVector.fromMemorySegment(S, probs, (in + c) * Float.BYTES, O).mul(scale)
+                        .intoMemorySegment(dLogits, (out + c) * Float.BYTES, O);
             }
             for (; c < cols; c++) {
                 set(dLogits, out + c, get(probs, in + c) * scale);
@@ -356,13 +358,13 @@ public final class SimdOps {
     public static void sgdUpdate(MemorySegment params, long pOff, MemorySegment grads, long gOff, float lr,
                                  float weightDecay, long n) {
         long bound = S.loopBound(n);
-        FloatVector wd = bc(weightDecay);
-        FloatVector negLr = bc(-lr);
+        FloatVector wd = FloatVector.broadcast(S, weightDecay);
+        FloatVector negLr = FloatVector.broadcast(S, -lr);
         long i = 0;
         for (; i < bound; i += L) {
-            FloatVector p = load(params, pOff + i);
-            FloatVector g = p.fma(wd, load(grads, gOff + i));
-            store(g.fma(negLr, p), params, pOff + i);
+            FloatVector p = FloatVector.fromMemorySegment(S, params, (pOff + i) * Float.BYTES, O);
+            FloatVector g = p.fma(wd, FloatVector.fromMemorySegment(S, grads, (gOff + i) * Float.BYTES, O));
+            g.fma(negLr, p).intoMemorySegment(params, (pOff + i) * Float.BYTES, O);
         }
         for (; i < n; i++) {
             float p = get(params, pOff + i);
@@ -376,17 +378,17 @@ public final class SimdOps {
                                       MemorySegment velocity, long vOff, float lr, float momentum, float weightDecay,
                                       boolean nesterov, long n) {
         long bound = S.loopBound(n);
-        FloatVector wd = bc(weightDecay);
-        FloatVector mu = bc(momentum);
-        FloatVector negLr = bc(-lr);
+        FloatVector wd = FloatVector.broadcast(S, weightDecay);
+        FloatVector mu = FloatVector.broadcast(S, momentum);
+        FloatVector negLr = FloatVector.broadcast(S, -lr);
         long i = 0;
         for (; i < bound; i += L) {
-            FloatVector p = load(params, pOff + i);
-            FloatVector g = p.fma(wd, load(grads, gOff + i));
-            FloatVector v = load(velocity, vOff + i).fma(mu, g);
+            FloatVector p = FloatVector.fromMemorySegment(S, params, (pOff + i) * Float.BYTES, O);
+            FloatVector g = p.fma(wd, FloatVector.fromMemorySegment(S, grads, (gOff + i) * Float.BYTES, O));
+            FloatVector v = FloatVector.fromMemorySegment(S, velocity, (vOff + i) * Float.BYTES, O).fma(mu, g);
             FloatVector d = nesterov ? v.fma(mu, g) : v;
-            store(v, velocity, vOff + i);
-            store(d.fma(negLr, p), params, pOff + i);
+            v.intoMemorySegment(velocity, (vOff + i) * Float.BYTES, O);
+            d.fma(negLr, p).intoMemorySegment(params, (pOff + i) * Float.BYTES, O);
         }
         for (; i < n; i++) {
             float p = get(params, pOff + i);
@@ -417,14 +419,17 @@ public final class SimdOps {
         long bound = S.loopBound(n);
         long i = 0;
         for (; i < bound; i += L) {
-            FloatVector p = load(params, pOff + i);
-            FloatVector g = p.fma(bc(l2), load(grads, gOff + i));
-            FloatVector mi = load(m, mOff + i).fma(bc(beta1), g.mul(omb1));
-            FloatVector vi = load(v, vOff + i).fma(bc(beta2), g.mul(g).mul(omb2));
-            store(mi, m, mOff + i);
-            store(vi, v, vOff + i);
+            FloatVector p = FloatVector.fromMemorySegment(S, params, (pOff + i) * Float.BYTES, O);
+            FloatVector g = p
+                    .fma(FloatVector.broadcast(S, l2), FloatVector.fromMemorySegment(S, grads, (gOff + i) * Float.BYTES, O));
+            FloatVector mi = FloatVector.fromMemorySegment(S, m, (mOff + i) * Float.BYTES, O)
+                    .fma(FloatVector.broadcast(S, beta1), g.mul(omb1));
+            FloatVector vi = FloatVector.fromMemorySegment(S, v, (vOff + i) * Float.BYTES, O)
+                    .fma(FloatVector.broadcast(S, beta2), g.mul(g).mul(omb2));
+            mi.intoMemorySegment(m, (mOff + i) * Float.BYTES, O);
+            vi.intoMemorySegment(v, (vOff + i) * Float.BYTES, O);
             FloatVector denom = vi.sqrt().fma(invSqrtBc2, eps);
-            store(p.mul(decay).sub(mi.mul(stepSize).div(denom)), params, pOff + i);
+            p.mul(decay).sub(mi.mul(stepSize).div(denom)).intoMemorySegment(params, (pOff + i) * Float.BYTES, O);
         }
         for (; i < n; i++) {
             float p = get(params, pOff + i);
