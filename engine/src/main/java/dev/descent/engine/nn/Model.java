@@ -33,8 +33,14 @@ public final class Model implements AutoCloseable {
     private final OffHeapBlock params;
     private final OffHeapBlock grads;
     private final String spec;
+    private final boolean ownsParams;
 
     Model(int[] inputShape, List<Module> modules) {
+        this(inputShape, modules, null);
+    }
+
+    /** @param sharedParams null: allocate and own a parameter slab; else bind to this one (not owned). */
+    private Model(int[] inputShape, List<Module> modules, OffHeapBlock sharedParams) {
         if (modules.isEmpty()) {
             throw new IllegalArgumentException("a model needs at least one layer");
         }
@@ -60,12 +66,20 @@ public final class Model implements AutoCloseable {
         }
         this.spec = s.toString();
         this.layout = b.build();
-        OffHeapBlock p = OffHeapBlock.allocateFloats(layout.totalFloats(), Purpose.PARAMETERS);
+        this.ownsParams = sharedParams == null;
+        if (sharedParams != null && sharedParams.byteSize() != layout.totalFloats() * Float.BYTES) {
+            throw new IllegalArgumentException("shared parameter slab holds " + sharedParams.byteSize()
+                    + " bytes, this architecture needs " + layout.totalFloats() * Float.BYTES);
+        }
+        OffHeapBlock p = ownsParams ? OffHeapBlock.allocateFloats(layout.totalFloats(), Purpose.PARAMETERS)
+                : sharedParams;
         OffHeapBlock g;
         try {
             g = OffHeapBlock.allocateFloats(layout.totalFloats(), Purpose.GRADIENTS);
         } catch (RuntimeException | Error e) {
-            p.close();
+            if (ownsParams) {
+                p.close();
+            }
             throw e;
         }
         this.params = p;
@@ -77,6 +91,20 @@ public final class Model implements AutoCloseable {
 
     /** Rebuilds an (all-zero) model from a spec written by {@link #spec()}. */
     public static Model fromSpec(String spec) {
+        return fromSpec(spec, null);
+    }
+
+    /**
+     * A replica for data-parallel training: a new model of the same architecture (fresh module instances) that
+     * reads and writes <em>this</em> model's parameter slab but owns its own gradient slab. Closing the replica
+     * frees only its gradients; close it before this model. Module-held buffers that are not parameters (e.g.
+     * BatchNorm running statistics) are the replica's own, starting from their defaults.
+     */
+    public Model shareParameters() {
+        return fromSpec(spec, params);
+    }
+
+    private static Model fromSpec(String spec, OffHeapBlock sharedParams) {
         String[] lines = spec.strip().split("\n");
         if (lines.length < 3 || !lines[0].strip().equals(SPEC_HEADER)) {
             throw new IllegalArgumentException("not a model spec (expected first line '" + SPEC_HEADER + "'): "
@@ -96,7 +124,7 @@ public final class Model implements AutoCloseable {
                 modules.add(ModuleSpecs.parse(lines[i]));
             }
         }
-        return new Model(shape, modules);
+        return new Model(shape, modules, sharedParams);
     }
 
     public List<Module> layers() {
@@ -261,7 +289,9 @@ public final class Model implements AutoCloseable {
 
     @Override
     public void close() {
-        params.close();
+        if (ownsParams) {
+            params.close();
+        }
         grads.close();
     }
 

@@ -60,14 +60,20 @@ public final class BatchAssembler implements AutoCloseable {
 
     /** Copies batch {@code b} of the current order into the buffers; returns its number of rows. */
     public int fill(int b) {
+        return fill(b, features.segment(), labels.segment());
+    }
+
+    /**
+     * Copies batch {@code b} of the current order into caller-owned buffers (features [batchSize, featureSize]
+     * float32, labels [batchSize] int32), e.g. one slot of a batch pool; returns its number of rows.
+     */
+    public int fill(int b, MemorySegment dst, MemorySegment dstLabels) {
         int start = b * batchSize;
         int rows = Math.min(batchSize, data.count() - start);
         int fs = data.featureSize();
         long rowBytes = (long) fs * Float.BYTES;
         MemorySegment src = data.features().segment();
-        MemorySegment dst = features.segment();
         MemorySegment srcLabels = data.labels().segment();
-        MemorySegment dstLabels = labels.segment();
         for (int r = 0; r < rows; r++) {
             int i = order[start + r];
             MemorySegment.copy(src, (long) i * rowBytes, dst, (long) r * rowBytes, rowBytes);

@@ -19,6 +19,10 @@ public final class Evaluator implements AutoCloseable {
     public record Evaluation(double loss, double accuracy, int examples) {
     }
 
+    /** Sum of per-sample losses, correctly classified samples and samples of an evaluated range. */
+    public record Sums(double lossSum, long correct, int examples) {
+    }
+
     private final Model model;
     private final KernelBackend kernels;
     private final int batchSize;
@@ -43,17 +47,32 @@ public final class Evaluator implements AutoCloseable {
     }
 
     public Evaluation evaluate(Dataset data) {
+        Sums s = evaluateSums(data, 0, data.count());
+        int count = s.examples();
+        return new Evaluation(count == 0 ? Double.NaN : s.lossSum() / count,
+                count == 0 ? Double.NaN : (double) s.correct() / count, count);
+    }
+
+    /**
+     * Raw sums over samples [from, from + count) of {@code data}, in batches of this evaluator's batch size
+     * starting at {@code from}: ranges evaluated by several evaluators combine exactly by adding their sums.
+     */
+    public Sums evaluateSums(Dataset data, int from, int count) {
         if (data.featureSize() != model.inputSize()) {
             throw new IllegalArgumentException("dataset " + data.name() + " has " + data.featureSize()
                     + " features per sample, the model expects " + model.inputSize());
+        }
+        if (from < 0 || count < 0 || from > data.count() - count) {
+            throw new IndexOutOfBoundsException(data.name() + ": range [" + from + ", " + ((long) from + count)
+                    + ") is outside [0, " + data.count() + ")");
         }
         MemorySegment f = data.features().segment();
         MemorySegment y = data.labels().segment();
         double lossSum = 0;
         long correct = 0;
-        int count = data.count();
-        for (int start = 0; start < count; start += batchSize) {
-            int rows = Math.min(batchSize, count - start);
+        int end = from + count;
+        for (int start = from; start < end; start += batchSize) {
+            int rows = Math.min(batchSize, end - start);
             long fOff = (long) start * data.featureSize();
             executor.forward(ctx, f, fOff, rows);
             MemorySegment out = executor.segment();
@@ -61,8 +80,7 @@ public final class Evaluator implements AutoCloseable {
             lossSum += loss.forward(kernels, out, outOff, y, start, rows) * rows;
             correct += Loss.correct(out, outOff, y, start, rows, model.outputSize());
         }
-        return new Evaluation(count == 0 ? Double.NaN : lossSum / count,
-                count == 0 ? Double.NaN : (double) correct / count, count);
+        return new Sums(lossSum, correct, count);
     }
 
     @Override

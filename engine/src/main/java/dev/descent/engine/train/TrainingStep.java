@@ -4,9 +4,7 @@ import dev.descent.engine.backprop.ActivationLedger;
 import dev.descent.engine.backprop.BackpropExecutor;
 import dev.descent.engine.backprop.BackpropStrategy;
 import dev.descent.engine.kernel.KernelBackend;
-import dev.descent.engine.loss.Loss;
 import dev.descent.engine.loss.LossKind;
-import dev.descent.engine.nn.ExecutionContext;
 import dev.descent.engine.nn.Model;
 import dev.descent.engine.optim.LrSchedule;
 import dev.descent.engine.optim.Optimizer;
@@ -25,13 +23,10 @@ import java.lang.foreign.MemorySegment;
 public final class TrainingStep implements AutoCloseable {
     private final Model model;
     private final KernelBackend kernels;
-    private final BackpropExecutor executor;
-    private final Loss loss;
+    private final GradientPass pass;
     private final OptimizerState optimizer;
     private final LrSchedule schedule;
-    private final ExecutionContext ctx;
     private final double clipNorm;
-    private final int classes;
 
     private long step;
     private double lastLoss;
@@ -54,22 +49,14 @@ public final class TrainingStep implements AutoCloseable {
         this.kernels = kernels;
         this.schedule = schedule;
         this.clipNorm = clipNorm;
-        this.classes = model.outputSize();
-        this.ctx = new ExecutionContext(kernels).threads(threads).seed(seed).training(true);
-        BackpropExecutor ex = new BackpropExecutor(model, strategy, maxBatch);
-        Loss l = null;
+        GradientPass p = new GradientPass(model, kernels, lossKind, strategy, maxBatch, threads, seed);
         try {
-            l = lossKind.create(maxBatch, classes);
             this.optimizer = new OptimizerState(optimizer, model);
         } catch (RuntimeException | Error e) {
-            ex.close();
-            if (l != null) {
-                l.close();
-            }
+            p.close();
             throw e;
         }
-        this.executor = ex;
-        this.loss = l;
+        this.pass = p;
     }
 
     /** Also compute the global gradient norm each step even without clipping (for reporting). */
@@ -84,24 +71,15 @@ public final class TrainingStep implements AutoCloseable {
      * @param epoch only used in the error message of a non-finite loss
      */
     public void run(MemorySegment features, long fOff, MemorySegment labels, long lOff, int batch, int epoch) {
-        ctx.step(step).training(true);
-        executor.forward(ctx, features, fOff, batch);
-        MemorySegment out = executor.segment();
-        long outOff = executor.outputOffset();
-        double l = loss.forward(kernels, out, outOff, labels, lOff, batch);
+        double l = pass.run(features, fOff, labels, lOff, batch, step);
         if (!Double.isFinite(l)) {
             throw new NonFiniteLossException(step, epoch, l, -1, hint());
         }
-        lastCorrect = Loss.correct(out, outOff, labels, lOff, batch, classes);
-        loss.backward(kernels, executor.outputGradient(), executor.outputGradientOffset(), labels, lOff, batch);
-        executor.backward(ctx);
-        MemorySegment g = model.grads().segment();
-        long total = model.layout().totalFloats();
-        if (clipNorm > 0 || measureGradNorm) {
-            lastGradNorm = Math.sqrt(kernels.sumSquares(g, 0, total));
-            if (clipNorm > 0 && lastGradNorm > clipNorm) {
-                kernels.scale(g, 0, (float) (clipNorm / lastGradNorm), total);
-            }
+        lastCorrect = pass.correct();
+        double norm = clipGradients(kernels, model.grads().segment(), model.layout().totalFloats(), clipNorm,
+                measureGradNorm);
+        if (!Double.isNaN(norm)) {
+            lastGradNorm = norm;
         }
         double lr = schedule.lr(step);
         optimizer.step(kernels, (float) lr);
@@ -111,7 +89,25 @@ public final class TrainingStep implements AutoCloseable {
         step++;
     }
 
-    private String hint() {
+    /**
+     * Measures the global L2 norm of {@code total} gradient floats when clipping or {@code measure}, and scales the
+     * gradients down to {@code clipNorm} when it is exceeded ({@code clipNorm <= 0}: never). Returns the norm before
+     * clipping, or NaN when nothing was measured. Shared by the direct path and the actor engine's aggregator.
+     */
+    public static double clipGradients(KernelBackend kernels, MemorySegment g, long total, double clipNorm,
+                                       boolean measure) {
+        if (clipNorm > 0 || measure) {
+            double norm = Math.sqrt(kernels.sumSquares(g, 0, total));
+            if (clipNorm > 0 && norm > clipNorm) {
+                kernels.scale(g, 0, (float) (clipNorm / norm), total);
+            }
+            return norm;
+        }
+        return Double.NaN;
+    }
+
+    /** Advice for a non-finite loss at the current step. */
+    public String hint() {
         return "the learning rate (" + schedule.lr(step) + ") is probably too high for " + optimizer.optimizer().describe()
                 + " — lower it, add warmup, or clip gradients (clipNorm)";
     }
@@ -152,11 +148,11 @@ public final class TrainingStep implements AutoCloseable {
     }
 
     public ActivationLedger ledger() {
-        return executor.ledger();
+        return pass.ledger();
     }
 
     public BackpropExecutor executor() {
-        return executor;
+        return pass.executor();
     }
 
     public OptimizerState optimizerState() {
@@ -169,8 +165,7 @@ public final class TrainingStep implements AutoCloseable {
 
     @Override
     public void close() {
-        executor.close();
-        loss.close();
+        pass.close();
         optimizer.close();
     }
 }

@@ -1,0 +1,178 @@
+package dev.descent.engine.actor;
+
+import dev.descent.engine.kernel.KernelBackend;
+import dev.descent.engine.nn.Model;
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+/**
+ * Sync data parallelism: collects the W shard gradients of a step, sums them into the job's gradient slab with
+ * fixed weights (rows of shard w / rows of the batch) in worker order 0..W-1 — a fixed reduction order, so a run
+ * is bit-reproducible for a given W — then one optimizer step on the single parameter slab every worker reads.
+ * With one worker nothing is summed: the update is exactly the direct trainer's.
+ *
+ * <p>After the update it reports {@link JobSupervisor.StepApplied}; at a barrier (epoch end, checkpoint step,
+ * last step) it waits for {@link Resume} before letting the workers start the next step, so evaluation and
+ * checkpoints see stable parameters. A step whose gradients are not all in within the step timeout fails the
+ * job.
+ */
+public final class GradientAggregator extends AbstractBehavior<GradientAggregator.Command> {
+
+    /** The aggregator's protocol. */
+    public sealed interface Command {
+    }
+
+    /** Worker {@code worker}'s shard gradient of {@code step} is in its gradient slab. */
+    public record GradientReady(int worker, long step, int epoch, int batchInEpoch, double loss, int correct,
+                                int rows, ActorRef<Worker.Command> replyTo) implements Command {
+    }
+
+    /** The supervisor finished the barrier after {@code applied} steps; workers may go on. */
+    public record Resume(long applied) implements Command {
+    }
+
+    private record StepTimeout(long step) implements Command {
+    }
+
+    private final JobSupervisor.Barriers barriers;
+    private final Model[] models;
+    private final Updater updater;
+    private final KernelBackend kernels;
+    private final ActorRef<JobSupervisor.Command> supervisor;
+    private final ActorRef<Worker.Command>[] workers;
+    private final TimerScheduler<Command> timers;
+    private final Duration timeout;
+    private final double[] loss;
+    private final int[] rows;
+    private final int[] correct;
+    private long step;
+    private int received;
+    private int epoch;
+    private int batchInEpoch;
+
+    static Behavior<Command> create(JobSpec spec, Model[] models, Updater updater, JobSupervisor.Barriers barriers,
+                                    ActorRef<JobSupervisor.Command> supervisor, long startStep) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new GradientAggregator(ctx, timers, spec, models,
+                updater, barriers, supervisor, startStep)));
+    }
+
+    @SuppressWarnings("unchecked")
+    private GradientAggregator(ActorContext<Command> ctx, TimerScheduler<Command> timers, JobSpec spec,
+                               Model[] models, Updater updater, JobSupervisor.Barriers barriers,
+                               ActorRef<JobSupervisor.Command> supervisor, long startStep) {
+        super(ctx);
+        this.timers = timers;
+        this.models = models;
+        this.updater = updater;
+        this.barriers = barriers;
+        this.supervisor = supervisor;
+        this.kernels = spec.kernels();
+        this.timeout = spec.stepTimeout();
+        int w = models.length;
+        this.workers = (ActorRef<Worker.Command>[]) new ActorRef[w];
+        this.loss = new double[w];
+        this.rows = new int[w];
+        this.correct = new int[w];
+        this.step = startStep;
+        timers.startSingleTimer(new StepTimeout(step), timeout);
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(GradientReady.class, this::onGradient)
+                .onMessage(Resume.class, this::onResume)
+                .onMessage(StepTimeout.class, this::onTimeout)
+                .build();
+    }
+
+    private Behavior<Command> onGradient(GradientReady g) {
+        if (g.step() != step) {
+            throw new IllegalStateException("worker " + g.worker() + " sent a gradient of step " + g.step()
+                    + " while step " + step + " is being aggregated");
+        }
+        workers[g.worker()] = g.replyTo();
+        loss[g.worker()] = g.loss();
+        rows[g.worker()] = g.rows();
+        correct[g.worker()] = g.correct();
+        epoch = g.epoch();
+        batchInEpoch = g.batchInEpoch();
+        if (++received < models.length) {
+            return this;
+        }
+        received = 0;
+        timers.cancel(new StepTimeout(step));
+        int total = 0;
+        int right = 0;
+        for (int w = 0; w < models.length; w++) {
+            total += rows[w];
+            right += correct[w];
+        }
+        double stepLoss = models.length == 1 ? loss[0] : reduce(total);
+        updater.apply(step);
+        long applied = ++step;
+        if (updater.lastStats() != null) {
+            supervisor.tell(new JobSupervisor.Publish(updater.lastStats()));
+        }
+        boolean barrier = barriers.isBarrier(applied);
+        supervisor.tell(new JobSupervisor.StepApplied(applied - 1, epoch, batchInEpoch, stepLoss, right, total,
+                updater.lastLearningRate(), updater.lastGradientNorm(), barrier));
+        if (!barrier) {
+            proceed(applied);
+        }
+        return this;
+    }
+
+    /** g = sum_w (rows_w / total) * g_w into worker 0's slab (the job's), workers in index order. */
+    private double reduce(int total) {
+        MemorySegment g0 = models[0].grads().segment();
+        long n = models[0].layout().totalFloats();
+        double lossSum = 0;
+        if (rows[0] > 0) {
+            kernels.scale(g0, 0, (float) ((double) rows[0] / total), n);
+            lossSum += loss[0] * rows[0];
+        } else {
+            models[0].grads().fill(0f);
+        }
+        for (int w = 1; w < models.length; w++) {
+            if (rows[w] > 0) {
+                kernels.axpy(g0, 0, (float) ((double) rows[w] / total), models[w].grads().segment(), 0, n);
+                lossSum += loss[w] * rows[w];
+            }
+        }
+        return lossSum / total;
+    }
+
+    private void proceed(long applied) {
+        timers.startSingleTimer(new StepTimeout(applied), timeout);
+        Worker.Proceed p = new Worker.Proceed(applied);
+        for (ActorRef<Worker.Command> w : workers) {
+            if (w != null) {
+                w.tell(p);
+            }
+        }
+    }
+
+    private Behavior<Command> onResume(Resume r) {
+        if (r.applied() == step) {
+            proceed(step);
+        }
+        return this;
+    }
+
+    private Behavior<Command> onTimeout(StepTimeout t) {
+        if (t.step() == step) {
+            supervisor.tell(new JobSupervisor.Fail(new TimeoutException("step " + step + ": only " + received + " of "
+                    + models.length + " worker gradients arrived within " + timeout)));
+        }
+        return this;
+    }
+}
