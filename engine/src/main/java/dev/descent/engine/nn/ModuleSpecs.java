@@ -16,7 +16,13 @@ public final class ModuleSpecs {
                 case "activation" -> new ActivationLayer(Activation.valueOf(t[1].toUpperCase(Locale.ROOT)));
                 case "dropout" -> new Dropout(Double.parseDouble(t[1]));
                 case "flatten" -> new Flatten();
-                default -> throw new IllegalArgumentException("unknown module '" + t[0] + "'");
+                default -> {
+                    Module m = LayerSpecs.parseOwn(line);
+                    if (m == null) {
+                        throw new IllegalArgumentException("unknown module '" + t[0] + "'");
+                    }
+                    yield m;
+                }
             };
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("bad module spec '" + line + "': " + e.getMessage(), e);

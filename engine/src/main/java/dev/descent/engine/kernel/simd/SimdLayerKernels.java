@@ -4,18 +4,20 @@ import dev.descent.engine.kernel.scalar.ScalarLayerKernels;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Vector API layer kernels. Overrides the arithmetic loops of {@link ScalarLayerKernels} (its oracle in the
  * tests): per-channel bias and sums, batch norm, layer norm, and the head-size dot products and axpys that
- * attention is made of. Data movement (im2col, col2im, pooling, transposes, embedding lookup) is inherited:
- * it is bound by memory and {@link MemorySegment#copy} already moves whole rows.
+ * attention is made of, embedding gradients; im2col and col2im with stride 1 move each output row as masked vectors (a row of a 14- or
+ * 28-pixel image is one or two vectors, where a per-row {@link MemorySegment#copy} call costs more than the copy).
+ * The rest of the data movement (strided unfold, pooling, transposes, embedding lookup) is inherited.
  *
- * <p>Loops run whole vectors and finish with one masked vector. Sums are accumulated lane-wise in float
- * (the scalar reference accumulates in double; the tests bound the difference).
+ * <p>Loops run whole vectors and finish the tail with scalar code: no masked access at all, since masked
+ * loads and stores (in a loop body, or on the 8-float heads of a small transformer) made C2 fall back to boxed
+ * vectors that allocate on every call. Sums are accumulated lane-wise in float (the scalar reference
+ * accumulates in double; the tests bound the difference).
  */
 public final class SimdLayerKernels extends ScalarLayerKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -26,16 +28,8 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         return FloatVector.fromMemorySegment(S, s, i * Float.BYTES, O);
     }
 
-    private static FloatVector load(MemorySegment s, long i, VectorMask<Float> m) {
-        return FloatVector.fromMemorySegment(S, s, i * Float.BYTES, O, m);
-    }
-
     private static void store(FloatVector v, MemorySegment s, long i) {
         v.intoMemorySegment(s, i * Float.BYTES, O);
-    }
-
-    private static void store(FloatVector v, MemorySegment s, long i, VectorMask<Float> m) {
-        v.intoMemorySegment(s, i * Float.BYTES, O, m);
     }
 
     @Override
@@ -52,11 +46,11 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         for (; i <= n - L; i += L) {
             acc = load(x, xOff + i).fma(load(y, yOff + i), acc);
         }
-        if (i < n) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            acc = load(x, xOff + i, m).fma(load(y, yOff + i, m), acc);
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s += get(x, xOff + i) * get(y, yOff + i);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return s;
     }
 
     @Override
@@ -66,9 +60,8 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         for (; i <= n - L; i += L) {
             store(load(x, xOff + i).fma(a, load(y, yOff + i)), y, yOff + i);
         }
-        if (i < n) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            store(load(x, xOff + i, m).fma(a, load(y, yOff + i, m)), y, yOff + i, m);
+        for (; i < n; i++) {
+            set(y, yOff + i, get(y, yOff + i) + alpha * get(x, xOff + i));
         }
     }
 
@@ -79,10 +72,99 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         for (; i <= n - L; i += L) {
             acc = acc.add(load(x, off + i));
         }
-        if (i < n) {
-            acc = acc.add(load(x, off + i, S.indexInRange(i, n)));
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s += get(x, off + i);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return s;
+    }
+
+    // ---------------------------------------------------------------- im2col / col2im, stride 1
+
+    @Override
+    public void im2col(MemorySegment col, long colOff, int colStride, MemorySegment in, long inOff,
+                       int c, int h, int w, int kh, int kw, int stride, int pad, int oh, int ow) {
+        if (stride != 1) {
+            super.im2col(col, colOff, colStride, in, inOff, c, h, w, kh, kw, stride, pad, oh, ow);
+            return;
+        }
+        long row = colOff;
+        for (int ci = 0; ci < c; ci++) {
+            long plane = inOff + (long) ci * h * w;
+            for (int ky = 0; ky < kh; ky++) {
+                for (int kx = 0; kx < kw; kx++, row += colStride) {
+                    int oxLo = Math.max(0, pad - kx);
+                    int oxHi = Math.min(ow, w + pad - kx);
+                    for (int oy = 0; oy < oh; oy++) {
+                        long dst = row + (long) oy * ow;
+                        int iy = oy - pad + ky;
+                        if (iy < 0 || iy >= h || oxLo >= oxHi) {
+                            zeroRow(col, dst, ow);
+                            continue;
+                        }
+                        long src = plane + (long) iy * w - pad + kx; // input index of ox = 0
+                        zero(col, dst, oxLo);
+                        int ox = oxLo;
+                        for (; ox <= oxHi - L; ox += L) {
+                            store(load(in, src + ox), col, dst + ox);
+                        }
+                        for (; ox < oxHi; ox++) {
+                            set(col, dst + ox, get(in, src + ox));
+                        }
+                        zero(col, dst + oxHi, ow - oxHi);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void col2im(MemorySegment dIn, long dInOff, MemorySegment col, long colOff, int colStride,
+                       int c, int h, int w, int kh, int kw, int stride, int pad, int oh, int ow) {
+        if (stride != 1) {
+            super.col2im(dIn, dInOff, col, colOff, colStride, c, h, w, kh, kw, stride, pad, oh, ow);
+            return;
+        }
+        zeroRow(dIn, dInOff, (long) c * h * w);
+        long row = colOff;
+        for (int ci = 0; ci < c; ci++) {
+            long plane = dInOff + (long) ci * h * w;
+            for (int ky = 0; ky < kh; ky++) {
+                for (int kx = 0; kx < kw; kx++, row += colStride) {
+                    int oxLo = Math.max(0, pad - kx);
+                    int oxHi = Math.min(ow, w + pad - kx);
+                    if (oxLo >= oxHi) {
+                        continue;
+                    }
+                    for (int oy = 0; oy < oh; oy++) {
+                        int iy = oy - pad + ky;
+                        if (iy < 0 || iy >= h) {
+                            continue;
+                        }
+                        long src = row + (long) oy * ow;
+                        long dst = plane + (long) iy * w - pad + kx;
+                        int ox = oxLo;
+                        for (; ox <= oxHi - L; ox += L) {
+                            store(load(dIn, dst + ox).add(load(col, src + ox)), dIn, dst + ox);
+                        }
+                        for (; ox < oxHi; ox++) {
+                            set(dIn, dst + ox, get(dIn, dst + ox) + get(col, src + ox));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void zeroRow(MemorySegment s, long off, long n) {
+        FloatVector z = FloatVector.zero(S);
+        long i = 0;
+        for (; i <= n - L; i += L) {
+            store(z, s, off + i);
+        }
+        for (; i < n; i++) {
+            set(s, off + i, 0f);
+        }
     }
 
     // ---------------------------------------------------------------- convolution bias
@@ -97,9 +179,9 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
             for (; i <= p - L; i += L) {
                 store(load(out, o + i).add(bv), out, o + i);
             }
-            if (i < p) {
-                VectorMask<Float> m = S.indexInRange(i, p);
-                store(load(out, o + i, m).add(bv), out, o + i, m);
+            float b = get(bias, biasOff + ch);
+            for (; i < p; i++) {
+                set(out, o + i, get(out, o + i) + b);
             }
         }
     }
@@ -114,40 +196,56 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
     }
 
     // ---------------------------------------------------------------- batch norm
+    // Every loop runs whole vectors and one masked tail (masked accesses in the body stop C2 from keeping the
+    // vectors in registers: they allocate and run several times slower).
 
     @Override
     public void batchNormForward(MemorySegment out, long outOff, MemorySegment in, long inOff, MemorySegment mean,
                                  long meanOff, MemorySegment rstd, long rstdOff, MemorySegment gammaM1, long gOff,
                                  MemorySegment beta, long betaOff, int n, int c, int s) {
         if (s == 1) {
-            // [n, c]: vectorize over the channels of each row
-            FloatVector one = FloatVector.broadcast(S, 1f);
             for (int i = 0; i < n; i++) {
                 long o = (long) i * c;
-                for (int j = 0; j < c; j += L) {
-                    VectorMask<Float> m = S.indexInRange(j, c);
-                    FloatVector a = load(rstd, rstdOff + j, m).mul(load(gammaM1, gOff + j, m).add(one));
-                    FloatVector x = load(in, inOff + o + j, m).sub(load(mean, meanOff + j, m));
-                    store(x.fma(a, load(beta, betaOff + j, m)), out, outOff + o + j, m);
+                int j = 0;
+                for (; j <= c - L; j += L) {
+                    bn1dForward(out, outOff + o + j, in, inOff + o + j, mean, meanOff + j, rstd, rstdOff + j, gammaM1,
+                            gOff + j, beta, betaOff + j);
+                }
+                for (; j < c; j++) {
+                    float a = get(rstd, rstdOff + j) * (1f + get(gammaM1, gOff + j));
+                    set(out, outOff + o + j, (get(in, inOff + o + j) - get(mean, meanOff + j)) * a + get(beta, betaOff + j));
                 }
             }
             return;
         }
         for (int i = 0; i < n; i++) {
             for (int ch = 0; ch < c; ch++) {
-                FloatVector mu = FloatVector.broadcast(S, get(mean, meanOff + ch));
-                FloatVector a = FloatVector.broadcast(S, get(rstd, rstdOff + ch) * (1f + get(gammaM1, gOff + ch)));
-                FloatVector bt = FloatVector.broadcast(S, get(beta, betaOff + ch));
+                float mu = get(mean, meanOff + ch);
+                float a = get(rstd, rstdOff + ch) * (1f + get(gammaM1, gOff + ch));
+                float bt = get(beta, betaOff + ch);
                 long o = ((long) i * c + ch) * s;
-                int j = 0;
-                for (; j <= s - L; j += L) {
-                    store(load(in, inOff + o + j).sub(mu).fma(a, bt), out, outOff + o + j);
-                }
-                if (j < s) {
-                    VectorMask<Float> m = S.indexInRange(j, s);
-                    store(load(in, inOff + o + j, m).sub(mu).fma(a, bt), out, outOff + o + j, m);
-                }
+                affine(out, outOff + o, in, inOff + o, mu, a, bt, s);
             }
+        }
+    }
+
+    private static void bn1dForward(MemorySegment out, long o, MemorySegment in, long x, MemorySegment mean, long m,
+                                    MemorySegment rstd, long r, MemorySegment g, long gi, MemorySegment beta, long b) {
+        FloatVector a = load(rstd, r).mul(load(g, gi).add(1f));
+        store(load(in, x).sub(load(mean, m)).fma(a, load(beta, b)), out, o);
+    }
+
+    /** out[n] = (in[n] - mu) * a + b. */
+    private static void affine(MemorySegment out, long o, MemorySegment in, long x, float mu, float a, float b, int n) {
+        FloatVector muv = FloatVector.broadcast(S, mu);
+        FloatVector av = FloatVector.broadcast(S, a);
+        FloatVector bv = FloatVector.broadcast(S, b);
+        int j = 0;
+        for (; j <= n - L; j += L) {
+            store(load(in, x + j).sub(muv).fma(av, bv), out, o + j);
+        }
+        for (; j < n; j++) {
+            set(out, o + j, (get(in, x + j) - mu) * a + b);
         }
     }
 
@@ -157,83 +255,69 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
                                   MemorySegment in, long inOff, MemorySegment mean, long meanOff, MemorySegment rstd,
                                   long rstdOff, MemorySegment gammaM1, long gOff, int n, int c, int s,
                                   boolean batchStats) {
-        if (s == 1) {
-            backward1d(dIn, dInOff, dGamma, dGammaOff, dBeta, dBetaOff, dOut, dOutOff, in, inOff, mean, meanOff,
-                    rstd, rstdOff, gammaM1, gOff, n, c, batchStats);
+        if (s < L) {
+            // [n, c] and tiny planes: the reference loops (per-channel sums over rows do not vectorize along s)
+            super.batchNormBackward(dIn, dInOff, dGamma, dGammaOff, dBeta, dBetaOff, dOut, dOutOff, in, inOff, mean,
+                    meanOff, rstd, rstdOff, gammaM1, gOff, n, c, s, batchStats);
             return;
         }
         float count = (float) n * s;
         for (int ch = 0; ch < c; ch++) {
-            FloatVector mu = FloatVector.broadcast(S, get(mean, meanOff + ch));
+            float mu = get(mean, meanOff + ch);
             float r = get(rstd, rstdOff + ch);
-            FloatVector rv = FloatVector.broadcast(S, r);
-            FloatVector sdy = FloatVector.zero(S);
-            FloatVector sdyx = FloatVector.zero(S);
+            float sdy = 0f;
+            float sdyx = 0f;
             for (int i = 0; i < n; i++) {
                 long o = ((long) i * c + ch) * s;
-                for (int j = 0; j < s; j += L) {
-                    VectorMask<Float> m = S.indexInRange(j, s);
-                    FloatVector dy = load(dOut, dOutOff + o + j, m);
-                    sdy = sdy.add(dy);
-                    sdyx = dy.fma(load(in, inOff + o + j, m).sub(mu).mul(rv), sdyx);
-                }
+                sdy += vsum(dOut, dOutOff + o, s);
+                sdyx += dotCentered(dOut, dOutOff + o, in, inOff + o, mu, s) * r;
             }
-            float gsum = sdyx.reduceLanes(VectorOperators.ADD);
-            float bsum = sdy.reduceLanes(VectorOperators.ADD);
-            set(dGamma, dGammaOff + ch, gsum);
-            set(dBeta, dBetaOff + ch, bsum);
+            set(dGamma, dGammaOff + ch, sdyx);
+            set(dBeta, dBetaOff + ch, sdy);
             if (dIn == null) {
                 continue;
             }
-            FloatVector gr = FloatVector.broadcast(S, (1f + get(gammaM1, gOff + ch)) * r);
-            FloatVector mdy = FloatVector.broadcast(S, batchStats ? bsum / count : 0f);
-            FloatVector mdyx = FloatVector.broadcast(S, batchStats ? gsum / count : 0f);
+            float gr = (1f + get(gammaM1, gOff + ch)) * r;
+            float mdy = batchStats ? sdy / count : 0f;
+            float mdyx = batchStats ? sdyx / count : 0f;
             for (int i = 0; i < n; i++) {
                 long o = ((long) i * c + ch) * s;
-                for (int j = 0; j < s; j += L) {
-                    VectorMask<Float> m = S.indexInRange(j, s);
-                    FloatVector xh = load(in, inOff + o + j, m).sub(mu).mul(rv);
-                    FloatVector d = load(dOut, dOutOff + o + j, m).sub(mdy).sub(xh.mul(mdyx));
-                    store(d.mul(gr), dIn, dInOff + o + j, m);
-                }
+                normBackwardRow(dIn, dInOff + o, dOut, dOutOff + o, in, inOff + o, mu, r, gr, mdy, mdyx, s);
             }
         }
     }
 
-    /** [n, c] layout: per-channel sums accumulate in dGamma/dBeta across rows, vectorized over channels. */
-    private void backward1d(MemorySegment dIn, long dInOff, MemorySegment dGamma, long dGammaOff, MemorySegment dBeta,
-                            long dBetaOff, MemorySegment dOut, long dOutOff, MemorySegment in, long inOff,
-                            MemorySegment mean, long meanOff, MemorySegment rstd, long rstdOff, MemorySegment gammaM1,
-                            long gOff, int n, int c, boolean batchStats) {
-        zero(dGamma, dGammaOff, c);
-        zero(dBeta, dBetaOff, c);
-        for (int i = 0; i < n; i++) {
-            long o = (long) i * c;
-            for (int j = 0; j < c; j += L) {
-                VectorMask<Float> m = S.indexInRange(j, c);
-                FloatVector dy = load(dOut, dOutOff + o + j, m);
-                FloatVector xh = load(in, inOff + o + j, m).sub(load(mean, meanOff + j, m)).mul(load(rstd, rstdOff + j, m));
-                store(load(dBeta, dBetaOff + j, m).add(dy), dBeta, dBetaOff + j, m);
-                store(dy.fma(xh, load(dGamma, dGammaOff + j, m)), dGamma, dGammaOff + j, m);
-            }
+    /** Σ dy[j] * (x[j] - mu). */
+    private static float dotCentered(MemorySegment dy, long d, MemorySegment x, long xo, float mu, int n) {
+        FloatVector muv = FloatVector.broadcast(S, mu);
+        FloatVector acc = FloatVector.zero(S);
+        int j = 0;
+        for (; j <= n - L; j += L) {
+            acc = load(dy, d + j).fma(load(x, xo + j).sub(muv), acc);
         }
-        if (dIn == null) {
-            return;
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; j < n; j++) {
+            s += get(dy, d + j) * (get(x, xo + j) - mu);
         }
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        FloatVector inv = FloatVector.broadcast(S, batchStats ? 1f / n : 0f);
-        for (int i = 0; i < n; i++) {
-            long o = (long) i * c;
-            for (int j = 0; j < c; j += L) {
-                VectorMask<Float> m = S.indexInRange(j, c);
-                FloatVector r = load(rstd, rstdOff + j, m);
-                FloatVector xh = load(in, inOff + o + j, m).sub(load(mean, meanOff + j, m)).mul(r);
-                FloatVector mdy = load(dBeta, dBetaOff + j, m).mul(inv);
-                FloatVector mdyx = load(dGamma, dGammaOff + j, m).mul(inv);
-                FloatVector gr = load(gammaM1, gOff + j, m).add(one).mul(r);
-                FloatVector d = load(dOut, dOutOff + o + j, m).sub(mdy).sub(xh.mul(mdyx));
-                store(d.mul(gr), dIn, dInOff + o + j, m);
-            }
+        return s;
+    }
+
+    /** dx[j] = gr * (dy[j] - mdy - (x[j] - mu) * r * mdyx). */
+    private static void normBackwardRow(MemorySegment dx, long dxo, MemorySegment dy, long d, MemorySegment x, long xo,
+                                        float mu, float r, float gr, float mdy, float mdyx, int n) {
+        FloatVector muv = FloatVector.broadcast(S, mu);
+        FloatVector rv = FloatVector.broadcast(S, r);
+        FloatVector grv = FloatVector.broadcast(S, gr);
+        FloatVector mdyv = FloatVector.broadcast(S, mdy);
+        FloatVector mdyxv = FloatVector.broadcast(S, mdyx);
+        int j = 0;
+        for (; j <= n - L; j += L) {
+            FloatVector xh = load(x, xo + j).sub(muv).mul(rv);
+            store(load(dy, d + j).sub(mdyv).sub(xh.mul(mdyxv)).mul(grv), dx, dxo + j);
+        }
+        for (; j < n; j++) {
+            float xh = (get(x, xo + j) - mu) * r;
+            set(dx, dxo + j, gr * (get(dy, d + j) - mdy - xh * mdyx));
         }
     }
 
@@ -244,29 +328,45 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
                                  MemorySegment rstd, long rstdOff, MemorySegment in, long inOff,
                                  MemorySegment gammaM1, long gOff, MemorySegment beta, long betaOff, int rows, int c,
                                  float eps) {
-        FloatVector one = FloatVector.broadcast(S, 1f);
         for (int r = 0; r < rows; r++) {
             long o = inOff + (long) r * c;
             float m = vsum(in, o, c) / c;
-            FloatVector mv = FloatVector.broadcast(S, m);
-            FloatVector sq = FloatVector.zero(S);
-            for (int j = 0; j < c; j += L) {
-                VectorMask<Float> k = S.indexInRange(j, c);
-                FloatVector d = load(in, o + j, k).sub(mv);
-                sq = d.fma(d, sq).blend(sq, k.not());
-            }
-            float rs = (float) (1.0 / Math.sqrt(sq.reduceLanes(VectorOperators.ADD) / c + eps));
+            float sq = sumSquaredDeviations(in, o, m, c);
+            float rs = (float) (1.0 / Math.sqrt(sq / c + eps));
             set(mean, meanOff + r, m);
             set(rstd, rstdOff + r, rs);
-            FloatVector rv = FloatVector.broadcast(S, rs);
             long dst = outOff + (long) r * c;
-            for (int j = 0; j < c; j += L) {
-                VectorMask<Float> k = S.indexInRange(j, c);
-                FloatVector xh = load(in, o + j, k).sub(mv).mul(rv);
-                FloatVector g = load(gammaM1, gOff + j, k).add(one);
-                store(xh.fma(g, load(beta, betaOff + j, k)), out, dst + j, k);
+            int j = 0;
+            for (; j <= c - L; j += L) {
+                lnForwardVector(out, dst + j, in, o + j, m, rs, gammaM1, gOff + j, beta, betaOff + j);
+            }
+            for (; j < c; j++) {
+                float xh = (get(in, o + j) - m) * rs;
+                set(out, dst + j, xh * (1f + get(gammaM1, gOff + j)) + get(beta, betaOff + j));
             }
         }
+    }
+
+    private static float sumSquaredDeviations(MemorySegment x, long o, float m, int n) {
+        FloatVector mv = FloatVector.broadcast(S, m);
+        FloatVector acc = FloatVector.zero(S);
+        int j = 0;
+        for (; j <= n - L; j += L) {
+            FloatVector d = load(x, o + j).sub(mv);
+            acc = d.fma(d, acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; j < n; j++) {
+            float d = get(x, o + j) - m;
+            s += d * d;
+        }
+        return s;
+    }
+
+    private static void lnForwardVector(MemorySegment out, long o, MemorySegment in, long x, float m, float rs,
+                                        MemorySegment g, long gi, MemorySegment beta, long b) {
+        FloatVector xh = load(in, x).sub(m).mul(rs);
+        store(xh.fma(load(g, gi).add(1f), load(beta, b)), out, o);
     }
 
     @Override
@@ -276,35 +376,103 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
                                   long rstdOff, MemorySegment gammaM1, long gOff, int rows, int c) {
         zero(dGamma, dGammaOff, c);
         zero(dBeta, dBetaOff, c);
-        FloatVector one = FloatVector.broadcast(S, 1f);
         for (int r = 0; r < rows; r++) {
             long o = (long) r * c;
-            FloatVector mv = FloatVector.broadcast(S, get(mean, meanOff + r));
+            float m = get(mean, meanOff + r);
             float rs = get(rstd, rstdOff + r);
-            FloatVector rv = FloatVector.broadcast(S, rs);
-            FloatVector sg = FloatVector.zero(S);
-            FloatVector sgx = FloatVector.zero(S);
-            for (int j = 0; j < c; j += L) {
-                VectorMask<Float> k = S.indexInRange(j, c);
-                FloatVector dy = load(dOut, dOutOff + o + j, k);
-                FloatVector xh = load(in, inOff + o + j, k).sub(mv).mul(rv);
-                store(dy.fma(xh, load(dGamma, dGammaOff + j, k)), dGamma, dGammaOff + j, k);
-                store(load(dBeta, dBetaOff + j, k).add(dy), dBeta, dBetaOff + j, k);
-                FloatVector g = dy.mul(load(gammaM1, gOff + j, k).add(one));
-                sg = sg.add(g);
-                sgx = g.fma(xh, sgx);
+            // dGamma += dy * x̂, dBeta += dy; the two row sums of g = dy * γ come back through the scratch pair
+            float sg = lnParamGradRow(dGamma, dGammaOff, dBeta, dBetaOff, dOut, dOutOff + o, in, inOff + o, gammaM1,
+                    gOff, m, rs, c, false);
+            float sgx = lnParamGradRow(dGamma, dGammaOff, dBeta, dBetaOff, dOut, dOutOff + o, in, inOff + o, gammaM1,
+                    gOff, m, rs, c, true);
+            if (dIn != null) {
+                lnInputGradRow(dIn, dInOff + o, dOut, dOutOff + o, in, inOff + o, gammaM1, gOff, m, rs, sg / c,
+                        sgx / c, c);
             }
-            if (dIn == null) {
-                continue;
+        }
+    }
+
+    /**
+     * One row of the LayerNorm parameter gradients. Called twice per row: first ({@code second} false) it
+     * accumulates dGamma and dBeta and returns Σ g; then it returns Σ g·x̂ only. Two small loops keep C2 able to
+     * hold every vector in registers (one big loop body made it box them).
+     */
+    private static float lnParamGradRow(MemorySegment dGamma, long dGammaOff, MemorySegment dBeta, long dBetaOff,
+                                        MemorySegment dOut, long d, MemorySegment in, long x, MemorySegment gammaM1,
+                                        long gOff, float m, float rs, int c, boolean second) {
+        FloatVector acc = FloatVector.zero(S);
+        int j = 0;
+        for (; j <= c - L; j += L) {
+            FloatVector dy = load(dOut, d + j);
+            FloatVector g = dy.mul(load(gammaM1, gOff + j).add(1f));
+            if (second) {
+                acc = g.fma(load(in, x + j).sub(m).mul(rs), acc);
+            } else {
+                FloatVector xh = load(in, x + j).sub(m).mul(rs);
+                store(dy.fma(xh, load(dGamma, dGammaOff + j)), dGamma, dGammaOff + j);
+                store(load(dBeta, dBetaOff + j).add(dy), dBeta, dBetaOff + j);
+                acc = acc.add(g);
             }
-            FloatVector mg = FloatVector.broadcast(S, sg.reduceLanes(VectorOperators.ADD) / c);
-            FloatVector mgx = FloatVector.broadcast(S, sgx.reduceLanes(VectorOperators.ADD) / c);
-            for (int j = 0; j < c; j += L) {
-                VectorMask<Float> k = S.indexInRange(j, c);
-                FloatVector xh = load(in, inOff + o + j, k).sub(mv).mul(rv);
-                FloatVector g = load(dOut, dOutOff + o + j, k).mul(load(gammaM1, gOff + j, k).add(one));
-                store(g.sub(mg).sub(xh.mul(mgx)).mul(rv), dIn, dInOff + o + j, k);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; j < c; j++) {
+            float dy = get(dOut, d + j);
+            float xh = (get(in, x + j) - m) * rs;
+            float g = dy * (1f + get(gammaM1, gOff + j));
+            if (second) {
+                s += g * xh;
+            } else {
+                set(dGamma, dGammaOff + j, get(dGamma, dGammaOff + j) + dy * xh);
+                set(dBeta, dBetaOff + j, get(dBeta, dBetaOff + j) + dy);
+                s += g;
             }
+        }
+        return s;
+    }
+
+    /** dx = rstd * (g - mean(g) - x̂ * mean(g·x̂)) for one row. */
+    private static void lnInputGradRow(MemorySegment dIn, long dx, MemorySegment dOut, long d, MemorySegment in,
+                                       long x, MemorySegment gammaM1, long gOff, float m, float rs, float mg, float mgx,
+                                       int c) {
+        int j = 0;
+        for (; j <= c - L; j += L) {
+            FloatVector xh = load(in, x + j).sub(m).mul(rs);
+            FloatVector g = load(dOut, d + j).mul(load(gammaM1, gOff + j).add(1f));
+            store(g.sub(mg).sub(xh.mul(mgx)).mul(rs), dIn, dx + j);
+        }
+        for (; j < c; j++) {
+            float xh = (get(in, x + j) - m) * rs;
+            float g = get(dOut, d + j) * (1f + get(gammaM1, gOff + j));
+            set(dIn, dx + j, rs * (g - mg - xh * mgx));
+        }
+    }
+
+    // ---------------------------------------------------------------- embedding
+
+    @Override
+    public void embeddingBackward(MemorySegment dTok, long dTokOff, MemorySegment dPos, long dPosOff,
+                                  MemorySegment dOut, long dOutOff, MemorySegment ids, long idsOff, int b, int t, int c,
+                                  int vocab) {
+        zeroRow(dTok, dTokOff, (long) vocab * c);
+        zeroRow(dPos, dPosOff, (long) t * c);
+        for (int bi = 0; bi < b; bi++) {
+            for (int i = 0; i < t; i++) {
+                long r = (long) bi * t + i;
+                int id = tokenId(ids, idsOff + r, vocab);
+                addRow(dTok, dTokOff + (long) id * c, dOut, dOutOff + r * c, c);
+                addRow(dPos, dPosOff + (long) i * c, dOut, dOutOff + r * c, c);
+            }
+        }
+    }
+
+    /** y[n] += x[n]. */
+    private static void addRow(MemorySegment y, long yOff, MemorySegment x, long xOff, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            store(load(y, yOff + i).add(load(x, xOff + i)), y, yOff + i);
+        }
+        for (; i < n; i++) {
+            set(y, yOff + i, get(y, yOff + i) + get(x, xOff + i));
         }
     }
 }

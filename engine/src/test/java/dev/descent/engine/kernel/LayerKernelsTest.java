@@ -1,0 +1,262 @@
+package dev.descent.engine.kernel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.descent.engine.kernel.scalar.ScalarLayerKernels;
+import dev.descent.engine.memory.OffHeapBlock;
+import dev.descent.engine.memory.Purpose;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * SIMD layer kernels against the scalar reference on random data, odd sizes and tails (1, 7, 17, ...), and the
+ * scalar reference against hand-computed values. Buffers start at an odd float offset so no kernel can rely on
+ * alignment.
+ */
+class LayerKernelsTest {
+    private static final LayerKernels SCALAR = new ScalarLayerKernels();
+    private static final LayerKernels SIMD = LayerKernels.forBackend(Kernels.simd());
+    private static final int OFF = 3;
+
+    private final SplittableRandom rng = new SplittableRandom(7);
+    private final java.util.List<OffHeapBlock> blocks = new java.util.ArrayList<>();
+
+    @AfterEach
+    void close() {
+        blocks.forEach(OffHeapBlock::close);
+    }
+
+    private MemorySegment random(long n) {
+        OffHeapBlock b = OffHeapBlock.allocateFloats(n + OFF + 16, Purpose.BATCHES);
+        blocks.add(b);
+        for (long i = 0; i < n + OFF + 16; i++) {
+            b.segment().setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) rng.nextGaussian());
+        }
+        return b.segment();
+    }
+
+    private MemorySegment copy(MemorySegment s) {
+        OffHeapBlock b = OffHeapBlock.allocate(s.byteSize(), Purpose.BATCHES);
+        blocks.add(b);
+        MemorySegment.copy(s, 0, b.segment(), 0, s.byteSize());
+        return b.segment();
+    }
+
+    private static void assertClose(MemorySegment a, MemorySegment b, long n, float tol, String what) {
+        for (long i = 0; i < n; i++) {
+            float x = a.getAtIndex(ValueLayout.JAVA_FLOAT, OFF + i);
+            float y = b.getAtIndex(ValueLayout.JAVA_FLOAT, OFF + i);
+            assertThat(Math.abs(x - y)).as("%s[%d]: scalar %s simd %s", what, i, x, y)
+                    .isLessThanOrEqualTo(tol * (1 + Math.abs(x)));
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1,5,5,3,1,1", "3,7,9,3,1,0", "2,17,17,5,1,2", "2,28,28,5,1,2", "3,9,8,3,2,1", "1,6,7,4,3,2",
+            "2,33,35,3,1,1"})
+    void im2colAndCol2imShouldAgreeAndBeAdjoint(int c, int h, int w, int k, int stride, int pad) {
+        int oh = (h + 2 * pad - k) / stride + 1;
+        int ow = (w + 2 * pad - k) / stride + 1;
+        int p = oh * ow;
+        int colStride = p + 5; // two samples' worth side by side would use 2p; any stride >= p must work
+        long colN = (long) c * k * k * colStride;
+        MemorySegment in = random((long) c * h * w);
+        MemorySegment colA = random(colN);
+        MemorySegment colB = copy(colA);
+        SCALAR.im2col(colA, OFF, colStride, in, OFF, c, h, w, k, k, stride, pad, oh, ow);
+        SIMD.im2col(colB, OFF, colStride, in, OFF, c, h, w, k, k, stride, pad, oh, ow);
+        assertClose(colA, colB, colN, 0f, "im2col");
+        // im2col is a plain gather: check one entry by hand
+        int ci = c - 1, ky = k - 1, kx = 0, oy = oh - 1, ox = 0;
+        int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
+        float expect = iy >= 0 && iy < h && ix >= 0 && ix < w
+                ? in.getAtIndex(ValueLayout.JAVA_FLOAT, OFF + ((long) ci * h + iy) * w + ix) : 0f;
+        assertThat(colA.getAtIndex(ValueLayout.JAVA_FLOAT, OFF + ((long) (ci * k + ky) * k + kx) * colStride
+                + (long) oy * ow + ox)).isEqualTo(expect);
+
+        MemorySegment g = random(colN);
+        MemorySegment dA = random((long) c * h * w);
+        MemorySegment dB = copy(dA);
+        SCALAR.col2im(dA, OFF, g, OFF, colStride, c, h, w, k, k, stride, pad, oh, ow);
+        SIMD.col2im(dB, OFF, g, OFF, colStride, c, h, w, k, k, stride, pad, oh, ow);
+        assertClose(dA, dB, (long) c * h * w, 1e-6f, "col2im");
+        // adjoint: <im2col(x), g> == <x, col2im(g)> over the valid columns
+        double lhs = 0;
+        for (int r = 0; r < c * k * k; r++) {
+            for (int j = 0; j < p; j++) {
+                long at = OFF + (long) r * colStride + j;
+                lhs += (double) colA.getAtIndex(ValueLayout.JAVA_FLOAT, at) * g.getAtIndex(ValueLayout.JAVA_FLOAT, at);
+            }
+        }
+        double rhs = 0;
+        for (long i = 0; i < (long) c * h * w; i++) {
+            rhs += (double) in.getAtIndex(ValueLayout.JAVA_FLOAT, OFF + i) * dA.getAtIndex(ValueLayout.JAVA_FLOAT, OFF + i);
+        }
+        assertThat(lhs).isCloseTo(rhs, org.assertj.core.data.Offset.offset(1e-3 * (1 + Math.abs(rhs))));
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 7, 16, 17, 33, 196})
+    void channelKernelsShouldAgree(int p) {
+        int ch = 5;
+        MemorySegment bias = random(ch);
+        MemorySegment a = random((long) ch * p);
+        MemorySegment b = copy(a);
+        SCALAR.channelBiasAdd(a, OFF, bias, OFF, ch, p);
+        SIMD.channelBiasAdd(b, OFF, bias, OFF, ch, p);
+        assertClose(a, b, (long) ch * p, 0f, "channelBiasAdd");
+        MemorySegment sa = random(ch);
+        MemorySegment sb = copy(sa);
+        SCALAR.channelSum(sa, OFF, a, OFF, ch, p, true);
+        SIMD.channelSum(sb, OFF, a, OFF, ch, p, true);
+        assertClose(sa, sb, ch, 1e-5f, "channelSum");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"4,3,1", "5,17,1", "3,2,49", "2,3,17", "7,1,1", "1,33,1"})
+    void batchNormShouldAgree(int n, int c, int s) {
+        long size = (long) n * c * s;
+        MemorySegment x = random(size);
+        MemorySegment dy = random(size);
+        MemorySegment g = random(c);
+        MemorySegment beta = random(c);
+        MemorySegment mean = random(c);
+        MemorySegment var = random(c);
+        SCALAR.batchNormStats(mean, OFF, var, OFF, x, OFF, n, c, s);
+        MemorySegment rstd = copy(var);
+        for (int i = 0; i < c; i++) {
+            rstd.setAtIndex(ValueLayout.JAVA_FLOAT, OFF + i,
+                    (float) (1 / Math.sqrt(var.getAtIndex(ValueLayout.JAVA_FLOAT, OFF + i) + 1e-5)));
+        }
+        MemorySegment oa = random(size);
+        MemorySegment ob = copy(oa);
+        SCALAR.batchNormForward(oa, OFF, x, OFF, mean, OFF, rstd, OFF, g, OFF, beta, OFF, n, c, s);
+        SIMD.batchNormForward(ob, OFF, x, OFF, mean, OFF, rstd, OFF, g, OFF, beta, OFF, n, c, s);
+        assertClose(oa, ob, size, 1e-6f, "bn forward");
+        for (boolean batchStats : new boolean[]{true, false}) {
+            MemorySegment da = random(size);
+            MemorySegment db = copy(da);
+            MemorySegment ga = random(c);
+            MemorySegment gb = copy(ga);
+            MemorySegment ba = random(c);
+            MemorySegment bb = copy(ba);
+            SCALAR.batchNormBackward(da, OFF, ga, OFF, ba, OFF, dy, OFF, x, OFF, mean, OFF, rstd, OFF, g, OFF, n, c, s,
+                    batchStats);
+            SIMD.batchNormBackward(db, OFF, gb, OFF, bb, OFF, dy, OFF, x, OFF, mean, OFF, rstd, OFF, g, OFF, n, c, s,
+                    batchStats);
+            assertClose(da, db, size, 2e-4f, "bn dx");
+            assertClose(ga, gb, c, 1e-4f, "bn dgamma");
+            assertClose(ba, bb, c, 1e-4f, "bn dbeta");
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"3,1", "4,7", "2,16", "5,17", "3,128", "2,1023"})
+    void layerNormShouldAgree(int rows, int c) {
+        long size = (long) rows * c;
+        MemorySegment x = random(size);
+        MemorySegment dy = random(size);
+        MemorySegment g = random(c);
+        MemorySegment beta = random(c);
+        MemorySegment oa = random(size);
+        MemorySegment ob = copy(oa);
+        MemorySegment ma = random(rows);
+        MemorySegment mb = copy(ma);
+        MemorySegment ra = random(rows);
+        MemorySegment rb = copy(ra);
+        SCALAR.layerNormForward(oa, OFF, ma, OFF, ra, OFF, x, OFF, g, OFF, beta, OFF, rows, c, 1e-5f);
+        SIMD.layerNormForward(ob, OFF, mb, OFF, rb, OFF, x, OFF, g, OFF, beta, OFF, rows, c, 1e-5f);
+        assertClose(oa, ob, size, 1e-4f, "ln forward");
+        assertClose(ra, rb, rows, 1e-4f, "ln rstd");
+        MemorySegment da = random(size);
+        MemorySegment db = copy(da);
+        MemorySegment ga = random(c);
+        MemorySegment gb = copy(ga);
+        MemorySegment ba = random(c);
+        MemorySegment bb = copy(ba);
+        SCALAR.layerNormBackward(da, OFF, ga, OFF, ba, OFF, dy, OFF, x, OFF, ma, OFF, ra, OFF, g, OFF, rows, c);
+        SIMD.layerNormBackward(db, OFF, gb, OFF, bb, OFF, dy, OFF, x, OFF, ma, OFF, ra, OFF, g, OFF, rows, c);
+        assertClose(da, db, size, 1e-3f, "ln dx");
+        assertClose(ga, gb, c, 1e-4f, "ln dgamma");
+        assertClose(ba, bb, c, 1e-4f, "ln dbeta");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"2,5,8,2", "1,7,12,3", "3,4,128,4", "1,1,17,1", "2,6,34,2"})
+    void attentionShouldAgreeAndBeCausal(int b, int t, int c, int nh) {
+        MemorySegment qkv = random((long) b * t * 3 * c);
+        MemorySegment oa = random((long) b * t * c);
+        MemorySegment ob = copy(oa);
+        MemorySegment aa = random((long) b * nh * t * t);
+        MemorySegment ab = copy(aa);
+        SCALAR.attentionForward(oa, OFF, aa, OFF, qkv, OFF, b, t, c, nh);
+        SIMD.attentionForward(ob, OFF, ab, OFF, qkv, OFF, b, t, c, nh);
+        assertClose(oa, ob, (long) b * t * c, 1e-4f, "attention out");
+        assertClose(aa, ab, (long) b * nh * t * t, 1e-5f, "attention probs");
+        for (int r = 0; r < b * nh * t; r++) {
+            int i = r % t;
+            double rowSum = 0;
+            for (int j = 0; j < t; j++) {
+                float v = aa.getAtIndex(ValueLayout.JAVA_FLOAT, OFF + (long) r * t + j);
+                if (j > i) {
+                    assertThat(v).as("future position %d of query %d", j, i).isZero();
+                }
+                rowSum += v;
+            }
+            assertThat(rowSum).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-5));
+        }
+        MemorySegment dOut = random((long) b * t * c);
+        MemorySegment da = random((long) b * t * 3 * c);
+        MemorySegment db = copy(da);
+        SCALAR.attentionBackward(da, OFF, random(t), OFF, dOut, OFF, qkv, OFF, aa, OFF, b, t, c, nh);
+        SIMD.attentionBackward(db, OFF, random(t), OFF, dOut, OFF, qkv, OFF, aa, OFF, b, t, c, nh);
+        assertClose(da, db, (long) b * t * 3 * c, 1e-4f, "attention dqkv");
+    }
+
+    @Test
+    void poolingReferenceShouldMatchHandValues() {
+        // one 4x4 plane: 0..15
+        MemorySegment in = random(16);
+        for (int i = 0; i < 16; i++) {
+            in.setAtIndex(ValueLayout.JAVA_FLOAT, OFF + i, i);
+        }
+        MemorySegment out = random(4);
+        SCALAR.maxPoolForward(out, OFF, in, OFF, 1, 4, 4, 2, 2, 0, 2, 2);
+        assertThat(floats(out, 4)).containsExactly(5f, 7f, 13f, 15f);
+        SCALAR.avgPoolForward(out, OFF, in, OFF, 1, 4, 4, 2, 2, 0, 2, 2);
+        assertThat(floats(out, 4)).containsExactly(2.5f, 4.5f, 10.5f, 12.5f);
+        MemorySegment dOut = random(4);
+        for (int i = 0; i < 4; i++) {
+            dOut.setAtIndex(ValueLayout.JAVA_FLOAT, OFF + i, i + 1);
+        }
+        MemorySegment dIn = random(16);
+        SCALAR.maxPoolBackward(dIn, OFF, dOut, OFF, in, OFF, 1, 4, 4, 2, 2, 0, 2, 2);
+        assertThat(floats(dIn, 16)).containsExactly(0, 0, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 3, 0, 4);
+        SIMD.maxPoolBackward(dIn, OFF, dOut, OFF, in, OFF, 1, 4, 4, 2, 2, 0, 2, 2);
+        assertThat(floats(dIn, 16)).containsExactly(0, 0, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 3, 0, 4);
+    }
+
+    @Test
+    void embeddingShouldRejectIdsOutsideTheVocabulary() {
+        MemorySegment ids = random(2);
+        ids.setAtIndex(ValueLayout.JAVA_FLOAT, OFF, 1f);
+        ids.setAtIndex(ValueLayout.JAVA_FLOAT, OFF + 1, 5f);
+        assertThatThrownBy(() -> SIMD.embeddingForward(random(8), OFF, ids, OFF, random(20), OFF, random(8), OFF, 1, 2,
+                4, 5)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("token id 5.0");
+    }
+
+    private static float[] floats(MemorySegment s, int n) {
+        float[] f = new float[n];
+        for (int i = 0; i < n; i++) {
+            f[i] = s.getAtIndex(ValueLayout.JAVA_FLOAT, OFF + i);
+        }
+        return f;
+    }
+}
