@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * allow 2*(sqrt(k)+1)*eps*S + eps*S (the final rounding). That is far above what a correct kernel reaches
  * (its partial sums are much smaller than S), and far below the effect of any indexing bug: dropping or
  * duplicating a single product changes the result by about S/k, and 3*sqrt(k)*eps*S < S/k for every k here
- * (k <= 1023: 3*32*1.2e-7 = 1.1e-5 vs 1/1023 = 9.8e-4).
+ * (k <= 2100: 3*46*1.2e-7 = 1.7e-5 vs 1/2100 = 4.8e-4).
  */
 class GemmTest {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
@@ -38,7 +38,7 @@ class GemmTest {
                 {1, 1, 1}, {7, 7, 7}, {17, 17, 17}, {33, 33, 33}, {65, 65, 65}, {129, 129, 129},
                 {1, 1023, 7}, {1023, 1, 17}, {7, 17, 1023}, {17, 33, 65}, {65, 129, 33}, {129, 7, 300},
                 {8, 32, 256}, {16, 64, 257}, {9, 31, 513}, {130, 300, 20}, {40, 1023, 3}, {300, 70, 129},
-                {128, 10, 128}, {2, 3, 1}
+                {128, 10, 128}, {2, 3, 1}, {5, 40, 2100}, {33, 70, 1100}, {3, 1100, 20}, {9, 2049, 5}
         };
         Stream.Builder<Arguments> out = Stream.builder();
         int seed = 0;
@@ -63,6 +63,7 @@ class GemmTest {
     void simdShouldMatchScalarOnLargeSquareTwoThreads() {
         for (Layout layout : Layout.values()) {
             compare(layout, 257, 1023, 300, true, 2, 77);
+            compare(layout, 200, 130, 1500, false, 2, 78);   // several row blocks, two depth blocks
         }
     }
 

@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <pre>
  * for jc in n step NC                       columns block
- *   for pc in k step KC                     depth block
+ *   for pc in k step kc (<= KC, equal steps)  depth block
  *     pack B[pc:+kc, jc:+nc] into NR-wide panels  (k-major: bp[p*NR + j])
  *     for ic in m step MC                   rows block
  *       pack A[ic:+mc, pc:+kc] into MR-tall panels (k-major: ap[p*MR + i])
@@ -42,11 +42,15 @@ public final class SimdGemm {
     static final int MR = 8;
     /** Micro-tile columns: two vectors (32 floats with 512-bit vectors). */
     static final int NR = 2 * L;
-    /** Depth of a block: a kc x NR panel of B stays in L1 while it meets every A panel of the rows block. */
+    /**
+     * Largest depth of a block (k is cut into equal blocks no deeper than this). Measured: deep blocks win,
+     * because every block ends with a pass over C (a read-modify-write that misses cache for big C); at 1024 the
+     * kc x NR panel of B and the MR x kc panel of A are streamed from L2, which the prefetchers keep up with.
+     */
     static final int KC = Integer.getInteger("descent.gemm.kc", 1024);
-    /** Rows per block (a multiple of MR): the packed mc x kc block of A stays in L2. */
+    /** Rows per block (a multiple of MR): the packed mc x kc block of A (512 KiB at kc = 1024) stays in L2. */
     static final int MC = roundUp(Integer.getInteger("descent.gemm.mc", 128), MR);
-    /** Columns per block (a multiple of NR): the packed kc x nc block of B. */
+    /** Columns per block (a multiple of NR): the packed kc x nc block of B (4 MiB at most, L3). */
     static final int NC = roundUp(Integer.getInteger("descent.gemm.nc", 1024), NR);
     /** Below this many multiply-adds one thread is faster than handing work to the pool. */
     private static final long PARALLEL_MIN_FMAS = 1L << 21;
@@ -143,14 +147,17 @@ public final class SimdGemm {
             return;
         }
         Scratch s = SCRATCH.get();
-        int kcMax = Math.min(KC, k);
+        // equal depth blocks (k = 1100 -> 2 x 550, not 1024 + 76), a multiple of 16 for the transposing pack
+        int kBlocks = (k + KC - 1) / KC;
+        int kcStep = Math.min(k, roundUp((k + kBlocks - 1) / kBlocks, 16));
+        int kcMax = kcStep;
         float[] ap = s.a(kcMax * Math.min(MC, roundUp(i1 - i0, MR)));
         float[] bp = s.b(kcMax * Math.min(NC, roundUp(j1 - j0, NR)));
         float[] tile = s.tile;
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
+            for (int pc = 0; pc < k; pc += kcStep) {
+                int kc = Math.min(kcStep, k - pc);
                 if (bTrans) {   // B[n,k]: B(p, j) at j*k + p
                     packRows(bp, b, bOff + (long) jc * k + pc, k, nc, NR, kc, s);
                 } else {        // B[k,n]: B(p, j) at p*n + j
