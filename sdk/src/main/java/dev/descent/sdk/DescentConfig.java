@@ -1,0 +1,134 @@
+package dev.descent.sdk;
+
+import java.nio.file.Path;
+
+/**
+ * Engine configuration, Context style: fluent setters named after the property, {@link #conclude()} validates
+ * and fills defaults (also read from system properties {@code X_PROP_NAME}).
+ * <pre>{@code
+ * try (DescentEngine engine = Descent.start(new DescentConfig().workers(2).checkpointDir(Path.of("ckpt")))) { ... }
+ * }</pre>
+ */
+public final class DescentConfig {
+    public static final String WORKERS_PROP_NAME = "descent.workers";
+    public static final String THREADS_PROP_NAME = "descent.threads";
+    public static final String MEMORY_BUDGET_PROP_NAME = "descent.memory.budget.bytes";
+    public static final String CHECKPOINT_DIR_PROP_NAME = "descent.checkpoint.dir";
+    public static final String METRICS_PROP_NAME = "descent.metrics";
+    /** Default workers per job: one per core. */
+    public static final int WORKERS_DEFAULT = Runtime.getRuntime().availableProcessors();
+    /** Default GEMM threads per worker (1: deterministic). */
+    public static final int THREADS_DEFAULT = 1;
+    /** Default memory budget: 0, no limit. */
+    public static final long MEMORY_BUDGET_BYTES_DEFAULT = 0;
+    public static final String CHECKPOINT_DIR_DEFAULT = "checkpoints";
+
+    private int workers = -1;
+    private int threads = -1;
+    private long memoryBudgetBytes = -1;
+    private Path checkpointDir;
+    private Boolean metricsEnabled;
+    private String systemName = "descent";
+    private boolean concluded;
+
+    /** Default workers of a job that does not say (default: one per core). */
+    public DescentConfig workers(int workers) {
+        this.workers = workers;
+        return this;
+    }
+
+    /** GEMM threads per worker for jobs that do not say (default 1). */
+    public DescentConfig threads(int threads) {
+        this.threads = threads;
+        return this;
+    }
+
+    /**
+     * Off-heap bytes all jobs together may hold (parameters, gradients, moments, batches, datasets); a submit
+     * that would exceed it is refused. 0 = no limit.
+     */
+    public DescentConfig memoryBudgetBytes(long bytes) {
+        this.memoryBudgetBytes = bytes;
+        return this;
+    }
+
+    /** Parent folder of the jobs' checkpoint folders (one sub-folder per job name). */
+    public DescentConfig checkpointDir(Path dir) {
+        this.checkpointDir = dir;
+        return this;
+    }
+
+    /** Whether the host should export metrics for this engine (read by descent-monitoring; default true). */
+    public DescentConfig metricsEnabled(boolean on) {
+        this.metricsEnabled = on;
+        return this;
+    }
+
+    /** Name of the actor system the engine creates (ignored when attaching to a host's). */
+    public DescentConfig systemName(String name) {
+        this.systemName = name;
+        return this;
+    }
+
+    /** Validates and fills defaults; returns this. */
+    public DescentConfig conclude() {
+        if (workers < 0) {
+            workers = Integer.getInteger(WORKERS_PROP_NAME, WORKERS_DEFAULT);
+        }
+        if (threads < 0) {
+            threads = Integer.getInteger(THREADS_PROP_NAME, THREADS_DEFAULT);
+        }
+        if (memoryBudgetBytes < 0) {
+            memoryBudgetBytes = Long.getLong(MEMORY_BUDGET_PROP_NAME, MEMORY_BUDGET_BYTES_DEFAULT);
+        }
+        if (checkpointDir == null) {
+            checkpointDir = Path.of(System.getProperty(CHECKPOINT_DIR_PROP_NAME, CHECKPOINT_DIR_DEFAULT));
+        }
+        if (metricsEnabled == null) {
+            metricsEnabled = Boolean.parseBoolean(System.getProperty(METRICS_PROP_NAME, "true"));
+        }
+        if (workers < 1) {
+            throw new IllegalArgumentException("workers must be >= 1, was " + workers);
+        }
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, was " + threads);
+        }
+        if (memoryBudgetBytes < 0) {
+            throw new IllegalArgumentException("memory budget must be >= 0 bytes (0 = no limit), was "
+                    + memoryBudgetBytes);
+        }
+        if (systemName == null || !systemName.matches("[A-Za-z0-9][A-Za-z0-9_-]*")) {
+            throw new IllegalArgumentException("system name must be [A-Za-z0-9_-]+, was '" + systemName + "'");
+        }
+        concluded = true;
+        return this;
+    }
+
+    boolean isConcluded() {
+        return concluded;
+    }
+
+    public int workers() {
+        return workers;
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    public long memoryBudgetBytes() {
+        return memoryBudgetBytes;
+    }
+
+    public Path checkpointDir() {
+        return checkpointDir;
+    }
+
+    public boolean metricsEnabled() {
+        return metricsEnabled != null && metricsEnabled;
+    }
+
+    public String systemName() {
+        return systemName;
+    }
+}

@@ -1,0 +1,228 @@
+package dev.descent.sdk;
+
+import dev.descent.engine.actor.JobSpec;
+import dev.descent.engine.actor.JobStatus;
+import dev.descent.engine.actor.JobSupervisor;
+import dev.descent.engine.data.Dataset;
+import dev.descent.engine.event.TrainingEvent;
+import dev.descent.engine.event.TrainingListener;
+import dev.descent.engine.memory.MemoryAccounting;
+import dev.descent.engine.nn.Model;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.Props;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running Descent engine: accepts {@link TrainingPlan}s and runs them as jobs on the actor engine, several at
+ * a time; a job that fails stops only itself. Obtain one from {@link Descent#start} (owns its actor system) or
+ * {@link Descent#attach} (runs on the host's). {@link #close()} cancels the jobs still running, waits for them
+ * to free their memory and, when it owns it, terminates the actor system.
+ */
+public final class DescentEngine implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DescentEngine.class);
+    /** Dispatcher of the compute actors when the engine owns its actor system. */
+    static final String DISPATCHER = "descent.job-dispatcher";
+
+    private final ActorSystem<?> system;
+    private final boolean ownsSystem;
+    private final DescentConfig config;
+    private final Props props;
+    private final Map<String, TrainingJob> jobs = new ConcurrentHashMap<>();
+    private final List<TrainingListener> listeners = new CopyOnWriteArrayList<>();
+    private final AtomicLong ids = new AtomicLong();
+    private volatile boolean closed;
+
+    DescentEngine(ActorSystem<?> system, boolean ownsSystem, DescentConfig config) {
+        this.system = system;
+        this.ownsSystem = ownsSystem;
+        this.config = config;
+        this.props = system.settings().config().hasPath(DISPATCHER) ? DispatcherSelector.fromConfig(DISPATCHER)
+                : DispatcherSelector.blocking();
+    }
+
+    public DescentConfig config() {
+        return config;
+    }
+
+    /** Receives the events of every job (e.g. a metrics binder). */
+    public DescentEngine addListener(TrainingListener listener) {
+        listeners.add(listener);
+        return this;
+    }
+
+    public boolean removeListener(TrainingListener listener) {
+        return listeners.remove(listener);
+    }
+
+    /**
+     * Loads the plan's data, builds its model and starts the job. Throws {@link DescentException} when the data
+     * cannot be loaded, the plan does not fit the data, the memory budget would be exceeded or the engine is
+     * closed; nothing is left allocated then.
+     */
+    public TrainingJob submit(TrainingPlan plan) {
+        if (closed) {
+            throw new DescentException("the engine is closed");
+        }
+        String id = Long.toString(ids.incrementAndGet());
+        String name = plan.name != null ? plan.name : "job-" + id;
+        List<AutoCloseable> owned = new ArrayList<>();
+        try {
+            Dataset train = own(owned, plan.train.open());
+            Dataset test = plan.test == null ? null : own(owned, plan.test.open());
+            Model model = own(owned, plan.model.instantiate());
+            int workers = plan.workers > 0 ? plan.workers : config.workers();
+            checkBudget(model, plan, workers, name);
+            JobStatus status = new JobStatus();
+            CompletableFuture<dev.descent.engine.train.TrainingResult> done = new CompletableFuture<>();
+            CompletableFuture<TrainingResult> result = new CompletableFuture<>();
+            TrainingJob job = new TrainingJob(id, name, plan, status, result);
+            plan.listeners.forEach(job::addListener);
+            Path ckDir = plan.checkpointDir != null ? plan.checkpointDir : config.checkpointDir().resolve(name);
+            boolean checkpoints = plan.checkpointEvery > 0 || plan.resume;
+            JobSpec spec = new JobSpec().name(name).model(model).train(train).test(test).loss(plan.loss.engine())
+                    .optimizer(plan.optimizer.engine()).schedule(plan.schedule == null ? null : plan.schedule.engine())
+                    .strategy(plan.backprop.engine()).batchSize(plan.batchSize).evalBatchSize(plan.evalBatchSize)
+                    .epochs(plan.epochs).seed(plan.seed).workers(workers)
+                    .threadsPerWorker(plan.threadsPerWorker > 0 ? plan.threadsPerWorker : config.threads())
+                    .mode(plan.mode == TrainingPlan.Mode.ASYNC ? JobSpec.Mode.ASYNC : JobSpec.Mode.SYNC)
+                    .maxStaleness(plan.maxStaleness).evaluators(plan.evaluators).clipNorm(plan.clipNorm)
+                    .checkpointDir(checkpoints ? ckDir : null).checkpointEverySteps(plan.checkpointEvery)
+                    .keepCheckpoints(plan.keepCheckpoints).resume(plan.resume)
+                    .gradientStatsEverySteps(plan.gradientStatsEvery).maxRetries(plan.maxRetries)
+                    .stepTimeout(plan.stepTimeout).modelFile(plan.modelFile)
+                    .listener(e -> publish(job, e));
+            try {
+                spec.conclude();
+            } catch (IllegalArgumentException e) {
+                throw new DescentException("plan " + name + " cannot run: " + e.getMessage(), e);
+            }
+            done.whenComplete((r, err) -> {
+                closeAll(owned);
+                jobs.computeIfPresent(id, (k, v) -> v); // keep finished jobs listed
+                if (err != null) {
+                    result.completeExceptionally(err);
+                } else {
+                    result.complete(TrainingResult.of(r));
+                }
+            });
+            jobs.put(id, job);
+            ActorRef<JobSupervisor.Command> ref = system.systemActorOf(JobSupervisor.create(spec, status, done, props),
+                    "descent-job-" + id, Props.empty());
+            job.attach(ref);
+            return job;
+        } catch (RuntimeException | Error e) {
+            closeAll(owned);
+            if (e instanceof DescentException d) {
+                throw d;
+            }
+            throw new DescentException("cannot start " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void checkBudget(Model model, TrainingPlan plan, int workers, String name) {
+        long budget = config.memoryBudgetBytes();
+        if (budget == 0) {
+            return;
+        }
+        long slab = model.params().byteSize();
+        int moments = Math.max(1, plan.optimizer.engine().momentSlabs());
+        // replicas' gradient slabs, moments, checkpoint staging, batch pool (datasets and model already counted)
+        long need = slab * (workers - 1 + moments + (plan.checkpointEvery > 0 ? 1 + moments : 0))
+                + 3L * plan.batchSize * model.inputSize() * Float.BYTES * Math.max(1, workers);
+        long live = MemoryAccounting.totalLiveBytes();
+        if (live + need > budget) {
+            throw new DescentException("job " + name + " needs about " + need + " more off-heap bytes; with "
+                    + live + " bytes live that exceeds the memory budget of " + budget + " bytes");
+        }
+    }
+
+    private void publish(TrainingJob job, TrainingEvent e) {
+        job.dispatch(e);
+        for (TrainingListener l : listeners) {
+            try {
+                l.onEvent(e);
+            } catch (RuntimeException ex) {
+                LOG.warn("engine listener {} threw on {}", l, e.getClass().getSimpleName(), ex);
+            }
+        }
+    }
+
+    private static <T extends AutoCloseable> T own(List<AutoCloseable> owned, T resource) {
+        owned.add(resource);
+        return resource;
+    }
+
+    private static void closeAll(List<AutoCloseable> owned) {
+        for (int i = owned.size() - 1; i >= 0; i--) {
+            try {
+                owned.get(i).close();
+            } catch (Exception e) {
+                LOG.warn("closing a job resource failed", e);
+            }
+        }
+        owned.clear();
+    }
+
+    /** Every job submitted to this engine, finished ones included, in submission order. */
+    public List<TrainingJob> jobs() {
+        List<TrainingJob> all = new ArrayList<>(jobs.values());
+        all.sort((a, b) -> Long.compare(Long.parseLong(a.id()), Long.parseLong(b.id())));
+        return all;
+    }
+
+    public Optional<TrainingJob> job(String id) {
+        return Optional.ofNullable(jobs.get(id));
+    }
+
+    /** Forgets finished jobs (they stay listed otherwise). */
+    public void purgeFinished() {
+        jobs.values().removeIf(TrainingJob::isDone);
+    }
+
+    /** Cancels running jobs, waits up to {@code timeout} for them to stop, then releases the actor system. */
+    public void close(Duration timeout) {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        Collection<TrainingJob> all = jobs.values();
+        all.forEach(TrainingJob::cancel);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (TrainingJob j : all) {
+            try {
+                j.future().handle((r, e) -> null).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (Exception e) {
+                LOG.warn("job {} did not stop within {}", j.name(), timeout);
+            }
+        }
+        if (ownsSystem) {
+            system.terminate();
+            try {
+                system.getWhenTerminated().toCompletableFuture().get(Math.max(1, deadline - System.nanoTime()),
+                        TimeUnit.NANOSECONDS);
+            } catch (Exception e) {
+                LOG.warn("actor system {} did not terminate within {}", system.name(), timeout);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        close(Duration.ofSeconds(60));
+    }
+}

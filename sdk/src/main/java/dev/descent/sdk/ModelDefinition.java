@@ -1,0 +1,145 @@
+package dev.descent.sdk;
+
+import dev.descent.engine.init.Init;
+import dev.descent.engine.init.Initializer;
+import dev.descent.engine.nn.Mlp;
+import dev.descent.engine.nn.Model;
+import java.util.Arrays;
+
+/**
+ * What network to train, as an immutable description; the engine builds (allocates and initializes) a fresh
+ * model from it for every job. Two ways in: the fluent {@link #mlp()} builder, and {@link #fromSpec} for any
+ * architecture the engine's layer zoo can describe in its text spec (convolutions, BatchNorm, residual blocks...).
+ *
+ * <pre>{@code
+ * ModelDefinition m = ModelDefinition.mlp().input(1, 28, 28).hidden(256, 128).activation(Activation.RELU)
+ *         .output(10).init("kaiming-normal").seed(1).build();
+ * }</pre>
+ */
+public final class ModelDefinition {
+    private final String description;
+    private final Factory factory;
+
+    private interface Factory {
+        Model build();
+    }
+
+    private ModelDefinition(String description, Factory factory) {
+        this.description = description;
+        this.factory = factory;
+    }
+
+    /** A multilayer perceptron builder. */
+    public static MlpBuilder mlp() {
+        return new MlpBuilder();
+    }
+
+    /**
+     * A model from the engine's text spec (first line {@code descent-sequential v1}, then {@code input D...} and one
+     * layer per line), weights initialized with {@code init} (e.g. {@code kaiming-normal}), biases zero.
+     */
+    public static ModelDefinition fromSpec(String spec, String init, long seed) {
+        Initializer weights = Init.parse(init);
+        try (Model probe = Model.fromSpec(spec)) {
+            return new ModelDefinition("spec(" + probe.layerCount() + " layers, " + probe.parameterCount()
+                    + " parameters)", () -> Model.fromSpec(spec).initialize(weights, Init.ZEROS, seed));
+        }
+    }
+
+    /** Builds a fresh, initialized model (the caller owns and closes it). */
+    Model instantiate() {
+        return factory.build();
+    }
+
+    @Override
+    public String toString() {
+        return description;
+    }
+
+    /** Fluent MLP description: Linear + activation (+ Dropout) per hidden width, then a Linear output. */
+    public static final class MlpBuilder {
+        private int[] input;
+        private int[] hidden = {};
+        private int outputs = -1;
+        private Activation activation = Activation.RELU;
+        private double dropout;
+        private String init = "kaiming-normal";
+        private long seed = 1;
+
+        private MlpBuilder() {
+        }
+
+        /** Per-sample input shape, e.g. {@code (1, 28, 28)} or {@code (784)}. */
+        public MlpBuilder input(int... shape) {
+            this.input = shape.clone();
+            return this;
+        }
+
+        public MlpBuilder hidden(int... widths) {
+            this.hidden = widths.clone();
+            return this;
+        }
+
+        public MlpBuilder activation(Activation activation) {
+            this.activation = activation;
+            return this;
+        }
+
+        /** Number of classes. */
+        public MlpBuilder output(int classes) {
+            this.outputs = classes;
+            return this;
+        }
+
+        public MlpBuilder dropout(double p) {
+            this.dropout = p;
+            return this;
+        }
+
+        /** Weight initializer: zeros, constant:V, normal:STD, uniform:A, xavier-*, kaiming-normal/uniform. */
+        public MlpBuilder init(String init) {
+            this.init = init;
+            return this;
+        }
+
+        /** Seed of the weights. */
+        public MlpBuilder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        public ModelDefinition build() {
+            if (input == null || input.length == 0) {
+                throw new IllegalArgumentException("MLP: input(...) is required");
+            }
+            if (outputs < 1) {
+                throw new IllegalArgumentException("MLP: output(classes) must be >= 1, was " + outputs);
+            }
+            for (int w : hidden) {
+                if (w < 1) {
+                    throw new IllegalArgumentException("MLP: hidden widths must be >= 1, got " + Arrays.toString(hidden));
+                }
+            }
+            if (!(dropout >= 0 && dropout < 1)) {
+                throw new IllegalArgumentException("MLP: dropout must be in [0, 1), was " + dropout);
+            }
+            Initializer weights = Init.parse(init);
+            int[] in = input.clone();
+            int[] h = hidden.clone();
+            int out = outputs;
+            dev.descent.engine.kernel.Activation act = activation.engine();
+            double p = dropout;
+            long s = seed;
+            StringBuilder d = new StringBuilder("MLP ");
+            for (int i = 0; i < in.length; i++) {
+                d.append(i == 0 ? "" : "x").append(in[i]);
+            }
+            for (int x : h) {
+                d.append('-').append(x);
+            }
+            d.append('-').append(out).append(' ').append(activation.name().toLowerCase(java.util.Locale.ROOT));
+            return new ModelDefinition(d.toString(), () -> Mlp.builder().input(in).hidden(h).activation(act).output(out)
+                    .dropout(p).init(weights).seed(s).build());
+        }
+    }
+}
