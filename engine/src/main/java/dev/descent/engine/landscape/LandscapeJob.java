@@ -1,0 +1,234 @@
+package dev.descent.engine.landscape;
+
+import dev.descent.engine.data.Dataset;
+import dev.descent.engine.kernel.KernelBackend;
+import dev.descent.engine.kernel.Kernels;
+import dev.descent.engine.loss.LossKind;
+import dev.descent.engine.nn.Model;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/**
+ * One landscape computation, configured fluently and run on E evaluators:
+ *
+ * <pre>{@code
+ * LandscapeResult r = LandscapeJob.builder().model(model).base(model.params().segment())
+ *         .directions(d1.segment(), d2.segment()).projection(Projection.plane(1.0, 25))
+ *         .train(trainSubset).test(testSubset).evaluators(2)
+ *         .partial(out.resolve("points.partial.csv"), false).listener(bar).build().run();
+ * }</pre>
+ *
+ * The fingerprint that guards resuming covers everything that changes the numbers: the base point, the directions,
+ * the geometry, the data (bytes), the loss, the BatchNorm mode, the evaluation batch size and the kernel backend.
+ */
+public final class LandscapeJob {
+    private final Builder b;
+
+    private LandscapeJob(Builder b) {
+        this.b = b;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Text of every setting that changes the numbers (its SHA-256 guards resuming). */
+    public String fingerprint() {
+        long floats = b.model.params().floatCount();
+        return sha256("base=" + sha256(b.base, floats) + " d1=" + sha256(b.d1, floats)
+                + " d2=" + (b.d2 == null ? "-" : sha256(b.d2, floats)) + " spec=" + b.model.spec()
+                + " projection=" + b.projection.describe() + " train=" + dataHash(b.train)
+                + " test=" + (b.test == null ? "-" : dataHash(b.test)) + " loss=" + b.loss + " bn=" + b.bn
+                + " evalBatch=" + b.evalBatch + " kernels=" + b.kernels.name());
+    }
+
+    public LandscapeResult run() throws IOException {
+        PointEvaluator.Factory factory = LocalPointEvaluator.factory(b.architecture, b.model, b.base, b.d1, b.d2,
+                b.train, b.test, b.loss, b.evalBatch, b.bn, b.kernels);
+        PointScheduler scheduler = b.scheduler != null ? b.scheduler.apply(factory)
+                : new ThreadedScheduler(factory, b.evaluators);
+        return LandscapeRun.run(b.projection, scheduler, b.partial, b.partial == null ? "" : fingerprint(), b.fresh,
+                b.listener, b.cancelled);
+    }
+
+    /** SHA-256 (hex) of the first {@code floats} floats of a segment. */
+    public static String sha256(MemorySegment s, long floats) {
+        MessageDigest md = digest();
+        byte[] buf = new byte[1 << 16];
+        long bytes = floats * Float.BYTES;
+        for (long at = 0; at < bytes; at += buf.length) {
+            int len = (int) Math.min(buf.length, bytes - at);
+            MemorySegment.copy(s, ValueLayout.JAVA_BYTE, at, buf, 0, len);
+            md.update(buf, 0, len);
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    private static String dataHash(Dataset d) {
+        return d.count() + ":" + sha256(d.features().segment(), d.features().floatCount()) + ":"
+                + sha256(d.labels().segment(), d.count());
+    }
+
+    private static String sha256(String text) {
+        return HexFormat.of().formatHex(digest().digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    private static MessageDigest digest() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 unavailable", e);
+        }
+    }
+
+    /** Fluent configuration; {@link #build()} validates it. */
+    public static final class Builder {
+        private Model model;
+        private Supplier<Model> architecture;
+        private MemorySegment base;
+        private MemorySegment d1;
+        private MemorySegment d2;
+        private Projection projection;
+        private Dataset train;
+        private Dataset test;
+        private LossKind loss = LossKind.CROSS_ENTROPY;
+        private int evalBatch = 1000;
+        private BnMode bn = BnMode.RUNNING;
+        private int evaluators = Math.max(1, Runtime.getRuntime().availableProcessors());
+        private java.util.function.Function<PointEvaluator.Factory, PointScheduler> scheduler;
+        private KernelBackend kernels;
+        private Path partial;
+        private boolean fresh;
+        private LandscapeRun.Listener listener = LandscapeRun.Listener.NONE;
+        private BooleanSupplier cancelled = () -> false;
+
+        /** The model the landscape belongs to: its architecture, layout and BatchNorm statistics. */
+        public Builder model(Model model) {
+            this.model = model;
+            return this;
+        }
+
+        /** Builds fresh replicas for the evaluators; default {@code Model.fromSpec(model.spec())}. */
+        public Builder architecture(Supplier<Model> architecture) {
+            this.architecture = architecture;
+            return this;
+        }
+
+        /** The centre point (parameter layout); default the model's current parameters. */
+        public Builder base(MemorySegment base) {
+            this.base = base;
+            return this;
+        }
+
+        /** One direction (line, interpolation) or two (plane). */
+        public Builder directions(MemorySegment d1, MemorySegment d2) {
+            this.d1 = d1;
+            this.d2 = d2;
+            return this;
+        }
+
+        public Builder projection(Projection projection) {
+            this.projection = projection;
+            return this;
+        }
+
+        public Builder train(Dataset train) {
+            this.train = train;
+            return this;
+        }
+
+        /** Optional second dataset (test loss and accuracy). */
+        public Builder test(Dataset test) {
+            this.test = test;
+            return this;
+        }
+
+        public Builder loss(LossKind loss) {
+            this.loss = loss;
+            return this;
+        }
+
+        public Builder evalBatch(int evalBatch) {
+            this.evalBatch = evalBatch;
+            return this;
+        }
+
+        public Builder bn(BnMode bn) {
+            this.bn = bn;
+            return this;
+        }
+
+        /** Evaluators in parallel (threads), default the number of cores. */
+        public Builder evaluators(int evaluators) {
+            this.evaluators = evaluators;
+            return this;
+        }
+
+        /** Another scheduler (e.g. actors) built over the evaluator factory; default threads. */
+        public Builder scheduler(java.util.function.Function<PointEvaluator.Factory, PointScheduler> scheduler) {
+            this.scheduler = scheduler;
+            return this;
+        }
+
+        public Builder kernels(KernelBackend kernels) {
+            this.kernels = kernels;
+            return this;
+        }
+
+        /** Keep partial results in this file and resume from it; {@code fresh} discards an earlier run's. */
+        public Builder partial(Path partial, boolean fresh) {
+            this.partial = partial;
+            this.fresh = fresh;
+            return this;
+        }
+
+        public Builder listener(LandscapeRun.Listener listener) {
+            this.listener = listener == null ? LandscapeRun.Listener.NONE : listener;
+            return this;
+        }
+
+        public Builder cancelled(BooleanSupplier cancelled) {
+            this.cancelled = cancelled == null ? () -> false : cancelled;
+            return this;
+        }
+
+        public LandscapeJob build() {
+            if (model == null || projection == null || train == null || d1 == null) {
+                throw new IllegalArgumentException("landscape: model, projection, train data and a direction are "
+                        + "required");
+            }
+            if (projection.directions() == 2 && d2 == null) {
+                throw new IllegalArgumentException("a plane needs two directions");
+            }
+            long bytes = model.params().byteSize();
+            for (MemorySegment s : new MemorySegment[] {d1, d2, base}) {
+                if (s != null && s.byteSize() < bytes) {
+                    throw new IllegalArgumentException("a direction or base holds " + s.byteSize()
+                            + " bytes, the model's parameters " + bytes);
+                }
+            }
+            if (evalBatch < 1 || evaluators < 1) {
+                throw new IllegalArgumentException("eval batch and evaluators must be >= 1, was " + evalBatch + ", "
+                        + evaluators);
+            }
+            if (base == null) {
+                base = model.params().segment();
+            }
+            if (architecture == null) {
+                String spec = model.spec();
+                architecture = () -> Model.fromSpec(spec);
+            }
+            if (kernels == null) {
+                kernels = Kernels.backend();
+            }
+            return new LandscapeJob(this);
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package dev.descent.engine.landscape;
+
+import dev.descent.engine.data.Dataset;
+import dev.descent.engine.kernel.KernelBackend;
+import dev.descent.engine.loss.LossKind;
+import dev.descent.engine.nn.Model;
+import java.lang.foreign.MemorySegment;
+import java.util.function.Supplier;
+
+/**
+ * A {@link PointEvaluator} on the calling thread: its own model replica (own parameter slab, BatchNorm running
+ * statistics copied from the source model) and its own activation workspace. Evaluating a point writes
+ * {@code base + a·d1 + b·d2} into the replica's parameters (float32, in that order: the same bits whichever
+ * evaluator computes it), then runs eval-mode forwards over the train and test subsets, one GEMM thread.
+ */
+public final class LocalPointEvaluator implements PointEvaluator {
+    private final Model replica;
+    private final LossProbe probe;
+    private final KernelBackend kernels;
+    private final MemorySegment base;
+    private final MemorySegment d1;
+    private final MemorySegment d2;
+    private final Dataset train;
+    private final Dataset test;
+    private final long floats;
+
+    /**
+     * @param architecture builds a fresh, independent model of the source's architecture (e.g.
+     *                     {@code () -> Model.fromSpec(source.spec())})
+     * @param source       the model the landscape is drawn around (read only: its spec and BatchNorm statistics)
+     * @param base         the centre point, parameter layout
+     * @param d1           first direction, parameter layout
+     * @param d2           second direction, or null for a line
+     * @param test         may be null
+     */
+    public LocalPointEvaluator(Supplier<Model> architecture, Model source, MemorySegment base, MemorySegment d1,
+                               MemorySegment d2, Dataset train, Dataset test, LossKind loss, int evalBatch, BnMode bn,
+                               KernelBackend kernels) {
+        Model m = architecture.get();
+        try {
+            if (!m.spec().equals(source.spec())) {
+                throw new IllegalArgumentException("the architecture supplier builds another model:\n" + m.spec()
+                        + "\nexpected:\n" + source.spec());
+            }
+            ModelState.copyBatchNormStatistics(source, m);
+            this.probe = new LossProbe(m, kernels, loss, evalBatch, bn, false);
+        } catch (RuntimeException | Error e) {
+            m.close();
+            throw e;
+        }
+        this.replica = m;
+        this.kernels = kernels;
+        this.base = base;
+        this.d1 = d1;
+        this.d2 = d2;
+        this.train = train;
+        this.test = test;
+        this.floats = m.params().floatCount();
+    }
+
+    /** A factory of evaluators that all share the (read-only) base, directions and data. */
+    public static PointEvaluator.Factory factory(Supplier<Model> architecture, Model source, MemorySegment base,
+                                                 MemorySegment d1, MemorySegment d2, Dataset train, Dataset test,
+                                                 LossKind loss, int evalBatch, BnMode bn, KernelBackend kernels) {
+        return e -> new LocalPointEvaluator(architecture, source, base, d1, d2, train, test, loss, evalBatch, bn,
+                kernels);
+    }
+
+    @Override
+    public PointResult evaluate(int index, double a, double b) {
+        MemorySegment p = replica.params().segment();
+        MemorySegment.copy(base, 0, p, 0, floats * Float.BYTES);
+        if (a != 0) {
+            kernels.axpy(p, 0, (float) a, d1, 0, floats);
+        }
+        if (d2 != null && b != 0) {
+            kernels.axpy(p, 0, (float) b, d2, 0, floats);
+        }
+        double trL = probe.evaluate(train);
+        double trA = probe.lastAccuracy();
+        double teL = Double.NaN;
+        double teA = Double.NaN;
+        if (test != null) {
+            teL = probe.evaluate(test);
+            teA = probe.lastAccuracy();
+        }
+        return new PointResult(index, a, b, trL, trA, teL, teA);
+    }
+
+    @Override
+    public void close() {
+        probe.close();
+        replica.close();
+    }
+}
