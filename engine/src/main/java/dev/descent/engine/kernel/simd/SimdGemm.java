@@ -20,12 +20,18 @@ import jdk.incubator.vector.VectorSpecies;
  *       pack A[ic:+mc, pc:+kc] into MR-tall panels (k-major: ap[p*MR + i])
  *       for jr, ir: micro-kernel MR x NR over kc -> tile -> C (+)= tile
  * </pre>
- * The three layouts differ only in how they pack, so one micro-kernel serves all of them. Edges are handled by
- * zero-padding the packed panels and writing only the valid part of the tile. The micro-kernel keeps its
- * 2*MR accumulators in registers and writes them to a small tile; a separate small method adds the tile into
- * C (a kernel that loads/stores C in its loop can push C1 out of virtual registers, see MEASURED-FACTS).
- * Packing buffers are per thread, grown on demand and reused: no allocation per call in steady state on one
- * thread. With {@code threads > 1} the columns (or rows) are split in panel units over {@link Kernels#pool()}.
+ * The three layouts differ only in how they pack, so one micro-kernel serves all of them: NN and TN copy
+ * vectors, NT (B) and NN/NT (A) transpose 16 x 16 blocks with two-vector permutes. Edges are handled by
+ * zero-padding the packed panels: an edge tile is computed in full into a small tile buffer and a separate
+ * small method writes its valid part with masked stores. The micro-kernel keeps its 2*MR accumulators in
+ * registers and touches C only after its k loop (a kernel that loads/stores C inside the loop can push C1 out
+ * of virtual registers, see MEASURED-FACTS). Vectors never cross a method boundary that might not be inlined
+ * (they would be boxed). Packing buffers are per thread, grown on demand and reused: no allocation per call
+ * in steady state on one thread (tested). With {@code threads > 1} the columns (or rows) are split in panel
+ * units over {@link Kernels#pool()}; the pool's hand-off allocates a little per call.
+ *
+ * <p>Tuning knobs (system properties, read once): {@code descent.gemm.kc}, {@code descent.gemm.mc},
+ * {@code descent.gemm.nc}.
  */
 public final class SimdGemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -150,9 +156,8 @@ public final class SimdGemm {
         // equal depth blocks (k = 1100 -> 2 x 550, not 1024 + 76), a multiple of 16 for the transposing pack
         int kBlocks = (k + KC - 1) / KC;
         int kcStep = Math.min(k, roundUp((k + kBlocks - 1) / kBlocks, 16));
-        int kcMax = kcStep;
-        float[] ap = s.a(kcMax * Math.min(MC, roundUp(i1 - i0, MR)));
-        float[] bp = s.b(kcMax * Math.min(NC, roundUp(j1 - j0, NR)));
+        float[] ap = s.a(kcStep * Math.min(MC, roundUp(i1 - i0, MR)));
+        float[] bp = s.b(kcStep * Math.min(NC, roundUp(j1 - j0, NR)));
         float[] tile = s.tile;
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
