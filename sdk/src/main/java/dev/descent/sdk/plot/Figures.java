@@ -45,11 +45,21 @@ public final class Figures {
 
     /** Writes {@code panels} side by side under {@code title} to {@code png}; returns the path. */
     public static Path write(Path png, String title, List<Panel> panels) {
+        return write(png, title, panels, Math.max(1, panels.size()));
+    }
+
+    /** Writes {@code panels} in rows of {@code columns} (left to right, top to bottom) under {@code title}. */
+    public static Path write(Path png, String title, List<Panel> panels, int columns) {
         if (panels.isEmpty()) {
             throw new IllegalArgumentException("a figure needs at least one panel: " + png);
         }
+        if (columns < 1) {
+            throw new IllegalArgumentException("columns must be >= 1, was " + columns);
+        }
+        int cols = Math.min(columns, panels.size());
+        int rows = (panels.size() + cols - 1) / cols;
         int titleHeight = title == null ? 0 : 36;
-        BufferedImage image = new BufferedImage(PANEL_WIDTH * panels.size(), PANEL_HEIGHT + titleHeight,
+        BufferedImage image = new BufferedImage(PANEL_WIDTH * cols, PANEL_HEIGHT * rows + titleHeight,
                 BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
         try {
@@ -65,8 +75,8 @@ public final class Figures {
             }
             for (int i = 0; i < panels.size(); i++) {
                 JFreeChart chart = chart(panels.get(i));
-                chart.draw(g, new java.awt.geom.Rectangle2D.Double(i * PANEL_WIDTH, titleHeight, PANEL_WIDTH,
-                        PANEL_HEIGHT));
+                chart.draw(g, new java.awt.geom.Rectangle2D.Double(i % cols * PANEL_WIDTH,
+                        titleHeight + i / cols * PANEL_HEIGHT, PANEL_WIDTH, PANEL_HEIGHT));
             }
         } finally {
             g.dispose();

@@ -1,0 +1,286 @@
+package dev.descent.sdk.plot;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Graphics2D;
+import java.awt.Paint;
+import java.awt.RenderingHints;
+import java.awt.geom.Ellipse2D;
+import java.awt.geom.Rectangle2D;
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.annotations.XYLineAnnotation;
+import org.jfree.chart.annotations.XYTextAnnotation;
+import org.jfree.chart.axis.AxisLocation;
+import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.ValueAxis;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.PaintScale;
+import org.jfree.chart.renderer.xy.XYBlockRenderer;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.title.PaintScaleLegend;
+import org.jfree.chart.title.TextTitle;
+import org.jfree.chart.ui.RectangleEdge;
+import org.jfree.chart.ui.RectangleInsets;
+import org.jfree.chart.ui.TextAnchor;
+import org.jfree.data.xy.DefaultXYZDataset;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+/**
+ * Heatmap + contour figures with JFreeChart (block renderer, viridis colours, a colour bar, contour lines as
+ * annotations with their values, an optional path with its start and end marked), panels side by side, written
+ * atomically to PNG.
+ */
+public final class Heatmaps {
+    private static final int PANEL_WIDTH = 620;
+    private static final int PANEL_HEIGHT = 540;
+
+    static {
+        System.setProperty("java.awt.headless", "true");
+    }
+
+    private Heatmaps() {
+    }
+
+    public static Path write(Path png, String title, List<HeatmapPanel> panels) {
+        if (panels.isEmpty()) {
+            throw new IllegalArgumentException("a figure needs at least one panel: " + png);
+        }
+        int titleHeight = title == null ? 0 : 36;
+        BufferedImage image = new BufferedImage(PANEL_WIDTH * panels.size(), PANEL_HEIGHT + titleHeight,
+                BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = image.createGraphics();
+        try {
+            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+            g.setColor(Color.WHITE);
+            g.fillRect(0, 0, image.getWidth(), image.getHeight());
+            if (title != null) {
+                g.setColor(Color.BLACK);
+                g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 18));
+                int w = g.getFontMetrics().stringWidth(title);
+                g.drawString(title, (image.getWidth() - w) / 2, 25);
+            }
+            for (int i = 0; i < panels.size(); i++) {
+                chart(panels.get(i)).draw(g, new Rectangle2D.Double(i * PANEL_WIDTH, titleHeight, PANEL_WIDTH,
+                        PANEL_HEIGHT));
+            }
+        } finally {
+            g.dispose();
+        }
+        Figures.writePng(image, png);
+        return png;
+    }
+
+    /** Finite range of z as {min, max}; for log scale only positive values count. */
+    static double[] range(double[][] z, boolean log) {
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
+        for (double[] row : z) {
+            for (double v : row) {
+                if (Double.isFinite(v) && (!log || v > 0)) {
+                    lo = Math.min(lo, v);
+                    hi = Math.max(hi, v);
+                }
+            }
+        }
+        if (lo > hi) {
+            return new double[] {0, 1};
+        }
+        if (lo == hi) {
+            hi = log ? lo * 1.01 : lo + 1e-9;
+        }
+        return new double[] {lo, hi};
+    }
+
+    static JFreeChart chart(HeatmapPanel p) {
+        double[] xs = p.xs();
+        double[] ys = p.ys();
+        double[][] z = p.z();
+        boolean log = p.logScale();
+        double[] r = range(z, log);
+        double tLo = log ? Math.log10(r[0]) : r[0];
+        double tHi = log ? Math.log10(r[1]) : r[1];
+        PaintScale scale = new ViridisScale(r[0], r[1], log);
+
+        int nx = xs.length;
+        int ny = ys.length;
+        double[][] data = new double[3][nx * ny];
+        for (int j = 0; j < ny; j++) {
+            for (int i = 0; i < nx; i++) {
+                int k = j * nx + i;
+                data[0][k] = xs[i];
+                data[1][k] = ys[j];
+                data[2][k] = z[j][i];
+            }
+        }
+        DefaultXYZDataset ds = new DefaultXYZDataset();
+        ds.addSeries("z", data);
+        XYBlockRenderer blocks = new XYBlockRenderer();
+        blocks.setBlockWidth(nx > 1 ? (xs[nx - 1] - xs[0]) / (nx - 1) : 1);
+        blocks.setBlockHeight(ny > 1 ? (ys[ny - 1] - ys[0]) / (ny - 1) : 1);
+        blocks.setPaintScale(scale);
+        blocks.setSeriesVisibleInLegend(0, false);
+
+        NumberAxis x = new NumberAxis(p.xLabel());
+        x.setRange(xs[0] - blocks.getBlockWidth() / 2, xs[nx - 1] + blocks.getBlockWidth() / 2);
+        NumberAxis y = new NumberAxis(p.yLabel());
+        y.setRange(ys[0] - blocks.getBlockHeight() / 2, ys[ny - 1] + blocks.getBlockHeight() / 2);
+        XYPlot plot = new XYPlot(ds, x, y, blocks);
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinesVisible(false);
+        plot.setRangeGridlinesVisible(false);
+        plot.setAxisOffset(RectangleInsets.ZERO_INSETS);
+
+        // contour lines, in transformed space, labelled with their values
+        double[][] tz = new double[ny][nx];
+        for (int j = 0; j < ny; j++) {
+            for (int i = 0; i < nx; i++) {
+                double v = z[j][i];
+                tz[j][i] = log ? (v > 0 ? Math.log10(v) : Double.NaN) : v;
+            }
+        }
+        BasicStroke line = new BasicStroke(1.1f);
+        Font labelFont = new Font(Font.SANS_SERIF, Font.PLAIN, 10);
+        double[] levels = Contours.levels(tLo, tHi, Math.max(1, p.levels()));
+        int labelEvery = levels.length >= 9 ? 3 : 2;
+        for (int li = 0; li < levels.length; li++) {
+            double c = levels[li];
+            Color col = (c - tLo) / (tHi - tLo) > 0.6 ? new Color(40, 40, 40, 200) : new Color(255, 255, 255, 210);
+            List<double[]> segs = Contours.segments(xs, ys, tz, c);
+            for (double[] s : segs) {
+                plot.addAnnotation(new XYLineAnnotation(s[0], s[1], s[2], s[3], line, col), false);
+            }
+            if (!segs.isEmpty() && li % labelEvery == 0) {
+                double[] s = topmost(segs);
+                XYTextAnnotation t = new XYTextAnnotation(label(log ? Math.pow(10, c) : c), s[0], s[1]);
+                t.setFont(labelFont);
+                t.setPaint(col.getAlpha() > 0 && col.getRed() > 128 ? Color.WHITE : Color.BLACK);
+                t.setTextAnchor(TextAnchor.BOTTOM_CENTER);
+                plot.addAnnotation(t, false);
+            }
+        }
+        // the centre point
+        XYSeriesCollection marks = new XYSeriesCollection();
+        XYLineAndShapeRenderer markRenderer = new XYLineAndShapeRenderer(false, true);
+        int series = 0;
+        if (xs[0] < 0 && xs[nx - 1] > 0 && ys[0] < 0 && ys[ny - 1] > 0 && p.path() == null) {
+            XYSeries centre = new XYSeries("centre", false, true);
+            centre.add(0, 0);
+            marks.addSeries(centre);
+            markRenderer.setSeriesPaint(series, new Color(0xD55E00));
+            markRenderer.setSeriesShape(series, new Ellipse2D.Double(-5, -5, 10, 10));
+            series++;
+        }
+        if (p.path() != null) {
+            XYSeries path = new XYSeries(p.pathLabel() == null ? "path" : p.pathLabel(), false, true);
+            for (double[] pt : p.path()) {
+                path.add(pt[0], pt[1]);
+            }
+            marks.addSeries(path);
+            markRenderer.setSeriesLinesVisible(series, true);
+            markRenderer.setSeriesPaint(series, new Color(0xD55E00));
+            markRenderer.setSeriesStroke(series, new BasicStroke(2.2f));
+            markRenderer.setSeriesShape(series, new Ellipse2D.Double(-3.5, -3.5, 7, 7));
+            double[][] pts = p.path();
+            XYTextAnnotation start = new XYTextAnnotation("start", pts[0][0], pts[0][1]);
+            start.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 11));
+            start.setPaint(Color.WHITE);
+            start.setTextAnchor(TextAnchor.BOTTOM_LEFT);
+            plot.addAnnotation(start, false);
+            XYTextAnnotation end = new XYTextAnnotation("end", pts[pts.length - 1][0], pts[pts.length - 1][1]);
+            end.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 11));
+            end.setPaint(Color.WHITE);
+            end.setTextAnchor(TextAnchor.TOP_RIGHT);
+            plot.addAnnotation(end, false);
+            series++;
+        }
+        if (series > 0) {
+            plot.setDataset(1, marks);
+            plot.setRenderer(1, markRenderer);
+        }
+
+        JFreeChart chart = new JFreeChart(null, JFreeChart.DEFAULT_TITLE_FONT, plot, p.path() != null);
+        chart.setTitle(new TextTitle(p.title(), new Font(Font.SANS_SERIF, Font.BOLD, 15)));
+        chart.setBackgroundPaint(Color.WHITE);
+        ValueAxis barAxis;
+        if (log) {
+            LogAxis la = new LogAxis(p.zLabel());
+            la.setStandardTickUnits(NumberAxis.createStandardTickUnits());
+            la.setNumberFormatOverride(new Figures.SignificantFormat());
+            barAxis = la;
+        } else {
+            barAxis = new NumberAxis(p.zLabel());
+        }
+        barAxis.setRange(r[0], r[1]);
+        PaintScaleLegend bar = new PaintScaleLegend(scale, barAxis);
+        bar.setPosition(RectangleEdge.RIGHT);
+        bar.setAxisLocation(AxisLocation.TOP_OR_RIGHT);
+        bar.setMargin(new RectangleInsets(8, 6, 30, 6));
+        bar.setStripWidth(14);
+        bar.setSubdivisionCount(128);
+        chart.addSubtitle(bar);
+        return chart;
+    }
+
+    /** The segment reaching highest on the plot (labels of nested rings then stack along one column). */
+    private static double[] topmost(List<double[]> segs) {
+        double[] best = segs.get(0);
+        for (double[] s : segs) {
+            if (Math.max(s[1], s[3]) > Math.max(best[1], best[3])) {
+                best = s;
+            }
+        }
+        return best[1] >= best[3] ? best : new double[] {best[2], best[3], best[0], best[1]};
+    }
+
+    private static String label(double v) {
+        double a = Math.abs(v);
+        return a != 0 && (a < 1e-2 || a >= 1e4) ? String.format(Locale.ROOT, "%.1e", v)
+                : String.format(Locale.ROOT, a < 1 ? "%.3f" : a < 10 ? "%.2f" : "%.1f", v);
+    }
+
+    /** Viridis over [lo, hi], linear or on log10. */
+    static final class ViridisScale implements PaintScale {
+        private final double lo;
+        private final double hi;
+        private final boolean log;
+
+        ViridisScale(double lo, double hi, boolean log) {
+            this.lo = lo;
+            this.hi = hi;
+            this.log = log;
+        }
+
+        @Override
+        public double getLowerBound() {
+            return lo;
+        }
+
+        @Override
+        public double getUpperBound() {
+            return hi;
+        }
+
+        @Override
+        public Paint getPaint(double v) {
+            return ColorMaps.viridis(fraction(v));
+        }
+
+        double fraction(double v) {
+            if (!Double.isFinite(v)) {
+                return Double.NaN;
+            }
+            if (log) {
+                return v <= 0 ? 0 : (Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo));
+            }
+            return (v - lo) / (hi - lo);
+        }
+    }
+}
