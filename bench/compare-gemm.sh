@@ -5,6 +5,7 @@
 #   bench/compare-gemm.sh                    # 1024^3 on 1 and 2 threads + the MLP shapes on 1 and 2 threads
 #   bench/compare-gemm.sh --seconds 5 --threads "1"
 #   bench/compare-gemm.sh --shapes "NN:1024:1024:1024 NT:128:256:784"
+#   bench/compare-gemm.sh --rounds 3         # repeat the whole set, keep each library's best round
 #
 # Descent runs dev.descent.engine.kernel.GemmThroughput with engine/target/classes (built with Maven when
 # missing) and the Agrona/SLF4J jars from ~/.m2; if that is not possible it falls back to
@@ -14,15 +15,17 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 seconds=3
+rounds=1
 threads_list="1 2"
 shapes="NN:1024:1024:1024 NT:128:256:784 NN:128:784:256 TN:256:784:128"
 python=/usr/bin/python3
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
     --threads) threads_list=$2; shift 2 ;;
     --shapes) shapes=$2; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -73,16 +76,20 @@ peer_run() {  # script layout m n k threads
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
-echo "compare-gemm: descent via $mode, ${seconds}s per measurement, $(nproc) cores, $(date -u +%FT%TZ)" >&2
-for t in $threads_list; do
-  for s in $shapes; do
-    IFS=: read -r layout m n k <<<"$s"
-    echo "  $layout ${m}x${n}x${k} threads=$t ..." >&2
-    { echo "$s:$t descent $(descent_run "$layout" "$m" "$n" "$k" "$t")"
-      echo "$s:$t numpy $(peer_run numpy_gemm "$layout" "$m" "$n" "$k" "$t")"
-      echo "$s:$t torch $(peer_run torch_gemm "$layout" "$m" "$n" "$k" "$t")"; } >>"$results"
+echo "compare-gemm: descent via $mode, ${seconds}s per measurement, $rounds round(s), $(nproc) cores," \
+  "load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)" >&2
+for r in $(seq "$rounds"); do
+  for t in $threads_list; do
+    for s in $shapes; do
+      IFS=: read -r layout m n k <<<"$s"
+      echo "  round $r: $layout ${m}x${n}x${k} threads=$t ..." >&2
+      { echo "$s:$t descent $(descent_run "$layout" "$m" "$n" "$k" "$t")"
+        echo "$s:$t numpy $(peer_run numpy_gemm "$layout" "$m" "$n" "$k" "$t")"
+        echo "$s:$t torch $(peer_run torch_gemm "$layout" "$m" "$n" "$k" "$t")"; } >>"$results"
+    done
   done
 done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg) (ratios taken on a loaded machine are not trustworthy)" >&2
 
 "${python}" - "$results" <<'PY'
 import json, sys
@@ -93,7 +100,9 @@ for line in open(sys.argv[1]):
         d = json.loads(js)
     except ValueError:
         d = {"error": js.strip() or "no output"}
-    rows.setdefault(key, {})[lib] = d
+    r = rows.setdefault(key, {})
+    if lib not in r or (d.get("gflops") or 0) > (r[lib].get("gflops") or 0):   # best round
+        r[lib] = d
     if "blas" in d:
         blas.add(f"{lib}: {d['blas']}")
 def g(d):
