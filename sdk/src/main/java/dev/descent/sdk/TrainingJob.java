@@ -66,14 +66,19 @@ public final class TrainingJob {
         return plan;
     }
 
+    /**
+     * The job's state. It turns final (SUCCEEDED, FAILED, CANCELLED) only when the result stage completes, i.e.
+     * after the job has released its memory.
+     */
     public JobState state() {
-        return switch (status.state()) {
-            case STARTING -> JobState.STARTING;
-            case RUNNING -> JobState.RUNNING;
-            case SUCCEEDED -> result.isDone() ? JobState.SUCCEEDED : JobState.RUNNING;
-            case FAILED -> JobState.FAILED;
-            case CANCELLED -> JobState.CANCELLED;
-        };
+        if (!result.isDone()) {
+            return status.state() == JobStatus.State.STARTING ? JobState.STARTING : JobState.RUNNING;
+        }
+        if (!result.isCompletedExceptionally()) {
+            return JobState.SUCCEEDED;
+        }
+        return result.isCancelled() || status.state() == JobStatus.State.CANCELLED ? JobState.CANCELLED
+                : JobState.FAILED;
     }
 
     /** A snapshot of the job's progress. */

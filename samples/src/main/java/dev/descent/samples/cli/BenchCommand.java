@@ -120,11 +120,18 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--out", defaultValue = "out/bench-train", description = "output folder (default: ${DEFAULT-VALUE})")
         Path out;
 
+        @Option(names = "--workers", description = "run on the actor engine (SDK) with N sync data-parallel workers, "
+                + "each on --threads kernel threads (default: the direct single-process trainer)")
+        Integer workers;
+
         @Override
         public Integer call() throws IOException {
             if (batch < 1 || epochs < 1 || threads < 1 || threads > Kernels.pool().size()) {
                 throw new UserError("need --batch >= 1, --epochs >= 1 and 1 <= --threads <= "
                         + Kernels.pool().size() + "; got batch " + batch + ", epochs " + epochs + ", threads " + threads);
+            }
+            if (workers != null) {
+                return viaActorEngine();
             }
             try (Dataset train = IdxDatasets.fashionMnist(Split.TRAIN);
                  Dataset test = IdxDatasets.fashionMnist(Split.TEST);
@@ -151,6 +158,47 @@ public final class BenchCommand implements Runnable {
                 System.out.println("wrote " + written);
                 return 0;
             }
+        }
+
+        /** The same workload through the SDK: engine.submit(plan) with {@code --workers} workers. */
+        private Integer viaActorEngine() throws IOException {
+            if (workers < 1) {
+                throw new UserError("--workers must be >= 1, was " + workers);
+            }
+            dev.descent.sdk.TrainingPlan plan = dev.descent.sdk.TrainingPlan.builder().name("bench")
+                    .model(dev.descent.sdk.ModelDefinition.mlp().input(1, 28, 28).hidden(widths)
+                            .activation(dev.descent.sdk.Activation.RELU).output(10).init("kaiming-normal").seed(seed)
+                            .build())
+                    .train(dev.descent.sdk.DataSource.fashionMnist(dev.descent.sdk.Split.TRAIN))
+                    .test(dev.descent.sdk.DataSource.fashionMnist(dev.descent.sdk.Split.TEST))
+                    .optimizer(dev.descent.sdk.Optimizer.momentum(0.01, 0.9)).batchSize(batch).epochs(epochs)
+                    .seed(seed).workers(workers).threadsPerWorker(threads).gradientStatsEvery(0).build();
+            dev.descent.sdk.TrainingResult r;
+            try (dev.descent.sdk.DescentEngine engine = dev.descent.sdk.Descent.start(
+                    new dev.descent.sdk.DescentConfig().workers(workers).threads(threads))) {
+                r = engine.submit(plan).await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new UserError("interrupted", e);
+            }
+            double acc = r.last().testAccuracy();
+            System.out.printf(Locale.ROOT, "train MLP 784-%s-10, batch %d, %d epoch(s), actor engine, %d worker(s) x %d "
+                            + "thread(s), %s kernels: %.0f examples/s (test accuracy %.4f)%n", join(widths), batch,
+                    epochs, workers, threads, Kernels.backend().name(), r.examplesPerSecond(), acc);
+            Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("library", "descent-actors");
+            summary.put("examples_per_second", r.examplesPerSecond());
+            summary.put("test_accuracy", acc);
+            summary.put("widths", join(widths));
+            summary.put("batch", batch);
+            summary.put("epochs", epochs);
+            summary.put("workers", workers);
+            summary.put("threads", threads);
+            summary.put("backend", Kernels.backend().name());
+            summary.put("train_seconds", r.trainSeconds());
+            Path written = OutputDir.create(out).writeJson("summary.json", summary);
+            System.out.println("wrote " + written);
+            return 0;
         }
 
         private static String join(int[] w) {
