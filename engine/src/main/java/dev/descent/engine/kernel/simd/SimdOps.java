@@ -11,6 +11,7 @@ import jdk.incubator.vector.Vector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -38,8 +39,35 @@ public final class SimdOps {
     private static final ByteOrder O = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
+    private static final int DL = D.length();
+
+    /*
+     * Lane sums in a fixed order: reduceLanes(ADD) on floating-point lanes has an unspecified order, and the
+     * Java fallback (interpreter, C1) and the C2 intrinsic do use different orders, so a result would depend on
+     * when the JIT compiled the method. Instead each site folds the vector in halves, v + v.rearrange(i -> i ^ h)
+     * for h = lanes/2 .. 1 (exact per-lane adds and a data move), and takes lane 0: the same tree in every tier.
+     * Written out at each site (no helper may take a vector, see SimdActivations); the guards on the lane count
+     * are constants, so the JIT keeps only the log2(lanes) steps of this machine's shape.
+     */
+    static final VectorShuffle<Float> FX1 = swap(S, 1);
+    static final VectorShuffle<Float> FX2 = swap(S, 2);
+    static final VectorShuffle<Float> FX4 = swap(S, 4);
+    static final VectorShuffle<Float> FX8 = swap(S, 8);
+    static final VectorShuffle<Float> FX16 = swap(S, 16);
+    static final VectorShuffle<Float> FX32 = swap(S, 32);
+    private static final VectorShuffle<Double> DX1 = swap(D, 1);
+    private static final VectorShuffle<Double> DX2 = swap(D, 2);
+    private static final VectorShuffle<Double> DX4 = swap(D, 4);
+    private static final VectorShuffle<Double> DX8 = swap(D, 8);
+    private static final VectorShuffle<Double> DX16 = swap(D, 16);
 
     private SimdOps() {
+    }
+
+    /** The shuffle i -> i ^ h (the identity when h is not below the lane count: that step is never used). */
+    static <E> VectorShuffle<E> swap(VectorSpecies<E> species, int h) {
+        int lanes = species.length();
+        return VectorShuffle.fromOp(species, i -> h < lanes ? i ^ h : i);
     }
 
     // ---------------------------------------------------------------- loads and stores (offsets in floats)
@@ -204,7 +232,21 @@ public final class SimdOps {
             a2 = a2.add(FloatVector.fromMemorySegment(H, x, p + 2 * HB, O).convertShape(F2D, D, 0));
             a3 = a3.add(FloatVector.fromMemorySegment(H, x, p + 3 * HB, O).convertShape(F2D, D, 0));
         }
-        double s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        DoubleVector v = a0.add(a1).add(a2.add(a3));
+        if (DL > 16) {
+            v = v.add(v.rearrange(DX16));
+        }
+        if (DL > 8) {
+            v = v.add(v.rearrange(DX8));
+        }
+        if (DL > 4) {
+            v = v.add(v.rearrange(DX4));
+        }
+        if (DL > 2) {
+            v = v.add(v.rearrange(DX2));
+        }
+        v = v.add(v.rearrange(DX1));
+        double s = v.lane(0);
         for (; i < n; i++) {
             s += get(x, xOff + i);
         }
@@ -229,7 +271,21 @@ public final class SimdOps {
             a3 = a3.add(FloatVector.fromMemorySegment(H, x, p + 3 * HB, O).convertShape(F2D, D, 0)
                     .mul(FloatVector.fromMemorySegment(H, y, q + 3 * HB, O).convertShape(F2D, D, 0)));
         }
-        double s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        DoubleVector v = a0.add(a1).add(a2.add(a3));
+        if (DL > 16) {
+            v = v.add(v.rearrange(DX16));
+        }
+        if (DL > 8) {
+            v = v.add(v.rearrange(DX8));
+        }
+        if (DL > 4) {
+            v = v.add(v.rearrange(DX4));
+        }
+        if (DL > 2) {
+            v = v.add(v.rearrange(DX2));
+        }
+        v = v.add(v.rearrange(DX1));
+        double s = v.lane(0);
         for (; i < n; i++) {
             s += (double) get(x, xOff + i) * (double) get(y, yOff + i);
         }
@@ -253,10 +309,24 @@ public final class SimdOps {
             a2 = a2.add(v2.mul(v2));
             a3 = a3.add(v3.mul(v3));
         }
-        double s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        DoubleVector v = a0.add(a1).add(a2.add(a3));
+        if (DL > 16) {
+            v = v.add(v.rearrange(DX16));
+        }
+        if (DL > 8) {
+            v = v.add(v.rearrange(DX8));
+        }
+        if (DL > 4) {
+            v = v.add(v.rearrange(DX4));
+        }
+        if (DL > 2) {
+            v = v.add(v.rearrange(DX2));
+        }
+        v = v.add(v.rearrange(DX1));
+        double s = v.lane(0);
         for (; i < n; i++) {
-            double v = get(x, xOff + i);
-            s += v * v;
+            double xi = get(x, xOff + i);
+            s += xi * xi;
         }
         return s;
     }
@@ -313,7 +383,21 @@ public final class SimdOps {
             e.intoMemorySegment(probs, (out + c) * Float.BYTES, O);
             acc = acc.add(e);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        if (L > 32) {
+            acc = acc.add(acc.rearrange(FX32));
+        }
+        if (L > 16) {
+            acc = acc.add(acc.rearrange(FX16));
+        }
+        if (L > 8) {
+            acc = acc.add(acc.rearrange(FX8));
+        }
+        if (L > 4) {
+            acc = acc.add(acc.rearrange(FX4));
+        }
+        acc = acc.add(acc.rearrange(FX2));
+        acc = acc.add(acc.rearrange(FX1));
+        float sum = acc.lane(0);
         return c < cols ? sum + expAndSumTail(out, probs, x, in, c, cols, max) : sum;
     }
 
@@ -324,7 +408,22 @@ public final class SimdOps {
         FloatVector e = FloatVector.fromMemorySegment(S, x, (in + c) * Float.BYTES, O, m).sub(max)
                 .lanewise(VectorOperators.EXP);
         e.intoMemorySegment(probs, (out + c) * Float.BYTES, O, m);
-        return FloatVector.zero(S).add(e, m).reduceLanes(VectorOperators.ADD);
+        FloatVector t = FloatVector.zero(S).add(e, m);
+        if (L > 32) {
+            t = t.add(t.rearrange(FX32));
+        }
+        if (L > 16) {
+            t = t.add(t.rearrange(FX16));
+        }
+        if (L > 8) {
+            t = t.add(t.rearrange(FX8));
+        }
+        if (L > 4) {
+            t = t.add(t.rearrange(FX4));
+        }
+        t = t.add(t.rearrange(FX2));
+        t = t.add(t.rearrange(FX1));
+        return t.lane(0);
     }
 
     /** dLogits[rows, cols] = (probs - onehot(labels)) * scale, bit-identical to the scalar reference. */
