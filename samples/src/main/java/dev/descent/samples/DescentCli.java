@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             TrainCommand.class,
             BackpropCommand.class,
             BenchCommand.class,
+            dev.descent.samples.cli.LandscapeCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class DescentCli implements Runnable {

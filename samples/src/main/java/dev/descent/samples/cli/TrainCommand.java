@@ -116,6 +116,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "out/train", description = "output folder (default: ${DEFAULT-VALUE})")
     Path out;
 
+    @Option(names = "--save-trajectory", description = "also save the model before training and after every epoch as trajectory/epoch-NNN.descent (for `descent landscape plane --trajectory`)")
+    boolean saveTrajectory;
+
     @Override
     public Integer call() throws IOException {
         validate();
@@ -143,8 +146,11 @@ public final class TrainCommand implements Callable<Integer> {
             Path modelPath = dir.resolve("model.descent");
             RunRecorder recorder = new RunRecorder(dir, model, modelPath, epochs, corpus.displayName() + " training");
             TrainingResult result;
+            if (saveTrajectory) {
+                ModelFile.save(model, dir.resolve("trajectory/epoch-000.descent"));
+            }
             try {
-                result = trainer.fit(trainSet, test, recorder);
+                result = trainer.fit(trainSet, test, saveTrajectory ? trajectorySaver(recorder, model, dir) : recorder);
             } catch (NonFiniteLossException e) {
                 recorder.finishBar();
                 ModelFile.save(model, modelPath);
@@ -162,6 +168,27 @@ public final class TrainCommand implements Callable<Integer> {
                     dir.path());
             return 0;
         }
+    }
+
+    /** Passes every callback to {@code recorder}, then saves the epoch's model as trajectory/epoch-NNN.descent. */
+    private static FitListener trajectorySaver(FitListener recorder, Model model, OutputDir dir) {
+        return new FitListener() {
+            @Override
+            public void onStep(StepReport r) {
+                recorder.onStep(r);
+            }
+
+            @Override
+            public void onEpoch(EpochReport r) {
+                recorder.onEpoch(r);
+                Path file = dir.resolve(String.format(Locale.ROOT, "trajectory/epoch-%03d.descent", r.epoch() + 1));
+                try {
+                    ModelFile.save(model, file);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException("cannot save " + file + ": " + e.getMessage(), e);
+                }
+            }
+        };
     }
 
     private double resolveLearningRate() {

@@ -202,6 +202,7 @@ public final class Heatmaps {
             series++;
         }
         if (series > 0) {
+            plot.setDatasetRenderingOrder(org.jfree.chart.plot.DatasetRenderingOrder.FORWARD);
             plot.setDataset(1, marks);
             plot.setRenderer(1, markRenderer);
         }
