@@ -43,7 +43,7 @@ public final class DataLoader extends AbstractBehavior<DataLoader.Command> {
     private final int shares;
     private final Slot[] slots;
     private final long[] cursor; // sync: next seq of each worker
-    private final ActorRef<Worker.Command>[] pending;
+    private final java.util.List<ActorRef<Worker.Command>> pending;
     private long nextFill;
     private long nextClaim; // async: next seq to hand out
     private int shuffledEpoch = -1;
@@ -118,7 +118,6 @@ public final class DataLoader extends AbstractBehavior<DataLoader.Command> {
                 endSeq));
     }
 
-    @SuppressWarnings("unchecked")
     private DataLoader(ActorContext<Command> ctx, Dataset data, int batchSize, long seed, Pool pool, int workers,
                        int shares, long startSeq, long endSeq) {
         super(ctx);
@@ -129,7 +128,7 @@ public final class DataLoader extends AbstractBehavior<DataLoader.Command> {
         this.slots = pool.slots;
         this.cursor = new long[workers];
         java.util.Arrays.fill(cursor, startSeq);
-        this.pending = (ActorRef<Worker.Command>[]) new ActorRef[workers];
+        this.pending = new java.util.ArrayList<>(java.util.Collections.nCopies(workers, null));
         this.nextFill = startSeq;
         this.nextClaim = startSeq;
         fill();
@@ -148,7 +147,7 @@ public final class DataLoader extends AbstractBehavior<DataLoader.Command> {
     }
 
     private Behavior<Command> onPull(Pull p) {
-        pending[p.worker()] = p.replyTo();
+        pending.set(p.worker(), p.replyTo());
         serve();
         return this;
     }
@@ -185,14 +184,14 @@ public final class DataLoader extends AbstractBehavior<DataLoader.Command> {
     }
 
     private void serve() {
-        for (int w = 0; w < pending.length; w++) {
-            ActorRef<Worker.Command> to = pending[w];
+        for (int w = 0; w < pending.size(); w++) {
+            ActorRef<Worker.Command> to = pending.get(w);
             if (to == null) {
                 continue;
             }
             long want = shares == 1 ? nextClaim : cursor[w];
             if (want >= endSeq) {
-                pending[w] = null;
+                pending.set(w, null);
                 to.tell(Worker.EndOfData.INSTANCE);
                 continue;
             }
@@ -200,7 +199,7 @@ public final class DataLoader extends AbstractBehavior<DataLoader.Command> {
                 Slot s = slots[i];
                 if (s.refs > 0 && s.seq == want && s.handedOut < shares) {
                     s.handedOut++;
-                    pending[w] = null;
+                    pending.set(w, null);
                     if (shares == 1) {
                         nextClaim++;
                     } else {

@@ -47,7 +47,7 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
     private final Updater updater;
     private final KernelBackend kernels;
     private final ActorRef<JobSupervisor.Command> supervisor;
-    private final ActorRef<Worker.Command>[] workers;
+    private final java.util.List<ActorRef<Worker.Command>> workers;
     private final TimerScheduler<Command> timers;
     private final Duration timeout;
     private final double[] loss;
@@ -64,7 +64,6 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
                 updater, barriers, supervisor, startStep)));
     }
 
-    @SuppressWarnings("unchecked")
     private GradientAggregator(ActorContext<Command> ctx, TimerScheduler<Command> timers, JobSpec spec,
                                Model[] models, Updater updater, JobSupervisor.Barriers barriers,
                                ActorRef<JobSupervisor.Command> supervisor, long startStep) {
@@ -77,7 +76,7 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
         this.kernels = spec.kernels();
         this.timeout = spec.stepTimeout();
         int w = models.length;
-        this.workers = (ActorRef<Worker.Command>[]) new ActorRef[w];
+        this.workers = new java.util.ArrayList<>(java.util.Collections.nCopies(w, null));
         this.loss = new double[w];
         this.rows = new int[w];
         this.correct = new int[w];
@@ -99,7 +98,7 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
             throw new IllegalStateException("worker " + g.worker() + " sent a gradient of step " + g.step()
                     + " while step " + step + " is being aggregated");
         }
-        workers[g.worker()] = g.replyTo();
+        workers.set(g.worker(), g.replyTo());
         loss[g.worker()] = g.loss();
         rows[g.worker()] = g.rows();
         correct[g.worker()] = g.correct();
