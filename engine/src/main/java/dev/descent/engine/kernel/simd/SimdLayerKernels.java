@@ -89,12 +89,17 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
             return;
         }
         long row = colOff;
+        boolean same = ow == w; // stride 1, "same" width: a whole kernel row is one shifted block of the plane
         for (int ci = 0; ci < c; ci++) {
             long plane = inOff + (long) ci * h * w;
             for (int ky = 0; ky < kh; ky++) {
                 for (int kx = 0; kx < kw; kx++, row += colStride) {
                     int oxLo = Math.max(0, pad - kx);
                     int oxHi = Math.min(ow, w + pad - kx);
+                    if (same && oxLo < oxHi) {
+                        shiftedBlock(col, row, in, plane, h, w, oh, ow, ky - pad, kx - pad, oxLo, oxHi);
+                        continue;
+                    }
                     for (int oy = 0; oy < oh; oy++) {
                         long dst = row + (long) oy * ow;
                         int iy = oy - pad + ky;
@@ -115,6 +120,46 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * One im2col row when ow == w: col[oy*ow + ox] = in[(oy+dy)*w + ox+dx] is a single shifted copy over the valid
+     * rows (the source never leaves the plane: the copy starts and ends on valid pixels), then the columns whose
+     * source fell outside the image row (ox < oxLo or ox >= oxHi) and the rows outside it are zeroed.
+     */
+    private static void shiftedBlock(MemorySegment col, long row, MemorySegment in, long plane, int h, int w, int oh,
+                                     int ow, int dy, int dx, int oxLo, int oxHi) {
+        int oyLo = Math.max(0, -dy);
+        int oyHi = Math.min(oh, h - dy);
+        if (oyLo >= oyHi) {
+            zeroRow(col, row, (long) oh * ow);
+            return;
+        }
+        long d0 = (long) oyLo * ow + oxLo;
+        long d1 = (long) (oyHi - 1) * ow + oxHi;
+        long shift = plane + (long) dy * w + dx;
+        zeroRow(col, row, d0);
+        copyRow(col, row + d0, in, shift + d0, d1 - d0);
+        zeroRow(col, row + d1, (long) oh * ow - d1);
+        for (int oy = oyLo; oy < oyHi; oy++) {
+            long r = row + (long) oy * ow;
+            for (int ox = 0; ox < oxLo; ox++) {
+                set(col, r + ox, 0f);
+            }
+            for (int ox = oxHi; ox < ow; ox++) {
+                set(col, r + ox, 0f);
+            }
+        }
+    }
+
+    private static void copyRow(MemorySegment dst, long d, MemorySegment src, long s, long n) {
+        long i = 0;
+        for (; i <= n - L; i += L) {
+            store(load(src, s + i), dst, d + i);
+        }
+        for (; i < n; i++) {
+            set(dst, d + i, get(src, s + i));
         }
     }
 
