@@ -141,6 +141,7 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
     private long evalCorrect;
     private int evalExamples;
     private boolean pendingCapture;
+    private int pendingWrites;
     private long evalRequest;
     // outcome
     private TrainingResult result;
@@ -405,8 +406,12 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
             checkpointRequested = false;
             checkpointCaptured = true;
             pendingCapture = true;
+            pendingWrites++;
             store.tell(new CheckpointStore.Save(applied, CheckpointMeta.write(this), storeReplies));
             return this;
+        }
+        if (applied >= endStep && pendingWrites > 0) {
+            return this; // the last checkpoint is still being written: its event comes before the end
         }
         checkpointCaptured = false;
         inBarrier = false;
@@ -433,13 +438,20 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
                     return continueBarrier();
                 }
             }
-            case CheckpointStore.Written w -> publish(new TrainingEvent.CheckpointWritten(spec.name(), w.step(),
-                    w.path().toString(), w.bytes(), w.seconds()));
+            case CheckpointStore.Written w -> {
+                pendingWrites--;
+                publish(new TrainingEvent.CheckpointWritten(spec.name(), w.step(), w.path().toString(), w.bytes(),
+                        w.seconds()));
+            }
             case CheckpointStore.WriteFailed f -> {
+                pendingWrites--;
                 LOG.warn("job {}: checkpoint {} failed", spec.name(), f.path(), f.cause());
                 publish(new TrainingEvent.Anomaly(spec.name(), f.step(), "checkpoint-failed",
                         "cannot write checkpoint " + f.path() + ": " + f.cause()));
             }
+        }
+        if (inBarrier && applied >= endStep && pendingWrites == 0) {
+            return continueBarrier();
         }
         return this;
     }
