@@ -66,6 +66,26 @@ class CnnFashionMnistTest {
         }
     }
 
+    /** Residual MLP with BatchNorm, with and without skips: evaluation runs in eval mode on running statistics. */
+    @Test
+    void resMlpShouldLearnFashionMnistWithAndWithoutSkips() throws IOException {
+        Path dir = dataDir();
+        try (Dataset trainAll = IdxDatasets.load(Corpus.FASHION_MNIST, Split.TRAIN, dir);
+             Dataset testAll = IdxDatasets.load(Corpus.FASHION_MNIST, Split.TEST, dir);
+             Dataset train = trainAll.subset(0, 6000);
+             Dataset test = testAll.subset(0, 2000)) {
+            for (boolean skip : new boolean[]{true, false}) {
+                try (Model m = Models.resMlp(new int[]{1, 28, 28}, 10, 3, 64, skip, 1)) {
+                    TrainingResult r = Trainer.builder().model(m).loss(LossKind.CROSS_ENTROPY)
+                            .optimizer(Optimizers.momentum(0.05, 0.9)).strategy(BackpropStrategy.checkpointed())
+                            .batchSize(64).epochs(1).seed(1).build().fit(train, test, new FitListener() {
+                            });
+                    assertThat(r.last().testAccuracy()).as("skip=%s: %s", skip, r.last()).isGreaterThan(0.60);
+                }
+            }
+        }
+    }
+
     @Test
     void fullRun() throws IOException {
         int epochs = Integer.getInteger("descent.cnn.epochs", 0);
