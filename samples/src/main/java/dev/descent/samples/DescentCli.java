@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             BackpropCommand.class,
             BenchCommand.class,
             dev.descent.samples.cli.LandscapeCommand.class,
+            dev.descent.samples.cli.StoryCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class DescentCli implements Runnable {

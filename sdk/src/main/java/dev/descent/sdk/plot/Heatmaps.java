@@ -16,9 +16,7 @@ import org.jfree.chart.JFreeChart;
 import org.jfree.chart.annotations.XYLineAnnotation;
 import org.jfree.chart.annotations.XYTextAnnotation;
 import org.jfree.chart.axis.AxisLocation;
-import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
-import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.PaintScale;
 import org.jfree.chart.renderer.xy.XYBlockRenderer;
@@ -210,17 +208,22 @@ public final class Heatmaps {
         JFreeChart chart = new JFreeChart(null, JFreeChart.DEFAULT_TITLE_FONT, plot, p.path() != null);
         chart.setTitle(new TextTitle(p.title(), new Font(Font.SANS_SERIF, Font.BOLD, 15)));
         chart.setBackgroundPaint(Color.WHITE);
-        ValueAxis barAxis;
+        // the colour bar runs over the transformed values (log10 for a log scale), labelled with the values themselves
+        NumberAxis barAxis = new NumberAxis(log ? p.zLabel() + " (log scale)" : p.zLabel());
         if (log) {
-            LogAxis la = new LogAxis(p.zLabel());
-            la.setStandardTickUnits(NumberAxis.createStandardTickUnits());
-            la.setNumberFormatOverride(new Figures.SignificantFormat());
-            barAxis = la;
-        } else {
-            barAxis = new NumberAxis(p.zLabel());
+            barAxis.setNumberFormatOverride(new PowerOfTenFormat());
+            double unit = 0.1;
+            for (double u : new double[] {0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10}) {
+                unit = u;
+                if ((tHi - tLo) / u <= 8) {
+                    break;
+                }
+            }
+            barAxis.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(unit));
         }
-        barAxis.setRange(r[0], r[1]);
-        PaintScaleLegend bar = new PaintScaleLegend(scale, barAxis);
+        barAxis.setRange(tLo, tHi);
+        PaintScale barScale = new ViridisScale(tLo, tHi, false);
+        PaintScaleLegend bar = new PaintScaleLegend(barScale, barAxis);
         bar.setPosition(RectangleEdge.RIGHT);
         bar.setAxisLocation(AxisLocation.TOP_OR_RIGHT);
         bar.setMargin(new RectangleInsets(8, 6, 30, 6));
@@ -245,6 +248,27 @@ public final class Heatmaps {
         double a = Math.abs(v);
         return a != 0 && (a < 1e-2 || a >= 1e4) ? String.format(Locale.ROOT, "%.1e", v)
                 : String.format(Locale.ROOT, a < 1 ? "%.3f" : a < 10 ? "%.2f" : "%.1f", v);
+    }
+
+    /** Labels a log10 value with the value it stands for, three significant digits. */
+    static final class PowerOfTenFormat extends java.text.NumberFormat {
+        private static final long serialVersionUID = 1L;
+        private final Figures.SignificantFormat inner = new Figures.SignificantFormat();
+
+        @Override
+        public StringBuffer format(double v, StringBuffer out, java.text.FieldPosition pos) {
+            return inner.format(Math.pow(10, v), out, pos);
+        }
+
+        @Override
+        public StringBuffer format(long v, StringBuffer out, java.text.FieldPosition pos) {
+            return format((double) v, out, pos);
+        }
+
+        @Override
+        public Number parse(String source, java.text.ParsePosition pos) {
+            throw new UnsupportedOperationException("format only");
+        }
     }
 
     /** Viridis over [lo, hi], linear or on log10. */

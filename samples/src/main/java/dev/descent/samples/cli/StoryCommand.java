@@ -1,0 +1,407 @@
+package dev.descent.samples.cli;
+
+import dev.descent.engine.data.Dataset;
+import dev.descent.engine.data.IdxDatasets;
+import dev.descent.engine.data.Split;
+import dev.descent.engine.init.Init;
+import dev.descent.engine.kernel.Activation;
+import dev.descent.engine.landscape.DirectionSettings;
+import dev.descent.engine.landscape.Directions;
+import dev.descent.engine.landscape.LandscapeResult;
+import dev.descent.engine.landscape.NormType;
+import dev.descent.engine.landscape.Projection;
+import dev.descent.engine.memory.OffHeapBlock;
+import dev.descent.engine.nn.Mlp;
+import dev.descent.engine.nn.Model;
+import dev.descent.engine.nn.Models;
+import dev.descent.engine.nn.ParameterSnapshot;
+import dev.descent.engine.optim.LrSchedule;
+import dev.descent.engine.optim.Optimizers;
+import dev.descent.engine.train.EpochReport;
+import dev.descent.engine.train.FitListener;
+import dev.descent.engine.train.ModelFile;
+import dev.descent.engine.train.StepReport;
+import dev.descent.engine.train.Trainer;
+import dev.descent.engine.train.TrainingResult;
+import dev.descent.samples.OutputDir;
+import dev.descent.samples.ProgressBar;
+import dev.descent.samples.UserError;
+import dev.descent.sdk.plot.Figures;
+import dev.descent.sdk.plot.HeatmapPanel;
+import dev.descent.sdk.plot.Heatmaps;
+import dev.descent.sdk.plot.Panel;
+import dev.descent.sdk.plot.Series;
+import dev.descent.sdk.plot.SurfacePanel;
+import dev.descent.sdk.plot.SurfaceRenderer;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code descent story ...}: the loss-landscape stories, each training its models and drawing its figures. */
+@Command(name = "story", mixinStandardHelpOptions = true,
+        description = "Reproduce a story end to end: train, measure, draw (figures + CSV + summary.json in --out).",
+        subcommands = {StoryCommand.LandscapeDropout.class, StoryCommand.SkipConnections.class})
+public final class StoryCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /** Options both stories share. */
+    abstract static class StoryOptions {
+        @Option(names = "--data-dir", description = "folder with the IDX files (default: data/ of the checkout, or $DESCENT_DATA_DIR)")
+        Path dataDir;
+
+        @Option(names = "--train-limit", description = "train on the first N training examples")
+        Integer trainLimit;
+
+        @Option(names = "--epochs", description = "training epochs")
+        Integer epochs;
+
+        @Option(names = "--eval-examples", defaultValue = "2000", description = "train and test examples per landscape point (default: ${DEFAULT-VALUE})")
+        int evalExamples;
+
+        @Option(names = "--seed", defaultValue = "1", description = "seed of weights, shuffling, dropout and directions (default: ${DEFAULT-VALUE})")
+        long seed;
+
+        @Option(names = "--evaluators", description = "points evaluated in parallel (default: the number of cores)")
+        Integer evaluators;
+
+        LandscapeCommand.Common common(Path out) {
+            if (evalExamples < 1) {
+                throw new UserError("--eval-examples must be >= 1, was " + evalExamples);
+            }
+            LandscapeCommand.Common c = new LandscapeCommand.Common();
+            c.dataset = "fashion-mnist";
+            c.dataDir = dataDir;
+            c.loss = "cross-entropy";
+            c.trainExamples = String.valueOf(evalExamples);
+            c.testExamples = String.valueOf(evalExamples);
+            c.evalBatch = 1000;
+            c.evaluators = evaluators;
+            c.bn = "running";
+            c.sharpnessExamples = Math.min(1000, evalExamples);
+            c.powerIterations = 20;
+            c.out = out;
+            c.validate();
+            return c;
+        }
+
+        static TrainingResult train(Model model, Dataset train, Dataset test, int epochs, long seed, double lr,
+                                    String label) {
+            int perEpoch = (train.count() + 127) / 128;
+            Trainer t = Trainer.builder().model(model).optimizer(Optimizers.momentum(lr, 0.9))
+                    .schedule(LrSchedule.cosine(lr, 0.0, 0)).batchSize(128).epochs(epochs).seed(seed).build();
+            return t.fit(train, test, new FitListener() {
+                private ProgressBar bar;
+
+                @Override
+                public void onStep(StepReport r) {
+                    if (bar == null) {
+                        bar = new ProgressBar(System.out, label, (long) perEpoch * epochs);
+                    }
+                    bar.update((long) r.epoch() * perEpoch + r.batchInEpoch() + 1, String.format(Locale.ROOT,
+                            "epoch %d/%d loss %.4f", r.epoch() + 1, epochs, r.loss()));
+                }
+
+                @Override
+                public void onEpoch(EpochReport r) {
+                    if (r.epoch() == epochs - 1 && bar != null) {
+                        bar.finish(String.format(Locale.ROOT, "train loss %.4f acc %.4f | test loss %.4f acc %.4f",
+                                r.trainLoss(), r.trainAccuracy(), r.testLoss(), r.testAccuracy()));
+                    }
+                }
+            });
+        }
+
+        static Map<String, Object> trainingSummary(TrainingResult r) {
+            EpochReport e = r.last();
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("train_loss", e.trainLoss());
+            m.put("train_accuracy", e.trainAccuracy());
+            m.put("test_loss", e.testLoss());
+            m.put("test_accuracy", e.testAccuracy());
+            m.put("parameters", r.parameters());
+            m.put("parameters_sha256", r.parametersSha256());
+            return m;
+        }
+    }
+
+    @Command(name = "landscape-dropout", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Trains the same MLP with and without dropout and draws 1-D landscapes (filter-normalized "
+                    + "random direction) around the initial point w0 and the trained point w*, train and test loss.",
+                "Writes landscape-dropout.png, wstar-compared.png, lines/*.csv, models and summary.json to --out."})
+    static final class LandscapeDropout extends StoryOptions implements Callable<Integer> {
+        @Option(names = "--widths", defaultValue = "512,256", split = ",", description = "hidden widths (default: ${DEFAULT-VALUE})")
+        int[] widths;
+
+        @Option(names = "--dropout", defaultValue = "0.5", description = "dropout of the second model (default: ${DEFAULT-VALUE})")
+        double dropout;
+
+        @Option(names = "--range", defaultValue = "1.0", description = "α in [-range, range] (default: ${DEFAULT-VALUE})")
+        double range;
+
+        @Option(names = "--points", defaultValue = "41", description = "points per line (default: ${DEFAULT-VALUE})")
+        int points;
+
+        @Option(names = "--out", defaultValue = "out/story-landscape-dropout", description = "output folder (default: ${DEFAULT-VALUE})")
+        Path out;
+
+        @Override
+        public Integer call() throws IOException {
+            if (!(dropout > 0 && dropout < 1)) {
+                throw new UserError("--dropout must be in (0, 1), was " + dropout);
+            }
+            int ep = epochs == null ? 30 : epochs;
+            int limit = trainLimit == null ? 6000 : trainLimit;
+            OutputDir dir = OutputDir.create(out);
+            System.out.printf(Locale.ROOT, "story landscape-dropout: MLP 784-%s-10, dropout 0 vs %s, %d epochs on %d "
+                    + "examples, lines over [-%s, %s] around w0 and w*%n", join(widths), dropout, ep, limit, range, range);
+            Map<String, Object> summary = new LinkedHashMap<>();
+            List<Panel> panels = new ArrayList<>();
+            List<Series> wstar = new ArrayList<>();
+            try (Dataset full = IdxDatasets.load(IdxDatasets.Corpus.FASHION_MNIST, Split.TRAIN, dataDir);
+                 Dataset test = IdxDatasets.load(IdxDatasets.Corpus.FASHION_MNIST, Split.TEST, dataDir);
+                 Dataset train = full.subset(0, Math.min(limit, full.count()))) {
+                for (double p : new double[] {0.0, dropout}) {
+                    String name = p == 0 ? "no-dropout" : "dropout";
+                    String label = p == 0 ? "no dropout" : "dropout " + p;
+                    try (Model m = Mlp.builder().input(full.sampleShape()).hidden(widths).activation(Activation.RELU)
+                            .output(10).dropout(p).init(Init.KAIMING_NORMAL).seed(seed).build();
+                         ParameterSnapshot w0 = m.snapshot()) {
+                        Map<String, Object> part = new LinkedHashMap<>();
+                        TrainingResult tr = train(m, train, test, ep, seed, 0.02, "train " + label);
+                        ModelFile.save(m, dir.resolve(name + ".descent"));
+                        part.put("training", trainingSummary(tr));
+                        LandscapeCommand.Common c = common(dir.resolve("lines"));
+                        OutputDir lines = OutputDir.create(dir.resolve("lines"));
+                        try (LandscapeCommand.Data data = LandscapeCommand.Data.load(c, m)) {
+                            for (String at : List.of("w0", "w*")) {
+                                MemorySegment base = at.equals("w0") ? w0.block().segment() : m.params().segment();
+                                try (OffHeapBlock d = Directions.random(m.layout(), base,
+                                        new DirectionSettings(seed, NormType.FILTER, true, false), 0)) {
+                                    String file = name + "-" + (at.equals("w0") ? "w0" : "wstar");
+                                    LandscapeResult r = LandscapeCommand.evaluate(c, lines, m, null, base, d.segment(),
+                                            null, Projection.line(range, points), data, file);
+                                    r.writeCsv(lines.resolve(file + ".csv"));
+                                    java.nio.file.Files.deleteIfExists(lines.resolve(file + ".partial.csv"));
+                                    panels.add(LandscapeCommand.linePanel(label + ", around " + at, r, "α"));
+                                    Map<String, Object> l = new LinkedHashMap<>();
+                                    l.put("centre_train_loss", r.point(points / 2).trainLoss());
+                                    l.put("centre_test_loss", r.point(points / 2).testLoss());
+                                    l.put("edge_train_loss", Math.max(r.point(0).trainLoss(), r.point(points - 1).trainLoss()));
+                                    l.put("basin_width_train_loss_below_2x_centre", basinWidth(r));
+                                    part.put("line_" + (at.equals("w0") ? "w0" : "wstar"), l);
+                                    if (at.equals("w*")) {
+                                        wstar.add(series(label + " train", r, true));
+                                        wstar.add(series(label + " test", r, false));
+                                    }
+                                }
+                            }
+                            part.put("sharpness_wstar", LandscapeCommand.sharpness(c, m, null, m.params().segment(), data));
+                        }
+                        summary.put(name, part);
+                    }
+                }
+            }
+            Figures.write(dir.resolve("landscape-dropout.png"), "1-D loss landscapes with and without dropout "
+                    + "(filter-normalized direction)", panels, 2);
+            Figures.write(dir.resolve("wstar-compared.png"), "Around w*: without vs with dropout",
+                    List.of(Panel.of("loss along the same kind of direction", "α", "loss", wstar)));
+            Map<String, Object> cfg = new LinkedHashMap<>();
+            cfg.put("widths", widths);
+            cfg.put("dropout", dropout);
+            cfg.put("epochs", ep);
+            cfg.put("train_examples", limit);
+            cfg.put("eval_examples", evalExamples);
+            cfg.put("range", range);
+            cfg.put("points", points);
+            cfg.put("norm", "filter, biases ignored");
+            cfg.put("seed", seed);
+            summary.put("config", cfg);
+            dir.writeJson("summary.json", summary);
+            System.out.println("done: wrote " + dir.path());
+            return 0;
+        }
+    }
+
+    @Command(name = "skip-connections", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Trains a deep residual MLP (Models.resMlp) with and without its skip connections and draws "
+                    + "the loss on the same kind of filter-normalized random plane around each trained point, side by "
+                    + "side (Li et al. 2018, figure 5).",
+                "Writes skip-connections-contours.png, skip-connections-surface.png, planes/*.csv, summary.json."})
+    static final class SkipConnections extends StoryOptions implements Callable<Integer> {
+        @Option(names = "--depth", defaultValue = "10", description = "residual blocks (2 Linear each) (default: ${DEFAULT-VALUE})")
+        int depth;
+
+        @Option(names = "--width", defaultValue = "64", description = "block width (default: ${DEFAULT-VALUE})")
+        int width;
+
+        @Option(names = "--batch-norm", negatable = true, defaultValue = "true", fallbackValue = "true", description = "BatchNorm inside the blocks (default: ${DEFAULT-VALUE})")
+        boolean batchNorm;
+
+        @Option(names = "--grid", defaultValue = "21", description = "points per side (default: ${DEFAULT-VALUE})")
+        int grid;
+
+        @Option(names = "--range", defaultValue = "1.0", description = "plane over [-range, range]² (default: ${DEFAULT-VALUE})")
+        double range;
+
+        @Option(names = "--lr", defaultValue = "0.02", description = "peak learning rate (default: ${DEFAULT-VALUE})")
+        double lr;
+
+        @Option(names = "--out", defaultValue = "out/story-skip-connections", description = "output folder (default: ${DEFAULT-VALUE})")
+        Path out;
+
+        @Override
+        public Integer call() throws IOException {
+            if (depth < 1 || width < 1 || grid < 2) {
+                throw new UserError("--depth, --width must be >= 1 and --grid >= 2");
+            }
+            int ep = epochs == null ? 8 : epochs;
+            int limit = trainLimit == null ? 10000 : trainLimit;
+            OutputDir dir = OutputDir.create(out);
+            System.out.printf(Locale.ROOT, "story skip-connections: Models.resMlp depth %d (%d Linear layers) width %d%s, "
+                    + "with vs without skips, %d epochs on %d examples; %dx%d plane over [-%s, %s]^2%n", depth,
+                    2 * depth + 2, width, batchNorm ? " + BatchNorm" : "", ep, limit, grid, grid, range, range);
+            Map<String, Object> summary = new LinkedHashMap<>();
+            List<HeatmapPanel> maps = new ArrayList<>();
+            List<SurfacePanel> surfaces = new ArrayList<>();
+            int[] shape = {1, IdxDatasets.ROWS, IdxDatasets.COLS};
+            try (Dataset full = IdxDatasets.load(IdxDatasets.Corpus.FASHION_MNIST, Split.TRAIN, dataDir);
+                 Dataset test = IdxDatasets.load(IdxDatasets.Corpus.FASHION_MNIST, Split.TEST, dataDir);
+                 Dataset train = full.subset(0, Math.min(limit, full.count()))) {
+                for (boolean skip : new boolean[] {true, false}) {
+                    String name = skip ? "resnet" : "no-skip";
+                    String label = skip ? "with skip connections" : "without skip connections";
+                    Supplier<Model> arch = () -> Models.resMlp(shape, 10, depth, width, skip, batchNorm, seed);
+                    try (Model m = arch.get()) {
+                        Map<String, Object> part = new LinkedHashMap<>();
+                        TrainingResult tr = train(m, train, test, ep, seed, lr, "train " + name);
+                        part.put("training", trainingSummary(tr));
+                        LandscapeCommand.Common c = common(dir.resolve("planes"));
+                        OutputDir planes = OutputDir.create(dir.resolve("planes"));
+                        try (LandscapeCommand.Data data = LandscapeCommand.Data.load(c, m)) {
+                            OffHeapBlock[] d = Directions.randomPair(m.layout(), m.params().segment(),
+                                    new DirectionSettings(seed, NormType.FILTER, true, false));
+                            try {
+                                Projection p = Projection.plane(range, grid);
+                                LandscapeResult r = LandscapeCommand.evaluate(c, planes, m, arch, m.params().segment(),
+                                        d[0].segment(), d[1].segment(), p, data, name);
+                                r.writeCsv(planes.resolve(name + ".csv"));
+                                java.nio.file.Files.deleteIfExists(planes.resolve(name + ".partial.csv"));
+                                maps.add(HeatmapPanel.of(label, "α", "β", p.xs(), p.ys(), r.trainLossGrid(),
+                                        "train loss", true));
+                                surfaces.add(SurfacePanel.of(label, "α", "β", p.xs(), p.ys(), r.trainLossGrid(),
+                                        "train loss", true));
+                                Map<String, Object> l = new LinkedHashMap<>();
+                                l.put("centre_train_loss", r.point(p.points() / 2).trainLoss());
+                                l.put("train_loss_max", maxLoss(r));
+                                l.put("points_per_second", r.pointsPerSecond());
+                                l.put("local_minima_on_grid", localMinima(r.trainLossGrid()));
+                                part.put("plane", l);
+                            } finally {
+                                LandscapeCommand.close(d);
+                            }
+                            part.put("sharpness", LandscapeCommand.sharpness(c, m, arch, m.params().segment(), data));
+                        }
+                        summary.put(name, part);
+                    }
+                }
+            }
+            Heatmaps.write(dir.resolve("skip-connections-contours.png"), "Train loss on a random filter-normalized "
+                    + "plane: " + (2 * depth + 2) + "-layer MLP", maps);
+            SurfaceRenderer.write(dir.resolve("skip-connections-surface.png"), "Train loss surface (log height): "
+                    + (2 * depth + 2) + "-layer MLP", surfaces);
+            Map<String, Object> cfg = new LinkedHashMap<>();
+            cfg.put("model", "Models.resMlp(depth=" + depth + ", width=" + width + ", batchNorm=" + batchNorm + ")");
+            cfg.put("epochs", ep);
+            cfg.put("train_examples", limit);
+            cfg.put("eval_examples", evalExamples);
+            cfg.put("grid", grid);
+            cfg.put("range", range);
+            cfg.put("lr", lr);
+            cfg.put("norm", "filter, biases and BatchNorm parameters ignored");
+            cfg.put("bn_mode", "running (statistics of the trained model)");
+            cfg.put("seed", seed);
+            summary.put("config", cfg);
+            dir.writeJson("summary.json", summary);
+            System.out.println("done: wrote " + dir.path());
+            return 0;
+        }
+    }
+
+    private static Series series(String name, LandscapeResult r, boolean train) {
+        int n = r.points().length;
+        double[] x = new double[n];
+        double[] y = new double[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = r.point(i).a();
+            y[i] = train ? r.point(i).trainLoss() : r.point(i).testLoss();
+        }
+        return new Series(name, x, y);
+    }
+
+    /** Width in α of the interval around the centre where the train loss stays below twice the centre's. */
+    static double basinWidth(LandscapeResult r) {
+        int n = r.points().length;
+        int c = n / 2;
+        double limit = 2 * r.point(c).trainLoss();
+        int lo = c;
+        while (lo > 0 && r.point(lo - 1).trainLoss() < limit) {
+            lo--;
+        }
+        int hi = c;
+        while (hi < n - 1 && r.point(hi + 1).trainLoss() < limit) {
+            hi++;
+        }
+        return r.point(hi).a() - r.point(lo).a();
+    }
+
+    private static double maxLoss(LandscapeResult r) {
+        double m = Double.NEGATIVE_INFINITY;
+        for (var p : r.points()) {
+            m = Math.max(m, p.trainLoss());
+        }
+        return m;
+    }
+
+    /** Grid points lower than all 8 neighbours (a rough count of how non-convex the plane is). */
+    static int localMinima(double[][] z) {
+        int count = 0;
+        for (int j = 1; j + 1 < z.length; j++) {
+            for (int i = 1; i + 1 < z[j].length; i++) {
+                boolean min = true;
+                for (int dj = -1; dj <= 1 && min; dj++) {
+                    for (int di = -1; di <= 1; di++) {
+                        if ((di != 0 || dj != 0) && z[j + dj][i + di] <= z[j][i]) {
+                            min = false;
+                            break;
+                        }
+                    }
+                }
+                count += min ? 1 : 0;
+            }
+        }
+        return count;
+    }
+
+    private static String join(int[] w) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < w.length; i++) {
+            sb.append(i == 0 ? "" : "-").append(w[i]);
+        }
+        return sb.toString();
+    }
+}
