@@ -1,5 +1,18 @@
 package dev.descent.engine.kernel.simd;
 
+import static dev.descent.engine.kernel.simd.SimdActivations.E0;
+import static dev.descent.engine.kernel.simd.SimdActivations.E1;
+import static dev.descent.engine.kernel.simd.SimdActivations.E2;
+import static dev.descent.engine.kernel.simd.SimdActivations.E3;
+import static dev.descent.engine.kernel.simd.SimdActivations.E4;
+import static dev.descent.engine.kernel.simd.SimdActivations.E5;
+import static dev.descent.engine.kernel.simd.SimdActivations.EXP_BIAS;
+import static dev.descent.engine.kernel.simd.SimdActivations.EXP_LO;
+import static dev.descent.engine.kernel.simd.SimdActivations.LOG2E;
+import static dev.descent.engine.kernel.simd.SimdActivations.NEG_LN2_HI;
+import static dev.descent.engine.kernel.simd.SimdActivations.NEG_LN2_LO;
+import static dev.descent.engine.kernel.simd.SimdActivations.ROUND;
+
 import dev.descent.engine.kernel.Activation;
 import dev.descent.engine.kernel.scalar.ScalarOps;
 import java.lang.foreign.MemorySegment;
@@ -378,8 +391,15 @@ public final class SimdOps {
         int bound = S.loopBound(cols);
         int c = 0;
         for (; c < bound; c += L) {
-            FloatVector e = FloatVector.fromMemorySegment(S, x, (in + c) * Float.BYTES, O).sub(max)
-                    .lanewise(VectorOperators.EXP);
+            FloatVector ea = FloatVector.fromMemorySegment(S, x, (in + c) * Float.BYTES, O).sub(max).max(EXP_LO);
+            FloatVector et = ea.fma(LOG2E, ROUND);
+            FloatVector ek = et.sub(ROUND);
+            FloatVector er = ek.fma(FloatVector.broadcast(S, NEG_LN2_HI), ea);
+            er = ek.fma(FloatVector.broadcast(S, NEG_LN2_LO), er);
+            FloatVector ep = er.fma(E5, E4).fma(er, FloatVector.broadcast(S, E3)).fma(er, FloatVector.broadcast(S, E2))
+                    .fma(er, FloatVector.broadcast(S, E1)).fma(er, FloatVector.broadcast(S, E0)).fma(er.mul(er), er).add(1f);
+            FloatVector e = ep.mul(et.reinterpretAsInts().add(EXP_BIAS).max(0).lanewise(VectorOperators.LSHL, 23)
+                    .reinterpretAsFloats());
             e.intoMemorySegment(probs, (out + c) * Float.BYTES, O);
             acc = acc.add(e);
         }
@@ -405,8 +425,15 @@ public final class SimdOps {
     private static float expAndSumTail(long out, MemorySegment probs, MemorySegment x, long in, int c, int cols,
                                        float max) {
         VectorMask<Float> m = S.indexInRange(c, cols);
-        FloatVector e = FloatVector.fromMemorySegment(S, x, (in + c) * Float.BYTES, O, m).sub(max)
-                .lanewise(VectorOperators.EXP);
+        FloatVector ea = FloatVector.fromMemorySegment(S, x, (in + c) * Float.BYTES, O, m).sub(max).max(EXP_LO);
+        FloatVector et = ea.fma(LOG2E, ROUND);
+        FloatVector ek = et.sub(ROUND);
+        FloatVector er = ek.fma(FloatVector.broadcast(S, NEG_LN2_HI), ea);
+        er = ek.fma(FloatVector.broadcast(S, NEG_LN2_LO), er);
+        FloatVector ep = er.fma(E5, E4).fma(er, FloatVector.broadcast(S, E3)).fma(er, FloatVector.broadcast(S, E2))
+                .fma(er, FloatVector.broadcast(S, E1)).fma(er, FloatVector.broadcast(S, E0)).fma(er.mul(er), er).add(1f);
+        FloatVector e = ep.mul(et.reinterpretAsInts().add(EXP_BIAS).max(0).lanewise(VectorOperators.LSHL, 23)
+                .reinterpretAsFloats());
         e.intoMemorySegment(probs, (out + c) * Float.BYTES, O, m);
         FloatVector t = FloatVector.zero(S).add(e, m);
         if (L > 32) {
