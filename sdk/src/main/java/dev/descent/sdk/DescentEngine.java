@@ -104,7 +104,7 @@ public final class DescentEngine implements AutoCloseable {
                     .checkpointDir(checkpoints ? ckDir : null).checkpointEverySteps(plan.checkpointEvery)
                     .keepCheckpoints(plan.keepCheckpoints).resume(plan.resume)
                     .gradientStatsEverySteps(plan.gradientStatsEvery).maxRetries(plan.maxRetries)
-                    .stepTimeout(plan.stepTimeout).modelFile(plan.modelFile)
+                    .stepTimeout(plan.stepTimeout).modelFile(plan.modelFile).trajectoryDir(plan.trajectoryDir)
                     .listener(e -> publish(job, e));
             try {
                 spec.conclude();

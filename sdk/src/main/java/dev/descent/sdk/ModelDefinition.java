@@ -46,6 +46,28 @@ public final class ModelDefinition {
         }
     }
 
+    /**
+     * A residual MLP: Linear(width) + ReLU, then {@code depth} residual blocks (Linear, BatchNorm, ReLU, Linear,
+     * BatchNorm, plus the skip), then Linear(classes). {@code skip} false drops the "+ x" of every block — same depth,
+     * same parameters — to compare landscapes and trainability with and without skip connections (Li et al. 2018).
+     * Kaiming-normal weights from {@code seed}.
+     */
+    public static ModelDefinition resMlp(int[] inputShape, int classes, int depth, int width, boolean skip,
+                                         long seed) {
+        int[] shape = inputShape.clone();
+        return new ModelDefinition("resmlp(depth " + depth + ", width " + width + (skip ? "" : ", no skip") + ")",
+                () -> dev.descent.engine.nn.Models.resMlp(shape, classes, depth, width, skip, seed));
+    }
+
+    /**
+     * A small LeNet-like CNN for {@code [C, H, W]} images (H, W divisible by 4): conv 5x5 (16) - ReLU - maxpool 2 -
+     * conv 5x5 (32) - ReLU - maxpool 2 - Linear 128 - ReLU - Linear(classes). Kaiming-normal weights from {@code seed}.
+     */
+    public static ModelDefinition cnn(int[] inputShape, int classes, long seed) {
+        int[] shape = inputShape.clone();
+        return new ModelDefinition("cnn", () -> dev.descent.engine.nn.Models.cnn(shape, classes, seed));
+    }
+
     /** Builds a fresh, initialized model (the caller owns and closes it). */
     Model instantiate() {
         return factory.build();

@@ -52,6 +52,7 @@ public final class TrainingPlan {
     final int maxRetries;
     final Duration stepTimeout;
     final Path modelFile;
+    final Path trajectoryDir;
     final List<TrainingListener> listeners;
 
     private TrainingPlan(Builder b) {
@@ -81,6 +82,7 @@ public final class TrainingPlan {
         this.maxRetries = b.maxRetries;
         this.stepTimeout = b.stepTimeout;
         this.modelFile = b.modelFile;
+        this.trajectoryDir = b.trajectoryDir;
         this.listeners = List.copyOf(b.listeners);
     }
 
@@ -139,6 +141,7 @@ public final class TrainingPlan {
         private int maxRetries = 3;
         private Duration stepTimeout = Duration.ofMinutes(10);
         private Path modelFile;
+        private Path trajectoryDir;
         private final List<TrainingListener> listeners = new ArrayList<>();
 
         private Builder() {
@@ -287,6 +290,15 @@ public final class TrainingPlan {
         /** Save the model file here after every epoch. */
         public Builder modelFile(Path file) {
             this.modelFile = file;
+            return this;
+        }
+
+        /**
+         * Save the model before training ({@code epoch-000.descent}) and after every epoch ({@code epoch-NNN.descent})
+         * in this folder: the optimizer's path, for trajectory plots and PCA directions of loss landscapes.
+         */
+        public Builder trajectoryDir(Path dir) {
+            this.trajectoryDir = dir;
             return this;
         }
 

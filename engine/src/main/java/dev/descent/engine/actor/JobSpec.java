@@ -59,6 +59,7 @@ public final class JobSpec {
     private TrainingListener listener = TrainingListener.NONE;
     private KernelBackend kernels;
     private Path modelFile;
+    private Path trajectoryDir;
     private boolean concluded;
 
     public JobSpec name(String name) {
@@ -221,6 +222,15 @@ public final class JobSpec {
     /** Save the model file here after every epoch (null: don't). */
     public JobSpec modelFile(Path modelFile) {
         this.modelFile = modelFile;
+        return this;
+    }
+
+    /**
+     * Save the model before training as {@code epoch-000.descent} and after every epoch as {@code epoch-NNN.descent}
+     * in this folder (null: don't) — the optimizer's path, for PCA directions and trajectories on landscape plots.
+     */
+    public JobSpec trajectoryDir(Path trajectoryDir) {
+        this.trajectoryDir = trajectoryDir;
         return this;
     }
 
@@ -401,6 +411,10 @@ public final class JobSpec {
 
     public Path modelFile() {
         return modelFile;
+    }
+
+    public Path trajectoryDir() {
+        return trajectoryDir;
     }
 
     /** Optimizer steps per epoch. */

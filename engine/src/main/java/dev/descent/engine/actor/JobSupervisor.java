@@ -197,6 +197,9 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
             resume(dir);
         }
         this.lastGood = own(model.snapshot());
+        if (applied == 0) {
+            saveTrajectoryPoint(0);
+        }
         this.barriers = new Barriers(perEpoch, endStep, spec.checkpointEverySteps());
         this.evalReplies = ctx.messageAdapter(ProjectionEvaluator.Evaluated.class, EvalReply::new);
         this.storeReplies = ctx.messageAdapter(CheckpointStore.Reply.class, StoreReply::new);
@@ -386,6 +389,11 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
         epochExamples = 0;
         epochNanos = 0;
         model.snapshotInto(lastGood);
+        saveModelFile();
+        saveTrajectoryPoint(epoch + 1);
+    }
+
+    private void saveModelFile() {
         if (spec.modelFile() != null) {
             try {
                 ModelFile.save(model, spec.modelFile());
@@ -393,6 +401,22 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
                 throw new java.io.UncheckedIOException("cannot save the model file " + spec.modelFile() + ": "
                         + e.getMessage(), e);
             }
+        }
+    }
+
+    /** The model after {@code epoch} epochs (0 = the initial point) as trajectoryDir/epoch-NNN.descent. */
+    private void saveTrajectoryPoint(int epoch) {
+        if (spec.trajectoryDir() == null) {
+            return;
+        }
+        java.nio.file.Path file = spec.trajectoryDir().resolve(String.format(java.util.Locale.ROOT,
+                "epoch-%03d.descent", epoch));
+        try {
+            java.nio.file.Files.createDirectories(spec.trajectoryDir());
+            ModelFile.save(model, file);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot save the trajectory point " + file + ": "
+                    + e.getMessage(), e);
         }
     }
 
@@ -466,6 +490,7 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
 
     private Behavior<Command> onNonFinite(NonFinite n) {
         model.restore(lastGood);
+        saveModelFile(); // the last good parameters stay on disk
         int epoch = n.epoch();
         NonFiniteLossException e = new NonFiniteLossException(n.step(), epoch, n.loss(), epoch,
                 "the learning rate (" + updater.schedule().lr(n.step()) + ") is probably too high for "

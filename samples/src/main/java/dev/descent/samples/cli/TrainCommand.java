@@ -1,32 +1,36 @@
 package dev.descent.samples.cli;
 
-import dev.descent.engine.backprop.BackpropStrategy;
 import dev.descent.engine.data.Dataset;
 import dev.descent.engine.data.IdxDatasets;
-import dev.descent.engine.data.Split;
-import dev.descent.engine.init.Init;
-import dev.descent.engine.kernel.Activation;
+import dev.descent.engine.event.TrainingEvent;
+import dev.descent.engine.event.TrainingListener;
 import dev.descent.engine.kernel.Kernels;
-import dev.descent.engine.loss.LossKind;
-import dev.descent.engine.nn.Mlp;
-import dev.descent.engine.nn.Model;
-import dev.descent.engine.optim.LrSchedule;
-import dev.descent.engine.optim.Optimizer;
-import dev.descent.engine.optim.Optimizers;
-import dev.descent.engine.train.EpochReport;
-import dev.descent.engine.train.FitListener;
-import dev.descent.engine.train.ModelFile;
 import dev.descent.engine.train.NonFiniteLossException;
-import dev.descent.engine.train.StepReport;
-import dev.descent.engine.train.Trainer;
-import dev.descent.engine.train.TrainingResult;
+import dev.descent.monitoring.Monitoring;
+import dev.descent.monitoring.MonitoringConfig;
 import dev.descent.samples.OutputDir;
 import dev.descent.samples.ProgressBar;
 import dev.descent.samples.UserError;
+import dev.descent.sdk.Activation;
+import dev.descent.sdk.Backprop;
+import dev.descent.sdk.DataSource;
+import dev.descent.sdk.Descent;
+import dev.descent.sdk.DescentConfig;
+import dev.descent.sdk.DescentEngine;
+import dev.descent.sdk.EpochSummary;
+import dev.descent.sdk.Loss;
+import dev.descent.sdk.ModelDefinition;
+import dev.descent.sdk.Optimizer;
+import dev.descent.sdk.Schedule;
+import dev.descent.sdk.Split;
+import dev.descent.sdk.TrainingJob;
+import dev.descent.sdk.TrainingPlan;
+import dev.descent.sdk.TrainingResult;
 import dev.descent.sdk.plot.Figures;
 import dev.descent.sdk.plot.Panel;
 import dev.descent.sdk.plot.Series;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -119,76 +123,145 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--save-trajectory", description = "also save the model before training and after every epoch as trajectory/epoch-NNN.descent (for `descent landscape plane --trajectory`)")
     boolean saveTrajectory;
 
+    @Option(names = "--model", defaultValue = "mlp", description = "mlp, resmlp (residual MLP: --depth, --width, --no-skip) or cnn (LeNet-like) (default: ${DEFAULT-VALUE})")
+    String modelName;
+
+    @Option(names = "--depth", defaultValue = "8", description = "resmlp: residual blocks (default: ${DEFAULT-VALUE})")
+    int depth;
+
+    @Option(names = "--width", defaultValue = "256", description = "resmlp: width of every block (default: ${DEFAULT-VALUE})")
+    int width;
+
+    @Option(names = "--no-skip", description = "resmlp: drop the skip connections (same depth and parameters)")
+    boolean noSkip;
+
+    @Option(names = "--workers", description = "data-parallel workers (default: one per core; results are bit-identical for a given worker count)")
+    Integer workers;
+
+    @Option(names = "--checkpoint-every", defaultValue = "0", description = "write a checkpoint every N steps to OUT/checkpoints, 0 = off (default: ${DEFAULT-VALUE})")
+    long checkpointEvery;
+
+    @Option(names = "--keep-checkpoints", defaultValue = "3", description = "checkpoints kept (default: ${DEFAULT-VALUE})")
+    int keepCheckpoints;
+
+    @Option(names = "--resume", paramLabel = "DIR", description = "resume the run whose output folder is DIR from its last valid checkpoint (outputs go to DIR)")
+    Path resume;
+
+    @Option(names = "--metrics-port", description = "serve Prometheus metrics, /health and /api/jobs on this port while training (0 = any free port)")
+    Integer metricsPort;
+
+    @Option(names = "--metrics-host", defaultValue = "127.0.0.1", description = "address the metrics server binds (default: ${DEFAULT-VALUE})")
+    String metricsHost;
+
+    @Option(names = "--metrics-linger", defaultValue = "0", description = "seconds to keep serving metrics after training ends, so a scraper sees the final values (default: ${DEFAULT-VALUE})")
+    double metricsLinger;
+
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws IOException, InterruptedException {
         validate();
-        LossKind lossKind = LossKind.parse(loss);
+        Loss lossKind = Loss.parse(loss);
         double learningRate = resolveLearningRate();
-        Optimizer opt = Optimizers.parse(optimizer, learningRate, momentum, weightDecay);
-        BackpropStrategy backprop = BackpropStrategy.parse(strategy);
-        OutputDir dir = OutputDir.create(out);
+        Optimizer opt = Optimizer.parse(optimizer, learningRate, momentum, weightDecay);
+        Backprop backprop = Backprop.parse(strategy);
+        Activation act = Activation.parse(activation);
         IdxDatasets.Corpus corpus = parseCorpus(dataset);
-        System.out.printf(Locale.ROOT, "descent train: %s, MLP 784-%s-10 %s, %s, %s lr=%s, batch %d, %d epochs, "
-                        + "%s, seed %d, %d thread(s), %s kernels%n", corpus.displayName(), joinWidths(), activation,
-                lossKind.name().toLowerCase(Locale.ROOT), optimizer, learningRate, batch, epochs, backprop, seed,
-                threads, Kernels.backend().name());
-        try (Dataset fullTrain = IdxDatasets.load(corpus, Split.TRAIN, dataDir);
-             Dataset test = IdxDatasets.load(corpus, Split.TEST, dataDir);
-             Dataset train = trainLimit == null ? null : fullTrain.subset(0, Math.min(trainLimit, fullTrain.count()));
-             Model model = Mlp.builder().input(fullTrain.sampleShape()).hidden(widths)
-                     .activation(parseActivation(activation)).output(fullTrain.classes()).dropout(dropout)
-                     .init(Init.parse(init)).seed(seed).build()) {
-            Dataset trainSet = train != null ? train : fullTrain;
-            int stepsPerEpoch = (trainSet.count() + batch - 1) / batch;
-            Trainer trainer = Trainer.builder().model(model).loss(lossKind).optimizer(opt)
-                    .schedule(schedule(learningRate, stepsPerEpoch)).strategy(backprop).batchSize(batch)
-                    .epochs(epochs).seed(seed).threads(threads).clipNorm(clipNorm).build();
-            Path modelPath = dir.resolve("model.descent");
-            RunRecorder recorder = new RunRecorder(dir, model, modelPath, epochs, corpus.displayName() + " training");
-            TrainingResult result;
-            if (saveTrajectory) {
-                ModelFile.save(model, dir.resolve("trajectory/epoch-000.descent"));
+        if (resume != null) {
+            if (!Files.isDirectory(resume.resolve("checkpoints"))) {
+                throw new UserError("--resume " + resume + ": no checkpoints/ folder there (train with "
+                        + "--checkpoint-every N --out " + resume + " first)");
             }
+            out = resume;
+        }
+        OutputDir dir = OutputDir.create(out);
+        int trainCount;
+        try (Dataset probe = IdxDatasets.load(corpus, dev.descent.engine.data.Split.TRAIN, dataDir)) {
+            trainCount = trainLimit == null ? probe.count() : Math.min(trainLimit, probe.count());
+        }
+        int stepsPerEpoch = (trainCount + batch - 1) / batch;
+        int workerCount = workers != null ? workers : DescentConfig.WORKERS_DEFAULT;
+        ModelDefinition model = model(act);
+        System.out.printf(Locale.ROOT, "descent train: %s (%d examples), %s, %s, %s lr=%s %s, batch %d, %d epochs, "
+                        + "%s backprop, seed %d, %d worker(s) x %d thread(s), %s kernels%n", corpus.displayName(),
+                trainCount, model, lossKind.name().toLowerCase(Locale.ROOT), optimizer, learningRate, schedule, batch,
+                epochs, backprop, seed, workerCount, threads, Kernels.backend().name());
+
+        DataSource train = source(corpus, Split.TRAIN);
+        TrainingPlan.Builder plan = TrainingPlan.builder().name("train").model(model)
+                .train(trainLimit == null ? train : train.limit(trainLimit)).test(source(corpus, Split.TEST))
+                .loss(lossKind).optimizer(opt).schedule(schedule(learningRate, stepsPerEpoch)).backprop(backprop)
+                .batchSize(batch).epochs(epochs).seed(seed).workers(workerCount).threadsPerWorker(threads)
+                .clipNorm(clipNorm).modelFile(dir.resolve("model.descent"));
+        if (saveTrajectory) {
+            plan.trajectoryDir(dir.resolve("trajectory"));
+        }
+        if (checkpointEvery > 0 || resume != null) {
+            plan.checkpointDir(dir.resolve("checkpoints")).checkpointEvery(checkpointEvery)
+                    .keepCheckpoints(keepCheckpoints).resume(resume != null);
+        }
+        RunRecorder recorder = new RunRecorder(dir, epochs, stepsPerEpoch, corpus.displayName() + " training");
+        plan.listener(recorder);
+        Monitoring monitoring = null;
+        try (DescentEngine engine = Descent.start(new DescentConfig().workers(workerCount).threads(threads))) {
+            if (metricsPort != null) {
+                monitoring = Monitoring.start(new MonitoringConfig().host(metricsHost).port(metricsPort).job("train"));
+                plan.listener(monitoring.listener());
+                System.out.println("metrics: " + monitoring.metricsUri() + " (status: /api/jobs, health: /health)");
+            }
+            TrainingJob job = engine.submit(plan.build());
+            TrainingResult result;
             try {
-                result = trainer.fit(trainSet, test, saveTrajectory ? trajectorySaver(recorder, model, dir) : recorder);
+                result = job.await();
             } catch (NonFiniteLossException e) {
                 recorder.finishBar();
-                ModelFile.save(model, modelPath);
-                throw new UserError(e.getMessage() + "; the last good parameters (start of epoch "
-                        + (e.epoch() + 1) + ") are in " + modelPath + ", the epochs before it in "
+                if (monitoring != null) {
+                    monitoring.jobs().failed("train", e.getMessage());
+                }
+                throw new UserError(e.getMessage() + "; the last good parameters (start of epoch " + (e.epoch() + 1)
+                        + ") are in " + dir.resolve("model.descent") + ", the epochs before it in "
                         + dir.resolve("metrics.csv"), e);
+            } catch (RuntimeException e) {
+                recorder.finishBar();
+                if (monitoring != null) {
+                    monitoring.jobs().failed("train", String.valueOf(e.getMessage()));
+                }
+                throw e;
             }
-            ModelFile.save(model, modelPath);
-            Map<String, Object> summary = summary(result, corpus, backprop, learningRate, model, trainSet, test);
-            dir.writeJson("summary.json", summary);
-            EpochReport last = result.last();
+            if (monitoring != null) {
+                monitoring.jobs().finished("train");
+            }
+            dir.writeJson("summary.json", summary(result, corpus, backprop, learningRate, model, trainCount,
+                    workerCount));
+            EpochSummary last = result.last();
             System.out.printf(Locale.ROOT, "done: test accuracy %.4f, test loss %.4f, %.0f examples/s, %.1f s; "
                             + "wrote %s%n", last == null ? Double.NaN : last.testAccuracy(),
                     last == null ? Double.NaN : last.testLoss(), result.examplesPerSecond(), result.wallSeconds(),
                     dir.path());
+            if (monitoring != null && metricsLinger > 0) {
+                System.out.printf(Locale.ROOT, "serving the final metrics for %.0f s more%n", metricsLinger);
+                Thread.sleep((long) (metricsLinger * 1000));
+            }
             return 0;
+        } finally {
+            if (monitoring != null) {
+                monitoring.close();
+            }
         }
     }
 
-    /** Passes every callback to {@code recorder}, then saves the epoch's model as trajectory/epoch-NNN.descent. */
-    private static FitListener trajectorySaver(FitListener recorder, Model model, OutputDir dir) {
-        return new FitListener() {
-            @Override
-            public void onStep(StepReport r) {
-                recorder.onStep(r);
-            }
-
-            @Override
-            public void onEpoch(EpochReport r) {
-                recorder.onEpoch(r);
-                Path file = dir.resolve(String.format(Locale.ROOT, "trajectory/epoch-%03d.descent", r.epoch() + 1));
-                try {
-                    ModelFile.save(model, file);
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException("cannot save " + file + ": " + e.getMessage(), e);
-                }
-            }
+    private ModelDefinition model(Activation act) {
+        int[] input = {1, IdxDatasets.ROWS, IdxDatasets.COLS};
+        return switch (modelName.trim().toLowerCase(Locale.ROOT)) {
+            case "mlp" -> ModelDefinition.mlp().input(input).hidden(widths).activation(act)
+                    .output(IdxDatasets.CLASSES).dropout(dropout).init(init).seed(seed).build();
+            case "resmlp" -> ModelDefinition.resMlp(input, IdxDatasets.CLASSES, depth, width, !noSkip, seed);
+            case "cnn" -> ModelDefinition.cnn(input, IdxDatasets.CLASSES, seed);
+            default -> throw new UserError("unknown --model '" + modelName + "'; expected mlp, resmlp or cnn");
         };
+    }
+
+    private DataSource source(IdxDatasets.Corpus corpus, Split split) {
+        return corpus == IdxDatasets.Corpus.MNIST ? DataSource.mnist(split, dataDir)
+                : DataSource.fashionMnist(split, dataDir);
     }
 
     private double resolveLearningRate() {
@@ -232,13 +305,13 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private LrSchedule schedule(double lr0, int stepsPerEpoch) {
+    private Schedule schedule(double lr0, int stepsPerEpoch) {
         return switch (schedule.trim().toLowerCase(Locale.ROOT)) {
-            case "constant" -> LrSchedule.constant(lr0);
-            case "step" -> LrSchedule.step(lr0, gamma, (long) stepEpochs * stepsPerEpoch);
-            case "cosine" -> LrSchedule.cosine(lr0, 0.0, 0);
-            case "exponential" -> LrSchedule.exponential(lr0, Math.pow(gamma, 1.0 / stepsPerEpoch));
-            case "warmup-cosine" -> LrSchedule.warmupCosine(Math.max(1, Math.round(warmupEpochs * stepsPerEpoch)),
+            case "constant" -> Schedule.constant(lr0);
+            case "step" -> Schedule.step(lr0, gamma, (long) stepEpochs * stepsPerEpoch);
+            case "cosine" -> Schedule.cosine(lr0, 0.0);
+            case "exponential" -> Schedule.exponential(lr0, Math.pow(gamma, 1.0 / stepsPerEpoch));
+            case "warmup-cosine" -> Schedule.warmupCosine(Math.max(1, Math.round(warmupEpochs * stepsPerEpoch)),
                     lr0, 0.0);
             default -> throw new UserError("unknown --schedule '" + schedule
                     + "'; expected constant, step, cosine, exponential or warmup-cosine");
@@ -253,18 +326,6 @@ public final class TrainCommand implements Callable<Integer> {
         };
     }
 
-    static Activation parseActivation(String name) {
-        return switch (name.trim().toLowerCase(Locale.ROOT).replace('_', '-')) {
-            case "relu" -> Activation.RELU;
-            case "leaky-relu" -> Activation.LEAKY_RELU;
-            case "sigmoid" -> Activation.SIGMOID;
-            case "tanh" -> Activation.TANH;
-            case "gelu" -> Activation.GELU;
-            default -> throw new UserError("unknown --activation '" + name
-                    + "'; expected relu, leaky-relu, sigmoid, tanh or gelu");
-        };
-    }
-
     private String joinWidths() {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < widths.length; i++) {
@@ -273,9 +334,9 @@ public final class TrainCommand implements Callable<Integer> {
         return sb.toString();
     }
 
-    private Map<String, Object> summary(TrainingResult r, IdxDatasets.Corpus corpus, BackpropStrategy backprop,
-                                        double learningRate, Model model, Dataset train, Dataset test) {
-        EpochReport last = r.last();
+    private Map<String, Object> summary(TrainingResult r, IdxDatasets.Corpus corpus, Backprop backprop,
+                                        double learningRate, ModelDefinition model, int trainCount, int workerCount) {
+        EpochSummary last = r.last();
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("test_accuracy", last.testAccuracy());
         s.put("test_loss", last.testLoss());
@@ -290,9 +351,8 @@ public final class TrainCommand implements Callable<Integer> {
         s.put("parameters_sha256", r.parametersSha256());
         Map<String, Object> cfg = new LinkedHashMap<>();
         cfg.put("dataset", corpus.displayName());
-        cfg.put("train_examples", train.count());
-        cfg.put("test_examples", test.count());
-        cfg.put("model", model.spec());
+        cfg.put("train_examples", trainCount);
+        cfg.put("model", model.toString());
         cfg.put("loss", loss);
         cfg.put("optimizer", optimizer);
         cfg.put("lr", learningRate);
@@ -302,60 +362,80 @@ public final class TrainCommand implements Callable<Integer> {
         cfg.put("batch", batch);
         cfg.put("dropout", dropout);
         cfg.put("init", init);
-        cfg.put("strategy", backprop.name());
+        cfg.put("strategy", backprop.toString());
         cfg.put("seed", seed);
-        cfg.put("threads", threads);
+        cfg.put("workers", workerCount);
+        cfg.put("threads_per_worker", threads);
         cfg.put("kernels", Kernels.backend().name());
         s.put("config", cfg);
         return s;
     }
 
-    /** Progress bar per epoch, metrics.csv rewritten after every epoch, curves drawn at each epoch end. */
-    private static final class RunRecorder implements FitListener {
+    /**
+     * Turns the job's events into a progress bar per epoch, metrics.csv (rewritten after every epoch) and the
+     * training curves. Events arrive in order on one engine thread.
+     */
+    private static final class RunRecorder implements TrainingListener {
         private final OutputDir dir;
-        private final Model model;
-        private final Path modelPath;
         private final int epochs;
-        private final List<EpochReport> history = new ArrayList<>();
+        private final int stepsPerEpoch;
+        private final String title;
+        private final List<double[]> rows = new ArrayList<>(); // epoch, trainLoss, trainAcc, testLoss, testAcc, lr, s, ex/s
         private ProgressBar bar;
         private int barEpoch = -1;
+        private double epochSeconds;
+        private long epochExamples;
+        private double lastLr;
+        private TrainingEvent.EpochCompleted pendingEpoch;
 
-        private final String title;
-
-        RunRecorder(OutputDir dir, Model model, Path modelPath, int epochs, String title) {
-            this.title = title;
+        RunRecorder(OutputDir dir, int epochs, int stepsPerEpoch, String title) {
             this.dir = dir;
-            this.model = model;
-            this.modelPath = modelPath;
             this.epochs = epochs;
+            this.stepsPerEpoch = stepsPerEpoch;
+            this.title = title;
         }
 
         @Override
-        public void onStep(StepReport r) {
-            if (r.epoch() != barEpoch) {
-                barEpoch = r.epoch();
-                bar = new ProgressBar(System.out, String.format(Locale.ROOT, "epoch %d/%d", r.epoch() + 1, epochs),
-                        r.batchesPerEpoch());
+        public void onEvent(TrainingEvent event) {
+            switch (event) {
+                case TrainingEvent.StepCompleted s -> onStep(s);
+                case TrainingEvent.EpochCompleted e -> pendingEpoch = e;
+                case TrainingEvent.EvaluationCompleted ev -> onEvaluation(ev);
+                default -> { }
             }
-            bar.update(r.batchInEpoch() + 1, String.format(Locale.ROOT, "loss %.4f acc %.3f %,.0f ex/s",
-                    r.loss(), r.accuracy(), r.examplesPerSecond()));
         }
 
-        @Override
-        public void onEpoch(EpochReport r) {
-            history.add(r);
+        private void onStep(TrainingEvent.StepCompleted s) {
+            if (s.epoch() != barEpoch) {
+                barEpoch = s.epoch();
+                epochSeconds = 0;
+                epochExamples = 0;
+                bar = new ProgressBar(System.out, String.format(Locale.ROOT, "epoch %d/%d", s.epoch() + 1, epochs),
+                        stepsPerEpoch);
+            }
+            epochSeconds += s.seconds();
+            epochExamples += s.examples();
+            lastLr = s.learningRate();
+            long inEpoch = s.step() + 1 - (long) s.epoch() * stepsPerEpoch;
+            bar.update(inEpoch, String.format(Locale.ROOT, "loss %.4f lr %.3g %,.0f ex/s", s.loss(), s.learningRate(),
+                    epochExamples / Math.max(1e-9, epochSeconds)));
+        }
+
+        private void onEvaluation(TrainingEvent.EvaluationCompleted ev) {
+            TrainingEvent.EpochCompleted e = pendingEpoch;
+            if (e == null || e.epoch() != ev.epoch()) {
+                return;
+            }
+            pendingEpoch = null;
+            rows.add(new double[] {e.epoch() + 1, e.trainLoss(), e.trainAccuracy(), ev.loss(), ev.accuracy(), lastLr,
+                e.seconds(), e.examplesPerSecond()});
             if (bar != null) {
                 bar.finish(String.format(Locale.ROOT, "train loss %.4f acc %.4f | test loss %.4f acc %.4f | %,.0f ex/s",
-                        r.trainLoss(), r.trainAccuracy(), r.testLoss(), r.testAccuracy(), r.examplesPerSecond()));
+                        e.trainLoss(), e.trainAccuracy(), ev.loss(), ev.accuracy(), e.examplesPerSecond()));
                 bar = null;
             }
             writeCsv();
             drawCurves();
-            try {
-                ModelFile.save(model, modelPath); // the last good model is always on disk
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException("cannot save " + modelPath + ": " + e.getMessage(), e);
-            }
         }
 
         void finishBar() {
@@ -368,32 +448,26 @@ public final class TrainCommand implements Callable<Integer> {
         private void writeCsv() {
             StringBuilder csv = new StringBuilder(
                     "epoch,train_loss,train_accuracy,test_loss,test_accuracy,lr,seconds,examples_per_second\n");
-            for (EpochReport e : history) {
-                csv.append(String.format(Locale.ROOT, "%d,%.6f,%.6f,%.6f,%.6f,%.6g,%.3f,%.1f%n", e.epoch() + 1,
-                        e.trainLoss(), e.trainAccuracy(), e.testLoss(), e.testAccuracy(), e.learningRate(),
-                        e.seconds(), e.examplesPerSecond()));
+            for (double[] r : rows) {
+                csv.append(String.format(Locale.ROOT, "%d,%.6f,%.6f,%.6f,%.6f,%.6g,%.3f,%.1f%n", (int) r[0], r[1],
+                        r[2], r[3], r[4], r[5], r[6], r[7]));
             }
             dir.writeString("metrics.csv", csv.toString());
         }
 
         private void drawCurves() {
-            int n = history.size();
-            double[] trL = new double[n];
-            double[] teL = new double[n];
-            double[] trA = new double[n];
-            double[] teA = new double[n];
+            int n = rows.size();
+            double[][] col = new double[4][n];
             for (int i = 0; i < n; i++) {
-                EpochReport e = history.get(i);
-                trL[i] = e.trainLoss();
-                teL[i] = e.testLoss();
-                trA[i] = e.trainAccuracy();
-                teA[i] = e.testAccuracy();
+                for (int c = 0; c < 4; c++) {
+                    col[c][i] = rows.get(i)[c + 1];
+                }
             }
             Figures.write(dir.resolve("training-curves.png"), title, List.of(
-                    Panel.of("Loss", "epoch", "loss", List.of(Series.ofIndexed("train", trL),
-                            Series.ofIndexed("test", teL))),
-                    Panel.of("Accuracy", "epoch", "accuracy", List.of(Series.ofIndexed("train", trA),
-                            Series.ofIndexed("test", teA)))));
+                    Panel.of("Loss", "epoch", "loss", List.of(Series.ofIndexed("train", col[0]),
+                            Series.ofIndexed("test", col[2]))),
+                    Panel.of("Accuracy", "epoch", "accuracy", List.of(Series.ofIndexed("train", col[1]),
+                            Series.ofIndexed("test", col[3])))));
         }
     }
 }
