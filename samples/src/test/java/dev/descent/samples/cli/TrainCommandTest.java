@@ -22,8 +22,12 @@ import org.junit.jupiter.api.io.TempDir;
 class TrainCommandTest {
     static Path dataDir;
 
+
     @BeforeAll
     static void findData() {
+        if (dataDir != null) {
+            return;
+        }
         // Maven runs tests in samples/; the checkout's data/ is one level up.
         for (Path candidate : List.of(Path.of("../data"), Path.of("data"))) {
             if (IdxDatasets.isPresent(IdxDatasets.Corpus.FASHION_MNIST, Split.TRAIN, candidate)) {
