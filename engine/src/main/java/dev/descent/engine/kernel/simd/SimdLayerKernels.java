@@ -4,7 +4,6 @@ import dev.descent.engine.kernel.scalar.ScalarLayerKernels;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -46,7 +45,22 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         for (; i <= n - L; i += L) {
             acc = load(x, xOff + i).fma(load(y, yOff + i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        // fixed-order lane sum (see SimdOps: reduceLanes(ADD) adds in a different order in C2 and the fallback)
+        if (L > 32) {
+            acc = acc.add(acc.rearrange(SimdOps.FX32));
+        }
+        if (L > 16) {
+            acc = acc.add(acc.rearrange(SimdOps.FX16));
+        }
+        if (L > 8) {
+            acc = acc.add(acc.rearrange(SimdOps.FX8));
+        }
+        if (L > 4) {
+            acc = acc.add(acc.rearrange(SimdOps.FX4));
+        }
+        acc = acc.add(acc.rearrange(SimdOps.FX2));
+        acc = acc.add(acc.rearrange(SimdOps.FX1));
+        float s = acc.lane(0);
         for (; i < n; i++) {
             s += get(x, xOff + i) * get(y, yOff + i);
         }
@@ -72,7 +86,22 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         for (; i <= n - L; i += L) {
             acc = acc.add(load(x, off + i));
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        // fixed-order lane sum (see SimdOps: reduceLanes(ADD) adds in a different order in C2 and the fallback)
+        if (L > 32) {
+            acc = acc.add(acc.rearrange(SimdOps.FX32));
+        }
+        if (L > 16) {
+            acc = acc.add(acc.rearrange(SimdOps.FX16));
+        }
+        if (L > 8) {
+            acc = acc.add(acc.rearrange(SimdOps.FX8));
+        }
+        if (L > 4) {
+            acc = acc.add(acc.rearrange(SimdOps.FX4));
+        }
+        acc = acc.add(acc.rearrange(SimdOps.FX2));
+        acc = acc.add(acc.rearrange(SimdOps.FX1));
+        float s = acc.lane(0);
         for (; i < n; i++) {
             s += get(x, off + i);
         }
@@ -340,7 +369,22 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         for (; j <= n - L; j += L) {
             acc = load(dy, d + j).fma(load(x, xo + j).sub(muv), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        // fixed-order lane sum (see SimdOps: reduceLanes(ADD) adds in a different order in C2 and the fallback)
+        if (L > 32) {
+            acc = acc.add(acc.rearrange(SimdOps.FX32));
+        }
+        if (L > 16) {
+            acc = acc.add(acc.rearrange(SimdOps.FX16));
+        }
+        if (L > 8) {
+            acc = acc.add(acc.rearrange(SimdOps.FX8));
+        }
+        if (L > 4) {
+            acc = acc.add(acc.rearrange(SimdOps.FX4));
+        }
+        acc = acc.add(acc.rearrange(SimdOps.FX2));
+        acc = acc.add(acc.rearrange(SimdOps.FX1));
+        float s = acc.lane(0);
         for (; j < n; j++) {
             s += get(dy, d + j) * (get(x, xo + j) - mu);
         }
@@ -400,7 +444,22 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
             FloatVector d = load(x, o + j).sub(mv);
             acc = d.fma(d, acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        // fixed-order lane sum (see SimdOps: reduceLanes(ADD) adds in a different order in C2 and the fallback)
+        if (L > 32) {
+            acc = acc.add(acc.rearrange(SimdOps.FX32));
+        }
+        if (L > 16) {
+            acc = acc.add(acc.rearrange(SimdOps.FX16));
+        }
+        if (L > 8) {
+            acc = acc.add(acc.rearrange(SimdOps.FX8));
+        }
+        if (L > 4) {
+            acc = acc.add(acc.rearrange(SimdOps.FX4));
+        }
+        acc = acc.add(acc.rearrange(SimdOps.FX2));
+        acc = acc.add(acc.rearrange(SimdOps.FX1));
+        float s = acc.lane(0);
         for (; j < n; j++) {
             float d = get(x, o + j) - m;
             s += d * d;
@@ -459,7 +518,22 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
                 acc = acc.add(g);
             }
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        // fixed-order lane sum (see SimdOps: reduceLanes(ADD) adds in a different order in C2 and the fallback)
+        if (L > 32) {
+            acc = acc.add(acc.rearrange(SimdOps.FX32));
+        }
+        if (L > 16) {
+            acc = acc.add(acc.rearrange(SimdOps.FX16));
+        }
+        if (L > 8) {
+            acc = acc.add(acc.rearrange(SimdOps.FX8));
+        }
+        if (L > 4) {
+            acc = acc.add(acc.rearrange(SimdOps.FX4));
+        }
+        acc = acc.add(acc.rearrange(SimdOps.FX2));
+        acc = acc.add(acc.rearrange(SimdOps.FX1));
+        float s = acc.lane(0);
         for (; j < c; j++) {
             float dy = get(dOut, d + j);
             float xh = (get(in, x + j) - m) * rs;
