@@ -45,7 +45,7 @@ class ResumeAndParallelTest {
     void setUp() {
         train = blobs("train", 300, 1);
         test = blobs("test", 200, 2);
-        model = Mlp.builder().input(10).hidden(16, 8).activation(Activation.RELU).output(3).init(Init.XAVIER_NORMAL)
+        model = Mlp.builder().input(10).hidden(16, 8).activation(Activation.TANH).output(3).init(Init.XAVIER_NORMAL)
                 .seed(4).build();
         dirs = Directions.randomPair(model.layout(), model.params().segment(), DirectionSettings.defaults(7));
     }
@@ -59,12 +59,7 @@ class ResumeAndParallelTest {
         test.close();
     }
 
-    /**
-     * Bit-exact claims run on the scalar backend. The SIMD backend's exp/tanh are JDK vector intrinsics
-     * ({@code lanewise(EXP/TANH)}) whose last bits differ between the interpreter/C1 fallback and the C2 intrinsic,
-     * so on it a point evaluated before JIT warm-up can differ (~1e-9 relative) from the same point evaluated after;
-     * {@link #shouldAgreeToRoundingOnTheSimdBackend} bounds that.
-     */
+    /** The scalar reference backend; {@link #shouldResumeBitForBitOnTheSimdBackendToo} covers the default one. */
     private LandscapeJob.Builder job(int evaluators) {
         return jobOn(Kernels.scalar(), evaluators);
     }
@@ -118,19 +113,19 @@ class ResumeAndParallelTest {
     }
 
     @Test
-    void shouldAgreeToRoundingOnTheSimdBackend(@TempDir Path dir) throws Exception {
-        LandscapeResult reference = job(1).build().run();
+    void shouldResumeBitForBitOnTheSimdBackendToo(@TempDir Path dir) throws Exception {
+        // a cold start (interpreter / C1) and a resumed, warmer run must agree to the last bit: the SIMD kernels
+        // are tier-deterministic (no lanewise EXP/TANH intrinsics, fixed-order lane sums)
         Path partial = dir.resolve("simd.partial.csv");
         AtomicInteger seen = new AtomicInteger();
         jobOn(Kernels.backend(), 2).partial(partial, false).listener((d, t, r) -> seen.incrementAndGet())
                 .cancelled(() -> seen.get() >= 7).build().run();
         LandscapeResult resumed = jobOn(Kernels.backend(), 2).partial(partial, false).build().run();
+        LandscapeResult again = jobOn(Kernels.backend(), 1).build().run();
         assertThat(resumed.complete()).isTrue();
         assertThat(resumed.resumed()).isGreaterThanOrEqualTo(7);
         for (int k = 0; k < 36; k++) {
-            assertThat(resumed.point(k).trainLoss()).isCloseTo(reference.point(k).trainLoss(),
-                    org.assertj.core.api.Assertions.within(1e-5));
-            assertThat(resumed.point(k).testAccuracy()).isEqualTo(reference.point(k).testAccuracy());
+            assertThat(resumed.point(k)).as("point " + k).isEqualTo(again.point(k));
         }
     }
 
