@@ -228,8 +228,7 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
                 models[i] = i == 0 ? model : own(model.shareParameters());
             } else {
                 models[i] = own(Model.fromSpec(model.spec()));
-                models[i].copyParametersFrom(model);
-                TrainingCheckpoint.copyBuffers(model, models[i]);
+                models[i].copyParametersFrom(model); // parameters and buffers
             }
         }
         DataLoader.Pool pool = own(new DataLoader.Pool(sync ? 3 : 2 * w + 1, spec.batchSize(),

@@ -1,6 +1,5 @@
 package dev.descent.engine.actor;
 
-import dev.descent.engine.checkpoint.TrainingCheckpoint;
 import dev.descent.engine.data.Dataset;
 import dev.descent.engine.kernel.KernelBackend;
 import dev.descent.engine.loss.LossKind;
@@ -104,7 +103,7 @@ public final class ProjectionEvaluator extends AbstractBehavior<ProjectionEvalua
             }
             MemorySegment.copy(p.segment(), 0, model.params().segment(), 0, p.byteSize());
             if (e.point().buffersFrom() != null) {
-                TrainingCheckpoint.copyBuffers(e.point().buffersFrom(), model);
+                model.copyBuffersFrom(e.point().buffersFrom());
             }
             Evaluator.Sums s = evaluator.evaluateSums(e.data(), e.from(), e.count());
             e.replyTo().tell(new Evaluated(e.requestId(), index, s.lossSum(), s.correct(), s.examples(), null));

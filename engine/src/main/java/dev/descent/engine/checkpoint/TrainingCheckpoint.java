@@ -2,10 +2,7 @@ package dev.descent.engine.checkpoint;
 
 import dev.descent.engine.memory.OffHeapBlock;
 import dev.descent.engine.memory.Purpose;
-import dev.descent.engine.nn.BatchNorm;
-import dev.descent.engine.nn.CompositeModule;
 import dev.descent.engine.nn.Model;
-import dev.descent.engine.nn.Module;
 import dev.descent.engine.optim.OptimizerState;
 import java.io.IOException;
 import java.io.StringReader;
@@ -14,7 +11,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +19,9 @@ import java.util.Properties;
 /**
  * What a training checkpoint holds and how it maps onto a model and its optimizer: sections {@code META}
  * (key=value text: position, seeds, counters), {@code SPEC} (the model spec), {@code PARA} (parameter slab),
- * {@code MOMS} (optimizer moment slab), {@code BUFS} (non-trainable buffers: BatchNorm running statistics).
+ * {@code MOMS} (optimizer moment slab), {@code BUFS} (the model's non-trainable buffers, {@link Model#writeBuffers}:
+ * BatchNorm running statistics, mean then variance per layer in execution order). Each is written in the byte order
+ * recorded in META and carries its own CRC32C (see {@link CheckpointFile}).
  *
  * <p>{@link Staging} captures a consistent copy while training is paused at a step barrier (a memcpy), so the
  * slow part — writing and fsync — can run while training continues.
@@ -38,26 +36,32 @@ public final class TrainingCheckpoint {
     private TrainingCheckpoint() {
     }
 
-    /** Off-heap staging copy of one checkpoint's state; owns two blocks sized for one model. */
+    /** Off-heap staging copy of one checkpoint's state; owns three blocks sized for one model. */
     public static final class Staging implements AutoCloseable {
         private final OffHeapBlock params;
         private final OffHeapBlock moments;
+        private final OffHeapBlock buffers;
         private final String spec;
-        private float[] buffers = new float[0];
         private Map<String, String> meta = Map.of();
         private long step;
 
         public Staging(Model model, OptimizerState optimizer) {
             this.spec = model.spec();
             this.params = OffHeapBlock.allocate(model.params().byteSize(), Purpose.WORKSPACE);
-            OffHeapBlock m;
+            OffHeapBlock m = null;
+            OffHeapBlock b;
             try {
                 m = OffHeapBlock.allocate(optimizer.moments().byteSize(), Purpose.WORKSPACE);
+                b = OffHeapBlock.allocateFloats(model.bufferFloats(), Purpose.WORKSPACE);
             } catch (RuntimeException | Error e) {
                 params.close();
+                if (m != null) {
+                    m.close();
+                }
                 throw e;
             }
             this.moments = m;
+            this.buffers = b;
         }
 
         /** Copies the model's parameters and buffers, the optimizer's moments and {@code meta} (for {@code step}). */
@@ -67,7 +71,7 @@ public final class TrainingCheckpoint {
             }
             MemorySegment.copy(model.params().segment(), 0, params.segment(), 0, params.byteSize());
             MemorySegment.copy(optimizer.moments().segment(), 0, moments.segment(), 0, moments.byteSize());
-            this.buffers = buffersOf(model);
+            model.writeBuffers(buffers.segment(), 0);
             Map<String, String> m = new LinkedHashMap<>(meta);
             m.put("format", "descent-training-checkpoint");
             m.put("step", Long.toString(step));
@@ -85,19 +89,18 @@ public final class TrainingCheckpoint {
         public List<CheckpointFile.Section> sections() {
             StringBuilder text = new StringBuilder();
             meta.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
-            MemorySegment buf = MemorySegment.ofArray(new byte[buffers.length * Float.BYTES]);
-            MemorySegment.copy(buffers, 0, buf, ValueLayout.JAVA_FLOAT_UNALIGNED, 0, buffers.length);
             return List.of(CheckpointFile.Section.ofText(META, text.toString()),
                     CheckpointFile.Section.ofText(SPEC, spec),
                     new CheckpointFile.Section(PARAMS, params.segment()),
                     new CheckpointFile.Section(MOMENTS, moments.segment()),
-                    new CheckpointFile.Section(BUFFERS, buf));
+                    new CheckpointFile.Section(BUFFERS, buffers.segment()));
         }
 
         @Override
         public void close() {
             params.close();
             moments.close();
+            buffers.close();
         }
     }
 
@@ -155,6 +158,11 @@ public final class TrainingCheckpoint {
                         + moments.length + " moment bytes) do not fit the model (" + model.params().byteSize()
                         + ") and optimizer (" + optimizer.moments().byteSize() + ")");
             }
+            if (buffers.length != model.bufferFloats() * Float.BYTES) {
+                throw new CheckpointException(path, "its " + BUFFERS + " section holds " + buffers.length
+                        + " bytes, the model's buffers (BatchNorm running statistics) need "
+                        + model.bufferFloats() * Float.BYTES);
+            }
             ByteOrder order = "BIG_ENDIAN".equals(meta.get("byteOrder")) ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
             ValueLayout.OfFloat f = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(order);
             MemorySegment.copy(MemorySegment.ofArray(params), f, 0, model.params().segment(), ValueLayout.JAVA_FLOAT,
@@ -162,68 +170,9 @@ public final class TrainingCheckpoint {
             MemorySegment.copy(MemorySegment.ofArray(moments), f, 0, optimizer.moments().segment(),
                     ValueLayout.JAVA_FLOAT, 0, moments.length / Float.BYTES);
             float[] b = new float[buffers.length / Float.BYTES];
-            MemorySegment.copy(MemorySegment.ofArray(buffers), ValueLayout.JAVA_FLOAT_UNALIGNED, 0, b, 0, b.length);
-            restoreBuffers(model, b);
+            MemorySegment.copy(MemorySegment.ofArray(buffers), f, 0, b, 0, b.length);
+            model.readBuffers(MemorySegment.ofArray(b), 0);
             optimizer.steps(Long.parseLong(get("optimizerSteps")));
-        }
-    }
-
-    /** BatchNorm running statistics of every BatchNorm in the model (nested ones included), mean then var. */
-    public static float[] buffersOf(Model model) {
-        List<BatchNorm> bns = batchNorms(model);
-        int n = 0;
-        for (BatchNorm bn : bns) {
-            n += 2 * bn.runningMean().length;
-        }
-        float[] out = new float[n];
-        int at = 0;
-        for (BatchNorm bn : bns) {
-            float[] m = bn.runningMean();
-            float[] v = bn.runningVar();
-            System.arraycopy(m, 0, out, at, m.length);
-            System.arraycopy(v, 0, out, at + m.length, v.length);
-            at += m.length + v.length;
-        }
-        return out;
-    }
-
-    /** Copies the non-trainable buffers (BatchNorm running statistics) of {@code from} into {@code to}. */
-    public static void copyBuffers(Model from, Model to) {
-        restoreBuffers(to, buffersOf(from));
-    }
-
-    private static void restoreBuffers(Model model, float[] b) {
-        int need = buffersOf(model).length;
-        if (need != b.length) {
-            throw new IllegalArgumentException("buffers hold " + b.length + " floats, the model has " + need);
-        }
-        int at = 0;
-        for (BatchNorm bn : batchNorms(model)) {
-            int c = bn.runningMean().length;
-            float[] m = new float[c];
-            float[] v = new float[c];
-            System.arraycopy(b, at, m, 0, c);
-            System.arraycopy(b, at + c, v, 0, c);
-            bn.setRunningStatistics(m, v);
-            at += 2 * c;
-        }
-    }
-
-    private static List<BatchNorm> batchNorms(Model model) {
-        List<BatchNorm> out = new ArrayList<>();
-        for (Module m : model.layers()) {
-            collect(m, out);
-        }
-        return out;
-    }
-
-    private static void collect(Module m, List<BatchNorm> out) {
-        if (m instanceof BatchNorm bn) {
-            out.add(bn);
-        } else if (m instanceof CompositeModule c) {
-            for (Module child : c.children()) {
-                collect(child, out);
-            }
         }
     }
 }

@@ -22,8 +22,11 @@ import java.util.Arrays;
  *   <li>eval: normalize with the running statistics (fixed affine map, so backward is dx = γ·rstd·dy).</li>
  * </ul>
  * The running statistics are buffers, not trainable parameters: they live in this module (two float arrays of C),
- * so no optimizer or weight decay ever touches them. Read and restore them with {@link #runningMean()},
- * {@link #runningVar()} and {@link #setRunningStatistics}. Workspace: mean and 1/std used by the forward [2C].
+ * so no optimizer or weight decay ever touches them. They are part of the model's state through the buffer API
+ * ({@link #bufferFloats()} = 2C: running mean [C], then running variance [C]), so model files, checkpoints and
+ * snapshots carry them; {@link #runningMean()}, {@link #runningVar()} and {@link #setRunningStatistics} read and
+ * set them one layer at a time. The update counter ({@link #statisticsUpdates()}) is diagnostic, not state.
+ * Workspace: mean and 1/std used by the forward [2C].
  */
 public final class BatchNorm implements Module {
     public static final double MOMENTUM_DEFAULT = 0.1;
@@ -116,6 +119,25 @@ public final class BatchNorm implements Module {
         }
         System.arraycopy(mean, 0, runningMean, 0, channels);
         System.arraycopy(var, 0, runningVar, 0, channels);
+    }
+
+    @Override
+    public long bufferFloats() {
+        return 2L * channels;
+    }
+
+    @Override
+    public void writeBuffers(MemorySegment dst, long off) {
+        MemorySegment.copy(runningMean, 0, dst, ValueLayout.JAVA_FLOAT_UNALIGNED, off * Float.BYTES, channels);
+        MemorySegment.copy(runningVar, 0, dst, ValueLayout.JAVA_FLOAT_UNALIGNED, (off + channels) * Float.BYTES,
+                channels);
+    }
+
+    @Override
+    public void readBuffers(MemorySegment src, long off) {
+        MemorySegment.copy(src, ValueLayout.JAVA_FLOAT_UNALIGNED, off * Float.BYTES, runningMean, 0, channels);
+        MemorySegment.copy(src, ValueLayout.JAVA_FLOAT_UNALIGNED, (off + channels) * Float.BYTES, runningVar, 0,
+                channels);
     }
 
     /** Freezes or unfreezes the statistics of every BatchNorm in a model, nested ones included. */

@@ -19,6 +19,11 @@ import java.util.SplittableRandom;
  * parameters ({@link Purpose#PARAMETERS}) and gradients ({@link Purpose#GRADIENTS}) — laid out by one
  * {@link ParameterLayout}. Activations are not here: a backprop executor owns them, sized per batch size.
  *
+ * <p>The model's state is its parameters plus its <em>buffers</em>: non-trainable values held by modules (BatchNorm
+ * running statistics), {@link #bufferFloats()} floats, exposed concatenated in layer order by
+ * {@link #writeBuffers}/{@link #readBuffers}. Snapshots, {@link #copyParametersFrom}, model files and checkpoints
+ * carry both.
+ *
  * <p>Node {@code j} is the input of module {@code j}; node 0 is the model input, node {@code n} the output.
  * Build one with {@link Sequential} or {@link Mlp}; close it to free its slabs.
  */
@@ -34,6 +39,7 @@ public final class Model implements AutoCloseable {
     private final OffHeapBlock grads;
     private final String spec;
     private final boolean ownsParams;
+    private final long bufferFloats;
 
     Model(int[] inputShape, List<Module> modules) {
         this(inputShape, modules, null);
@@ -66,6 +72,11 @@ public final class Model implements AutoCloseable {
         }
         this.spec = s.toString();
         this.layout = b.build();
+        long buf = 0;
+        for (Module m : layers) {
+            buf += m.bufferFloats();
+        }
+        this.bufferFloats = buf;
         this.ownsParams = sharedParams == null;
         if (sharedParams != null && sharedParams.byteSize() != layout.totalFloats() * Float.BYTES) {
             throw new IllegalArgumentException("shared parameter slab holds " + sharedParams.byteSize()
@@ -97,8 +108,8 @@ public final class Model implements AutoCloseable {
     /**
      * A replica for data-parallel training: a new model of the same architecture (fresh module instances) that
      * reads and writes <em>this</em> model's parameter slab but owns its own gradient slab. Closing the replica
-     * frees only its gradients; close it before this model. Module-held buffers that are not parameters (e.g.
-     * BatchNorm running statistics) are the replica's own, starting from their defaults.
+     * frees only its gradients; close it before this model. Buffers (e.g. BatchNorm running statistics) are the
+     * replica's own, starting from their defaults.
      */
     public Model shareParameters() {
         return fromSpec(spec, params);
@@ -194,17 +205,60 @@ public final class Model implements AutoCloseable {
         return this;
     }
 
-    /** An owned off-heap copy of the parameters (close it when done). */
+    /** Floats of non-trainable buffers of all modules (0 when none holds any, e.g. without BatchNorm). */
+    public long bufferFloats() {
+        return bufferFloats;
+    }
+
+    /**
+     * Writes every module's buffers, concatenated in layer order, as {@link #bufferFloats()} native-order floats
+     * to {@code dst} from float offset {@code off}. Allocation-free.
+     */
+    public void writeBuffers(MemorySegment dst, long off) {
+        checkBufferRoom(dst, off);
+        for (int i = 0; i < layers.size(); i++) { // indexed: no iterator, even before C2 compiles this
+            Module m = layers.get(i);
+            m.writeBuffers(dst, off);
+            off += m.bufferFloats();
+        }
+    }
+
+    /** Sets every module's buffers from the layout {@link #writeBuffers} writes. Allocation-free. */
+    public void readBuffers(MemorySegment src, long off) {
+        checkBufferRoom(src, off);
+        for (int i = 0; i < layers.size(); i++) { // indexed: no iterator, even before C2 compiles this
+            Module m = layers.get(i);
+            m.readBuffers(src, off);
+            off += m.bufferFloats();
+        }
+    }
+
+    private void checkBufferRoom(MemorySegment seg, long off) {
+        if (off < 0 || seg.byteSize() < (off + bufferFloats) * Float.BYTES) {
+            throw new IllegalArgumentException("buffer segment of " + seg.byteSize() + " bytes cannot hold "
+                    + bufferFloats + " buffer floats at float offset " + off);
+        }
+    }
+
+    /** A heap copy of the buffers (convenience; allocates). */
+    public float[] buffers() {
+        float[] out = new float[Math.toIntExact(bufferFloats)];
+        writeBuffers(MemorySegment.ofArray(out), 0);
+        return out;
+    }
+
+    /** An owned off-heap copy of the parameters and buffers (close it when done). */
     public ParameterSnapshot snapshot() {
-        ParameterSnapshot s = new ParameterSnapshot(spec, params.byteSize());
-        MemorySegment.copy(params.segment(), 0, s.block().segment(), 0, params.byteSize());
+        ParameterSnapshot s = new ParameterSnapshot(spec, params.byteSize(), bufferFloats * Float.BYTES);
+        snapshotInto(s);
         return s;
     }
 
-    /** Copies the parameters into an existing snapshot of this architecture (no allocation). */
+    /** Copies the parameters and buffers into an existing snapshot of this architecture (no allocation). */
     public void snapshotInto(ParameterSnapshot snapshot) {
         checkSameSpec(snapshot);
         MemorySegment.copy(params.segment(), 0, snapshot.block().segment(), 0, params.byteSize());
+        writeBuffers(snapshot.buffers().segment(), 0);
     }
 
     private void checkSameSpec(ParameterSnapshot snapshot) {
@@ -214,19 +268,40 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** Copies a snapshot of this same architecture back into the parameters. */
+    /** Copies a snapshot of this same architecture back into the parameters and buffers (no allocation). */
     public void restore(ParameterSnapshot snapshot) {
         checkSameSpec(snapshot);
         MemorySegment.copy(snapshot.block().segment(), 0, params.segment(), 0, params.byteSize());
+        readBuffers(snapshot.buffers().segment(), 0);
     }
 
-    /** Copies parameters from another model of the same architecture. */
+    /**
+     * Copies the parameters and the buffers of another model of the same architecture (its whole state; a
+     * replica made by {@link #shareParameters()} copies onto the shared slab, which is a no-op for parameters).
+     */
     public void copyParametersFrom(Model other) {
+        checkSameArchitecture(other);
+        if (other.params.segment().address() != params.segment().address()) {
+            MemorySegment.copy(other.params.segment(), 0, params.segment(), 0, params.byteSize());
+        }
+        copyBuffersFrom(other);
+    }
+
+    /** Copies only the buffers (e.g. BatchNorm running statistics) of another model of the same architecture. */
+    public void copyBuffersFrom(Model other) {
+        checkSameArchitecture(other);
+        if (bufferFloats > 0) {
+            MemorySegment tmp = MemorySegment.ofArray(new float[Math.toIntExact(bufferFloats)]);
+            other.writeBuffers(tmp, 0);
+            readBuffers(tmp, 0);
+        }
+    }
+
+    private void checkSameArchitecture(Model other) {
         if (!other.spec.equals(spec)) {
-            throw new IllegalArgumentException("cannot copy parameters between architectures:\n" + other.spec
+            throw new IllegalArgumentException("cannot copy state between architectures:\n" + other.spec
                     + "\nvs\n" + spec);
         }
-        MemorySegment.copy(other.params.segment(), 0, params.segment(), 0, params.byteSize());
     }
 
     /** Hex SHA-256 of the parameter values (little-endian float32, tensors in layout order, no padding). */

@@ -12,7 +12,8 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Lifecycle: {@link #configure} once (layer index and per-sample input shape -> output shape), then
  * {@link #declareParameters} (the model lays out one parameter slab and one gradient slab for all layers),
- * then {@link #bindParameters}. The module owns no memory: activations belong to the backprop executor, which
+ * then {@link #bindParameters}. Besides parameters a module may hold non-trainable buffers
+ * ({@link #bufferFloats}); composites report and copy their children's. The module owns no other memory: activations belong to the backprop executor, which
  * also gives each module a private <em>workspace</em> of {@link #workspaceFloats} floats for values its
  * forward saves for its backward (e.g. BatchNorm's mean and 1/std). A workspace is written by forward and read
  * by the backward that follows it; the executor guarantees that {@code backward} sees the workspace of a
@@ -46,6 +47,28 @@ public interface Module {
 
     /** Receives the slabs and the final layout (offsets of the tensors it declared). Default: nothing. */
     default void bindParameters(ParameterLayout layout, MemorySegment params, MemorySegment grads) {
+    }
+
+    /**
+     * Floats of non-trainable state ("buffers", e.g. BatchNorm running statistics) this module holds, nested
+     * modules' included; fixed once {@link #configure} has run. Buffers are not parameters: no optimizer, weight
+     * decay or gradient ever touches them, but they are part of the model's state, so model files, checkpoints,
+     * snapshots and {@link Model#copyParametersFrom} carry them. Default: 0.
+     */
+    default long bufferFloats() {
+        return 0;
+    }
+
+    /**
+     * Writes this module's buffers as {@link #bufferFloats()} native-order float32 values to
+     * {@code dst[off, off + bufferFloats())} ({@code off} in floats, any alignment). Never allocates.
+     * Default: nothing.
+     */
+    default void writeBuffers(MemorySegment dst, long off) {
+    }
+
+    /** Reads this module's buffers back from the layout {@link #writeBuffers} writes. Never allocates. Default: nothing. */
+    default void readBuffers(MemorySegment src, long off) {
     }
 
     /** Floats of workspace this module needs for a batch of {@code batch} samples. Default: 0. */

@@ -71,6 +71,29 @@ final class ModuleChain {
         }
     }
 
+    /** The inner modules' buffers, concatenated in chain order (allocation-free). */
+    long bufferFloats() {
+        long n = 0;
+        for (Module m : mods) {
+            n += m.bufferFloats();
+        }
+        return n;
+    }
+
+    void writeBuffers(MemorySegment dst, long off) {
+        for (Module m : mods) {
+            m.writeBuffers(dst, off);
+            off += m.bufferFloats();
+        }
+    }
+
+    void readBuffers(MemorySegment src, long off) {
+        for (Module m : mods) {
+            m.readBuffers(src, off);
+            off += m.bufferFloats();
+        }
+    }
+
     int outputSize() {
         return sizes[mods.length];
     }

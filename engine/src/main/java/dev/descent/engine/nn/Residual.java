@@ -114,6 +114,28 @@ public final class Residual implements CompositeModule {
         }
     }
 
+    /** Body buffers, then the projection's (the order of {@link #children()}). */
+    @Override
+    public long bufferFloats() {
+        return body.bufferFloats() + (projected() ? projection.bufferFloats() : 0);
+    }
+
+    @Override
+    public void writeBuffers(MemorySegment dst, long off) {
+        body.writeBuffers(dst, off);
+        if (projected()) {
+            projection.writeBuffers(dst, off + body.bufferFloats());
+        }
+    }
+
+    @Override
+    public void readBuffers(MemorySegment src, long off) {
+        body.readBuffers(src, off);
+        if (projected()) {
+            projection.readBuffers(src, off + body.bufferFloats());
+        }
+    }
+
     /** True when the skip path goes through a projection. */
     public boolean projected() {
         return skip && projection != null;

@@ -92,6 +92,21 @@ public final class TransformerBlock implements CompositeModule {
     }
 
     @Override
+    public long bufferFloats() {
+        return chain.bufferFloats();
+    }
+
+    @Override
+    public void writeBuffers(MemorySegment dst, long off) {
+        chain.writeBuffers(dst, off);
+    }
+
+    @Override
+    public void readBuffers(MemorySegment src, long off) {
+        chain.readBuffers(src, off);
+    }
+
+    @Override
     public long workspaceFloats(int batch) {
         return chain.workspaceFloats(batch);
     }

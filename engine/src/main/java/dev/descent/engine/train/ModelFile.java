@@ -17,24 +17,35 @@ import java.util.Arrays;
 import java.util.zip.CRC32;
 
 /**
- * The model file: a versioned binary format holding the architecture spec and the parameter slab.
+ * The model file: a versioned binary format holding the architecture spec, the parameter slab and the model's
+ * non-trainable buffers (BatchNorm running statistics, {@link Model#writeBuffers}).
  * <pre>
- *   magic    8 bytes  "DESCENTM"
- *   version  int32    {@value #VERSION}
- *   specLen  int32    bytes of the UTF-8 spec
- *   floats   int64    floats of the parameter slab (padding included)
- *   spec     specLen bytes, {@link Model#spec()}
- *   params   floats × float32
- *   crc32    int64    CRC32 of everything from version through params
+ *   magic      8 bytes  "DESCENTM"
+ *   version    int32    {@value #VERSION}
+ *   specLen    int32    bytes of the UTF-8 spec
+ *   floats     int64    floats of the parameter slab (padding included)
+ *   bufFloats  int64    floats of the buffers                       (version 2+)
+ *   spec       specLen bytes, {@link Model#spec()}
+ *   params     floats × float32
+ *   buffers    bufFloats × float32                                  (version 2+)
+ *   crc32      int64    CRC32 of everything from version through the last section
  * </pre>
  * All numbers little-endian. Writes are atomic: a temp file in the same folder, fsync, rename over the target.
  * Reads check magic, version, sizes and CRC, and (for {@link #load(Path, Model)}) the spec, and say what
  * differs, naming the file.
+ *
+ * <p>Version 1 files (no buffers) are still read when the model they describe has no buffers, where nothing is
+ * missing. A version 1 file of a model with buffers (BatchNorm) is refused, naming the file and both versions:
+ * its running statistics were never saved, and evaluating with the defaults (mean 0, variance 1) would give
+ * silently wrong results.
  */
 public final class ModelFile {
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
+    /** The format before buffers; read when the model has none. */
+    static final int VERSION_WITHOUT_BUFFERS = 1;
     private static final byte[] MAGIC = "DESCENTM".getBytes(StandardCharsets.US_ASCII);
-    private static final int HEADER = 8 + 4 + 4 + 8;
+    private static final int HEADER_V1 = 8 + 4 + 4 + 8;
+    private static final int HEADER = HEADER_V1 + 8;
 
     private ModelFile() {
     }
@@ -44,6 +55,7 @@ public final class ModelFile {
         byte[] spec = model.spec().getBytes(StandardCharsets.UTF_8);
         long floats = model.params().floatCount();
         long paramBytes = floats * Float.BYTES;
+        long bufFloats = model.bufferFloats();
         Path dir = path.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, path.getFileName().toString(), ".tmp");
@@ -51,13 +63,18 @@ public final class ModelFile {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 CRC32 crc = new CRC32();
                 ByteBuffer head = ByteBuffer.allocate(HEADER + spec.length).order(ByteOrder.LITTLE_ENDIAN);
-                head.put(MAGIC).putInt(VERSION).putInt(spec.length).putLong(floats).put(spec).flip();
+                head.put(MAGIC).putInt(VERSION).putInt(spec.length).putLong(floats).putLong(bufFloats).put(spec).flip();
                 crc.update(head.duplicate().position(MAGIC.length));
                 writeFully(ch, head);
                 ByteBuffer params = model.params().segment().asSlice(0, paramBytes).asByteBuffer()
                         .order(ByteOrder.LITTLE_ENDIAN);
                 crc.update(params.duplicate());
                 writeFully(ch, params);
+                ByteBuffer buffers = ByteBuffer.allocate(Math.toIntExact(bufFloats * Float.BYTES))
+                        .order(ByteOrder.LITTLE_ENDIAN);
+                buffers.asFloatBuffer().put(model.buffers());
+                crc.update(buffers.duplicate());
+                writeFully(ch, buffers);
                 ByteBuffer tail = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(crc.getValue()).flip();
                 writeFully(ch, tail);
                 ch.force(true);
@@ -104,11 +121,26 @@ public final class ModelFile {
             throw new ModelFileException(path, "it holds " + p.floats + " parameter floats, the model has "
                     + m.params().floatCount());
         }
-        MemorySegment.copy(p.params, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0,
-                m.params().segment(), ValueLayout.JAVA_FLOAT, 0, p.floats);
+        if (p.version == VERSION_WITHOUT_BUFFERS && m.bufferFloats() > 0) {
+            throw new ModelFileException(path, "it has format version " + p.version + ", which does not store the "
+                    + m.bufferFloats() + " floats of non-trainable buffers (BatchNorm running statistics) this model"
+                    + " needs; this build writes version " + VERSION + ": save the model again with this build");
+        }
+        if (p.bufFloats != m.bufferFloats()) {
+            throw new ModelFileException(path, "it holds " + p.bufFloats + " buffer floats, the model has "
+                    + m.bufferFloats());
+        }
+        ValueLayout.OfFloat le = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        MemorySegment.copy(p.params, le, 0, m.params().segment(), ValueLayout.JAVA_FLOAT, 0, p.floats);
+        if (p.bufFloats > 0) {
+            float[] b = new float[Math.toIntExact(p.bufFloats)];
+            MemorySegment.copy(p.buffers, le, 0, b, 0, b.length);
+            m.readBuffers(MemorySegment.ofArray(b), 0);
+        }
     }
 
-    private record Parsed(String spec, long floats, MemorySegment params) {
+    private record Parsed(int version, String spec, long floats, MemorySegment params, long bufFloats,
+                          MemorySegment buffers) {
     }
 
     private static Parsed parse(Path path) throws IOException {
@@ -116,7 +148,7 @@ public final class ModelFile {
             throw new ModelFileException(path, "it does not exist or is not a file");
         }
         byte[] all = Files.readAllBytes(path);
-        if (all.length < HEADER + 8) {
+        if (all.length < HEADER_V1 + 8) {
             throw new ModelFileException(path, "it is truncated (" + all.length + " bytes)");
         }
         ByteBuffer buf = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
@@ -126,16 +158,24 @@ public final class ModelFile {
             throw new ModelFileException(path, "it is not a Descent model file (bad magic)");
         }
         int version = buf.getInt();
-        if (version != VERSION) {
-            throw new ModelFileException(path, "it has format version " + version + ", this build reads version "
-                    + VERSION);
+        if (version != VERSION && version != VERSION_WITHOUT_BUFFERS) {
+            throw new ModelFileException(path, "it has format version " + version + ", this build reads versions "
+                    + VERSION_WITHOUT_BUFFERS + " and " + VERSION);
+        }
+        int header = version == VERSION ? HEADER : HEADER_V1;
+        if (all.length < header + 8) {
+            throw new ModelFileException(path, "it is truncated (" + all.length + " bytes)");
         }
         int specLen = buf.getInt();
         long floats = buf.getLong();
-        long expected = (long) HEADER + specLen + floats * Float.BYTES + 8;
-        if (specLen < 0 || floats < 0 || expected != all.length) {
+        long bufFloats = version == VERSION ? buf.getLong() : 0;
+        boolean sane = specLen >= 0 && floats >= 0 && bufFloats >= 0 && floats < Integer.MAX_VALUE
+                && bufFloats < Integer.MAX_VALUE;
+        long expected = (long) header + specLen + (floats + bufFloats) * Float.BYTES + 8;
+        if (!sane || expected != all.length) {
             throw new ModelFileException(path, "its sizes do not add up (spec " + specLen + " bytes, " + floats
-                    + " floats, file " + all.length + " bytes): truncated or corrupted");
+                    + " parameter floats, " + bufFloats + " buffer floats, file " + all.length
+                    + " bytes): truncated or corrupted");
         }
         CRC32 crc = new CRC32();
         crc.update(all, MAGIC.length, all.length - 8 - MAGIC.length);
@@ -144,9 +184,12 @@ public final class ModelFile {
             throw new ModelFileException(path, "its checksum does not match (stored " + Long.toHexString(stored)
                     + ", computed " + Long.toHexString(crc.getValue()) + "): the file is corrupted");
         }
-        String spec = new String(all, HEADER, specLen, StandardCharsets.UTF_8);
-        MemorySegment params = MemorySegment.ofArray(all).asSlice(HEADER + specLen, floats * Float.BYTES);
-        return new Parsed(spec, floats, params);
+        String spec = new String(all, header, specLen, StandardCharsets.UTF_8);
+        long paramsAt = (long) header + specLen;
+        MemorySegment params = MemorySegment.ofArray(all).asSlice(paramsAt, floats * Float.BYTES);
+        MemorySegment buffers = MemorySegment.ofArray(all).asSlice(paramsAt + floats * Float.BYTES,
+                bufFloats * Float.BYTES);
+        return new Parsed(version, spec, floats, params, bufFloats, buffers);
     }
 
     private static String firstDifference(String a, String b) {

@@ -9,6 +9,8 @@ import dev.descent.engine.checkpoint.CheckpointFile;
 import dev.descent.engine.data.Dataset;
 import dev.descent.engine.event.TrainingEvent;
 import dev.descent.engine.nn.Model;
+import dev.descent.engine.nn.Models;
+import dev.descent.engine.train.EpochReport;
 import dev.descent.engine.train.TrainingResult;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -18,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -55,7 +58,11 @@ class CheckpointResumeTest {
     }
 
     private void crashAtStep(Path dir, long step) throws Exception {
-        try (Model m = Fixtures.mlp(0.1)) {
+        crashAtStep(dir, step, () -> Fixtures.mlp(0.1));
+    }
+
+    private void crashAtStep(Path dir, long step, Supplier<Model> model) throws Exception {
+        try (Model m = model.get()) {
             CompletableFuture<TrainingResult> f = Fixtures.start(kit, checkpointed(Fixtures.spec(m, train, test), dir)
                     .maxRetries(0).faults((w, s, a) -> {
                         if (s == step) {
@@ -77,6 +84,38 @@ class CheckpointResumeTest {
             assertThat(r.parametersSha256()).isEqualTo(uninterrupted);
             assertThat(r.steps()).isEqualTo(30);
             assertThat(r.epochs()).hasSize(3);
+        }
+    }
+
+    /** A residual MLP with BatchNorm in both blocks: its running statistics are state that evaluation uses. */
+    private static Model resMlp() {
+        return Models.resMlp(new int[]{20}, 3, 2, 16, true, 7);
+    }
+
+    private static List<Long> testLossBits(TrainingResult r) {
+        return r.epochs().stream().map(EpochReport::testLoss).map(Double::doubleToRawLongBits).toList();
+    }
+
+    @Test
+    void shouldResumeABatchNormModelWithItsRunningStatisticsBitIdentically(@TempDir Path dir) throws Exception {
+        String params;
+        float[] stats;
+        List<Long> losses;
+        try (Model m = resMlp()) {
+            assertThat(m.bufferFloats()).isEqualTo(2 * 2 * 2 * 16);
+            TrainingResult r = Fixtures.run(kit, Fixtures.spec(m, train, test).workers(2));
+            params = r.parametersSha256();
+            stats = m.buffers();
+            losses = testLossBits(r);
+        }
+        crashAtStep(dir, 20, CheckpointResumeTest::resMlp);
+        try (Model m = resMlp()) {
+            TrainingResult r = Fixtures.run(kit, checkpointed(Fixtures.spec(m, train, test), dir));
+            assertThat(r.steps()).isEqualTo(30);
+            assertThat(r.parametersSha256()).isEqualTo(params);
+            assertThat(m.buffers()).as("running statistics after resume").containsExactly(stats);
+            assertThat(testLossBits(r)).as("test loss bits per epoch (eval mode uses the statistics)")
+                    .isEqualTo(losses);
         }
     }
 

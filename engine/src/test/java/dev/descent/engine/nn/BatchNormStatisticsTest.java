@@ -10,13 +10,18 @@ import dev.descent.engine.kernel.KernelBackend;
 import dev.descent.engine.kernel.Kernels;
 import dev.descent.engine.memory.OffHeapBlock;
 import dev.descent.engine.memory.Purpose;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** Running statistics of BatchNorm: once per step under every strategy, frozen on demand, used in eval mode. */
+/**
+ * Running statistics of BatchNorm: once per step under every strategy, frozen on demand, used in eval mode, and
+ * part of the model's state as buffers (snapshots, copies).
+ */
 class BatchNormStatisticsTest {
     private static final int BATCH = 8;
 
@@ -142,6 +147,94 @@ class BatchNormStatisticsTest {
                         .isCloseTo(expect, org.assertj.core.data.Offset.offset(1e-5f));
             }
             assertThat(bn.statisticsUpdates()).isZero();
+        }
+    }
+
+    /** Every BatchNorm's running mean then variance, in execution order: what {@link Model#writeBuffers} gives. */
+    private static float[] statistics(Model m) {
+        List<Float> all = new ArrayList<>();
+        for (BatchNorm bn : norms(m)) {
+            for (float v : bn.runningMean()) {
+                all.add(v);
+            }
+            for (float v : bn.runningVar()) {
+                all.add(v);
+            }
+        }
+        float[] out = new float[all.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = all.get(i);
+        }
+        return out;
+    }
+
+    @Test
+    void shouldExposeNestedRunningStatisticsAsModelBuffersInExecutionOrder() {
+        // BN at top level, inside a residual body and as a residual's projection
+        try (Model m = Sequential.input(6).add(new Linear(5)).add(new BatchNorm())
+                .add(Residual.withProjection(new BatchNorm(), new Linear(5), new BatchNorm()))
+                .add(new Linear(2)).build().initialize(Init.normal(0.3), Init.ZEROS, 2)) {
+            assertThat(m.bufferFloats()).isEqualTo(3 * 2 * 5);
+            assertThat(m.buffers()).containsExactly(statistics(m)); // defaults: (0..., 1...) per layer
+            float[] b = m.buffers();
+            for (int i = 0; i < b.length; i++) {
+                b[i] = i * 0.5f - 3f;
+            }
+            m.readBuffers(MemorySegment.ofArray(b), 0);
+            assertThat(statistics(m)).containsExactly(b);
+            assertThat(m.buffers()).containsExactly(b);
+        }
+        try (Model plain = Sequential.input(3).add(new Linear(2)).build()) {
+            assertThat(plain.bufferFloats()).isZero();
+            assertThat(plain.buffers()).isEmpty();
+        }
+    }
+
+    @Test
+    void shouldRestoreRunningStatisticsFromASnapshotAndCopyThemBetweenModels() {
+        try (Model m = model(); Model other = model()) {
+            run(m, BackpropStrategy.VANILLA, 2, true);
+            float[] atSnapshot = statistics(m);
+            try (ParameterSnapshot s = m.snapshot()) {
+                assertThat(s.buffers().byteSize()).isEqualTo(m.bufferFloats() * Float.BYTES);
+                run(m, BackpropStrategy.VANILLA, 3, true);
+                float[] later = statistics(m);
+                assertThat(later).isNotEqualTo(atSnapshot);
+                m.restore(s);
+                assertThat(statistics(m)).containsExactly(atSnapshot);
+                run(m, BackpropStrategy.VANILLA, 3, true);
+                assertThat(statistics(m)).containsExactly(later);
+                m.snapshotInto(s);
+                run(m, BackpropStrategy.VANILLA, 1, true);
+                m.restore(s);
+                assertThat(statistics(m)).containsExactly(later);
+            }
+            assertThat(statistics(other)).isNotEqualTo(statistics(m));
+            other.copyParametersFrom(m);
+            assertThat(statistics(other)).containsExactly(statistics(m));
+            assertThat(other.parametersSha256()).isEqualTo(m.parametersSha256());
+        }
+    }
+
+    @Test
+    void shouldSnapshotAndRestoreBuffersWithoutAllocating() {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long tid = Thread.currentThread().threadId();
+        try (Model m = model(); ParameterSnapshot s = m.snapshot()) {
+            for (int i = 0; i < 20_000; i++) {
+                m.snapshotInto(s);
+                m.restore(s);
+            }
+            long best = Long.MAX_VALUE;
+            for (int t = 0; t < 5; t++) {
+                long before = mx.getThreadAllocatedBytes(tid);
+                for (int i = 0; i < 1_000; i++) {
+                    m.snapshotInto(s);
+                    m.restore(s);
+                }
+                best = Math.min(best, mx.getThreadAllocatedBytes(tid) - before);
+            }
+            assertThat(best).as("bytes allocated by 1000 snapshotInto + restore").isZero();
         }
     }
 }

@@ -4,11 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.descent.engine.init.Init;
+import dev.descent.engine.data.Dataset;
 import dev.descent.engine.kernel.Activation;
+import dev.descent.engine.kernel.Kernels;
+import dev.descent.engine.loss.LossKind;
 import dev.descent.engine.nn.Mlp;
 import dev.descent.engine.nn.Model;
+import dev.descent.engine.nn.Models;
+import dev.descent.engine.optim.Optimizers;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.zip.CRC32;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,6 +45,88 @@ class ModelFileTest {
         }
         try (Stream<Path> files = Files.list(dir)) {
             assertThat(files).containsExactly(f); // no temp file left behind
+        }
+    }
+
+    /** A resmlp with BatchNorm after a few training steps: its running statistics are far from (0, 1). */
+    private static Model trainedResMlp(Dataset train) {
+        Model m = Models.resMlp(new int[]{6}, 3, 2, 12, true, 5);
+        Trainer.builder().model(m).loss(LossKind.CROSS_ENTROPY).optimizer(Optimizers.momentum(0.05, 0.9))
+                .batchSize(20).epochs(1).seed(4).build().fit(train, null, null);
+        return m;
+    }
+
+    private static long evalLossBits(Model m, Dataset data) {
+        try (Evaluator e = new Evaluator(m, Kernels.backend(), LossKind.CROSS_ENTROPY, 25, 1)) {
+            return Double.doubleToRawLongBits(e.evaluate(data).loss());
+        }
+    }
+
+    @Test
+    void shouldRoundTripBatchNormRunningStatisticsSoTheReloadedModelEvaluatesIdentically() throws Exception {
+        Path f = dir.resolve("resmlp.descent");
+        try (Dataset train = Synthetic.blobs("train", 100, 6, 3, 1);
+             Dataset test = Synthetic.blobs("test", 60, 6, 3, 2);
+             Model m = trainedResMlp(train)) {
+            assertThat(m.bufferFloats()).isEqualTo(2 * 2 * 2 * 12); // 2 blocks x 2 BN x (mean, var) x 12
+            float[] stats = m.buffers();
+            try (Model fresh = Models.resMlp(new int[]{6}, 3, 2, 12, true, 5)) {
+                assertThat(stats).isNotEqualTo(fresh.buffers()); // trained statistics, not the defaults
+            }
+            long bits = evalLossBits(m, test);
+            ModelFile.save(m, f);
+            try (Model back = ModelFile.read(f);
+                 Model loaded = Models.resMlp(new int[]{6}, 3, 2, 12, true, 99)) {
+                assertThat(back.buffers()).isEqualTo(stats);
+                assertThat(evalLossBits(back, test)).isEqualTo(bits);
+                ModelFile.load(f, loaded);
+                assertThat(loaded.buffers()).isEqualTo(stats);
+                assertThat(evalLossBits(loaded, test)).isEqualTo(bits);
+            }
+        }
+    }
+
+    /** Rewrites a version 2 file as the version 1 format (no buffer count, no buffers), with a valid CRC. */
+    private static byte[] asVersion1(byte[] v2, long bufferFloats) {
+        ByteBuffer in = ByteBuffer.wrap(v2).order(ByteOrder.LITTLE_ENDIAN);
+        int specLen = in.getInt(12);
+        long floats = in.getLong(16);
+        assertThat(in.getInt(8)).isEqualTo(2);
+        assertThat(in.getLong(24)).isEqualTo(bufferFloats);
+        int body = specLen + (int) floats * Float.BYTES;
+        ByteBuffer out = ByteBuffer.allocate(24 + body + 8).order(ByteOrder.LITTLE_ENDIAN);
+        out.put(v2, 0, 8).putInt(1).putInt(specLen).putLong(floats).put(v2, 32, body);
+        CRC32 crc = new CRC32();
+        crc.update(out.array(), 8, 24 + body - 8);
+        out.putLong(crc.getValue());
+        return out.array();
+    }
+
+    @Test
+    void shouldReadVersion1FilesWithoutBuffersAndRefuseThemForBatchNormModels() throws Exception {
+        Path f = dir.resolve("m.descent");
+        Path old = dir.resolve("old.descent");
+        try (Model m = model(8, 1)) {
+            assertThat(m.bufferFloats()).isZero();
+            ModelFile.save(m, f);
+            Files.write(old, asVersion1(Files.readAllBytes(f), 0));
+            try (Model back = ModelFile.read(old)) {
+                assertThat(back.parametersSha256()).isEqualTo(m.parametersSha256());
+            }
+        }
+        Path bn = dir.resolve("bn.descent");
+        Path oldBn = dir.resolve("old-bn.descent");
+        try (Dataset train = Synthetic.blobs("train", 100, 6, 3, 1); Model m = trainedResMlp(train)) {
+            ModelFile.save(m, bn);
+            Files.write(oldBn, asVersion1(Files.readAllBytes(bn), m.bufferFloats()));
+            assertThatThrownBy(() -> ModelFile.read(oldBn)).isInstanceOf(ModelFile.ModelFileException.class)
+                    .hasMessageContaining(oldBn.toString()).hasMessageContaining("format version 1")
+                    .hasMessageContaining("version 2").hasMessageContaining("BatchNorm running statistics");
+            assertThatThrownBy(() -> ModelFile.load(oldBn, m)).hasMessageContaining(oldBn.toString());
+            byte[] cut = Arrays.copyOf(Files.readAllBytes(bn), (int) Files.size(bn) - 8 - 4);
+            Path t = dir.resolve("cut.descent");
+            Files.write(t, cut);
+            assertThatThrownBy(() -> ModelFile.read(t)).hasMessageContaining("truncated");
         }
     }
 
