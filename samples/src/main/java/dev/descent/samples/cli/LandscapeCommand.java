@@ -521,10 +521,6 @@ public final class LandscapeCommand implements Runnable {
         if (architecture != null) {
             job.architecture(architecture);
         }
-        if (c.bnMode() == BnMode.RUNNING && !ModelState.batchNorms(model).isEmpty() && architecture == null) {
-            System.out.println("note: model files do not store BatchNorm running statistics; with --bn running they "
-                    + "are the defaults (mean 0, variance 1). --bn recompute normalizes with each batch's statistics.");
-        }
         ProgressBar bar = new ProgressBar(System.out, label, projection.points());
         long t0 = System.nanoTime();
         int[] first = {-1};
