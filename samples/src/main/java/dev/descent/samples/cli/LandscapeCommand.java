@@ -10,7 +10,6 @@ import dev.descent.engine.landscape.DirectionSettings;
 import dev.descent.engine.landscape.Directions;
 import dev.descent.engine.landscape.LandscapeJob;
 import dev.descent.engine.landscape.LandscapeResult;
-import dev.descent.engine.landscape.ModelState;
 import dev.descent.engine.landscape.NormType;
 import dev.descent.engine.landscape.PartialResults;
 import dev.descent.engine.landscape.PointResult;
