@@ -1,7 +1,10 @@
 package dev.descent.engine.actor;
 
 import dev.descent.engine.kernel.KernelBackend;
+import dev.descent.engine.kernel.KernelPool;
+import dev.descent.engine.kernel.Kernels;
 import dev.descent.engine.nn.Model;
+import dev.descent.engine.optim.SlabChunks;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
@@ -57,6 +60,9 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
     private int received;
     private int epoch;
     private int batchInEpoch;
+    private SlabChunks chunks; // the gradient slabs cut per core, laid out at the first multi-worker step
+    private int reduceTotal;
+    private final KernelPool.Task reduceChunk = this::reduceChunkPart;
 
     static Behavior<Command> create(JobSpec spec, Model[] models, Updater updater, JobSupervisor.Barriers barriers,
                                     ActorRef<JobSupervisor.Command> supervisor, long startStep) {
@@ -130,24 +136,48 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
         return this;
     }
 
-    /** g = sum_w (rows_w / total) * g_w into worker 0's slab (the job's), workers in index order. */
+    /**
+     * g = sum_w (rows_w / total) * g_w into worker 0's slab (the job's), workers in index order, each element
+     * summed in the same order whatever thread does it: the slab is cut into one chunk per core (the workers are
+     * idle meanwhile), so the result does not depend on the chunking.
+     */
     private double reduce(int total) {
-        MemorySegment g0 = models[0].grads().segment();
-        long n = models[0].layout().totalFloats();
         double lossSum = 0;
-        if (rows[0] > 0) {
-            kernels.scale(g0, 0, (float) ((double) rows[0] / total), n);
-            lossSum += loss[0] * rows[0];
-        } else {
-            models[0].grads().fill(0f);
-        }
-        for (int w = 1; w < models.length; w++) {
+        for (int w = 0; w < models.length; w++) {
             if (rows[w] > 0) {
-                kernels.axpy(g0, 0, (float) ((double) rows[w] / total), models[w].grads().segment(), 0, n);
                 lossSum += loss[w] * rows[w];
             }
         }
+        reduceTotal = total;
+        if (chunks == null) {
+            MemorySegment[] slabs = new MemorySegment[models.length];
+            for (int w = 0; w < models.length; w++) {
+                slabs[w] = models[w].grads().segment();
+            }
+            chunks = new SlabChunks(models[0].layout().totalFloats(), Math.min(models.length, Kernels.pool().size()),
+                    slabs);
+        }
+        Kernels.pool().run(chunks.parts(), reduceChunk);
         return lossSum / total;
+    }
+
+    private void reduceChunkPart(int part, int parts) {
+        long n = chunks.length(part);
+        if (n == 0) {
+            return;
+        }
+        MemorySegment g0 = chunks.slice(0, part);
+        int total = reduceTotal;
+        if (rows[0] > 0) {
+            kernels.scale(g0, 0, (float) ((double) rows[0] / total), n);
+        } else {
+            g0.asSlice(0, n * Float.BYTES).fill((byte) 0);
+        }
+        for (int w = 1; w < models.length; w++) {
+            if (rows[w] > 0) {
+                kernels.axpy(g0, 0, (float) ((double) rows[w] / total), chunks.slice(w, part), 0, n);
+            }
+        }
     }
 
     private void proceed(long applied) {

@@ -2,6 +2,7 @@ package dev.descent.engine.actor;
 
 import dev.descent.engine.event.TrainingEvent;
 import dev.descent.engine.kernel.KernelBackend;
+import dev.descent.engine.kernel.Kernels;
 import dev.descent.engine.memory.OffHeapBlock;
 import dev.descent.engine.memory.Purpose;
 import dev.descent.engine.nn.Model;
@@ -26,6 +27,7 @@ final class Updater implements AutoCloseable {
     private final KernelBackend kernels;
     private final double clipNorm;
     private final int statsEvery;
+    private final int parts;
     private final List<String> layerNames;
     private final OffHeapBlock before; // parameters before a statistics step's update; null when stats are off
     private double lastLr;
@@ -40,6 +42,8 @@ final class Updater implements AutoCloseable {
         this.kernels = spec.kernels();
         this.clipNorm = spec.clipNorm();
         this.statsEvery = spec.gradientStatsEverySteps();
+        // sync workers wait while the step is applied: split the elementwise update over the cores they free
+        this.parts = spec.mode() == JobSpec.Mode.SYNC ? Math.min(spec.workers(), Kernels.pool().size()) : 1;
         this.layerNames = model.parameterLayerNames();
         this.before = statsEvery > 0 ? OffHeapBlock.allocate(model.params().byteSize(), Purpose.WORKSPACE) : null;
     }
@@ -56,7 +60,7 @@ final class Updater implements AutoCloseable {
             MemorySegment.copy(model.params().segment(), 0, before.segment(), 0, before.byteSize());
         }
         double lr = schedule.lr(step);
-        optimizer.step(kernels, (float) lr);
+        optimizer.step(kernels, (float) lr, Kernels.pool(), parts);
         lastLr = lr;
         lastNorm = norm;
         lastStats = null;

@@ -1,6 +1,7 @@
 package dev.descent.engine.optim;
 
 import dev.descent.engine.kernel.KernelBackend;
+import dev.descent.engine.kernel.KernelPool;
 import dev.descent.engine.memory.OffHeapBlock;
 import dev.descent.engine.memory.Purpose;
 import dev.descent.engine.nn.Model;
@@ -15,6 +16,11 @@ public final class OptimizerState implements AutoCloseable {
     private final OffHeapBlock moments; // [momentSlabs, layout.totalFloats()]
     private final long stride;
     private long t;
+    // parallel step (chunks laid out on first use; the task is made once, so a step allocates nothing)
+    private SlabChunks chunks;
+    private KernelBackend curKernels;
+    private float curLr;
+    private final KernelPool.Task chunkStep = this::stepChunk;
 
     public OptimizerState(Optimizer optimizer, Model model) {
         this.optimizer = optimizer;
@@ -42,6 +48,35 @@ public final class OptimizerState implements AutoCloseable {
     public void step(KernelBackend k, float lr) {
         t++;
         optimizer.step(k, model.params().segment(), model.grads().segment(), moments.segment(), stride, stride, lr, t);
+    }
+
+    /**
+     * The same update split into {@code parts} contiguous, 64-byte-aligned chunks of the slabs run on {@code pool}.
+     * Every optimizer update is elementwise, so the result is bit-identical to {@link #step(KernelBackend, float)}.
+     * No allocation once the chunks for a part count are laid out.
+     */
+    public void step(KernelBackend k, float lr, KernelPool pool, int parts) {
+        if (parts <= 1) {
+            step(k, lr);
+            return;
+        }
+        t++;
+        if (chunks == null || chunks.parts() != parts) {
+            chunks = new SlabChunks(stride, parts, model.params().segment(), model.grads().segment(),
+                    moments.segment());
+        }
+        curKernels = k;
+        curLr = lr;
+        pool.run(parts, chunkStep);
+    }
+
+
+    private void stepChunk(int part, int parts) {
+        SlabChunks c = chunks;
+        if (c.length(part) > 0) {
+            optimizer.step(curKernels, c.slice(0, part), c.slice(1, part), c.slice(2, part), stride, c.length(part),
+                    curLr, t);
+        }
     }
 
     /** Resets the moments and the step counter. */
