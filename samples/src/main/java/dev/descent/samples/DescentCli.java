@@ -3,6 +3,7 @@ package dev.descent.samples;
 import dev.descent.samples.cli.BackpropCommand;
 import dev.descent.samples.cli.BenchCommand;
 import dev.descent.samples.cli.DataCommand;
+import dev.descent.samples.cli.MonitorCommand;
 import dev.descent.samples.cli.TrainCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -16,6 +17,7 @@ import picocli.CommandLine.Command;
             DataCommand.class,
             TrainCommand.class,
             BackpropCommand.class,
+            MonitorCommand.class,
             BenchCommand.class,
             dev.descent.samples.cli.LandscapeCommand.class,
             dev.descent.samples.cli.StoryCommand.class,
