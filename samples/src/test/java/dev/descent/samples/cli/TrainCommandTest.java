@@ -73,6 +73,25 @@ class TrainCommandTest {
     }
 
     @Test
+    void shouldTrainTheResidualMlpWithAndWithoutSkipsAndTheCnn(@TempDir Path out) throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        for (String[] model : List.of(new String[] {"--model", "resmlp", "--depth", "2", "--width", "32"},
+                new String[] {"--model", "resmlp", "--depth", "2", "--width", "32", "--no-skip"},
+                new String[] {"--model", "cnn"})) {
+            Path dir = out.resolve(String.join("", model).replace("-", ""));
+            CliRunner.Run run = CliRunner.run(concat(concat(new String[] {"train", "--data-dir", dataDir.toString(),
+                "--train-limit", "2000", "--epochs", "1"}, model), "--out", dir.toString()));
+            assertThat(run.exitCode()).as(String.join(" ", model) + ": " + run.err()).isZero();
+            JsonNode s = json.readTree(dir.resolve("summary.json").toFile());
+            assertThat(s.get("test_accuracy").asDouble()).as(String.join(" ", model)).isGreaterThan(0.4);
+            assertThat(s.get("config").get("model").asText()).startsWith(model[1]);
+            try (Model m = ModelFile.read(dir.resolve("model.descent"))) {
+                assertThat(m.parametersSha256()).isEqualTo(s.get("parameters_sha256").asText());
+            }
+        }
+    }
+
+    @Test
     void shouldGiveBitIdenticalResultsForTheSameSeed(@TempDir Path out) throws Exception {
         String[] args = {"train", "--data-dir", dataDir.toString(), "--train-limit", "2000", "--epochs", "1",
             "--widths", "32", "--dropout", "0.1", "--seed", "7"};
