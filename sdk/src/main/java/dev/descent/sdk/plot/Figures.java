@@ -3,8 +3,6 @@ package dev.descent.sdk.plot;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,39 +48,8 @@ public final class Figures {
 
     /** Writes {@code panels} in rows of {@code columns} (left to right, top to bottom) under {@code title}. */
     public static Path write(Path png, String title, List<Panel> panels, int columns) {
-        if (panels.isEmpty()) {
-            throw new IllegalArgumentException("a figure needs at least one panel: " + png);
-        }
-        if (columns < 1) {
-            throw new IllegalArgumentException("columns must be >= 1, was " + columns);
-        }
-        int cols = Math.min(columns, panels.size());
-        int rows = (panels.size() + cols - 1) / cols;
-        int titleHeight = title == null ? 0 : 36;
-        BufferedImage image = new BufferedImage(PANEL_WIDTH * cols, PANEL_HEIGHT * rows + titleHeight,
-                BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = image.createGraphics();
-        try {
-            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-            g.setColor(Color.WHITE);
-            g.fillRect(0, 0, image.getWidth(), image.getHeight());
-            if (title != null) {
-                g.setColor(Color.BLACK);
-                g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 18));
-                int w = g.getFontMetrics().stringWidth(title);
-                g.drawString(title, (image.getWidth() - w) / 2, 25);
-            }
-            for (int i = 0; i < panels.size(); i++) {
-                JFreeChart chart = chart(panels.get(i));
-                chart.draw(g, new java.awt.geom.Rectangle2D.Double(i % cols * PANEL_WIDTH,
-                        titleHeight + i / cols * PANEL_HEIGHT, PANEL_WIDTH, PANEL_HEIGHT));
-            }
-        } finally {
-            g.dispose();
-        }
-        writePng(image, png);
-        return png;
+        return Canvas.write(png, title, panels.size(), columns, PANEL_WIDTH, PANEL_HEIGHT,
+                (g, i, w, h) -> chart(panels.get(i)).draw(g, new java.awt.geom.Rectangle2D.Double(0, 0, w, h)));
     }
 
     /** Writes a rendered image to PNG atomically. */

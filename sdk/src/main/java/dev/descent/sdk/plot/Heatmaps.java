@@ -3,12 +3,9 @@ package dev.descent.sdk.plot;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
-import java.awt.Graphics2D;
 import java.awt.Paint;
-import java.awt.RenderingHints;
 import java.awt.geom.Ellipse2D;
 import java.awt.geom.Rectangle2D;
-import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -47,33 +44,8 @@ public final class Heatmaps {
     }
 
     public static Path write(Path png, String title, List<HeatmapPanel> panels) {
-        if (panels.isEmpty()) {
-            throw new IllegalArgumentException("a figure needs at least one panel: " + png);
-        }
-        int titleHeight = title == null ? 0 : 36;
-        BufferedImage image = new BufferedImage(PANEL_WIDTH * panels.size(), PANEL_HEIGHT + titleHeight,
-                BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = image.createGraphics();
-        try {
-            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-            g.setColor(Color.WHITE);
-            g.fillRect(0, 0, image.getWidth(), image.getHeight());
-            if (title != null) {
-                g.setColor(Color.BLACK);
-                g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 18));
-                int w = g.getFontMetrics().stringWidth(title);
-                g.drawString(title, (image.getWidth() - w) / 2, 25);
-            }
-            for (int i = 0; i < panels.size(); i++) {
-                chart(panels.get(i)).draw(g, new Rectangle2D.Double(i * PANEL_WIDTH, titleHeight, PANEL_WIDTH,
-                        PANEL_HEIGHT));
-            }
-        } finally {
-            g.dispose();
-        }
-        Figures.writePng(image, png);
-        return png;
+        return Canvas.write(png, title, panels.size(), Math.max(1, panels.size()), PANEL_WIDTH, PANEL_HEIGHT,
+                (g, i, w, h) -> chart(panels.get(i)).draw(g, new Rectangle2D.Double(0, 0, w, h)));
     }
 
     /** Finite range of z as {min, max}; for log scale only positive values count. */

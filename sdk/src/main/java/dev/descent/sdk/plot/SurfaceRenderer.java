@@ -6,9 +6,7 @@ import java.awt.Font;
 import java.awt.FontMetrics;
 import java.awt.Graphics2D;
 import java.awt.Polygon;
-import java.awt.RenderingHints;
 import java.awt.geom.Line2D;
-import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -38,37 +36,8 @@ public final class SurfaceRenderer {
 
     /** Writes the panels side by side under {@code title}. */
     public static Path write(Path png, String title, List<SurfacePanel> panels) {
-        if (panels.isEmpty()) {
-            throw new IllegalArgumentException("a figure needs at least one panel: " + png);
-        }
-        int titleHeight = title == null ? 0 : 36;
-        BufferedImage image = new BufferedImage(PANEL_WIDTH * panels.size(), PANEL_HEIGHT + titleHeight,
-                BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = image.createGraphics();
-        try {
-            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-            g.setColor(Color.WHITE);
-            g.fillRect(0, 0, image.getWidth(), image.getHeight());
-            if (title != null) {
-                g.setColor(Color.BLACK);
-                g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 18));
-                int w = g.getFontMetrics().stringWidth(title);
-                g.drawString(title, (image.getWidth() - w) / 2, 25);
-            }
-            for (int i = 0; i < panels.size(); i++) {
-                Graphics2D sub = (Graphics2D) g.create(i * PANEL_WIDTH, titleHeight, PANEL_WIDTH, PANEL_HEIGHT);
-                try {
-                    render(sub, panels.get(i), PANEL_WIDTH, PANEL_HEIGHT);
-                } finally {
-                    sub.dispose();
-                }
-            }
-        } finally {
-            g.dispose();
-        }
-        Figures.writePng(image, png);
-        return png;
+        return Canvas.write(png, title, panels.size(), Math.max(1, panels.size()), PANEL_WIDTH, PANEL_HEIGHT,
+                (g, i, w, h) -> render(g, panels.get(i), w, h));
     }
 
     /** Renders one panel into a {@code width × height} area at the graphics' origin. */
