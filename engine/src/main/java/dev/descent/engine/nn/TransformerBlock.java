@@ -1,7 +1,6 @@
 package dev.descent.engine.nn;
 
 import dev.descent.engine.kernel.Activation;
-import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Locale;
 
@@ -14,13 +13,11 @@ import java.util.Locale;
  * </ul>
  * One module for the backprop strategies (a checkpoint unit); its parts run inside its workspace.
  */
-public final class TransformerBlock implements CompositeModule {
+public final class TransformerBlock extends ChainedModule {
     private final int heads;
     private final int mlpRatio;
     private final Activation activation;
     private final boolean preNorm;
-    private ModuleChain chain;
-    private int layerIndex;
 
     public TransformerBlock(int heads, int mlpRatio, Activation activation, boolean preNorm) {
         if (heads < 1 || mlpRatio < 1) {
@@ -74,53 +71,5 @@ public final class TransformerBlock implements CompositeModule {
     @Override
     public String kind() {
         return "transformer";
-    }
-
-    @Override
-    public void declareParameters(ParameterLayout.Builder layout) {
-        declareParameters(layout, layerIndex, kind());
-    }
-
-    @Override
-    public void declareParameters(ParameterLayout.Builder layout, int topIndex, String prefix) {
-        chain.declareParameters(layout, topIndex, prefix);
-    }
-
-    @Override
-    public void bindParameters(ParameterLayout layout, MemorySegment params, MemorySegment grads) {
-        chain.bindParameters(layout, params, grads);
-    }
-
-    @Override
-    public long bufferFloats() {
-        return chain.bufferFloats();
-    }
-
-    @Override
-    public void writeBuffers(MemorySegment dst, long off) {
-        chain.writeBuffers(dst, off);
-    }
-
-    @Override
-    public void readBuffers(MemorySegment src, long off) {
-        chain.readBuffers(src, off);
-    }
-
-    @Override
-    public long workspaceFloats(int batch) {
-        return chain.workspaceFloats(batch);
-    }
-
-    @Override
-    public void forward(ExecutionContext ctx, MemorySegment out, long outOff, MemorySegment ws, long wsOff,
-                        MemorySegment in, long inOff, int batch) {
-        chain.forward(ctx, out, outOff, ws, wsOff, in, inOff, batch);
-    }
-
-    @Override
-    public void backward(ExecutionContext ctx, MemorySegment dIn, long dInOff, MemorySegment ws, long wsOff,
-                         MemorySegment dOut, long dOutOff, MemorySegment in, long inOff, int batch,
-                         boolean needInputGrad) {
-        chain.backward(ctx, dIn, dInOff, ws, wsOff, dOut, dOutOff, in, inOff, batch, needInputGrad);
     }
 }
