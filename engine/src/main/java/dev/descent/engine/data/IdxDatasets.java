@@ -93,6 +93,16 @@ public final class IdxDatasets {
                 CLASSES);
     }
 
+    /**
+     * Examples in {@code corpus}/{@code split}, read from its (small) label file alone, validated like
+     * {@link #load}: for sizing a run before the dataset itself is loaded.
+     */
+    public static int count(Corpus corpus, Split split, Path dataDir) throws IOException {
+        DataDir dir = resolveDataDir(dataDir);
+        Path[] files = locate(corpus, split, dir).orElseThrow(() -> notFound(corpus, split, dir));
+        return IdxReader.readLabels(files[1], CLASSES).count();
+    }
+
     /** True when both files of {@code corpus}/{@code split} are present (not verified) in the data directory. */
     public static boolean isPresent(Corpus corpus, Split split, Path dataDir) {
         return locate(corpus, split, resolveDataDir(dataDir)).isPresent();

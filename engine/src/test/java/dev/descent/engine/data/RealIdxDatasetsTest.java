@@ -64,6 +64,7 @@ class RealIdxDatasetsTest {
             long ms = (System.nanoTime() - start) / 1_000_000;
             System.out.println("Fashion-MNIST train (60000 x 784) loaded from " + dir + " in " + ms + " ms");
             assertThat(train.count()).isEqualTo(60_000);
+            assertThat(IdxDatasets.count(Corpus.FASHION_MNIST, Split.TRAIN, dir)).isEqualTo(train.count());
             assertThat(train.featureSize()).isEqualTo(784);
             assertThat(train.features().byteSize()).isEqualTo(60_000L * 784 * Float.BYTES);
             assertThat(train.sampleShape()).containsExactly(1, 28, 28);
@@ -73,6 +74,7 @@ class RealIdxDatasetsTest {
         }
         try (Dataset test = IdxDatasets.load(Corpus.FASHION_MNIST, Split.TEST, dir)) {
             assertThat(test.count()).isEqualTo(10_000);
+            assertThat(IdxDatasets.count(Corpus.FASHION_MNIST, Split.TEST, dir)).isEqualTo(test.count());
             assertThat(test.labelCounts()).containsOnly(1_000).hasSize(10);
             assertThat(firstLabels(test, 5)).containsExactly(9, 2, 1, 1, 6);
             assertPixelsAreWholeStepsOf1Over255(test);

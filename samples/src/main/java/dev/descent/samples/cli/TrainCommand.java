@@ -1,6 +1,5 @@
 package dev.descent.samples.cli;
 
-import dev.descent.engine.data.Dataset;
 import dev.descent.engine.data.IdxDatasets;
 import dev.descent.engine.event.TrainingEvent;
 import dev.descent.engine.event.TrainingListener;
@@ -173,10 +172,8 @@ public final class TrainCommand implements Callable<Integer> {
             out = resume;
         }
         OutputDir dir = OutputDir.create(out);
-        int trainCount;
-        try (Dataset probe = IdxDatasets.load(corpus, dev.descent.engine.data.Split.TRAIN, dataDir)) {
-            trainCount = trainLimit == null ? probe.count() : Math.min(trainLimit, probe.count());
-        }
+        int available = IdxDatasets.count(corpus, dev.descent.engine.data.Split.TRAIN, dataDir);
+        int trainCount = trainLimit == null ? available : Math.min(trainLimit, available);
         int stepsPerEpoch = (trainCount + batch - 1) / batch;
         int workerCount = workers != null ? workers : DescentConfig.WORKERS_DEFAULT;
         ModelDefinition model = model(act);
