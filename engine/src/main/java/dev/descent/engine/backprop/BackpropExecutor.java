@@ -43,6 +43,8 @@ public final class BackpropExecutor implements AutoCloseable {
     private final boolean[] nodeLive;
     private final boolean[] wsLive;
     private final ActivationLedger ledger = new ActivationLedger();
+    /** Modules at or before this index need no input gradient: nothing upstream of them has parameters. */
+    private final int firstWithParameters;
 
     private MemorySegment input;
     private long inputOff;
@@ -57,6 +59,8 @@ public final class BackpropExecutor implements AutoCloseable {
         this.strategy = strategy;
         this.n = model.layerCount();
         this.maxBatch = maxBatch;
+        int[] withParams = model.layout().layersWithParameters();
+        this.firstWithParameters = withParams.length == 0 ? n : withParams[0];
         this.recomputeAll = strategy instanceof BackpropStrategy.Recompute;
         this.interval = switch (strategy) {
             case BackpropStrategy.Vanilla v -> 1;
@@ -302,7 +306,7 @@ public final class BackpropExecutor implements AutoCloseable {
             throw new IllegalStateException("backward of module " + i + " without its workspace");
         }
         m.backward(ctx, seg, gradOff[i % 2], seg, wsOff[i], seg, gradOff[(i + 1) % 2], nodeSegment(i),
-                nodeOffset(i), batch, i > 0);
+                nodeOffset(i), batch, i > firstWithParameters);
         if (wsLive[i]) {
             releaseWs(i);
         }

@@ -149,6 +149,69 @@ class BackpropStrategyTest {
         }
     }
 
+    /** A parameter-free identity that records the needInputGrad flag of its last backward. */
+    static final class FlagRecorder implements Module {
+        int size;
+        Boolean lastNeedInputGrad;
+
+        @Override
+        public int[] configure(int layerIndex, int[] inputShape) {
+            size = Module.size(inputShape);
+            return inputShape.clone();
+        }
+
+        @Override
+        public String spec() {
+            return "flag-recorder";
+        }
+
+        @Override
+        public String kind() {
+            return "identity";
+        }
+
+        @Override
+        public void forward(ExecutionContext ctx, MemorySegment out, long outOff, MemorySegment ws, long wsOff,
+                            MemorySegment in, long inOff, int batch) {
+            MemorySegment.copy(in, F, inOff * Float.BYTES, out, F, outOff * Float.BYTES, (long) batch * size);
+        }
+
+        @Override
+        public void backward(ExecutionContext ctx, MemorySegment dIn, long dInOff, MemorySegment ws, long wsOff,
+                             MemorySegment dOut, long dOutOff, MemorySegment in, long inOff, int batch,
+                             boolean needInputGrad) {
+            lastNeedInputGrad = needInputGrad;
+            if (needInputGrad) {
+                MemorySegment.copy(dOut, F, dOutOff * Float.BYTES, dIn, F, dInOff * Float.BYTES, (long) batch * size);
+            }
+        }
+    }
+
+    /**
+     * Nothing upstream of the first layer with parameters needs a gradient: asking for one there (a Flatten before
+     * the first Linear, as in every Fashion-MNIST model) used to cost a full extra GEMM per step, a quarter of the
+     * default MLP's step time.
+     */
+    @Test
+    void shouldAskForInputGradientsOnlyDownstreamOfTheFirstParameters() {
+        FlagRecorder front = new FlagRecorder();
+        FlagRecorder second = new FlagRecorder();
+        FlagRecorder behind = new FlagRecorder();
+        int batch = 3;
+        KernelBackend k = Kernels.scalar();
+        try (Model m = Sequential.input(4).add(front).add(second).add(new Linear(5)).add(behind).add(new Linear(2))
+                     .build().initialize(Init.XAVIER_NORMAL, Init.ZEROS, 1);
+             BackpropExecutor ex = new BackpropExecutor(m, BackpropStrategy.VANILLA, batch);
+             OffHeapBlock x = OffHeapBlock.allocateFloats(batch * 4L, Purpose.BATCHES)) {
+            ExecutionContext ctx = new ExecutionContext(k);
+            ex.forward(ctx, x.segment(), 0, batch);
+            ex.backward(ctx);
+        }
+        assertThat(front.lastNeedInputGrad).as("module 0").isFalse();
+        assertThat(second.lastNeedInputGrad).as("module 1, before the first Linear").isFalse();
+        assertThat(behind.lastNeedInputGrad).as("module 3, between the Linears").isTrue();
+    }
+
     /** A chain of n equal-width Linear layers, so every node has the same byte size u. */
     private static ActivationLedger run(int n, int width, int batch, BackpropStrategy s) {
         Sequential seq = Sequential.input(width);
