@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Training throughput, Descent vs PyTorch, side by side on the same machine: the same MLP (default
 # 784-256-128-10 ReLU), batch, optimizer (SGD momentum 0.9, lr 0.01), data (Fashion-MNIST) and thread count.
-# Usage: bench/compare-train.sh [--threads T] [--epochs E] [--batch B] [--widths 256,128]
+# Usage: bench/compare-train.sh [--threads T] [--epochs E (default 1; >= 2 shows the steady state)] [--batch B] [--widths 256,128]
 # PyTorch runs under Debian's /usr/bin/python3 (python3-torch + libopenblas0) with OPENBLAS_CORETYPE and
 # OPENBLAS_L2_SIZE unset (they slow OpenBLAS on this machine) and OMP_WAIT_POLICY=PASSIVE.
 set -euo pipefail
@@ -35,5 +35,10 @@ import json, sys
 d = json.load(open(sys.argv[1])); t = json.load(open(sys.argv[2]))
 print(f"descent {d['examples_per_second']:,.0f} ex/s (acc {d['test_accuracy']:.4f}) | "
       f"torch {t['examples_per_second']:,.0f} ex/s (acc {t['test_accuracy']:.4f}, {t['blas']}) | "
-      f"ratio descent/torch = {d['examples_per_second'] / t['examples_per_second']:.2f}x")
+      f"ratio descent/torch = {d['examples_per_second'] / t['examples_per_second']:.2f}x (whole run)")
+de, te = d.get("epoch_examples_per_second", []), t.get("epoch_examples_per_second", [])
+if de and te:
+    print("per epoch (descent / torch ex/s): " + ", ".join(
+        f"{a:,.0f} / {b:,.0f} = {a / b:.2f}x" for a, b in zip(de, te)))
+    print(f"last epoch (JIT warm-up behind it): ratio descent/torch = {de[-1] / te[-1]:.2f}x")
 PY

@@ -70,7 +70,7 @@ def main():
     opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=0.9)
     loss_fn = torch.nn.CrossEntropyLoss()
     n = xtr.shape[0]
-    examples, train_seconds = 0, 0.0
+    examples, train_seconds, per_epoch = 0, 0.0, []
     for epoch in range(a.epochs):
         perm = torch.randperm(n)
         t0 = time.perf_counter()
@@ -82,13 +82,16 @@ def main():
             loss.backward()
             opt.step()
             examples += a.batch
-        train_seconds += time.perf_counter() - t0
+        seconds = time.perf_counter() - t0
+        train_seconds += seconds
+        per_epoch.append((n // a.batch) * a.batch / seconds)
     with torch.no_grad():
         acc = (model(xte).argmax(1) == yte).float().mean().item()
     blas = loaded_blas()
     print(json.dumps({"library": f"torch {torch.__version__}", "blas": blas, "threads": a.threads,
                       "batch": a.batch, "widths": a.widths, "epochs": a.epochs,
-                      "examples_per_second": examples / train_seconds, "test_accuracy": acc}))
+                      "examples_per_second": examples / train_seconds,
+                      "epoch_examples_per_second": per_epoch, "test_accuracy": acc}))
 
 
 if __name__ == "__main__":

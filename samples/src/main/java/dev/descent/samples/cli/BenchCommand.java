@@ -10,6 +10,7 @@ import dev.descent.engine.loss.LossKind;
 import dev.descent.engine.nn.Mlp;
 import dev.descent.engine.nn.Model;
 import dev.descent.engine.optim.Optimizers;
+import dev.descent.engine.train.EpochReport;
 import dev.descent.engine.train.FitListener;
 import dev.descent.engine.train.Trainer;
 import dev.descent.engine.train.TrainingResult;
@@ -154,6 +155,7 @@ public final class BenchCommand implements Runnable {
                 summary.put("threads", threads);
                 summary.put("backend", Kernels.backend().name());
                 summary.put("train_seconds", r.trainSeconds());
+                summary.put("epoch_examples_per_second", r.epochs().stream().mapToDouble(EpochReport::examplesPerSecond).toArray());
                 Path written = OutputDir.create(out).writeJson("summary.json", summary);
                 System.out.println("wrote " + written);
                 return 0;
