@@ -1,6 +1,9 @@
 package dev.descent.engine.kernel;
 
 import dev.descent.engine.kernel.scalar.ScalarKernels;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,7 +27,35 @@ public final class Kernels {
     private static final String VECTOR_MODULE = "jdk.incubator.vector";
     private static final String SIMD_CLASS = "dev.descent.engine.kernel.simd.SimdKernels";
 
+    static {
+        loadSegmentImplementations();
+    }
+
     private Kernels() {
+    }
+
+    /**
+     * Loads every {@link MemorySegment} implementation class before any kernel is compiled. While only native
+     * segments exist, C2 compiles segment accesses against that one class (class-hierarchy analysis); the first
+     * heap segment made later invalidates every such method at once. In {@code ./descent train} java2d's font
+     * shaper made one when the first chart was drawn (and a struct-layout var handle with it), deoptimizing 40 compiled kernels after epoch 1 and costing
+     * the second epoch half its speed.
+     */
+    static void loadSegmentImplementations() {
+        MemorySegment.ofArray(new byte[0]);
+        MemorySegment.ofArray(new char[0]);
+        MemorySegment.ofArray(new short[0]);
+        MemorySegment.ofArray(new int[0]);
+        MemorySegment.ofArray(new float[0]);
+        MemorySegment.ofArray(new long[0]);
+        MemorySegment.ofArray(new double[0]);
+        // a var handle through a struct layout: the indirect var handle that font shaping uses later
+        MemoryLayout.structLayout(ValueLayout.JAVA_INT.withName("x")).varHandle(MemoryLayout.PathElement.groupElement("x"));
+        try {   // file mappings: loaded, not initialized, so nothing is mapped
+            Class.forName("jdk.internal.foreign.MappedMemorySegmentImpl", false, null);
+        } catch (ClassNotFoundException e) {
+            LOG.debug("no MappedMemorySegmentImpl in this JDK: {}", e.toString());
+        }
     }
 
     private static final class Holder {
