@@ -63,10 +63,16 @@ public final class KernelPool implements AutoCloseable {
      * The wait is not interruptible: an interrupt is kept (the flag stays set) and the call returns normally.
      */
     public void run(int parts, Task task) {
+        // Kept tiny so that it inlines into every kernel: a one-part call then lets the JIT scalar-replace a task
+        // (e.g. a capturing lambda) that a caller creates per call.
         if (parts <= 1) {
             task.run(0, 1);
             return;
         }
+        runParallel(parts, task);
+    }
+
+    private void runParallel(int parts, Task task) {
         Batch b = batches.get();
         if (b.busy) {
             b = new Batch(); // a part of this thread's batch calls run again: rare, and it must not share the batch
