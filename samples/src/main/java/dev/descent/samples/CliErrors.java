@@ -7,14 +7,15 @@ import picocli.CommandLine;
  * code 2; anything else keeps its stack trace, since it is a bug worth reporting.
  */
 final class CliErrors implements CommandLine.IExecutionExceptionHandler {
-    /** Bad input or environment: the message says what to fix, a stack trace would only hide it. */
+    /**
+     * Bad input or environment: the message says what to fix, a stack trace would only hide it. The SDK reports
+     * every request it cannot carry out (missing or malformed data and model files, a plan that does not fit its data,
+     * a diverging loss) as a {@link dev.descent.sdk.DescentException}.
+     */
     static boolean isUserError(Throwable ex) {
         return ex instanceof UserError || ex instanceof IllegalArgumentException
                 || ex instanceof java.io.FileNotFoundException || ex instanceof java.nio.file.NoSuchFileException
-                || ex instanceof dev.descent.engine.data.DatasetNotFoundException
-                || ex instanceof dev.descent.engine.data.IdxFormatException
-                || ex instanceof dev.descent.engine.train.ModelFile.ModelFileException
-                || ex instanceof dev.descent.engine.train.NonFiniteLossException;
+                || ex instanceof dev.descent.sdk.DescentException;
     }
 
     @Override

@@ -37,6 +37,25 @@ public final class Descent {
         return new DescentEngine(ActorSystem.create(Behaviors.empty(), c.systemName(), conf), true, c);
     }
 
+    /** The kernel backend and the most threads a kernel may use in this JVM. */
+    public static KernelInfo kernels() {
+        return new KernelInfo(dev.descent.engine.kernel.Kernels.backend().name(),
+                dev.descent.engine.kernel.Kernels.pool().size());
+    }
+
+    /**
+     * Runs {@code plan} on the calling thread with the engine's single-process trainer: no actors, one model, the
+     * plan's {@code threadsPerWorker} kernel threads (0: 1). The same numbers as a one-worker job on a
+     * {@link DescentEngine}, without its messaging; the baseline of the throughput benchmarks. The plan's listeners
+     * receive StepCompleted, EpochCompleted and (with a test set) EvaluationCompleted events on this thread; its model
+     * file, if any, is written after every epoch. Settings that need the actor engine (more than one worker, async
+     * mode, checkpoints, trajectories) are refused with an {@link IllegalArgumentException}. A non-finite loss throws
+     * {@link DivergedException}.
+     */
+    public static TrainingResult trainInProcess(TrainingPlan plan) {
+        return InProcessTraining.run(plan);
+    }
+
     /** Starts an engine with the default configuration. */
     public static DescentEngine start() {
         return start(new DescentConfig());

@@ -115,7 +115,7 @@ public final class DescentEngine implements AutoCloseable {
                 closeAll(owned);
                 jobs.computeIfPresent(id, (k, v) -> v); // keep finished jobs listed
                 if (err != null) {
-                    result.completeExceptionally(err);
+                    result.completeExceptionally(publicFailure(err));
                 } else {
                     result.complete(TrainingResult.of(r));
                 }
@@ -132,6 +132,19 @@ public final class DescentEngine implements AutoCloseable {
             }
             throw new DescentException("cannot start " + name + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The failure a user sees: a non-finite loss becomes a {@link DivergedException}; anything else stays as it is
+     * (a CompletionException is unwrapped).
+     */
+    static Throwable publicFailure(Throwable err) {
+        Throwable t = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+                ? err.getCause() : err;
+        if (t instanceof dev.descent.engine.train.NonFiniteLossException n) {
+            return new DivergedException(n.getMessage(), n.step(), n.epoch(), n.loss(), n);
+        }
+        return t;
     }
 
     private void checkBudget(Model model, TrainingPlan plan, int workers, String name) {

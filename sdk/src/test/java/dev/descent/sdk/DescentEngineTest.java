@@ -124,7 +124,8 @@ class DescentEngineTest {
     void shouldRunJobsConcurrentlyAndKeepGoodJobsAliveWhenOneFails() throws Exception {
         TrainingJob bad = engine.submit(plan().name("bad").optimizer(Optimizer.sgd(1e12)).schedule(null).build());
         TrainingJob good = engine.submit(plan().name("good").epochs(6).build());
-        assertThatThrownBy(bad::await).isInstanceOf(NonFiniteLossException.class);
+        assertThatThrownBy(bad::await).isInstanceOf(DivergedException.class)
+                .hasCauseInstanceOf(NonFiniteLossException.class);
         assertThat(bad.state()).isEqualTo(JobState.FAILED);
         TrainingResult r = good.await();
         assertThat(r.steps()).isEqualTo(66);

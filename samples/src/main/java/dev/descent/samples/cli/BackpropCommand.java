@@ -1,10 +1,11 @@
 package dev.descent.samples.cli;
 
-import dev.descent.engine.backprop.BackpropBenchmark;
-import dev.descent.engine.kernel.Kernels;
 import dev.descent.samples.OutputDir;
 import dev.descent.samples.ProgressBar;
 import dev.descent.samples.UserError;
+import dev.descent.sdk.BackpropMeasurement;
+import dev.descent.sdk.Benchmarks;
+import dev.descent.sdk.Descent;
 import dev.descent.sdk.plot.Figures;
 import dev.descent.sdk.plot.Panel;
 import dev.descent.sdk.plot.Series;
@@ -56,27 +57,28 @@ public final class BackpropCommand implements Callable<Integer> {
             throw new UserError("--depth, --width, --batch and --steps must be >= 1; got depth " + depth + ", width "
                     + width + ", batch " + batch + ", steps " + steps);
         }
-        if (threads < 1 || threads > Kernels.pool().size()) {
-            throw new UserError("--threads must be between 1 and " + Kernels.pool().size() + ", was " + threads);
+        int cores = Descent.kernels().maxThreads();
+        if (threads < 1 || threads > cores) {
+            throw new UserError("--threads must be between 1 and " + cores + ", was " + threads);
         }
+        String kernels = Descent.kernels().backend();
         OutputDir dir = OutputDir.create(out);
         System.out.printf(Locale.ROOT, "backprop strategies: depth %d, width %d, batch %d, %s kernels%n", depth, width,
-                batch, Kernels.backend().name());
+                batch, kernels);
         // The first pass warms the JIT up (the Vector API kernels are slow until C2 compiles them); the second counts.
-        BackpropBenchmark.run(depth, width, batch, 1, 1, threads, Kernels.backend());
-        List<BackpropBenchmark.Result> main = BackpropBenchmark.run(depth, width, batch, 1, steps, threads,
-                Kernels.backend());
+        Benchmarks.backprop(depth, width, batch, 1, 1, threads);
+        List<BackpropMeasurement> main = Benchmarks.backprop(depth, width, batch, 1, steps, threads);
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("depth", depth);
         summary.put("width", width);
         summary.put("batch", batch);
         summary.put("modules", main.get(0).modules());
-        summary.put("kernels", Kernels.backend().name());
+        summary.put("kernels", kernels);
         double vanillaSeconds = main.get(0).secondsPerStep();
         Map<String, Object> strategies = new LinkedHashMap<>();
         System.out.printf(Locale.ROOT, "%-13s %9s %14s %12s %14s %10s%n", "strategy", "interval", "peak bytes",
                 "forward evals", "s/step", "vs vanilla");
-        for (BackpropBenchmark.Result r : main) {
+        for (BackpropMeasurement r : main) {
             Map<String, Object> s = new LinkedHashMap<>();
             s.put("peak_activation_bytes", r.peakActivationBytes());
             s.put("forward_evaluations", r.forwardEvaluations());
@@ -114,10 +116,9 @@ public final class BackpropCommand implements Callable<Integer> {
         for (int i = 0; i < depths.size(); i++) {
             int d = depths.get(i);
             x[i] = d;
-            List<BackpropBenchmark.Result> rs = BackpropBenchmark.run(d, width, batch, 1, steps, threads,
-                    Kernels.backend());
+            List<BackpropMeasurement> rs = Benchmarks.backprop(d, width, batch, 1, steps, threads);
             for (int s = 0; s < 3; s++) {
-                BackpropBenchmark.Result r = rs.get(s);
+                BackpropMeasurement r = rs.get(s);
                 mib[s][i] = r.peakActivationBytes() / (1024.0 * 1024.0);
                 ms[s][i] = r.secondsPerStep() * 1e3;
                 csv.append(String.format(Locale.ROOT, "%d,%s,%d,%d,%.6f%n", d, r.strategy(), r.peakActivationBytes(),

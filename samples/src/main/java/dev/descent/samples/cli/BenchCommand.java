@@ -1,23 +1,20 @@
 package dev.descent.samples.cli;
 
-import dev.descent.engine.data.Dataset;
-import dev.descent.engine.data.IdxDatasets;
-import dev.descent.engine.data.Split;
-import dev.descent.engine.init.Init;
-import dev.descent.engine.kernel.Activation;
-import dev.descent.engine.kernel.GemmThroughput;
-import dev.descent.engine.loss.LossKind;
-import dev.descent.engine.nn.Mlp;
-import dev.descent.engine.nn.Model;
-import dev.descent.engine.optim.Optimizers;
-import dev.descent.engine.train.EpochReport;
-import dev.descent.engine.train.FitListener;
-import dev.descent.engine.train.Trainer;
-import dev.descent.engine.train.TrainingResult;
-import dev.descent.samples.UserError;
-import java.io.IOException;
-import dev.descent.engine.kernel.Kernels;
 import dev.descent.samples.OutputDir;
+import dev.descent.samples.UserError;
+import dev.descent.sdk.Activation;
+import dev.descent.sdk.Benchmarks;
+import dev.descent.sdk.DataSource;
+import dev.descent.sdk.Descent;
+import dev.descent.sdk.DescentConfig;
+import dev.descent.sdk.DescentEngine;
+import dev.descent.sdk.EpochSummary;
+import dev.descent.sdk.GemmMeasurement;
+import dev.descent.sdk.ModelDefinition;
+import dev.descent.sdk.Optimizer;
+import dev.descent.sdk.Split;
+import dev.descent.sdk.TrainingPlan;
+import dev.descent.sdk.TrainingResult;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -71,11 +68,12 @@ public final class BenchCommand implements Runnable {
             int mm = m != null ? m : size;
             int nn = n != null ? n : size;
             int kk = k != null ? k : size;
-            if (threads > Kernels.pool().size()) {
+            int cores = Descent.kernels().maxThreads();
+            if (threads > cores) {
                 throw new IllegalArgumentException("--threads " + threads + " exceeds the kernel pool ("
-                        + Kernels.pool().size() + " cores)");
+                        + cores + " cores)");
             }
-            GemmThroughput.Result r = GemmThroughput.measure(mm, nn, kk, layout, threads, seconds);
+            GemmMeasurement r = Benchmarks.gemm(mm, nn, kk, layout, threads, seconds);
             System.out.printf(Locale.ROOT, "gemm %s %dx%dx%d, %d thread(s), %s kernels: %.1f GFLOP/s "
                             + "(best %.1f, %.3f ms per product, %d products)%n",
                     r.layout(), mm, nn, kk, threads, r.backend(), r.gflops(), r.bestGflops(), r.millisPerProduct(),
@@ -126,58 +124,55 @@ public final class BenchCommand implements Runnable {
         Integer workers;
 
         @Override
-        public Integer call() throws IOException {
-            if (batch < 1 || epochs < 1 || threads < 1 || threads > Kernels.pool().size()) {
+        public Integer call() {
+            int cores = Descent.kernels().maxThreads();
+            if (batch < 1 || epochs < 1 || threads < 1 || threads > cores) {
                 throw new UserError("need --batch >= 1, --epochs >= 1 and 1 <= --threads <= "
-                        + Kernels.pool().size() + "; got batch " + batch + ", epochs " + epochs + ", threads " + threads);
+                        + cores + "; got batch " + batch + ", epochs " + epochs + ", threads " + threads);
             }
             if (workers != null) {
                 return viaActorEngine();
             }
-            try (Dataset train = IdxDatasets.fashionMnist(Split.TRAIN);
-                 Dataset test = IdxDatasets.fashionMnist(Split.TEST);
-                 Model model = Mlp.builder().input(train.sampleShape()).hidden(widths).activation(Activation.RELU)
-                         .output(10).init(Init.KAIMING_NORMAL).seed(seed).build()) {
-                TrainingResult r = Trainer.builder().model(model).loss(LossKind.CROSS_ENTROPY)
-                        .optimizer(Optimizers.momentum(0.01, 0.9)).batchSize(batch).epochs(epochs).seed(seed)
-                        .threads(threads).build().fit(train, test, FitListener.NONE);
-                double acc = r.last().testAccuracy();
-                System.out.printf(Locale.ROOT, "train MLP 784-%s-10, batch %d, %d epoch(s), %d thread(s), %s kernels: "
-                                + "%.0f examples/s (test accuracy %.4f)%n", join(widths), batch, epochs, threads,
-                        Kernels.backend().name(), r.examplesPerSecond(), acc);
-                Map<String, Object> summary = new LinkedHashMap<>();
-                summary.put("library", "descent");
-                summary.put("examples_per_second", r.examplesPerSecond());
-                summary.put("test_accuracy", acc);
-                summary.put("widths", join(widths));
-                summary.put("batch", batch);
-                summary.put("epochs", epochs);
-                summary.put("threads", threads);
-                summary.put("backend", Kernels.backend().name());
-                summary.put("train_seconds", r.trainSeconds());
-                summary.put("epoch_examples_per_second", r.epochs().stream().mapToDouble(EpochReport::examplesPerSecond).toArray());
-                Path written = OutputDir.create(out).writeJson("summary.json", summary);
-                System.out.println("wrote " + written);
-                return 0;
-            }
+            TrainingResult r = Descent.trainInProcess(plan().threadsPerWorker(threads).build());
+            String kernels = Descent.kernels().backend();
+            double acc = r.last().testAccuracy();
+            System.out.printf(Locale.ROOT, "train MLP 784-%s-10, batch %d, %d epoch(s), %d thread(s), %s kernels: "
+                            + "%.0f examples/s (test accuracy %.4f)%n", join(widths), batch, epochs, threads,
+                    kernels, r.examplesPerSecond(), acc);
+            Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("library", "descent");
+            summary.put("examples_per_second", r.examplesPerSecond());
+            summary.put("test_accuracy", acc);
+            summary.put("widths", join(widths));
+            summary.put("batch", batch);
+            summary.put("epochs", epochs);
+            summary.put("threads", threads);
+            summary.put("backend", kernels);
+            summary.put("train_seconds", r.trainSeconds());
+            summary.put("epoch_examples_per_second",
+                    r.epochs().stream().mapToDouble(EpochSummary::examplesPerSecond).toArray());
+            Path written = OutputDir.create(out).writeJson("summary.json", summary);
+            System.out.println("wrote " + written);
+            return 0;
+        }
+
+        /** The benchmark's workload: the MLP on Fashion-MNIST, SGD momentum 0.9 lr 0.01, Kaiming init. */
+        private TrainingPlan.Builder plan() {
+            return TrainingPlan.builder().name("bench")
+                    .model(ModelDefinition.mlp().input(1, 28, 28).hidden(widths).activation(Activation.RELU)
+                            .output(10).init("kaiming-normal").seed(seed).build())
+                    .train(DataSource.fashionMnist(Split.TRAIN)).test(DataSource.fashionMnist(Split.TEST))
+                    .optimizer(Optimizer.momentum(0.01, 0.9)).batchSize(batch).epochs(epochs).seed(seed);
         }
 
         /** The same workload through the SDK: engine.submit(plan) with {@code --workers} workers. */
-        private Integer viaActorEngine() throws IOException {
+        private Integer viaActorEngine() {
             if (workers < 1) {
                 throw new UserError("--workers must be >= 1, was " + workers);
             }
-            dev.descent.sdk.TrainingPlan plan = dev.descent.sdk.TrainingPlan.builder().name("bench")
-                    .model(dev.descent.sdk.ModelDefinition.mlp().input(1, 28, 28).hidden(widths)
-                            .activation(dev.descent.sdk.Activation.RELU).output(10).init("kaiming-normal").seed(seed)
-                            .build())
-                    .train(dev.descent.sdk.DataSource.fashionMnist(dev.descent.sdk.Split.TRAIN))
-                    .test(dev.descent.sdk.DataSource.fashionMnist(dev.descent.sdk.Split.TEST))
-                    .optimizer(dev.descent.sdk.Optimizer.momentum(0.01, 0.9)).batchSize(batch).epochs(epochs)
-                    .seed(seed).workers(workers).threadsPerWorker(threads).gradientStatsEvery(0).build();
-            dev.descent.sdk.TrainingResult r;
-            try (dev.descent.sdk.DescentEngine engine = dev.descent.sdk.Descent.start(
-                    new dev.descent.sdk.DescentConfig().workers(workers).threads(threads))) {
+            TrainingPlan plan = plan().workers(workers).threadsPerWorker(threads).gradientStatsEvery(0).build();
+            TrainingResult r;
+            try (DescentEngine engine = Descent.start(new DescentConfig().workers(workers).threads(threads))) {
                 r = engine.submit(plan).await();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -186,7 +181,7 @@ public final class BenchCommand implements Runnable {
             double acc = r.last().testAccuracy();
             System.out.printf(Locale.ROOT, "train MLP 784-%s-10, batch %d, %d epoch(s), actor engine, %d worker(s) x %d "
                             + "thread(s), %s kernels: %.0f examples/s (test accuracy %.4f)%n", join(widths), batch,
-                    epochs, workers, threads, Kernels.backend().name(), r.examplesPerSecond(), acc);
+                    epochs, workers, threads, Descent.kernels().backend(), r.examplesPerSecond(), acc);
             Map<String, Object> summary = new LinkedHashMap<>();
             summary.put("library", "descent-actors");
             summary.put("examples_per_second", r.examplesPerSecond());
@@ -196,7 +191,7 @@ public final class BenchCommand implements Runnable {
             summary.put("epochs", epochs);
             summary.put("workers", workers);
             summary.put("threads", threads);
-            summary.put("backend", Kernels.backend().name());
+            summary.put("backend", Descent.kernels().backend());
             summary.put("train_seconds", r.trainSeconds());
             Path written = OutputDir.create(out).writeJson("summary.json", summary);
             System.out.println("wrote " + written);

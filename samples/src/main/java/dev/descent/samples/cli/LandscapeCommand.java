@@ -459,7 +459,7 @@ public final class LandscapeCommand implements Runnable {
         }
 
         static Data load(Common c, Model model) throws IOException {
-            IdxDatasets.Corpus corpus = TrainCommand.parseCorpus(c.dataset);
+            IdxDatasets.Corpus corpus = IdxDatasets.Corpus.valueOf(TrainCommand.parseCorpus(c.dataset).name());
             int nTrain = Common.count(c.trainExamples, "--train-examples", 1);
             int nTest = Common.count(c.testExamples, "--test-examples", 0);
             try (Dataset fullTrain = IdxDatasets.load(corpus, Split.TRAIN, c.dataDir);

@@ -1,10 +1,7 @@
 package dev.descent.samples.cli;
 
-import dev.descent.engine.data.IdxDatasets;
 import dev.descent.engine.event.TrainingEvent;
 import dev.descent.engine.event.TrainingListener;
-import dev.descent.engine.kernel.Kernels;
-import dev.descent.engine.train.NonFiniteLossException;
 import dev.descent.monitoring.Monitoring;
 import dev.descent.monitoring.MonitoringConfig;
 import dev.descent.samples.OutputDir;
@@ -12,10 +9,12 @@ import dev.descent.samples.ProgressBar;
 import dev.descent.samples.UserError;
 import dev.descent.sdk.Activation;
 import dev.descent.sdk.Backprop;
+import dev.descent.sdk.Corpus;
 import dev.descent.sdk.DataSource;
 import dev.descent.sdk.Descent;
 import dev.descent.sdk.DescentConfig;
 import dev.descent.sdk.DescentEngine;
+import dev.descent.sdk.DivergedException;
 import dev.descent.sdk.EpochSummary;
 import dev.descent.sdk.Loss;
 import dev.descent.sdk.ModelDefinition;
@@ -163,7 +162,7 @@ public final class TrainCommand implements Callable<Integer> {
         Optimizer opt = Optimizer.parse(optimizer, learningRate, momentum, weightDecay);
         Backprop backprop = Backprop.parse(strategy);
         Activation act = Activation.parse(activation);
-        IdxDatasets.Corpus corpus = parseCorpus(dataset);
+        Corpus corpus = parseCorpus(dataset);
         if (resume != null) {
             if (!Files.isDirectory(resume.resolve("checkpoints"))) {
                 throw new UserError("--resume " + resume + ": no checkpoints/ folder there (train with "
@@ -172,19 +171,19 @@ public final class TrainCommand implements Callable<Integer> {
             out = resume;
         }
         OutputDir dir = OutputDir.create(out);
-        int available = IdxDatasets.count(corpus, dev.descent.engine.data.Split.TRAIN, dataDir);
+        int available = corpus.count(Split.TRAIN, dataDir);
         int trainCount = trainLimit == null ? available : Math.min(trainLimit, available);
         int stepsPerEpoch = (trainCount + batch - 1) / batch;
         int workerCount = workers != null ? workers : DescentConfig.WORKERS_DEFAULT;
-        ModelDefinition model = model(act);
+        ModelDefinition model = model(act, corpus);
         System.out.printf(Locale.ROOT, "descent train: %s (%d examples), %s, %s, %s lr=%s %s, batch %d, %d epochs, "
                         + "%s backprop, seed %d, %d worker(s) x %d thread(s), %s kernels%n", corpus.displayName(),
                 trainCount, model, lossKind.name().toLowerCase(Locale.ROOT), optimizer, learningRate, schedule, batch,
-                epochs, backprop, seed, workerCount, threads, Kernels.backend().name());
+                epochs, backprop, seed, workerCount, threads, Descent.kernels().backend());
 
-        DataSource train = source(corpus, Split.TRAIN);
+        DataSource train = corpus.source(Split.TRAIN, dataDir);
         TrainingPlan.Builder plan = TrainingPlan.builder().name("train").model(model)
-                .train(trainLimit == null ? train : train.limit(trainLimit)).test(source(corpus, Split.TEST))
+                .train(trainLimit == null ? train : train.limit(trainLimit)).test(corpus.source(Split.TEST, dataDir))
                 .loss(lossKind).optimizer(opt).schedule(schedule(learningRate, stepsPerEpoch)).backprop(backprop)
                 .batchSize(batch).epochs(epochs).seed(seed).workers(workerCount).threadsPerWorker(threads)
                 .clipNorm(clipNorm).modelFile(dir.resolve("model.descent"));
@@ -208,7 +207,7 @@ public final class TrainCommand implements Callable<Integer> {
             TrainingResult result;
             try {
                 result = job.await();
-            } catch (NonFiniteLossException e) {
+            } catch (DivergedException e) {
                 recorder.finishBar();
                 if (monitoring != null) {
                     monitoring.jobs().failed("train", e.getMessage());
@@ -245,20 +244,15 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private ModelDefinition model(Activation act) {
-        int[] input = {1, IdxDatasets.ROWS, IdxDatasets.COLS};
+    private ModelDefinition model(Activation act, Corpus corpus) {
+        int[] input = corpus.sampleShape();
         return switch (modelName.trim().toLowerCase(Locale.ROOT)) {
             case "mlp" -> ModelDefinition.mlp().input(input).hidden(widths).activation(act)
-                    .output(IdxDatasets.CLASSES).dropout(dropout).init(init).seed(seed).build();
-            case "resmlp" -> ModelDefinition.resMlp(input, IdxDatasets.CLASSES, depth, width, !noSkip, seed);
-            case "cnn" -> ModelDefinition.cnn(input, IdxDatasets.CLASSES, seed);
+                    .output(corpus.classes()).dropout(dropout).init(init).seed(seed).build();
+            case "resmlp" -> ModelDefinition.resMlp(input, corpus.classes(), depth, width, !noSkip, seed);
+            case "cnn" -> ModelDefinition.cnn(input, corpus.classes(), seed);
             default -> throw new UserError("unknown --model '" + modelName + "'; expected mlp, resmlp or cnn");
         };
-    }
-
-    private DataSource source(IdxDatasets.Corpus corpus, Split split) {
-        return corpus == IdxDatasets.Corpus.MNIST ? DataSource.mnist(split, dataDir)
-                : DataSource.fashionMnist(split, dataDir);
     }
 
     private double resolveLearningRate() {
@@ -286,9 +280,9 @@ public final class TrainCommand implements Callable<Integer> {
         if (!(dropout >= 0 && dropout < 1)) {
             throw new UserError("--dropout must be in [0, 1), was " + dropout);
         }
-        if (threads < 1 || threads > Kernels.pool().size()) {
-            throw new UserError("--threads must be between 1 and " + Kernels.pool().size() + " (the cores), was "
-                    + threads);
+        int cores = Descent.kernels().maxThreads();
+        if (threads < 1 || threads > cores) {
+            throw new UserError("--threads must be between 1 and " + cores + " (the cores), was " + threads);
         }
         for (int w : widths) {
             if (w < 1) {
@@ -316,12 +310,12 @@ public final class TrainCommand implements Callable<Integer> {
         };
     }
 
-    static IdxDatasets.Corpus parseCorpus(String name) {
-        return switch (name.trim().toLowerCase(Locale.ROOT).replace('_', '-')) {
-            case "fashion-mnist", "fashionmnist" -> IdxDatasets.Corpus.FASHION_MNIST;
-            case "mnist" -> IdxDatasets.Corpus.MNIST;
-            default -> throw new UserError("unknown --dataset '" + name + "'; expected fashion-mnist or mnist");
-        };
+    static Corpus parseCorpus(String name) {
+        try {
+            return Corpus.parse(name);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("unknown --dataset '" + name + "'; expected fashion-mnist or mnist", e);
+        }
     }
 
     private String joinWidths() {
@@ -332,7 +326,7 @@ public final class TrainCommand implements Callable<Integer> {
         return sb.toString();
     }
 
-    private Map<String, Object> summary(TrainingResult r, IdxDatasets.Corpus corpus, Backprop backprop,
+    private Map<String, Object> summary(TrainingResult r, Corpus corpus, Backprop backprop,
                                         double learningRate, ModelDefinition model, int trainCount, int workerCount) {
         EpochSummary last = r.last();
         Map<String, Object> s = new LinkedHashMap<>();
@@ -364,7 +358,7 @@ public final class TrainCommand implements Callable<Integer> {
         cfg.put("seed", seed);
         cfg.put("workers", workerCount);
         cfg.put("threads_per_worker", threads);
-        cfg.put("kernels", Kernels.backend().name());
+        cfg.put("kernels", Descent.kernels().backend());
         s.put("config", cfg);
         return s;
     }

@@ -1,0 +1,97 @@
+package dev.descent.sdk;
+
+import dev.descent.engine.nn.Model;
+import dev.descent.engine.train.ModelFile;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A network in memory: its architecture and its parameters (off-heap), owned by the caller and closed
+ * deterministically. Load one from a model file ({@code model.descent} of a training job, or a trajectory point),
+ * or build a fresh one from a {@link ModelDefinition} (the same initial point the engine starts a job from), then
+ * save it, or measure its loss landscape.
+ *
+ * <pre>{@code
+ * try (Network trained = Network.load(Path.of("out/train/model.descent"))) {
+ *     System.out.println(trained.parameterCount() + " parameters, " + trained.parametersSha256());
+ * }
+ * }</pre>
+ */
+public final class Network implements AutoCloseable {
+    private final Model model;
+    private final String origin;
+
+    private Network(Model model, String origin) {
+        this.model = model;
+        this.origin = origin;
+    }
+
+    /**
+     * Reads a model file. Throws {@link DescentException} naming the file when it is missing, truncated, corrupt or
+     * of an unknown version.
+     */
+    public static Network load(Path file) {
+        try {
+            return new Network(ModelFile.read(file), file.toString());
+        } catch (IOException e) {
+            throw new DescentException("cannot read the model file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A freshly initialized network of {@code definition} (weights from the definition's seed). */
+    public static Network create(ModelDefinition definition) {
+        return new Network(definition.instantiate(), definition.toString());
+    }
+
+    /** Writes this network to a model file (atomically; readable by {@link #load} and the engine). */
+    public void save(Path file) {
+        try {
+            ModelFile.save(model, file);
+        } catch (IOException e) {
+            throw new DescentException("cannot write the model file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Where this network came from: the model file it was loaded from, or the definition it was built from. */
+    public String origin() {
+        return origin;
+    }
+
+    /** The architecture as the engine's text spec: two networks with equal specs have the same parameter layout. */
+    public String architecture() {
+        return model.spec();
+    }
+
+    /** True when {@code other} has this network's architecture (so their parameters can be compared or mixed). */
+    public boolean sameArchitecture(Network other) {
+        return model.spec().equals(other.model.spec());
+    }
+
+    public long parameterCount() {
+        return model.parameterCount();
+    }
+
+    /** Features per input example. */
+    public int inputSize() {
+        return model.inputSize();
+    }
+
+    /** SHA-256 (hex) of the parameters: equal hashes mean bit-identical parameters. */
+    public String parametersSha256() {
+        return model.parametersSha256();
+    }
+
+    Model engine() {
+        return model;
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+
+    @Override
+    public String toString() {
+        return "Network[" + origin + ", " + model.parameterCount() + " parameters]";
+    }
+}
