@@ -28,7 +28,7 @@ class BackpropStrategyTest {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
 
     /** A module with a workspace (it saves 2·x for its backward) that counts its non-recompute forwards. */
-    static final class SavingSquare implements Module {
+    static class SavingSquare implements Module {
         int size;
         int firstForwards;
 
@@ -149,25 +149,13 @@ class BackpropStrategyTest {
         }
     }
 
-    /** A parameter-free identity that records the needInputGrad flag of its last backward. */
-    static final class FlagRecorder implements Module {
-        int size;
+    /** A parameter-free identity (SavingSquare's shape plumbing, no workspace) that records needInputGrad. */
+    static final class FlagRecorder extends SavingSquare {
         Boolean lastNeedInputGrad;
 
         @Override
-        public int[] configure(int layerIndex, int[] inputShape) {
-            size = Module.size(inputShape);
-            return inputShape.clone();
-        }
-
-        @Override
-        public String spec() {
-            return "flag-recorder";
-        }
-
-        @Override
-        public String kind() {
-            return "identity";
+        public long workspaceFloats(int batch) {
+            return 0;
         }
 
         @Override

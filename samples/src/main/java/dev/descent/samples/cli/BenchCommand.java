@@ -116,6 +116,9 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--seed", defaultValue = "1", description = "seed (default: ${DEFAULT-VALUE})")
         long seed;
 
+        @Option(names = "--data-dir", description = "folder with the IDX files (default: data/ of the checkout, or $DESCENT_DATA_DIR)")
+        Path dataDir;
+
         @Option(names = "--out", defaultValue = "out/bench-train", description = "output folder (default: ${DEFAULT-VALUE})")
         Path out;
 
@@ -139,21 +142,7 @@ public final class BenchCommand implements Runnable {
             System.out.printf(Locale.ROOT, "train MLP 784-%s-10, batch %d, %d epoch(s), %d thread(s), %s kernels: "
                             + "%.0f examples/s (test accuracy %.4f)%n", join(widths), batch, epochs, threads,
                     kernels, r.examplesPerSecond(), acc);
-            Map<String, Object> summary = new LinkedHashMap<>();
-            summary.put("library", "descent");
-            summary.put("examples_per_second", r.examplesPerSecond());
-            summary.put("test_accuracy", acc);
-            summary.put("widths", join(widths));
-            summary.put("batch", batch);
-            summary.put("epochs", epochs);
-            summary.put("threads", threads);
-            summary.put("backend", kernels);
-            summary.put("train_seconds", r.trainSeconds());
-            summary.put("epoch_examples_per_second",
-                    r.epochs().stream().mapToDouble(EpochSummary::examplesPerSecond).toArray());
-            Path written = OutputDir.create(out).writeJson("summary.json", summary);
-            System.out.println("wrote " + written);
-            return 0;
+            return writeSummary("descent", null, r);
         }
 
         /** The benchmark's workload: the MLP on Fashion-MNIST, SGD momentum 0.9 lr 0.01, Kaiming init. */
@@ -161,7 +150,8 @@ public final class BenchCommand implements Runnable {
             return TrainingPlan.builder().name("bench")
                     .model(ModelDefinition.mlp().input(1, 28, 28).hidden(widths).activation(Activation.RELU)
                             .output(10).init("kaiming-normal").seed(seed).build())
-                    .train(DataSource.fashionMnist(Split.TRAIN)).test(DataSource.fashionMnist(Split.TEST))
+                    .train(DataSource.fashionMnist(Split.TRAIN, dataDir))
+                    .test(DataSource.fashionMnist(Split.TEST, dataDir))
                     .optimizer(Optimizer.momentum(0.01, 0.9)).batchSize(batch).epochs(epochs).seed(seed);
         }
 
@@ -182,17 +172,26 @@ public final class BenchCommand implements Runnable {
             System.out.printf(Locale.ROOT, "train MLP 784-%s-10, batch %d, %d epoch(s), actor engine, %d worker(s) x %d "
                             + "thread(s), %s kernels: %.0f examples/s (test accuracy %.4f)%n", join(widths), batch,
                     epochs, workers, threads, Descent.kernels().backend(), r.examplesPerSecond(), acc);
+            return writeSummary("descent-actors", workers, r);
+        }
+
+        /** summary.json of a run: throughput (whole run and per epoch), accuracy and the workload's settings. */
+        private Integer writeSummary(String library, Integer workerCount, TrainingResult r) {
             Map<String, Object> summary = new LinkedHashMap<>();
-            summary.put("library", "descent-actors");
+            summary.put("library", library);
             summary.put("examples_per_second", r.examplesPerSecond());
-            summary.put("test_accuracy", acc);
+            summary.put("test_accuracy", r.last().testAccuracy());
             summary.put("widths", join(widths));
             summary.put("batch", batch);
             summary.put("epochs", epochs);
-            summary.put("workers", workers);
+            if (workerCount != null) {
+                summary.put("workers", workerCount);
+            }
             summary.put("threads", threads);
             summary.put("backend", Descent.kernels().backend());
             summary.put("train_seconds", r.trainSeconds());
+            summary.put("epoch_examples_per_second",
+                    r.epochs().stream().mapToDouble(EpochSummary::examplesPerSecond).toArray());
             Path written = OutputDir.create(out).writeJson("summary.json", summary);
             System.out.println("wrote " + written);
             return 0;

@@ -1,0 +1,51 @@
+package dev.descent.samples.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code bench train} and {@code bench gemm} end to end: the summary files bench/compare-*.sh read. */
+class BenchCommandTest {
+
+    @BeforeAll
+    static void data() {
+        TrainCommandTest.findData();
+    }
+
+    @Test
+    void trainShouldReportTheWholeRunAndEachEpoch(@TempDir Path out) throws Exception {
+        CliRunner.Run run = CliRunner.run("bench", "train", "--widths", "32", "--batch", "256", "--epochs", "2",
+                "--data-dir", TrainCommandTest.dataDir.toString(), "--out", out.toString());
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        assertThat(s.get("library").asText()).isEqualTo("descent");
+        assertThat(s.get("widths").asText()).isEqualTo("32");
+        assertThat(s.get("test_accuracy").asDouble()).as("well above chance after 2 epochs").isGreaterThan(0.7);
+        JsonNode perEpoch = s.get("epoch_examples_per_second");
+        assertThat(perEpoch).hasSize(2);
+        double whole = s.get("examples_per_second").asDouble();
+        double e1 = perEpoch.get(0).asDouble();
+        double e2 = perEpoch.get(1).asDouble();
+        assertThat(e1).isPositive();
+        assertThat(e2).isPositive();
+        // the whole-run rate is the examples-weighted harmonic mean of the epochs: between the two
+        assertThat(whole).isBetween(Math.min(e1, e2) * 0.999, Math.max(e1, e2) * 1.001);
+        assertThat(120_000 / whole).isCloseTo(s.get("train_seconds").asDouble(), org.assertj.core.data.Percentage
+                .withPercentage(1));
+    }
+
+    @Test
+    void gemmShouldMeasureTheRequestedShape(@TempDir Path out) throws Exception {
+        CliRunner.Run run = CliRunner.run("bench", "gemm", "--layout", "NT", "--m", "64", "--n", "48", "--k", "40",
+                "--seconds", "0.2", "--out", out.toString());
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        assertThat(s.toString()).contains("NT");
+        assertThat(run.out()).contains("gemm NT 64x48x40");
+    }
+}
