@@ -23,14 +23,6 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
     private static final int L = S.length();
     private static final ByteOrder O = ByteOrder.nativeOrder();
 
-    private static FloatVector load(MemorySegment s, long i) {
-        return FloatVector.fromMemorySegment(S, s, i * Float.BYTES, O);
-    }
-
-    private static void store(FloatVector v, MemorySegment s, long i) {
-        v.intoMemorySegment(s, i * Float.BYTES, O);
-    }
-
     @Override
     public String name() {
         return "simd";
@@ -43,7 +35,8 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         FloatVector acc = FloatVector.zero(S);
         int i = 0;
         for (; i <= n - L; i += L) {
-            acc = load(x, xOff + i).fma(load(y, yOff + i), acc);
+            acc = FloatVector.fromMemorySegment(S, x, (xOff + i) * Float.BYTES, O)
+                    .fma(FloatVector.fromMemorySegment(S, y, (yOff + i) * Float.BYTES, O), acc);
         }
         // fixed-order lane sum (see SimdOps: reduceLanes(ADD) adds in a different order in C2 and the fallback)
         if (L > 32) {
@@ -72,7 +65,9 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         FloatVector a = FloatVector.broadcast(S, alpha);
         int i = 0;
         for (; i <= n - L; i += L) {
-            store(load(x, xOff + i).fma(a, load(y, yOff + i)), y, yOff + i);
+            FloatVector.fromMemorySegment(S, x, (xOff + i) * Float.BYTES, O)
+                    .fma(a, FloatVector.fromMemorySegment(S, y, (yOff + i) * Float.BYTES, O))
+                    .intoMemorySegment(y, (yOff + i) * Float.BYTES, O);
         }
         for (; i < n; i++) {
             set(y, yOff + i, get(y, yOff + i) + alpha * get(x, xOff + i));
@@ -84,7 +79,7 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         FloatVector acc = FloatVector.zero(S);
         int i = 0;
         for (; i <= n - L; i += L) {
-            acc = acc.add(load(x, off + i));
+            acc = acc.add(FloatVector.fromMemorySegment(S, x, (off + i) * Float.BYTES, O));
         }
         // fixed-order lane sum (see SimdOps: reduceLanes(ADD) adds in a different order in C2 and the fallback)
         if (L > 32) {
@@ -140,7 +135,8 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
                         zero(col, dst, oxLo);
                         int ox = oxLo;
                         for (; ox <= oxHi - L; ox += L) {
-                            store(load(in, src + ox), col, dst + ox);
+                            FloatVector.fromMemorySegment(S, in, (src + ox) * Float.BYTES, O)
+                                    .intoMemorySegment(col, (dst + ox) * Float.BYTES, O);
                         }
                         for (; ox < oxHi; ox++) {
                             set(col, dst + ox, get(in, src + ox));
@@ -185,7 +181,8 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
     private static void copyRow(MemorySegment dst, long d, MemorySegment src, long s, long n) {
         long i = 0;
         for (; i <= n - L; i += L) {
-            store(load(src, s + i), dst, d + i);
+            FloatVector.fromMemorySegment(S, src, (s + i) * Float.BYTES, O)
+                    .intoMemorySegment(dst, (d + i) * Float.BYTES, O);
         }
         for (; i < n; i++) {
             set(dst, d + i, get(src, s + i));
@@ -219,7 +216,9 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
                         long dst = plane + (long) iy * w - pad + kx;
                         int ox = oxLo;
                         for (; ox <= oxHi - L; ox += L) {
-                            store(load(dIn, dst + ox).add(load(col, src + ox)), dIn, dst + ox);
+                            FloatVector.fromMemorySegment(S, dIn, (dst + ox) * Float.BYTES, O)
+                                    .add(FloatVector.fromMemorySegment(S, col, (src + ox) * Float.BYTES, O))
+                                    .intoMemorySegment(dIn, (dst + ox) * Float.BYTES, O);
                         }
                         for (; ox < oxHi; ox++) {
                             set(dIn, dst + ox, get(dIn, dst + ox) + get(col, src + ox));
@@ -234,7 +233,7 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         FloatVector z = FloatVector.zero(S);
         long i = 0;
         for (; i <= n - L; i += L) {
-            store(z, s, off + i);
+            z.intoMemorySegment(s, (off + i) * Float.BYTES, O);
         }
         for (; i < n; i++) {
             set(s, off + i, 0f);
@@ -251,7 +250,8 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
             long o = outOff + (long) ch * p;
             int i = 0;
             for (; i <= p - L; i += L) {
-                store(load(out, o + i).add(bv), out, o + i);
+                FloatVector.fromMemorySegment(S, out, (o + i) * Float.BYTES, O)
+                        .add(bv).intoMemorySegment(out, (o + i) * Float.BYTES, O);
             }
             float b = get(bias, biasOff + ch);
             for (; i < p; i++) {
@@ -305,8 +305,12 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
 
     private static void bn1dForward(MemorySegment out, long o, MemorySegment in, long x, MemorySegment mean, long m,
                                     MemorySegment rstd, long r, MemorySegment g, long gi, MemorySegment beta, long b) {
-        FloatVector a = load(rstd, r).mul(load(g, gi).add(1f));
-        store(load(in, x).sub(load(mean, m)).fma(a, load(beta, b)), out, o);
+        FloatVector a = FloatVector.fromMemorySegment(S, rstd, r * Float.BYTES, O)
+                .mul(FloatVector.fromMemorySegment(S, g, gi * Float.BYTES, O).add(1f));
+        FloatVector.fromMemorySegment(S, in, x * Float.BYTES, O)
+                .sub(FloatVector.fromMemorySegment(S, mean, m * Float.BYTES, O))
+                .fma(a, FloatVector.fromMemorySegment(S, beta, b * Float.BYTES, O))
+                .intoMemorySegment(out, o * Float.BYTES, O);
     }
 
     /** out[n] = (in[n] - mu) * a + b. */
@@ -316,7 +320,8 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         FloatVector bv = FloatVector.broadcast(S, b);
         int j = 0;
         for (; j <= n - L; j += L) {
-            store(load(in, x + j).sub(muv).fma(av, bv), out, o + j);
+            FloatVector.fromMemorySegment(S, in, (x + j) * Float.BYTES, O)
+                    .sub(muv).fma(av, bv).intoMemorySegment(out, (o + j) * Float.BYTES, O);
         }
         for (; j < n; j++) {
             set(out, o + j, (get(in, x + j) - mu) * a + b);
@@ -367,7 +372,8 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         FloatVector acc = FloatVector.zero(S);
         int j = 0;
         for (; j <= n - L; j += L) {
-            acc = load(dy, d + j).fma(load(x, xo + j).sub(muv), acc);
+            acc = FloatVector.fromMemorySegment(S, dy, (d + j) * Float.BYTES, O)
+                    .fma(FloatVector.fromMemorySegment(S, x, (xo + j) * Float.BYTES, O).sub(muv), acc);
         }
         // fixed-order lane sum (see SimdOps: reduceLanes(ADD) adds in a different order in C2 and the fallback)
         if (L > 32) {
@@ -401,8 +407,9 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         FloatVector mdyxv = FloatVector.broadcast(S, mdyx);
         int j = 0;
         for (; j <= n - L; j += L) {
-            FloatVector xh = load(x, xo + j).sub(muv).mul(rv);
-            store(load(dy, d + j).sub(mdyv).sub(xh.mul(mdyxv)).mul(grv), dx, dxo + j);
+            FloatVector xh = FloatVector.fromMemorySegment(S, x, (xo + j) * Float.BYTES, O).sub(muv).mul(rv);
+            FloatVector.fromMemorySegment(S, dy, (d + j) * Float.BYTES, O)
+                    .sub(mdyv).sub(xh.mul(mdyxv)).mul(grv).intoMemorySegment(dx, (dxo + j) * Float.BYTES, O);
         }
         for (; j < n; j++) {
             float xh = (get(x, xo + j) - mu) * r;
@@ -441,7 +448,7 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         FloatVector acc = FloatVector.zero(S);
         int j = 0;
         for (; j <= n - L; j += L) {
-            FloatVector d = load(x, o + j).sub(mv);
+            FloatVector d = FloatVector.fromMemorySegment(S, x, (o + j) * Float.BYTES, O).sub(mv);
             acc = d.fma(d, acc);
         }
         // fixed-order lane sum (see SimdOps: reduceLanes(ADD) adds in a different order in C2 and the fallback)
@@ -469,8 +476,9 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
 
     private static void lnForwardVector(MemorySegment out, long o, MemorySegment in, long x, float m, float rs,
                                         MemorySegment g, long gi, MemorySegment beta, long b) {
-        FloatVector xh = load(in, x).sub(m).mul(rs);
-        store(xh.fma(load(g, gi).add(1f), load(beta, b)), out, o);
+        FloatVector xh = FloatVector.fromMemorySegment(S, in, x * Float.BYTES, O).sub(m).mul(rs);
+        FloatVector gamma = FloatVector.fromMemorySegment(S, g, gi * Float.BYTES, O).add(1f);
+        xh.fma(gamma, FloatVector.fromMemorySegment(S, beta, b * Float.BYTES, O)).intoMemorySegment(out, o * Float.BYTES, O);
     }
 
     @Override
@@ -507,14 +515,16 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         FloatVector acc = FloatVector.zero(S);
         int j = 0;
         for (; j <= c - L; j += L) {
-            FloatVector dy = load(dOut, d + j);
-            FloatVector g = dy.mul(load(gammaM1, gOff + j).add(1f));
+            FloatVector dy = FloatVector.fromMemorySegment(S, dOut, (d + j) * Float.BYTES, O);
+            FloatVector g = dy.mul(FloatVector.fromMemorySegment(S, gammaM1, (gOff + j) * Float.BYTES, O).add(1f));
             if (second) {
-                acc = g.fma(load(in, x + j).sub(m).mul(rs), acc);
+                acc = g.fma(FloatVector.fromMemorySegment(S, in, (x + j) * Float.BYTES, O).sub(m).mul(rs), acc);
             } else {
-                FloatVector xh = load(in, x + j).sub(m).mul(rs);
-                store(dy.fma(xh, load(dGamma, dGammaOff + j)), dGamma, dGammaOff + j);
-                store(load(dBeta, dBetaOff + j).add(dy), dBeta, dBetaOff + j);
+                FloatVector xh = FloatVector.fromMemorySegment(S, in, (x + j) * Float.BYTES, O).sub(m).mul(rs);
+                dy.fma(xh, FloatVector.fromMemorySegment(S, dGamma, (dGammaOff + j) * Float.BYTES, O))
+                        .intoMemorySegment(dGamma, (dGammaOff + j) * Float.BYTES, O);
+                FloatVector.fromMemorySegment(S, dBeta, (dBetaOff + j) * Float.BYTES, O)
+                        .add(dy).intoMemorySegment(dBeta, (dBetaOff + j) * Float.BYTES, O);
                 acc = acc.add(g);
             }
         }
@@ -555,9 +565,10 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
                                        int c) {
         int j = 0;
         for (; j <= c - L; j += L) {
-            FloatVector xh = load(in, x + j).sub(m).mul(rs);
-            FloatVector g = load(dOut, d + j).mul(load(gammaM1, gOff + j).add(1f));
-            store(g.sub(mg).sub(xh.mul(mgx)).mul(rs), dIn, dx + j);
+            FloatVector xh = FloatVector.fromMemorySegment(S, in, (x + j) * Float.BYTES, O).sub(m).mul(rs);
+            FloatVector g = FloatVector.fromMemorySegment(S, dOut, (d + j) * Float.BYTES, O)
+                    .mul(FloatVector.fromMemorySegment(S, gammaM1, (gOff + j) * Float.BYTES, O).add(1f));
+            g.sub(mg).sub(xh.mul(mgx)).mul(rs).intoMemorySegment(dIn, (dx + j) * Float.BYTES, O);
         }
         for (; j < c; j++) {
             float xh = (get(in, x + j) - m) * rs;
@@ -588,7 +599,9 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
     private static void addRow(MemorySegment y, long yOff, MemorySegment x, long xOff, int n) {
         int i = 0;
         for (; i <= n - L; i += L) {
-            store(load(y, yOff + i).add(load(x, xOff + i)), y, yOff + i);
+            FloatVector.fromMemorySegment(S, y, (yOff + i) * Float.BYTES, O)
+                    .add(FloatVector.fromMemorySegment(S, x, (xOff + i) * Float.BYTES, O))
+                    .intoMemorySegment(y, (yOff + i) * Float.BYTES, O);
         }
         for (; i < n; i++) {
             set(y, yOff + i, get(y, yOff + i) + get(x, xOff + i));
