@@ -17,7 +17,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -43,7 +42,7 @@ public final class DescentEngine implements AutoCloseable {
     private final DescentConfig config;
     private final Props props;
     private final Map<String, TrainingJob> jobs = new ConcurrentHashMap<>();
-    private final List<TrainingListener> listeners = new CopyOnWriteArrayList<>();
+    private final Listeners listeners = new Listeners();
     private final AtomicLong ids = new AtomicLong();
     private volatile boolean closed;
 
@@ -166,13 +165,7 @@ public final class DescentEngine implements AutoCloseable {
 
     private void publish(TrainingJob job, TrainingEvent e) {
         job.dispatch(e);
-        for (TrainingListener l : listeners) {
-            try {
-                l.onEvent(e);
-            } catch (RuntimeException ex) {
-                LOG.warn("engine listener {} threw on {}", l, e.getClass().getSimpleName(), ex);
-            }
-        }
+        listeners.dispatch(e, LOG, "engine");
     }
 
     private static <T extends AutoCloseable> T own(List<AutoCloseable> owned, T resource) {

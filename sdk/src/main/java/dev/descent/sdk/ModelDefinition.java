@@ -54,9 +54,20 @@ public final class ModelDefinition {
      */
     public static ModelDefinition resMlp(int[] inputShape, int classes, int depth, int width, boolean skip,
                                          long seed) {
+        return resMlp(inputShape, classes, depth, width, skip, true, seed);
+    }
+
+    /**
+     * As {@link #resMlp(int[], int, int, int, boolean, long)}; {@code batchNorm} false leaves the BatchNorm layers
+     * out of the blocks (each block is then Linear, ReLU, Linear, plus the skip), e.g. to see the landscape of a
+     * deep net without normalization. The weights are the same as with BatchNorm for the same seed.
+     */
+    public static ModelDefinition resMlp(int[] inputShape, int classes, int depth, int width, boolean skip,
+                                         boolean batchNorm, long seed) {
         int[] shape = inputShape.clone();
-        return new ModelDefinition("resmlp(depth " + depth + ", width " + width + (skip ? "" : ", no skip") + ")",
-                () -> dev.descent.engine.nn.Models.resMlp(shape, classes, depth, width, skip, seed));
+        return new ModelDefinition("resmlp(depth " + depth + ", width " + width + (skip ? "" : ", no skip")
+                + (batchNorm ? "" : ", no BatchNorm") + ")",
+                () -> dev.descent.engine.nn.Models.resMlp(shape, classes, depth, width, skip, batchNorm, seed));
     }
 
     /**

@@ -4,10 +4,8 @@ import dev.descent.engine.actor.JobStatus;
 import dev.descent.engine.actor.JobSupervisor;
 import dev.descent.engine.event.TrainingEvent;
 import dev.descent.engine.event.TrainingListener;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.slf4j.Logger;
@@ -27,7 +25,7 @@ public final class TrainingJob {
     private final TrainingPlan plan;
     private final JobStatus status;
     private final CompletableFuture<TrainingResult> result;
-    private final List<TrainingListener> listeners = new CopyOnWriteArrayList<>();
+    private final Listeners listeners = new Listeners();
     private volatile ActorRef<JobSupervisor.Command> supervisor;
 
     TrainingJob(String id, String name, TrainingPlan plan, JobStatus status, CompletableFuture<TrainingResult> result) {
@@ -44,13 +42,7 @@ public final class TrainingJob {
 
     /** Events to this job's listeners; a listener that throws is logged and skipped. */
     void dispatch(TrainingEvent e) {
-        for (TrainingListener l : listeners) {
-            try {
-                l.onEvent(e);
-            } catch (RuntimeException ex) {
-                LOG.warn("job {}: listener {} threw on {}", name, l, e.getClass().getSimpleName(), ex);
-            }
-        }
+        listeners.dispatch(e, LOG, name);
     }
 
     /** Engine-unique id. */

@@ -147,12 +147,17 @@ public final class DataLoader extends AbstractBehavior<DataLoader.Command> {
     }
 
     private Behavior<Command> onPull(Pull p) {
+        long begin = HandlerProbe.ENABLED ? HandlerProbe.begin() : 0;
         pending.set(p.worker(), p.replyTo());
         serve();
+        if (HandlerProbe.ENABLED) {
+            HandlerProbe.end(HandlerProbe.Handler.LOADER_PULL, begin);
+        }
         return this;
     }
 
     private Behavior<Command> onRelease(Release r) {
+        long begin = HandlerProbe.ENABLED ? HandlerProbe.begin() : 0;
         Slot s = slots[r.slot()];
         if (s.refs <= 0) {
             throw new IllegalStateException("slot " + r.slot() + " released more often than handed out");
@@ -160,6 +165,9 @@ public final class DataLoader extends AbstractBehavior<DataLoader.Command> {
         s.refs--;
         fill();
         serve();
+        if (HandlerProbe.ENABLED) {
+            HandlerProbe.end(HandlerProbe.Handler.LOADER_RELEASE, begin);
+        }
         return this;
     }
 

@@ -26,6 +26,11 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * last step) it waits for {@link Resume} before letting the workers start the next step, so evaluation and
  * checkpoints see stable parameters. A step whose gradients are not all in within the step timeout fails the
  * job.
+ *
+ * <p>Per step it allocates only the messages it sends ({@link JobSupervisor.StepApplied}, {@link Worker.Proceed}):
+ * the step timeout is a watchdog timer started once, ticking every quarter of the timeout, that compares the
+ * start time of the awaited step (a field) with the clock, instead of a Pekko timer cancelled and restarted per
+ * step (each of which allocates). A late step therefore fails between 1 and 1.25 timeouts after it began.
  */
 public final class GradientAggregator extends AbstractBehavior<GradientAggregator.Command> {
 
@@ -42,7 +47,8 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
     public record Resume(long applied) implements Command {
     }
 
-    private record StepTimeout(long step) implements Command {
+    private enum Watchdog implements Command {
+        INSTANCE
     }
 
     private final JobSupervisor.Barriers barriers;
@@ -53,10 +59,13 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
     private final java.util.List<ActorRef<Worker.Command>> workers;
     private final TimerScheduler<Command> timers;
     private final Duration timeout;
+    private final long timeoutNanos;
     private final double[] loss;
     private final int[] rows;
     private final int[] correct;
     private long step;
+    private boolean awaiting; // waiting for the gradients of step (false while a barrier holds the workers)
+    private long awaitingSince; // System.nanoTime() when the gradients of step became due
     private int received;
     private int epoch;
     private int batchInEpoch;
@@ -87,7 +96,14 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
         this.rows = new int[w];
         this.correct = new int[w];
         this.step = startStep;
-        timers.startSingleTimer(new StepTimeout(step), timeout);
+        this.timeoutNanos = timeout.toNanos();
+        await();
+        timers.startTimerWithFixedDelay(Watchdog.INSTANCE, Duration.ofNanos(Math.max(1_000_000L, timeoutNanos / 4)));
+    }
+
+    private void await() {
+        awaiting = true;
+        awaitingSince = System.nanoTime();
     }
 
     @Override
@@ -95,11 +111,23 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
         return newReceiveBuilder()
                 .onMessage(GradientReady.class, this::onGradient)
                 .onMessage(Resume.class, this::onResume)
-                .onMessage(StepTimeout.class, this::onTimeout)
+                .onMessageEquals(Watchdog.INSTANCE, this::onWatchdog)
                 .build();
     }
 
     private Behavior<Command> onGradient(GradientReady g) {
+        if (!HandlerProbe.ENABLED) {
+            return gradient(g);
+        }
+        long begin = HandlerProbe.begin();
+        try {
+            return gradient(g);
+        } finally {
+            HandlerProbe.end(HandlerProbe.Handler.AGGREGATOR_GRADIENT, begin);
+        }
+    }
+
+    private Behavior<Command> gradient(GradientReady g) {
         if (g.step() != step) {
             throw new IllegalStateException("worker " + g.worker() + " sent a gradient of step " + g.step()
                     + " while step " + step + " is being aggregated");
@@ -114,7 +142,7 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
             return this;
         }
         received = 0;
-        timers.cancel(new StepTimeout(step));
+        awaiting = false;
         int total = 0;
         int right = 0;
         for (int w = 0; w < models.length; w++) {
@@ -181,9 +209,10 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
     }
 
     private void proceed(long applied) {
-        timers.startSingleTimer(new StepTimeout(applied), timeout);
+        await();
         Worker.Proceed p = new Worker.Proceed(applied);
-        for (ActorRef<Worker.Command> w : workers) {
+        for (int i = 0; i < workers.size(); i++) { // indexed: no iterator per step
+            ActorRef<Worker.Command> w = workers.get(i);
             if (w != null) {
                 w.tell(p);
             }
@@ -191,14 +220,21 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
     }
 
     private Behavior<Command> onResume(Resume r) {
+        long begin = HandlerProbe.ENABLED ? HandlerProbe.begin() : 0;
         if (r.applied() == step) {
             proceed(step);
+        }
+        if (HandlerProbe.ENABLED) {
+            HandlerProbe.end(HandlerProbe.Handler.AGGREGATOR_RESUME, begin);
         }
         return this;
     }
 
-    private Behavior<Command> onTimeout(StepTimeout t) {
-        if (t.step() == step) {
+    /** Fails the job once when the awaited step is overdue; the watchdog then stops (the job is failing). */
+    private Behavior<Command> onWatchdog() {
+        if (awaiting && System.nanoTime() - awaitingSince >= timeoutNanos) {
+            awaiting = false;
+            timers.cancel(Watchdog.INSTANCE);
             supervisor.tell(new JobSupervisor.Fail(new TimeoutException("step " + step + ": only " + received + " of "
                     + models.length + " worker gradients arrived within " + timeout)));
         }

@@ -265,7 +265,7 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
-                .onMessage(StepApplied.class, m -> guard(() -> onStep(m)))
+                .onMessage(StepApplied.class, this::onStepApplied)
                 .onMessage(Publish.class, m -> {
                     publish(m.event());
                     return this;
@@ -294,6 +294,21 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
         } catch (Exception e) {
             return fail(e);
         }
+    }
+
+    /** Per step: no capturing lambda (as {@link #guard} would need), so nothing but the event is allocated. */
+    private Behavior<Command> onStepApplied(StepApplied m) {
+        long begin = HandlerProbe.ENABLED ? HandlerProbe.begin() : 0;
+        Behavior<Command> next;
+        try {
+            next = onStep(m);
+        } catch (Exception e) {
+            next = fail(e);
+        }
+        if (HandlerProbe.ENABLED) {
+            HandlerProbe.end(HandlerProbe.Handler.SUPERVISOR_STEP, begin);
+        }
+        return next;
     }
 
     private Behavior<Command> onStep(StepApplied m) throws Exception {

@@ -81,6 +81,18 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
     }
 
     private Behavior<Command> onGradient(GradientReady g) {
+        if (!HandlerProbe.ENABLED) {
+            return gradient(g);
+        }
+        long begin = HandlerProbe.begin();
+        try {
+            return gradient(g);
+        } finally {
+            HandlerProbe.end(HandlerProbe.Handler.SERVER_GRADIENT, begin);
+        }
+    }
+
+    private Behavior<Command> gradient(GradientReady g) {
         if (paused) {
             stash.stash(g);
             return this;

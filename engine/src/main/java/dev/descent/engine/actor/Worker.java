@@ -131,9 +131,14 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
     }
 
     private Behavior<Command> onBatch(BatchReady b) throws Exception {
+        long begin = HandlerProbe.ENABLED ? HandlerProbe.begin() : 0;
         st.pullOutstanding = false;
         st.next = b;
-        return tryCompute();
+        Behavior<Command> next = tryCompute();
+        if (HandlerProbe.ENABLED) {
+            HandlerProbe.end(HandlerProbe.Handler.WORKER_BATCH, begin);
+        }
+        return next;
     }
 
     private Behavior<Command> onEnd() {
@@ -143,19 +148,29 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
     }
 
     private Behavior<Command> onProceed(Proceed p) throws Exception {
+        long begin = HandlerProbe.ENABLED ? HandlerProbe.begin() : 0;
         st.applied = p.applied();
         if (!sync && st.current != null) {
             s.loader().tell(new DataLoader.Release(st.current.slot()));
             st.current = null;
             st.sent = false;
         }
-        return tryCompute();
+        Behavior<Command> next = tryCompute();
+        if (HandlerProbe.ENABLED) {
+            HandlerProbe.end(HandlerProbe.Handler.WORKER_PROCEED, begin);
+        }
+        return next;
     }
 
     private Behavior<Command> onRecompute(Recompute r) throws Exception {
+        long begin = HandlerProbe.ENABLED ? HandlerProbe.begin() : 0;
         st.applied = r.applied();
         st.sent = false;
-        return tryCompute();
+        Behavior<Command> next = tryCompute();
+        if (HandlerProbe.ENABLED) {
+            HandlerProbe.end(HandlerProbe.Handler.WORKER_RECOMPUTE, begin);
+        }
+        return next;
     }
 
     private Behavior<Command> tryCompute() throws Exception {
