@@ -14,9 +14,11 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
- * One landscape computation, configured fluently and run on E evaluators:
+ * One landscape computation, configured fluently and run on E {@code ProjectionEvaluator} actors
+ * ({@link ActorScheduler}):
  *
  * <pre>{@code
  * LandscapeResult r = LandscapeJob.builder().model(model).base(model.params().segment())
@@ -53,7 +55,7 @@ public final class LandscapeJob {
         PointEvaluator.Factory factory = LocalPointEvaluator.factory(b.architecture, b.model, b.base, b.d1, b.d2,
                 b.train, b.test, b.loss, b.evalBatch, b.bn, b.kernels);
         PointScheduler scheduler = b.scheduler != null ? b.scheduler.apply(factory)
-                : new ThreadedScheduler(factory, b.evaluators);
+                : new ActorScheduler(factory, b.evaluators, b.system, null);
         return LandscapeRun.run(b.projection, scheduler, b.partial, b.partial == null ? "" : fingerprint(), b.fresh,
                 b.listener, b.cancelled);
     }
@@ -103,6 +105,7 @@ public final class LandscapeJob {
         private BnMode bn = BnMode.RUNNING;
         private int evaluators = Math.max(1, Runtime.getRuntime().availableProcessors());
         private java.util.function.Function<PointEvaluator.Factory, PointScheduler> scheduler;
+        private ActorSystem<?> system;
         private KernelBackend kernels;
         private Path partial;
         private boolean fresh;
@@ -165,13 +168,22 @@ public final class LandscapeJob {
             return this;
         }
 
-        /** Evaluators in parallel (threads), default the number of cores. */
+        /** Evaluator actors in parallel, default the number of cores. */
         public Builder evaluators(int evaluators) {
             this.evaluators = evaluators;
             return this;
         }
 
-        /** Another scheduler (e.g. actors) built over the evaluator factory; default threads. */
+        /**
+         * The actor system the evaluators run in (on its blocking dispatcher); default a private one per run,
+         * terminated when the run ends.
+         */
+        public Builder actorSystem(ActorSystem<?> system) {
+            this.system = system;
+            return this;
+        }
+
+        /** Another scheduler built over the evaluator factory (e.g. to wrap the evaluators); default actors. */
         public Builder scheduler(java.util.function.Function<PointEvaluator.Factory, PointScheduler> scheduler) {
             this.scheduler = scheduler;
             return this;

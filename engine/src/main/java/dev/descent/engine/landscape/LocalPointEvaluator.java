@@ -8,7 +8,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.function.Supplier;
 
 /**
- * A {@link PointEvaluator} on the calling thread: its own model replica (own parameter slab, BatchNorm running
+ * A {@link PointEvaluator} on the thread that calls it (an evaluator actor's): its own model replica (own parameter slab, BatchNorm running
  * statistics copied from the source model) and its own activation workspace. Evaluating a point writes
  * {@code base + a·d1 + b·d2} into the replica's parameters (float32, in that order: the same bits whichever
  * evaluator computes it), then runs eval-mode forwards over the train and test subsets, one GEMM thread.
