@@ -188,7 +188,7 @@ class ActorSchedulerTest {
         Path partial = dir.resolve("p.partial.csv");
         LandscapeJob.Builder job = LandscapeJob.builder().kernels(Kernels.backend()).model(model)
                 .directions(dirs[0].segment(), dirs[1].segment()).projection(projection).train(train).test(test)
-                .evalBatch(48).partial(partial, false);
+                .evalBatch(48).precomputeFirstLayer(false).partial(partial, false);
         List<Integer> delivered = new ArrayList<>();
         assertThatThrownBy(() -> job.scheduler(x -> new ActorScheduler(f, 2))
                 .listener((d, t, r) -> delivered.add(r.index())).build().run())
