@@ -15,8 +15,9 @@ import java.lang.foreign.MemorySegment;
  * The first layer of a landscape, multiplied out once. When a model begins with a {@link Linear} layer (after
  * {@link Flatten}s only), its pre-activation at the point {@code w + a·d1 + b·d2} is linear in the point:
  * <pre>
- *   Z(a, b) = X·(W + a·D1 + b·D2)ᵀ + bias(a, b) = X·Wᵀ + a·(X·D1ᵀ) + b·(X·D2ᵀ) + bias(a, b)
+ *   Z(a, b) = X·(W + a·D1 + b·D2)ᵀ + (c + a·c1 + b·c2) = (X·Wᵀ + c) + a·(X·D1ᵀ + c1) + b·(X·D2ᵀ + c2)
  * </pre>
+ * (c, c1, c2: the bias of the base point and of the directions).
  * The three products of a dataset X are the same at every point: computed here once (three GEMMs, the cost of
  * about one and a half points), each point's first layer is then one fused pass {@link #preActivations} instead of
  * a {@code [count, in] x [in, out]} GEMM, which for an MLP on images is most of the arithmetic. The numbers equal
@@ -28,7 +29,7 @@ import java.lang.foreign.MemorySegment;
 final class FirstLayerProducts implements AutoCloseable {
     private final int count;
     private final int out;
-    private final OffHeapBlock[] products; // [directions + 1] x [count, out]: X·Wᵀ, X·D1ᵀ, (X·D2ᵀ)
+    private final OffHeapBlock[] products; // [directions + 1] x [count, out]: X·Wᵀ + c, X·D1ᵀ + c1, (X·D2ᵀ + c2)
 
     /**
      * @param layer the first Linear layer's index ({@link #firstLinear}); {@code d2} null for a line
@@ -43,6 +44,7 @@ final class FirstLayerProducts implements AutoCloseable {
         this.count = data.count();
         this.out = lin.outFeatures();
         long wOff = weightOffset(model, layer);
+        long bOff = biasOffset(model, layer);
         MemorySegment[] dirs = d2 == null ? new MemorySegment[] {base, d1} : new MemorySegment[] {base, d1, d2};
         this.products = new OffHeapBlock[dirs.length];
         try {
@@ -51,6 +53,7 @@ final class FirstLayerProducts implements AutoCloseable {
                 // one thread: the same bits on any machine, whatever its core count
                 kernels.gemmNT(products[t].segment(), 0, data.features().segment(), 0, dirs[t], wOff, count, out,
                         lin.inFeatures(), false, 1);
+                kernels.biasAdd(products[t].segment(), 0, dirs[t], bOff, count, out);
             }
         } catch (RuntimeException | Error e) {
             close();
@@ -128,13 +131,12 @@ final class FirstLayerProducts implements AutoCloseable {
     }
 
     /**
-     * Writes the first layer's pre-activations at {@code (a, b)} into {@code z} ([count, out]):
-     * {@code X·Wᵀ + a·X·D1ᵀ + b·X·D2ᵀ}, then adds {@code bias} ([out], the point's bias).
+     * Writes the first layer's pre-activations at {@code (a, b)} into {@code z} ([count, out]) in one pass:
+     * {@code (X·Wᵀ + bias) + a·(X·D1ᵀ + bias1) + b·(X·D2ᵀ + bias2)}.
      */
-    void preActivations(KernelBackend kernels, MemorySegment z, double a, double b, MemorySegment bias) {
+    void preActivations(KernelBackend kernels, MemorySegment z, double a, double b) {
         LocalPointEvaluator.writePoint(kernels, z, 0, products[0].segment(), products[1].segment(),
                 products.length > 2 ? products[2].segment() : null, 0, (long) count * out, a, b);
-        kernels.biasAdd(z, 0, bias, 0, count, out);
     }
 
     @Override

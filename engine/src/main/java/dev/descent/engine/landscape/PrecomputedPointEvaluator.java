@@ -12,7 +12,7 @@ import java.util.List;
 
 /**
  * A {@link PointEvaluator} for models that begin with a Linear layer, over {@link FirstLayerProducts} computed once
- * per run: a point's first layer is one fused pass over the shared products (plus the point's bias), and only the
+ * per run: a point's first layer is one fused pass over the shared products (biases folded in), and only the
  * rest of the model (the "tail", its own replica, parameter slab and activation workspace) runs a forward pass.
  * Owns the tail replica, its probe, the pre-activation buffers of the train and test subsets and a copy of their
  * labels; the products, base, directions and data are shared and read only.
@@ -28,8 +28,6 @@ final class PrecomputedPointEvaluator implements PointEvaluator {
     private final FirstLayerProducts testProducts;
     private final long tailFrom;   // float offset in the full layout where the tail's parameters begin
     private final long tailFloats;
-    private final long biasOff;    // float offset of the first layer's bias in the full layout
-    private final OffHeapBlock bias; // [out] the point's first-layer bias
     private final Dataset zTrain;  // [count, out] pre-activations, overwritten per point
     private final Dataset zTest;
 
@@ -45,28 +43,24 @@ final class PrecomputedPointEvaluator implements PointEvaluator {
         this.trainProducts = trainProducts;
         this.testProducts = testProducts;
         this.tailFrom = FirstLayerProducts.tailOffset(source, layer);
-        this.biasOff = FirstLayerProducts.biasOffset(source, layer);
         Model t = Model.fromSpec(FirstLayerProducts.tailSpec(source, layer));
-        OffHeapBlock b = null;
         Dataset zt = null;
         Dataset ze = null;
         LossProbe p = null;
         try {
             checkTailLayout(source, t, tailFrom);
             ModelState.copyBatchNormStatistics(source, t);
-            b = OffHeapBlock.allocateFloats(trainProducts.outFeatures(), Purpose.PARAMETERS);
             zt = preActivationSet(train, trainProducts);
             ze = test == null ? null : preActivationSet(test, testProducts);
             p = new LossProbe(t, kernels, loss, evalBatch, bn, false);
         } catch (RuntimeException | Error e) {
-            for (AutoCloseable c : new AutoCloseable[] {p, ze, zt, b, t}) {
+            for (AutoCloseable c : new AutoCloseable[] {p, ze, zt, t}) {
                 closeQuietly(c, e);
             }
             throw e;
         }
         this.tail = t;
         this.tailFloats = t.params().floatCount();
-        this.bias = b;
         this.zTrain = zt;
         this.zTest = ze;
         this.probe = p;
@@ -130,15 +124,13 @@ final class PrecomputedPointEvaluator implements PointEvaluator {
     @Override
     public PointResult evaluate(int index, double a, double b) {
         LocalPointEvaluator.writePoint(kernels, tail.params().segment(), 0, base, d1, d2, tailFrom, tailFloats, a, b);
-        LocalPointEvaluator.writePoint(kernels, bias.segment(), 0, base, d1, d2, biasOff,
-                trainProducts.outFeatures(), a, b);
-        trainProducts.preActivations(kernels, zTrain.features().segment(), a, b, bias.segment());
+        trainProducts.preActivations(kernels, zTrain.features().segment(), a, b);
         double trL = probe.evaluate(zTrain);
         double trA = probe.lastAccuracy();
         double teL = Double.NaN;
         double teA = Double.NaN;
         if (zTest != null) {
-            testProducts.preActivations(kernels, zTest.features().segment(), a, b, bias.segment());
+            testProducts.preActivations(kernels, zTest.features().segment(), a, b);
             teL = probe.evaluate(zTest);
             teA = probe.lastAccuracy();
         }
@@ -152,7 +144,6 @@ final class PrecomputedPointEvaluator implements PointEvaluator {
         if (zTest != null) {
             zTest.close();
         }
-        bias.close();
         tail.close();
     }
 }
