@@ -81,12 +81,16 @@ public final class LandscapeJob {
             return run(LocalPointEvaluator.factory(b.architecture, b.model, b.base, b.d1, b.d2, b.train, b.test,
                     b.loss, b.evalBatch, b.bn, b.kernels));
         }
+        long t0 = System.nanoTime();
         int layer = FirstLayerProducts.firstLinear(b.model);
         try (FirstLayerProducts tr = new FirstLayerProducts(b.train, b.model, layer, b.base, b.d1, b.d2, b.kernels);
              FirstLayerProducts te = b.test == null ? null
                      : new FirstLayerProducts(b.test, b.model, layer, b.base, b.d1, b.d2, b.kernels)) {
-            return run(PrecomputedPointEvaluator.factory(b.model, layer, b.base, b.d1, b.d2, tr, b.train, te, b.test,
-                    b.loss, b.evalBatch, b.bn, b.kernels));
+            LandscapeResult r = run(PrecomputedPointEvaluator.factory(b.model, layer, b.base, b.d1, b.d2, tr,
+                    b.train, te, b.test, b.loss, b.evalBatch, b.bn, b.kernels));
+            // the products are part of the cost of this run's points
+            return new LandscapeResult(r.projection(), r.points(), r.resumed(), r.evaluated(),
+                    (System.nanoTime() - t0) / 1e9, r.evaluators());
         }
     }
 
