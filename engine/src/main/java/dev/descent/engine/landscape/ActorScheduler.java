@@ -92,9 +92,8 @@ public final class ActorScheduler implements PointScheduler {
             return;
         }
         int n = Math.min(evaluators, pending.length);
-        ActorSystem<?> sys = system != null ? system
-                : ActorSystem.create(Behaviors.empty(), "descent-landscape", privateConfig(n));
-        DispatcherSelector evals = system == null ? DispatcherSelector.fromConfig(DISPATCHER)
+        ActorSystem<?> sys = system != null ? system : privateSystem(n);
+        DispatcherSelector evals = system == null ? privateDispatcher()
                 : dispatcher != null ? dispatcher : DispatcherSelector.blocking();
         Props coordinatorProps = system == null ? Props.empty() : evals;
         try {
@@ -147,7 +146,22 @@ public final class ActorScheduler implements PointScheduler {
         }
     }
 
-    private static void terminate(ActorSystem<?> sys) {
+    /**
+     * A private actor system for landscape evaluators: a dispatcher ({@link #privateDispatcher()}) of
+     * {@code evaluators} threads, quiet logging, no JVM shutdown hooks. The caller terminates it
+     * ({@link #terminate}).
+     */
+    static ActorSystem<Void> privateSystem(int evaluators) {
+        return ActorSystem.create(Behaviors.empty(), "descent-landscape", privateConfig(evaluators));
+    }
+
+    /** The evaluators' dispatcher in a {@link #privateSystem}. */
+    static DispatcherSelector privateDispatcher() {
+        return DispatcherSelector.fromConfig(DISPATCHER);
+    }
+
+    /** Terminates {@code sys} and waits up to {@value #TERMINATE_TIMEOUT_MS} ms for it. */
+    static void terminate(ActorSystem<?> sys) {
         sys.terminate();
         try {
             sys.getWhenTerminated().toCompletableFuture().get(TERMINATE_TIMEOUT_MS, TimeUnit.MILLISECONDS);

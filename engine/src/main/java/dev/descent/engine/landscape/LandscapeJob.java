@@ -76,10 +76,27 @@ public final class LandscapeJob {
         return FirstLayerProducts.bytes(b.model, layer, samples, b.d2 == null ? 1 : 2) <= PRECOMPUTE_MAX_BYTES;
     }
 
+    /**
+     * Evaluates every point not yet in the partial-results file. Without {@link Builder#actorSystem} the evaluators
+     * run in a private actor system started before and terminated after the run; its start-up (a second or so for
+     * the first actor system of a JVM) is not part of the result's seconds, as JVM start-up is not.
+     */
     public LandscapeResult run() throws IOException {
+        ActorSystem<Void> own = b.system == null && b.scheduler == null
+                ? ActorScheduler.privateSystem(Math.min(b.evaluators, Math.max(1, b.projection.points()))) : null;
+        try {
+            return run(own);
+        } finally {
+            if (own != null) {
+                ActorScheduler.terminate(own);
+            }
+        }
+    }
+
+    private LandscapeResult run(ActorSystem<Void> own) throws IOException {
         if (!precomputesFirstLayer()) {
             return run(LocalPointEvaluator.factory(b.architecture, b.model, b.base, b.d1, b.d2, b.train, b.test,
-                    b.loss, b.evalBatch, b.bn, b.kernels));
+                    b.loss, b.evalBatch, b.bn, b.kernels), own);
         }
         long t0 = System.nanoTime();
         int layer = FirstLayerProducts.firstLinear(b.model);
@@ -87,15 +104,16 @@ public final class LandscapeJob {
              FirstLayerProducts te = b.test == null ? null
                      : new FirstLayerProducts(b.test, b.model, layer, b.base, b.d1, b.d2, b.kernels)) {
             LandscapeResult r = run(PrecomputedPointEvaluator.factory(b.model, layer, b.base, b.d1, b.d2, tr,
-                    b.train, te, b.test, b.loss, b.evalBatch, b.bn, b.kernels));
+                    b.train, te, b.test, b.loss, b.evalBatch, b.bn, b.kernels), own);
             // the products are part of the cost of this run's points
             return new LandscapeResult(r.projection(), r.points(), r.resumed(), r.evaluated(),
                     (System.nanoTime() - t0) / 1e9, r.evaluators());
         }
     }
 
-    private LandscapeResult run(PointEvaluator.Factory factory) throws IOException {
+    private LandscapeResult run(PointEvaluator.Factory factory, ActorSystem<Void> own) throws IOException {
         PointScheduler scheduler = b.scheduler != null ? b.scheduler.apply(factory)
+                : own != null ? new ActorScheduler(factory, b.evaluators, own, ActorScheduler.privateDispatcher())
                 : new ActorScheduler(factory, b.evaluators, b.system, null);
         return LandscapeRun.run(b.projection, scheduler, b.partial, b.partial == null ? "" : fingerprint(), b.fresh,
                 b.listener, b.cancelled);
