@@ -17,7 +17,6 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.ChildFailed;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PostStop;
-import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -38,16 +37,18 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * polls {@code cancelled} and hands that evaluator the next point. A point is evaluated whole by one evaluator (its
  * per-batch sums reduced in batch order), so the numbers do not depend on E or on which evaluator got which point.
  *
- * <p>Failure: an evaluator that throws, stops or cannot be built, or a sink that throws, ends the run: the points
- * under way still finish and reach the sink (nothing computed is lost from the partial results), then every evaluator
- * is stopped and its memory closed, and {@link #run} throws the first failure. {@code run} returns only after all
+ * <p>Failure: an evaluator that throws, stops or cannot be built, or a sink that throws, ends the run: no new point is
+ * dealt out, the points under way still finish and (unless the sink itself failed) reach the sink, so nothing computed
+ * is lost from the partial results; then every evaluator is stopped and its memory closed, and {@link #run} throws
+ * the first failure. {@code run} returns only after all
  * evaluators have stopped, so the caller may free the base point, directions and data at once.
  *
  * <p>Actor system: the one given to the constructor (evaluators on {@code dispatcher}, by default Pekko's blocking
- * dispatcher), or a private one per run with a dispatcher of E threads, terminated before {@code run} returns.
+ * dispatcher, coordinator included), or a private one per run with a dispatcher of E + 1 threads, terminated before
+ * {@code run} returns.
  */
 public final class ActorScheduler implements PointScheduler {
-    /** Dispatcher of the evaluators in a private actor system (one thread per evaluator). */
+    /** Dispatcher of the evaluators in a private actor system (one thread per evaluator, one for the coordinator). */
     static final String DISPATCHER = "descent.landscape-dispatcher";
     /** How long {@link #run} waits for a private actor system to terminate after the run. */
     static final long TERMINATE_TIMEOUT_MS = 30_000;
@@ -95,12 +96,11 @@ public final class ActorScheduler implements PointScheduler {
         ActorSystem<?> sys = system != null ? system : privateSystem(n);
         DispatcherSelector evals = system == null ? privateDispatcher()
                 : dispatcher != null ? dispatcher : DispatcherSelector.blocking();
-        Props coordinatorProps = system == null ? Props.empty() : evals;
         try {
             CompletableFuture<Void> finished = new CompletableFuture<>();
             ActorRef<Coordinator.Command> coordinator = sys.systemActorOf(
                     Coordinator.create(factory, n, evals, projection, pending, sink, cancelled, finished),
-                    "landscape-" + RUNS.incrementAndGet(), coordinatorProps);
+                    "landscape-" + RUNS.incrementAndGet(), evals);
             await(finished, coordinator, sys);
         } finally {
             if (system == null) {
@@ -148,7 +148,8 @@ public final class ActorScheduler implements PointScheduler {
 
     /**
      * A private actor system for landscape evaluators: a dispatcher ({@link #privateDispatcher()}) of
-     * {@code evaluators} threads, quiet logging, no JVM shutdown hooks. The caller terminates it
+     * {@code evaluators + 1} threads (the coordinator never waits for a busy evaluator's thread), quiet logging, no
+     * JVM shutdown hooks. The caller terminates it
      * ({@link #terminate}).
      */
     static ActorSystem<Void> privateSystem(int evaluators) {
@@ -186,7 +187,7 @@ public final class ActorScheduler implements PointScheduler {
                 pekko.jvm-shutdown-hooks = off
                 pekko.loglevel = WARNING
                 pekko.coordinated-shutdown.log-info = off
-                """, DISPATCHER, evaluators)).withFallback(ConfigFactory.load());
+                """, DISPATCHER, evaluators + 1)).withFallback(ConfigFactory.load());
     }
 
     /**
