@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Landscape grid evaluation throughput, Descent vs PyTorch, side by side on the same machine: the same trained MLP
 # (default 784-256-128-10), the same directions (Descent's directions.descentd, read by the peer), the same grid and
-# the same train/test subsets, eval mode. Reports points/s of Descent with 1 and 2 evaluators, PyTorch with 1 and 2
-# threads, the ratios, and the largest loss difference between the two (a correctness cross-check).
+# the same train/test subsets, eval mode. Reports points/s of Descent with 1 and 2 evaluators (first layer precomputed,
+# the default, and direct: every layer at every point, as the peer does), PyTorch with 1 and 2 threads, the ratios,
+# and the largest loss difference between the two (a correctness cross-check, against the default mode).
 # Usage: bench/compare-landscape.sh [--grid 15] [--examples 2000] [--widths 256,128]
 # PyTorch runs under Debian's /usr/bin/python3 (python3-torch + libopenblas0) with OPENBLAS_CORETYPE and
 # OPENBLAS_L2_SIZE unset and OMP_WAIT_POLICY=PASSIVE.
@@ -31,6 +32,9 @@ common=(--model "$out/run/model.descent" --grid "$grid" --range 1.0 --train-exam
 for e in 1 2; do
   echo "== descent landscape plane, $e evaluator(s), ${grid}x${grid} points, $examples + $examples examples each"
   "$root/descent" landscape plane "${common[@]}" --evaluators "$e" --out "$out/e$e" | tail -1
+  echo "== the same, direct (every layer at every point: -Ddescent.landscape.precomputeFirstLayer=false)"
+  DESCENT_JAVA_OPTS="${DESCENT_JAVA_OPTS:-} -Ddescent.landscape.precomputeFirstLayer=false" \
+    "$root/descent" landscape plane "${common[@]}" --evaluators "$e" --out "$out/direct$e" | tail -1
 done
 for t in 1 2; do
   echo "== pytorch, $t thread(s)"
@@ -42,14 +46,18 @@ done
 "$py" - "$out" <<'PY'
 import json, sys
 o = sys.argv[1]
-d1 = json.load(open(f"{o}/e1/summary.json"))["points_per_second"]
-d2 = json.load(open(f"{o}/e2/summary.json"))["points_per_second"]
+pps = lambda d: json.load(open(f"{o}/{d}/summary.json"))["points_per_second"]
+d1, d2, x1, x2 = pps("e1"), pps("e2"), pps("direct1"), pps("direct2")
 t1 = json.load(open(f"{o}/torch1.json")); t2 = json.load(open(f"{o}/torch2.json"))
-print(f"descent 1 evaluator {d1:.1f} points/s, 2 evaluators {d2:.1f} points/s (scaling {d2 / d1:.2f}x)")
+tb = max(t1['points_per_second'], t2['points_per_second'])
+print(f"descent 1 evaluator {d1:.1f} points/s, 2 evaluators {d2:.1f} points/s (scaling {d2 / d1:.2f}x)"
+      " [first layer precomputed]")
+print(f"descent 1 evaluator {x1:.1f} points/s, 2 evaluators {x2:.1f} points/s (scaling {x2 / x1:.2f}x)"
+      " [direct: every layer at every point, as the peer]")
 print(f"torch   1 thread    {t1['points_per_second']:.1f} points/s, 2 threads {t2['points_per_second']:.1f} points/s"
       f" ({t1['blas']}, torch {t1['torch']})")
-print(f"ratio descent/torch: 1 core {d1 / t1['points_per_second']:.2f}x, "
-      f"2 cores {d2 / max(t1['points_per_second'], t2['points_per_second']):.2f}x (vs torch's better setting)")
+print(f"ratio descent/torch: 1 core {d1 / t1['points_per_second']:.2f}x, 2 cores {d2 / tb:.2f}x (vs torch's better"
+      f" setting); direct: 1 core {x1 / t1['points_per_second']:.2f}x, 2 cores {x2 / tb:.2f}x")
 print(f"max |train loss difference| descent vs torch: {t1['max_abs_train_loss_difference']:.2e}, "
       f"max |accuracy difference|: {t1['max_abs_train_accuracy_difference']:.4f}")
 PY

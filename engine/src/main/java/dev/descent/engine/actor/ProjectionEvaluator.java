@@ -2,6 +2,8 @@ package dev.descent.engine.actor;
 
 import dev.descent.engine.data.Dataset;
 import dev.descent.engine.kernel.KernelBackend;
+import dev.descent.engine.landscape.PointEvaluator;
+import dev.descent.engine.landscape.PointResult;
 import dev.descent.engine.loss.LossKind;
 import dev.descent.engine.memory.OffHeapBlock;
 import dev.descent.engine.nn.Model;
@@ -16,10 +18,20 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
- * Evaluates loss and accuracy at a point of parameter space on a range of a dataset, in eval mode. Owns a model
- * of the job's architecture and an {@link Evaluator}; the point arrives as a handle to a parameter slab (copied
- * in, never sent as floats). Several evaluators split a dataset into ranges and their {@link Evaluated} sums add
- * up exactly; the landscape engine sends one request per grid point.
+ * Evaluates loss and accuracy at points of parameter space, in eval mode, in one of two roles fixed at creation:
+ * <ul>
+ * <li>{@link #create} (training jobs): owns a model of the job's architecture and an {@link Evaluator}; the point
+ * arrives as a handle to a parameter slab (copied in, never sent as floats) with a range of a dataset
+ * ({@link Evaluate}). Several evaluators split a dataset into ranges and their {@link Evaluated} sums add up
+ * exactly.</li>
+ * <li>{@link #forLandscape} (landscapes): owns a {@link PointEvaluator} (its own parameter slab and activation
+ * workspace, built on the actor's thread); a grid point arrives as its index and coordinates ({@link EvaluatePoint},
+ * scalars only: the evaluator writes {@code base + a·d1 + b·d2} into its own slab) and the answer is one
+ * {@link PointEvaluated}. {@code dev.descent.engine.landscape.ActorScheduler} spreads a projection over E of them.
+ * </li>
+ * </ul>
+ * A request of the other role is answered with an error, never dropped. An exception while evaluating is sent back
+ * in the reply (the actor keeps serving); an {@link Error} stops the actor, which its watcher sees.
  */
 public final class ProjectionEvaluator extends AbstractBehavior<ProjectionEvaluator.Command> {
 
@@ -57,14 +69,43 @@ public final class ProjectionEvaluator extends AbstractBehavior<ProjectionEvalua
         }
     }
 
+    /** Evaluate grid point {@code point} = {@code base + a·d1 + b·d2}; reply {@link PointEvaluated}. */
+    public record EvaluatePoint(long requestId, int point, double a, double b, ActorRef<PointEvaluated> replyTo)
+            implements Command {
+    }
+
+    /** The answer to {@link EvaluatePoint}: {@code result}, or {@code error} (then {@code result} is null). */
+    public record PointEvaluated(long requestId, int evaluator, PointResult result, Exception error) {
+    }
+
     private final int index;
+    /** Training role: the model and its evaluator (null in the landscape role). */
     private final Model model;
     private final Evaluator evaluator;
+    /** Landscape role (null in the training role). */
+    private final PointEvaluator points;
 
     /** Evaluator {@code index} for models with {@code spec}; batches of {@code batchSize}, one GEMM thread. */
     public static Behavior<Command> create(int index, String spec, KernelBackend kernels, LossKind loss,
                                            int batchSize) {
         return Behaviors.setup(ctx -> new ProjectionEvaluator(ctx, index, spec, kernels, loss, batchSize));
+    }
+
+    /**
+     * Landscape evaluator {@code index}: creates its {@link PointEvaluator} with {@code factory.create(index)} on the
+     * actor's thread and closes it when the actor stops. A factory that throws fails the actor's start (its watcher
+     * sees it stop).
+     */
+    public static Behavior<Command> forLandscape(int index, PointEvaluator.Factory factory) {
+        return Behaviors.setup(ctx -> new ProjectionEvaluator(ctx, index, factory.create(index)));
+    }
+
+    private ProjectionEvaluator(ActorContext<Command> ctx, int index, PointEvaluator points) {
+        super(ctx);
+        this.index = index;
+        this.model = null;
+        this.evaluator = null;
+        this.points = points;
     }
 
     private ProjectionEvaluator(ActorContext<Command> ctx, int index, String spec, KernelBackend kernels,
@@ -80,21 +121,50 @@ public final class ProjectionEvaluator extends AbstractBehavior<ProjectionEvalua
             throw ex;
         }
         this.evaluator = e;
+        this.points = null;
     }
 
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(Evaluate.class, this::onEvaluate)
-                .onSignal(PostStop.class, s -> {
-                    evaluator.close();
-                    model.close();
-                    return this;
-                })
+                .onMessage(EvaluatePoint.class, this::onEvaluatePoint)
+                .onSignal(PostStop.class, s -> onPostStop())
                 .build();
     }
 
+    private Behavior<Command> onPostStop() {
+        if (points != null) {
+            points.close();
+        } else {
+            evaluator.close();
+            model.close();
+        }
+        return this;
+    }
+
+    private Behavior<Command> onEvaluatePoint(EvaluatePoint e) {
+        PointEvaluated reply;
+        if (points == null) {
+            reply = new PointEvaluated(e.requestId(), index, null, new IllegalStateException("evaluator " + index
+                    + " was created for training-job evaluation, not for landscape points"));
+        } else {
+            try {
+                reply = new PointEvaluated(e.requestId(), index, points.evaluate(e.point(), e.a(), e.b()), null);
+            } catch (RuntimeException ex) {
+                reply = new PointEvaluated(e.requestId(), index, null, ex);
+            }
+        }
+        e.replyTo().tell(reply);
+        return this;
+    }
+
     private Behavior<Command> onEvaluate(Evaluate e) {
+        if (evaluator == null) {
+            e.replyTo().tell(new Evaluated(e.requestId(), index, 0, 0, 0, new IllegalStateException("evaluator "
+                    + index + " was created for landscape points, not for dataset ranges")));
+            return this;
+        }
         try {
             OffHeapBlock p = e.point().parameters();
             if (p.byteSize() != model.params().byteSize()) {

@@ -58,6 +58,15 @@ public interface KernelBackend {
     /** y[n] += alpha * x[n]. */
     void axpy(MemorySegment y, long yOff, float alpha, MemorySegment x, long xOff, long n);
 
+    /**
+     * out[n] = x[n] + a * y[n] + b * z[n] in one pass ({@code z} may be null: then out = x + a * y), with exactly
+     * the rounding of copying x to out, then {@code axpy(out, a, y)}, then {@code axpy(out, b, z)} on this backend.
+     * A point of a landscape, {@code w + a·d1 + b·d2}, written into an evaluator's own slab. {@code out} may alias
+     * {@code x}.
+     */
+    void combine(MemorySegment out, long outOff, MemorySegment x, long xOff, float a, MemorySegment y, long yOff,
+                 float b, MemorySegment z, long zOff, long n);
+
     /** x[n] *= alpha. */
     void scale(MemorySegment x, long xOff, float alpha, long n);
 

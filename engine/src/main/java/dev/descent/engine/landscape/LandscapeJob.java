@@ -14,9 +14,11 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
- * One landscape computation, configured fluently and run on E evaluators:
+ * One landscape computation, configured fluently and run on E {@code ProjectionEvaluator} actors
+ * ({@link ActorScheduler}):
  *
  * <pre>{@code
  * LandscapeResult r = LandscapeJob.builder().model(model).base(model.params().segment())
@@ -26,9 +28,19 @@ import java.util.function.Supplier;
  * }</pre>
  *
  * The fingerprint that guards resuming covers everything that changes the numbers: the base point, the directions,
- * the geometry, the data (bytes), the loss, the BatchNorm mode, the evaluation batch size and the kernel backend.
+ * the geometry, the data (bytes), the loss, the BatchNorm mode, the evaluation batch size, the kernel backend and
+ * whether the first layer is precomputed ({@link #precomputesFirstLayer()}).
  */
 public final class LandscapeJob {
+    /** System property: default of {@link Builder#precomputeFirstLayer} ({@code true} or {@code false}). */
+    public static final String PRECOMPUTE_FIRST_LAYER_PROP_NAME = "descent.landscape.precomputeFirstLayer";
+    public static final boolean PRECOMPUTE_FIRST_LAYER_DEFAULT = true;
+    /** System property: the most bytes the first-layer products of a run may take. */
+    public static final String PRECOMPUTE_MAX_BYTES_PROP_NAME = "descent.landscape.precomputeMaxBytes";
+    public static final long PRECOMPUTE_MAX_BYTES_DEFAULT = 256L << 20;
+    static final long PRECOMPUTE_MAX_BYTES = Long.getLong(PRECOMPUTE_MAX_BYTES_PROP_NAME,
+            PRECOMPUTE_MAX_BYTES_DEFAULT);
+
     private final Builder b;
 
     private LandscapeJob(Builder b) {
@@ -46,14 +58,63 @@ public final class LandscapeJob {
                 + " d2=" + (b.d2 == null ? "-" : sha256(b.d2, floats)) + " spec=" + b.model.spec()
                 + " projection=" + b.projection.describe() + " train=" + dataHash(b.train)
                 + " test=" + (b.test == null ? "-" : dataHash(b.test)) + " loss=" + b.loss + " bn=" + b.bn
-                + " evalBatch=" + b.evalBatch + " kernels=" + b.kernels.name());
+                + " evalBatch=" + b.evalBatch + " kernels=" + b.kernels.name()
+                + (precomputesFirstLayer() ? " firstLayer=precomputed" : ""));
     }
 
+    /**
+     * True when this job multiplies the first layer out once ({@link FirstLayerProducts}): the model begins with a
+     * Linear layer, the setting is on and the products fit in {@value #PRECOMPUTE_MAX_BYTES_DEFAULT} bytes (or
+     * {@value #PRECOMPUTE_MAX_BYTES_PROP_NAME}). Otherwise every point runs the whole forward pass.
+     */
+    public boolean precomputesFirstLayer() {
+        int layer = FirstLayerProducts.firstLinear(b.model);
+        if (!b.precomputeFirstLayer || layer < 0) {
+            return false;
+        }
+        long samples = (long) b.train.count() + (b.test == null ? 0 : b.test.count());
+        return FirstLayerProducts.bytes(b.model, layer, samples, b.d2 == null ? 1 : 2) <= PRECOMPUTE_MAX_BYTES;
+    }
+
+    /**
+     * Evaluates every point not yet in the partial-results file. Without {@link Builder#actorSystem} the evaluators
+     * run in a private actor system started before and terminated after the run; its start-up (a second or so for
+     * the first actor system of a JVM) is not part of the result's seconds, as JVM start-up is not.
+     */
     public LandscapeResult run() throws IOException {
-        PointEvaluator.Factory factory = LocalPointEvaluator.factory(b.architecture, b.model, b.base, b.d1, b.d2,
-                b.train, b.test, b.loss, b.evalBatch, b.bn, b.kernels);
+        ActorSystem<Void> own = b.system == null && b.scheduler == null
+                ? ActorScheduler.privateSystem(Math.min(b.evaluators, Math.max(1, b.projection.points()))) : null;
+        try {
+            return run(own);
+        } finally {
+            if (own != null) {
+                ActorScheduler.terminate(own);
+            }
+        }
+    }
+
+    private LandscapeResult run(ActorSystem<Void> own) throws IOException {
+        if (!precomputesFirstLayer()) {
+            return run(LocalPointEvaluator.factory(b.architecture, b.model, b.base, b.d1, b.d2, b.train, b.test,
+                    b.loss, b.evalBatch, b.bn, b.kernels), own);
+        }
+        long t0 = System.nanoTime();
+        int layer = FirstLayerProducts.firstLinear(b.model);
+        try (FirstLayerProducts tr = new FirstLayerProducts(b.train, b.model, layer, b.base, b.d1, b.d2, b.kernels);
+             FirstLayerProducts te = b.test == null ? null
+                     : new FirstLayerProducts(b.test, b.model, layer, b.base, b.d1, b.d2, b.kernels)) {
+            LandscapeResult r = run(PrecomputedPointEvaluator.factory(b.model, layer, b.base, b.d1, b.d2, tr,
+                    b.train, te, b.test, b.loss, b.evalBatch, b.bn, b.kernels), own);
+            // the products are part of the cost of this run's points
+            return new LandscapeResult(r.projection(), r.points(), r.resumed(), r.evaluated(),
+                    (System.nanoTime() - t0) / 1e9, r.evaluators());
+        }
+    }
+
+    private LandscapeResult run(PointEvaluator.Factory factory, ActorSystem<Void> own) throws IOException {
         PointScheduler scheduler = b.scheduler != null ? b.scheduler.apply(factory)
-                : new ThreadedScheduler(factory, b.evaluators);
+                : own != null ? new ActorScheduler(factory, b.evaluators, own, ActorScheduler.privateDispatcher())
+                : new ActorScheduler(factory, b.evaluators, b.system, null);
         return LandscapeRun.run(b.projection, scheduler, b.partial, b.partial == null ? "" : fingerprint(), b.fresh,
                 b.listener, b.cancelled);
     }
@@ -103,6 +164,9 @@ public final class LandscapeJob {
         private BnMode bn = BnMode.RUNNING;
         private int evaluators = Math.max(1, Runtime.getRuntime().availableProcessors());
         private java.util.function.Function<PointEvaluator.Factory, PointScheduler> scheduler;
+        private ActorSystem<?> system;
+        private boolean precomputeFirstLayer = Boolean.parseBoolean(System.getProperty(
+                PRECOMPUTE_FIRST_LAYER_PROP_NAME, Boolean.toString(PRECOMPUTE_FIRST_LAYER_DEFAULT)));
         private KernelBackend kernels;
         private Path partial;
         private boolean fresh;
@@ -165,13 +229,32 @@ public final class LandscapeJob {
             return this;
         }
 
-        /** Evaluators in parallel (threads), default the number of cores. */
+        /** Evaluator actors in parallel, default the number of cores. */
         public Builder evaluators(int evaluators) {
             this.evaluators = evaluators;
             return this;
         }
 
-        /** Another scheduler (e.g. actors) built over the evaluator factory; default threads. */
+        /**
+         * The actor system the evaluators run in (on its blocking dispatcher); default a private one per run,
+         * terminated when the run ends.
+         */
+        public Builder actorSystem(ActorSystem<?> system) {
+            this.system = system;
+            return this;
+        }
+
+        /**
+         * Multiply a leading Linear layer out once per run ({@link FirstLayerProducts}; numbers equal to the direct
+         * evaluation up to float32 rounding) instead of running it at every point; default
+         * {@value #PRECOMPUTE_FIRST_LAYER_DEFAULT} or the system property {@value #PRECOMPUTE_FIRST_LAYER_PROP_NAME}.
+         */
+        public Builder precomputeFirstLayer(boolean precompute) {
+            this.precomputeFirstLayer = precompute;
+            return this;
+        }
+
+        /** Another scheduler built over the evaluator factory (e.g. to wrap the evaluators); default actors. */
         public Builder scheduler(java.util.function.Function<PointEvaluator.Factory, PointScheduler> scheduler) {
             this.scheduler = scheduler;
             return this;

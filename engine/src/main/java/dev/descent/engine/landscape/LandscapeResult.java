@@ -13,7 +13,8 @@ import java.util.Locale;
  *
  * @param resumed         points taken over from an earlier, interrupted run
  * @param evaluated       points evaluated by this run
- * @param seconds         wall time of this run's evaluation
+ * @param seconds         wall time of this run's evaluation: starting the evaluators, the points and (when the
+ *                        first layer is precomputed) the products
  * @param evaluators      evaluators that worked in parallel
  */
 public record LandscapeResult(Projection projection, PointResult[] points, int resumed, int evaluated, double seconds,

@@ -10,7 +10,7 @@ import java.util.function.BooleanSupplier;
  * {@link PartialResults} file, so that a run that is interrupted resumes where it stopped:
  *
  * <pre>{@code
- * LandscapeResult r = LandscapeRun.run(projection, new ThreadedScheduler(factory, 2),
+ * LandscapeResult r = LandscapeRun.run(projection, new ActorScheduler(factory, 2),
  *         out.resolve("points.partial.csv"), fingerprint, false, listener, () -> false);
  * }</pre>
  *
@@ -18,7 +18,7 @@ import java.util.function.BooleanSupplier;
  * exactly those of an uninterrupted one.
  */
 public final class LandscapeRun {
-    /** Called on the scheduler's threads, one call at a time, as points finish. */
+    /** Called on the scheduler's thread (the coordinator actor's), one call at a time, as points finish. */
     @FunctionalInterface
     public interface Listener {
         /** {@code done} of {@code total} points are finished (resumed ones included); {@code last} just arrived. */

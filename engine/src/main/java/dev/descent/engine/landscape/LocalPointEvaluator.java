@@ -8,7 +8,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.function.Supplier;
 
 /**
- * A {@link PointEvaluator} on the calling thread: its own model replica (own parameter slab, BatchNorm running
+ * A {@link PointEvaluator} on the thread that calls it (an evaluator actor's): its own model replica (own parameter slab, BatchNorm running
  * statistics copied from the source model) and its own activation workspace. Evaluating a point writes
  * {@code base + a·d1 + b·d2} into the replica's parameters (float32, in that order: the same bits whichever
  * evaluator computes it), then runs eval-mode forwards over the train and test subsets, one GEMM thread.
@@ -68,14 +68,7 @@ public final class LocalPointEvaluator implements PointEvaluator {
 
     @Override
     public PointResult evaluate(int index, double a, double b) {
-        MemorySegment p = replica.params().segment();
-        MemorySegment.copy(base, 0, p, 0, floats * Float.BYTES);
-        if (a != 0) {
-            kernels.axpy(p, 0, (float) a, d1, 0, floats);
-        }
-        if (d2 != null && b != 0) {
-            kernels.axpy(p, 0, (float) b, d2, 0, floats);
-        }
+        writePoint(kernels, replica.params().segment(), 0, base, d1, d2, 0, floats, a, b);
         double trL = probe.evaluate(train);
         double trA = probe.lastAccuracy();
         double teL = Double.NaN;
@@ -85,6 +78,23 @@ public final class LocalPointEvaluator implements PointEvaluator {
             teA = probe.lastAccuracy();
         }
         return new PointResult(index, a, b, trL, trA, teL, teA);
+    }
+
+    /**
+     * Writes {@code base + a·d1 + b·d2} (floats [from, from + n) of the parameter layout) into {@code out} at
+     * {@code outOff}: one fused pass, with the rounding of a copy and two axpys (a zero coefficient skips its
+     * direction, as a skipped axpy would).
+     */
+    static void writePoint(KernelBackend kernels, MemorySegment out, long outOff, MemorySegment base,
+                           MemorySegment d1, MemorySegment d2, long from, long n, double a, double b) {
+        boolean useB = d2 != null && b != 0;
+        if (a != 0) {
+            kernels.combine(out, outOff, base, from, (float) a, d1, from, (float) b, useB ? d2 : null, from, n);
+        } else if (useB) {
+            kernels.combine(out, outOff, base, from, (float) b, d2, from, 0f, null, 0, n);
+        } else {
+            MemorySegment.copy(base, from * Float.BYTES, out, outOff * Float.BYTES, n * Float.BYTES);
+        }
     }
 
     @Override

@@ -2,7 +2,7 @@ package dev.descent.engine.landscape;
 
 /**
  * Evaluates the loss at points of one projection. Each instance owns its own parameter buffer and activation
- * workspace, so E instances run on E threads (or inside E {@code ProjectionEvaluator} actors) without sharing
+ * workspace, so E instances run inside E {@code ProjectionEvaluator} actors (on E threads) without sharing
  * anything mutable. Results must be a pure function of the point, never of which evaluator computed it or in what
  * order: that is what makes a resumed run identical to an uninterrupted one.
  */

@@ -4,8 +4,8 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
- * Spreads the points of a projection over evaluators. {@link ThreadedScheduler} runs E {@link PointEvaluator}s on E
- * threads in this process; an actor-based implementation (E {@code ProjectionEvaluator} actors) plugs in here.
+ * Spreads the points of a projection over evaluators. {@link ActorScheduler} runs E {@link PointEvaluator}s inside E
+ * {@code ProjectionEvaluator} actors; a test may wrap the evaluators or run them another way behind this seam.
  */
 public interface PointScheduler {
 

@@ -274,6 +274,31 @@ class OpsTest {
     }
 
     @Test
+    void combineShouldRoundExactlyLikeACopyAndTwoAxpysOnEachBackend() {
+        for (KernelBackend k : new KernelBackend[] {scalar, simd}) {
+            for (int n : SIZES) {
+                MemorySegment x = random(OFF_A, n, -2, 2);
+                MemorySegment y = random(OFF_B, n, -1, 1);
+                MemorySegment z = random(OFF_A, n, -1, 1);
+                MemorySegment expected = copy(x);
+                k.axpy(expected, OFF_A, -0.73f, y, OFF_B, n);
+                k.axpy(expected, OFF_A, 0.31f, z, OFF_A, n);
+                MemorySegment out = random(OFF_B, n, -9, 9);
+                k.combine(out, OFF_B, x, OFF_A, -0.73f, y, OFF_B, 0.31f, z, OFF_A, n);
+                long bytes = (long) n * Float.BYTES;
+                assertThat(out.asSlice(OFF_B * Float.BYTES, bytes).mismatch(expected.asSlice(OFF_A * Float.BYTES,
+                        bytes))).as("%s combine n=%d", k.name(), n).isEqualTo(-1L);
+
+                MemorySegment one = copy(x);
+                k.axpy(one, OFF_A, 1.7f, y, OFF_B, n);
+                MemorySegment aliased = copy(x);
+                k.combine(aliased, OFF_A, aliased, OFF_A, 1.7f, y, OFF_B, 5f, null, 0, n);
+                assertExact(k.name() + " combine without z, in place, n=" + n, aliased, one);
+            }
+        }
+    }
+
+    @Test
     void simdElementwiseShouldMatchScalarIncludingAliasing() {
         for (int n : SIZES) {
             MemorySegment x = random(OFF_A, n, -1, 1);
@@ -639,6 +664,7 @@ class OpsTest {
             kernels.put(act + " backward", () -> simd.activationBackward(act, c, OFF_A, b, OFF_A, a, OFF_A, n, true));
         }
         kernels.put("axpy", () -> simd.axpy(c, OFF_A, 1e-3f, a, OFF_A, n));
+        kernels.put("combine", () -> simd.combine(c, OFF_A, a, OFF_A, 1e-3f, b, OFF_A, -1e-3f, d, OFF_A, n));
         kernels.put("scale", () -> simd.scale(c, OFF_A, 0.999f, n));
         kernels.put("mul", () -> simd.mul(c, OFF_A, a, OFF_A, b, OFF_A, n));
         kernels.put("add", () -> simd.add(c, OFF_A, a, OFF_A, b, OFF_A, n));

@@ -53,6 +53,12 @@ public final class ScalarKernels implements KernelBackend {
     }
 
     @Override
+    public void combine(MemorySegment out, long outOff, MemorySegment x, long xOff, float a, MemorySegment y,
+                        long yOff, float b, MemorySegment z, long zOff, long n) {
+        ScalarOps.combine(out, outOff, x, xOff, a, y, yOff, b, z, zOff, n);
+    }
+
+    @Override
     public void scale(MemorySegment x, long xOff, float alpha, long n) {
         ScalarOps.scale(x, xOff, alpha, n);
     }

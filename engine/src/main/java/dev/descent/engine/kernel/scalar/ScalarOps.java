@@ -119,6 +119,21 @@ public final class ScalarOps {
         }
     }
 
+    /** out[n] = (x[n] + a * y[n]) + b * z[n] (z null: x + a * y); each product and sum rounded, as axpy does. */
+    public static void combine(MemorySegment out, long outOff, MemorySegment x, long xOff, float a, MemorySegment y,
+                               long yOff, float b, MemorySegment z, long zOff, long n) {
+        if (z == null) {
+            for (long i = 0; i < n; i++) {
+                out.setAtIndex(F, outOff + i, x.getAtIndex(F, xOff + i) + a * y.getAtIndex(F, yOff + i));
+            }
+            return;
+        }
+        for (long i = 0; i < n; i++) {
+            float t = x.getAtIndex(F, xOff + i) + a * y.getAtIndex(F, yOff + i);
+            out.setAtIndex(F, outOff + i, t + b * z.getAtIndex(F, zOff + i));
+        }
+    }
+
     /** x[n] *= alpha. */
     public static void scale(MemorySegment x, long xOff, float alpha, long n) {
         for (long i = 0; i < n; i++) {

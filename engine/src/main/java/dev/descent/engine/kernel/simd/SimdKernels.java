@@ -53,6 +53,12 @@ public final class SimdKernels implements KernelBackend {
     }
 
     @Override
+    public void combine(MemorySegment out, long outOff, MemorySegment x, long xOff, float a, MemorySegment y,
+                        long yOff, float b, MemorySegment z, long zOff, long n) {
+        SimdOps.combine(out, outOff, x, xOff, a, y, yOff, b, z, zOff, n);
+    }
+
+    @Override
     public void scale(MemorySegment x, long xOff, float alpha, long n) {
         SimdOps.scale(x, xOff, alpha, n);
     }

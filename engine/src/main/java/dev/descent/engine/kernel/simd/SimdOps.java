@@ -186,6 +186,44 @@ public final class SimdOps {
         }
     }
 
+    /** out[n] = fma(z, b, fma(y, a, x)) (z null: fma(y, a, x)): the rounding of a copy and two {@link #axpy}s. */
+    public static void combine(MemorySegment out, long outOff, MemorySegment x, long xOff, float a, MemorySegment y,
+                               long yOff, float b, MemorySegment z, long zOff, long n) {
+        if (z == null) {
+            combine1(out, outOff, x, xOff, a, y, yOff, n);
+            return;
+        }
+        long bound = S.loopBound(n);
+        FloatVector av = FloatVector.broadcast(S, a);
+        FloatVector bv = FloatVector.broadcast(S, b);
+        long i = 0;
+        for (; i < bound; i += L) {
+            FloatVector t = FloatVector.fromMemorySegment(S, y, (yOff + i) * Float.BYTES, O)
+                    .fma(av, FloatVector.fromMemorySegment(S, x, (xOff + i) * Float.BYTES, O));
+            FloatVector.fromMemorySegment(S, z, (zOff + i) * Float.BYTES, O).fma(bv, t)
+                    .intoMemorySegment(out, (outOff + i) * Float.BYTES, O);
+        }
+        for (; i < n; i++) {
+            float t = Math.fma(get(y, yOff + i), a, get(x, xOff + i));
+            set(out, outOff + i, Math.fma(get(z, zOff + i), b, t));
+        }
+    }
+
+    private static void combine1(MemorySegment out, long outOff, MemorySegment x, long xOff, float a, MemorySegment y,
+                                 long yOff, long n) {
+        long bound = S.loopBound(n);
+        FloatVector av = FloatVector.broadcast(S, a);
+        long i = 0;
+        for (; i < bound; i += L) {
+            FloatVector.fromMemorySegment(S, y, (yOff + i) * Float.BYTES, O)
+                    .fma(av, FloatVector.fromMemorySegment(S, x, (xOff + i) * Float.BYTES, O))
+                    .intoMemorySegment(out, (outOff + i) * Float.BYTES, O);
+        }
+        for (; i < n; i++) {
+            set(out, outOff + i, Math.fma(get(y, yOff + i), a, get(x, xOff + i)));
+        }
+    }
+
     /** x[n] *= alpha. */
     public static void scale(MemorySegment x, long xOff, float alpha, long n) {
         long bound = S.loopBound(n);
