@@ -3,28 +3,21 @@ package dev.descent.samples;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
-import com.tngtech.archunit.base.DescribedPredicate;
-import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
-import java.util.Arrays;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * Module rules of ARCHITECTURE.md: the public API is {@code dev.descent.sdk..} plus the event records it
- * re-exports ({@code dev.descent.engine.event}); monitoring and the embedded-service sample use nothing else of
- * Descent, and the engine depends on nothing above it. The two commands named in {@link #LEGACY} still reach into
- * the engine until they move to the SDK; every other sample class, the rest of the CLI included, is held to the rule.
+ * re-exports ({@code dev.descent.engine.event}); monitoring and every sample (the embedded service and the whole
+ * command line) use nothing else of Descent, and the engine depends on nothing above it.
  */
 class ArchitectureTest {
     private static final String[] PUBLIC_API = {"dev.descent.sdk..", "dev.descent.engine.event..",
         "dev.descent.monitoring..", "dev.descent.samples..", "java..", "javax..", "io.netty..", "com.fasterxml..",
         "io.micrometer..", "io.prometheus..", "picocli..", "org.slf4j..", "org.jfree..", "org.joml.."};
-    /** Commands written against the engine before the SDK existed, not yet moved onto it (nested classes included). */
-    private static final String[] LEGACY = {"dev.descent.samples.cli.LandscapeCommand",
-        "dev.descent.samples.cli.StoryCommand"};
     private static JavaClasses all;
 
     @BeforeAll
@@ -55,14 +48,8 @@ class ArchitectureTest {
 
     @Test
     void samplesShouldUseOnlyThePublicSdk() {
-        classes().that().resideInAPackage("dev.descent.samples..").and(notLegacy()).should().onlyDependOnClassesThat()
+        classes().that().resideInAPackage("dev.descent.samples..").should().onlyDependOnClassesThat()
                 .resideInAnyPackage(PUBLIC_API).check(all);
-    }
-
-    private static DescribedPredicate<JavaClass> notLegacy() {
-        return DescribedPredicate.describe("not one of " + Arrays.toString(LEGACY),
-                c -> Arrays.stream(LEGACY).noneMatch(l -> c.getName().equals(l)
-                        || c.getName().startsWith(l + "$")));
     }
 
     @Test

@@ -56,6 +56,23 @@ public final class Descent {
         return InProcessTraining.run(plan);
     }
 
+    /**
+     * Measures the loss landscape {@code plan} describes on the calling thread (its points on the plan's evaluator
+     * actors, in a private actor system started and stopped around the run) and returns it. The plan's listeners see
+     * the points as they finish. Interrupting the calling thread stops the run with a
+     * {@link java.util.concurrent.CancellationException}; finished points stay in the plan's partial-results file.
+     * Bad files and data are {@link DescentException}s naming them.
+     */
+    public static LandscapeResult landscape(LandscapePlan plan) {
+        Thread caller = Thread.currentThread();
+        return Landscapes.run(plan, caller::isInterrupted, null);
+    }
+
+    /** As {@link #landscape(LandscapePlan)} on a thread of its own: a handle with progress, result and cancel. */
+    public static LandscapeJob startLandscape(LandscapePlan plan) {
+        return LandscapeJob.start(plan);
+    }
+
     /** Starts an engine with the default configuration. */
     public static DescentEngine start() {
         return start(new DescentConfig());

@@ -1,28 +1,21 @@
 package dev.descent.samples.cli;
 
-import dev.descent.engine.data.Dataset;
-import dev.descent.engine.data.IdxDatasets;
-import dev.descent.engine.data.Split;
-import dev.descent.engine.kernel.Kernels;
-import dev.descent.engine.landscape.BnMode;
-import dev.descent.engine.landscape.DirectionFile;
-import dev.descent.engine.landscape.DirectionSettings;
-import dev.descent.engine.landscape.Directions;
-import dev.descent.engine.landscape.LandscapeJob;
-import dev.descent.engine.landscape.LandscapeResult;
-import dev.descent.engine.landscape.NormType;
-import dev.descent.engine.landscape.PartialResults;
-import dev.descent.engine.landscape.PointResult;
-import dev.descent.engine.landscape.Projection;
-import dev.descent.engine.landscape.Sharpness;
-import dev.descent.engine.landscape.TrajectoryPca;
-import dev.descent.engine.loss.LossKind;
-import dev.descent.engine.memory.OffHeapBlock;
-import dev.descent.engine.nn.Model;
-import dev.descent.engine.train.ModelFile;
 import dev.descent.samples.OutputDir;
 import dev.descent.samples.ProgressBar;
 import dev.descent.samples.UserError;
+import dev.descent.sdk.BatchNormMode;
+import dev.descent.sdk.Corpus;
+import dev.descent.sdk.DataSource;
+import dev.descent.sdk.Descent;
+import dev.descent.sdk.DirectionNorm;
+import dev.descent.sdk.LandscapePlan;
+import dev.descent.sdk.LandscapeResult;
+import dev.descent.sdk.LandscapeResumeException;
+import dev.descent.sdk.Loss;
+import dev.descent.sdk.Network;
+import dev.descent.sdk.SharpnessReport;
+import dev.descent.sdk.Split;
+import dev.descent.sdk.TrajectoryProjection;
 import dev.descent.sdk.plot.Figures;
 import dev.descent.sdk.plot.HeatmapPanel;
 import dev.descent.sdk.plot.Heatmaps;
@@ -30,9 +23,9 @@ import dev.descent.sdk.plot.Panel;
 import dev.descent.sdk.plot.Series;
 import dev.descent.sdk.plot.SurfacePanel;
 import dev.descent.sdk.plot.SurfaceRenderer;
+import dev.descent.sdk.LandscapePoint;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,7 +34,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.function.Supplier;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -116,16 +108,36 @@ public final class LandscapeCommand implements Runnable {
             count(testExamples, "--test-examples", 0);
         }
 
-        int evaluators() {
-            return evaluators != null ? evaluators : Kernels.pool().size();
+        Loss lossKind() {
+            return Loss.parse(loss);
         }
 
-        LossKind lossKind() {
-            return LossKind.parse(loss);
+        String lossName() {
+            return lossKind() == Loss.MSE ? "mse" : "cross-entropy";
         }
 
-        BnMode bnMode() {
-            return BnMode.parse(bn);
+        BatchNormMode bnMode() {
+            return BatchNormMode.parse(bn);
+        }
+
+        Corpus corpus() {
+            return TrainCommand.parseCorpus(dataset);
+        }
+
+        /** The data, evaluation and resume settings of these options, the partial file named after {@code label}. */
+        LandscapePlan.Builder apply(LandscapePlan.Builder plan, OutputDir dir, String label) {
+            int nTrain = count(trainExamples, "--train-examples", 1);
+            int nTest = count(testExamples, "--test-examples", 0);
+            DataSource tr = corpus().source(Split.TRAIN, dataDir);
+            DataSource te = nTest == 0 ? null : corpus().source(Split.TEST, dataDir);
+            plan.train(nTrain < 0 ? tr : tr.limit(nTrain)).test(te == null || nTest < 0 ? te : te.limit(nTest))
+                    .loss(lossKind()).evalBatch(evalBatch).batchNorm(bnMode())
+                    .sharpness(sharpnessExamples, powerIterations).partialResults(dir.resolve(label + ".partial.csv"),
+                            fresh);
+            if (evaluators != null) {
+                plan.evaluators(evaluators);
+            }
+            return plan;
         }
 
         /** Parses N or 'all' (-1). */
@@ -162,38 +174,18 @@ public final class LandscapeCommand implements Runnable {
         @Option(names = "--directions", description = "use the directions saved in this file (directions.descentd of an earlier run) instead of drawing them")
         Path file;
 
-        DirectionSettings settings() {
-            boolean ignore = switch (biases.trim().toLowerCase(Locale.ROOT)) {
+        boolean ignoreBiases() {
+            return switch (biases.trim().toLowerCase(Locale.ROOT)) {
                 case "ignore" -> true;
                 case "keep" -> false;
                 default -> throw new UserError("--biases must be ignore or keep, was '" + biases + "'");
             };
-            return new DirectionSettings(seed, NormType.parse(norm), ignore, orthogonalize);
         }
 
-        /** Draws (or loads) {@code count} directions for weights {@code w} of {@code model}. */
-        OffHeapBlock[] directions(Model model, MemorySegment w, int count) throws IOException {
-            if (file != null) {
-                DirectionFile.Loaded l = DirectionFile.load(file);
-                if (!l.spec().equals(model.spec()) || l.directions().length < count) {
-                    l.close();
-                    throw new UserError("--directions " + file + " holds " + l.directions().length
-                            + " direction(s) for another architecture or too few for this projection");
-                }
-                return l.directions();
-            }
-            DirectionSettings s = settings();
-            return count == 1 ? new OffHeapBlock[] {Directions.random(model.layout(), w, s, 0)}
-                    : Directions.randomPair(model.layout(), w, s);
-        }
-
-        String describe() {
-            if (file != null) {
-                return "loaded from " + file;
-            }
-            DirectionSettings s = settings();
-            return String.format(Locale.ROOT, "seed=%d norm=%s biases=%s orthogonalize=%s", s.seed(),
-                    s.norm().cliName(), s.ignoreBiases() ? "ignore" : "keep", s.orthogonalize());
+        /** Random directions drawn as these options say, or the saved ones of --directions. */
+        LandscapePlan.Builder apply(LandscapePlan.Builder plan) {
+            return plan.seed(seed).norm(DirectionNorm.parse(norm)).ignoreBiases(ignoreBiases())
+                    .orthogonalize(orthogonalize).directionsFile(file);
         }
     }
 
@@ -230,23 +222,17 @@ public final class LandscapeCommand implements Runnable {
                 case "init" -> initialModel(model);
                 default -> throw new UserError("--from must be init or trained, was '" + from + "'");
             };
-            Projection projection = Projection.line(range, points);
             OutputDir out = OutputDir.create(common.out);
-            try (Model m = ModelFile.read(centre);
-                 Data data = Data.load(common, m)) {
-                OffHeapBlock[] d = dirs.directions(m, m.params().segment(), 1);
-                try {
-                    LandscapeResult r = evaluate(common, out, m, null, m.params().segment(), d[0].segment(), null,
-                            projection, data, "line");
-                    Figures.write(out.resolve("line.png"), "1-D landscape (" + (dirs.file != null ? "saved"
-                            : dirs.settings().norm().cliName() + "-normalized") + " direction)", List.of(linePanel(
-                            "around " + centre.getFileName() + " (" + from + ")", r, "α")));
-                    Map<String, Object> s = summary(common, m, centre, projection, r, data, dirs.describe());
-                    s.put("sharpness", sharpness(common, m, null, m.params().segment(), data));
-                    finish(out, m, r, s, d);
-                } finally {
-                    close(d);
-                }
+            try (Network m = Network.load(centre)) {
+                LandscapePlan.Builder plan = dirs.apply(common.apply(LandscapePlan.builder().line(m, range, points),
+                        out, "line")).saveDirections(out.resolve("directions.descentd"));
+                LandscapeResult r = evaluate(common, out, plan, "line");
+                Figures.write(out.resolve("line.png"), "1-D landscape (" + (dirs.file != null ? "saved"
+                        : DirectionNorm.parse(dirs.norm).label() + "-normalized") + " direction)", List.of(linePanel(
+                        "around " + centre.getFileName() + " (" + from + ")", r, "α")));
+                Map<String, Object> s = summary(common, m, centre, r, r.directions());
+                s.put("sharpness", sharpness(common, r, 0));
+                finish(out, r, s);
             }
             return 0;
         }
@@ -278,31 +264,23 @@ public final class LandscapeCommand implements Runnable {
             if (points < 2) {
                 throw new UserError("--points must be >= 2, was " + points);
             }
-            Projection projection = Projection.interpolation(extend, points);
             OutputDir out = OutputDir.create(common.out);
-            try (Model a = ModelFile.read(from);
-                 Model b = ModelFile.read(to);
-                 Data data = Data.load(common, a)) {
-                if (!a.spec().equals(b.spec())) {
+            try (Network a = Network.load(from);
+                 Network b = Network.load(to)) {
+                if (!a.sameArchitecture(b)) {
                     throw new UserError("--from and --to hold different architectures");
                 }
-                OffHeapBlock[] d = {Directions.allocate(a.layout())};
-                try {
-                    Directions.difference(d[0].segment(), b.params().segment(), a.params().segment(),
-                            a.layout().totalFloats());
-                    LandscapeResult r = evaluate(common, out, a, null, a.params().segment(), d[0].segment(), null,
-                            projection, data, "interpolation");
-                    Figures.write(out.resolve("interpolation.png"), "Interpolation between two models", List.of(
-                            linePanel(from.getFileName() + " (t = 0) → " + to.getFileName() + " (t = 1)", r, "t")));
-                    Map<String, Object> s = summary(common, a, from, projection, r, data, "w1 - w0 (not normalized)");
-                    s.put("model_to", to.toString());
-                    s.put("model_to_sha256", b.parametersSha256());
-                    s.put("sharpness_from", sharpness(common, a, null, a.params().segment(), data));
-                    s.put("sharpness_to", sharpness(common, b, null, b.params().segment(), data));
-                    finish(out, a, r, s, d);
-                } finally {
-                    close(d);
-                }
+                LandscapePlan.Builder plan = common.apply(LandscapePlan.builder().interpolation(a, b, extend, points),
+                        out, "interpolation").saveDirections(out.resolve("directions.descentd"));
+                LandscapeResult r = evaluate(common, out, plan, "interpolation");
+                Figures.write(out.resolve("interpolation.png"), "Interpolation between two models", List.of(
+                        linePanel(from.getFileName() + " (t = 0) → " + to.getFileName() + " (t = 1)", r, "t")));
+                Map<String, Object> s = summary(common, a, from, r, r.directions());
+                s.put("model_to", to.toString());
+                s.put("model_to_sha256", b.parametersSha256());
+                s.put("sharpness_from", sharpness(common, r, 0));
+                s.put("sharpness_to", sharpness(common, r, 1));
+                finish(out, r, s);
             }
             return 0;
         }
@@ -346,92 +324,46 @@ public final class LandscapeCommand implements Runnable {
             List<Path> path = trajectory == null ? List.of() : trajectoryFiles(trajectory);
             Path centre = model != null ? model : path.get(path.size() - 1);
             OutputDir out = OutputDir.create(common.out);
-            try (Model m = ModelFile.read(centre);
-                 Data data = Data.load(common, m)) {
-                OffHeapBlock[] d;
-                double[][] coords = null;
-                Projection projection;
-                String how;
+            try (Network m = Network.load(centre)) {
+                LandscapePlan.Builder plan = LandscapePlan.builder();
                 if (trajectory != null) {
-                    try (TrajectoryPca pca = pca(path, m)) {
-                        d = new OffHeapBlock[] {Directions.allocate(m.layout()), Directions.allocate(m.layout())};
-                        MemorySegment.copy(pca.d1().segment(), 0, d[0].segment(), 0, m.params().byteSize());
-                        MemorySegment.copy(pca.d2().segment(), 0, d[1].segment(), 0, m.params().byteSize());
-                        coords = pca.coords();
-                        projection = fitted(coords, grid);
-                        how = String.format(Locale.ROOT, "PCA of %d trajectory points in %s (explained variance %.3f, "
-                                + "%.3f)", path.size(), trajectory, pca.explained()[0], pca.explained()[1]);
-                        writeTrajectoryCsv(out, path, coords);
-                    }
+                    plan.trajectoryPlane(m, path, grid);
                 } else {
-                    d = dirs.directions(m, m.params().segment(), 2);
-                    projection = Projection.plane(range, grid);
-                    how = dirs.describe();
+                    dirs.apply(plan.plane(m, range, grid));
                 }
-                try {
-                    LandscapeResult r = evaluate(common, out, m, null, m.params().segment(), d[0].segment(),
-                            d[1].segment(), projection, data, "plane");
-                    String xl = trajectory != null ? "PC 1" : "α";
-                    String yl = trajectory != null ? "PC 2" : "β";
-                    HeatmapPanel train = HeatmapPanel.of("train loss", xl, yl, projection.xs(), projection.ys(),
-                            r.trainLossGrid(), "loss", logScale);
-                    if (coords != null) {
-                        train = train.withPath(coords, "trajectory");
-                    }
-                    List<HeatmapPanel> maps = new ArrayList<>(List.of(train));
-                    if (data.test != null) {
-                        HeatmapPanel test = HeatmapPanel.of("test loss", xl, yl, projection.xs(), projection.ys(),
-                                r.testLossGrid(), "loss", logScale);
-                        maps.add(coords != null ? test.withPath(coords, "trajectory") : test);
-                    }
-                    Heatmaps.write(out.resolve("plane-contours.png"), "Loss on a plane around " + centre.getFileName(),
-                            maps);
-                    SurfaceRenderer.write(out.resolve("plane-surface.png"), "Train loss surface around "
-                            + centre.getFileName(), List.of(SurfacePanel.of("train loss", xl, yl, projection.xs(),
-                            projection.ys(), r.trainLossGrid(), "loss", logScale)));
-                    Map<String, Object> s = summary(common, m, centre, projection, r, data, how);
-                    s.put("sharpness", sharpness(common, m, null, m.params().segment(), data));
-                    finish(out, m, r, s, d);
-                } finally {
-                    close(d);
+                common.apply(plan, out, "plane").saveDirections(out.resolve("directions.descentd"));
+                LandscapeResult r = evaluate(common, out, plan, "plane");
+                TrajectoryProjection t = r.trajectory();
+                double[][] coords = t == null ? null : t.coords();
+                String how = r.directions();
+                if (t != null) {
+                    how = String.format(Locale.ROOT, "PCA of %d trajectory points in %s (explained variance %.3f, "
+                            + "%.3f)", path.size(), trajectory, t.explained()[0], t.explained()[1]);
+                    writeTrajectoryCsv(out, path, coords);
                 }
+                String xl = trajectory != null ? "PC 1" : "α";
+                String yl = trajectory != null ? "PC 2" : "β";
+                HeatmapPanel train = HeatmapPanel.of("train loss", xl, yl, r.xs(), r.ys(), r.trainLossGrid(), "loss",
+                        logScale);
+                if (coords != null) {
+                    train = train.withPath(coords, "trajectory");
+                }
+                List<HeatmapPanel> maps = new ArrayList<>(List.of(train));
+                if (r.hasTest()) {
+                    HeatmapPanel test = HeatmapPanel.of("test loss", xl, yl, r.xs(), r.ys(), r.testLossGrid(), "loss",
+                            logScale);
+                    maps.add(coords != null ? test.withPath(coords, "trajectory") : test);
+                }
+                Heatmaps.write(out.resolve("plane-contours.png"), "Loss on a plane around " + centre.getFileName(),
+                        maps);
+                SurfaceRenderer.write(out.resolve("plane-surface.png"), "Train loss surface around "
+                        + centre.getFileName(), List.of(SurfacePanel.of("train loss", xl, yl, r.xs(), r.ys(),
+                        r.trainLossGrid(), "loss", logScale)));
+                Map<String, Object> s = summary(common, m, centre, r, how);
+                s.put("sharpness", sharpness(common, r, 0));
+                finish(out, r, s);
             }
             return 0;
-        }
-
-        private static Projection fitted(double[][] coords, int grid) {
-            double x0 = Double.MAX_VALUE;
-            double x1 = -Double.MAX_VALUE;
-            double y0 = Double.MAX_VALUE;
-            double y1 = -Double.MAX_VALUE;
-            for (double[] c : coords) {
-                x0 = Math.min(x0, c[0]);
-                x1 = Math.max(x1, c[0]);
-                y0 = Math.min(y0, c[1]);
-                y1 = Math.max(y1, c[1]);
-            }
-            double mx = Math.max(0.25 * (x1 - x0), 1e-3);
-            double my = Math.max(0.25 * (y1 - y0), 1e-3);
-            return Projection.plane(x0 - mx, x1 + mx, y0 - my, y1 + my, grid);
-        }
-
-        private static TrajectoryPca pca(List<Path> files, Model centre) throws IOException {
-            List<Model> models = new ArrayList<>();
-            try {
-                List<MemorySegment> points = new ArrayList<>();
-                for (Path f : files) {
-                    Model m = ModelFile.read(f);
-                    models.add(m);
-                    if (!m.spec().equals(centre.spec())) {
-                        throw new UserError(f + " holds another architecture than " + "the model");
-                    }
-                    points.add(m.params().segment());
-                }
-                points.add(centre.params().segment()); // the centre is the origin (usually also the last epoch)
-                return TrajectoryPca.compute(points, centre.params().floatCount());
-            } finally {
-                models.forEach(Model::close);
-            }
         }
 
         private static void writeTrajectoryCsv(OutputDir out, List<Path> files, double[][] coords) {
@@ -445,44 +377,6 @@ public final class LandscapeCommand implements Runnable {
     }
 
     // ------------------------------------------------------------------ shared by the commands and the stories
-
-    /** The evaluation subsets (owned copies of the first N examples). */
-    static final class Data implements AutoCloseable {
-        final Dataset train;
-        final Dataset test;
-        final String name;
-
-        Data(Dataset train, Dataset test, String name) {
-            this.train = train;
-            this.test = test;
-            this.name = name;
-        }
-
-        static Data load(Common c, Model model) throws IOException {
-            IdxDatasets.Corpus corpus = IdxDatasets.Corpus.valueOf(TrainCommand.parseCorpus(c.dataset).name());
-            int nTrain = Common.count(c.trainExamples, "--train-examples", 1);
-            int nTest = Common.count(c.testExamples, "--test-examples", 0);
-            try (Dataset fullTrain = IdxDatasets.load(corpus, Split.TRAIN, c.dataDir);
-                 Dataset fullTest = nTest == 0 ? null : IdxDatasets.load(corpus, Split.TEST, c.dataDir)) {
-                if (fullTrain.featureSize() != model.inputSize()) {
-                    throw new UserError(corpus.displayName() + " has " + fullTrain.featureSize()
-                            + " features per example, the model expects " + model.inputSize());
-                }
-                Dataset tr = fullTrain.subset(0, nTrain < 0 ? fullTrain.count() : Math.min(nTrain, fullTrain.count()));
-                Dataset te = fullTest == null ? null
-                        : fullTest.subset(0, nTest < 0 ? fullTest.count() : Math.min(nTest, fullTest.count()));
-                return new Data(tr, te, corpus.displayName());
-            }
-        }
-
-        @Override
-        public void close() {
-            train.close();
-            if (test != null) {
-                test.close();
-            }
-        }
-    }
 
     static Path initialModel(Path model) {
         Path dir = model.toAbsolutePath().getParent();
@@ -510,55 +404,50 @@ public final class LandscapeCommand implements Runnable {
         }
     }
 
-    /** Runs a projection with a progress bar, resuming from points.partial.csv in {@code out}. */
-    static LandscapeResult evaluate(Common c, OutputDir out, Model model, Supplier<Model> architecture,
-                                    MemorySegment base, MemorySegment d1, MemorySegment d2, Projection projection,
-                                    Data data, String label) throws IOException {
-        LandscapeJob.Builder job = LandscapeJob.builder().model(model).base(base).directions(d1, d2)
-                .projection(projection).train(data.train).test(data.test).loss(c.lossKind()).evalBatch(c.evalBatch)
-                .bn(c.bnMode()).evaluators(c.evaluators()).partial(out.resolve(label + ".partial.csv"), c.fresh);
-        if (architecture != null) {
-            job.architecture(architecture);
-        }
-        ProgressBar bar = new ProgressBar(System.out, label, projection.points());
+    /** Runs a plan with a progress bar, resuming from {@code label}.partial.csv in {@code out}. */
+    static LandscapeResult evaluate(Common c, OutputDir out, LandscapePlan.Builder plan, String label) {
         long t0 = System.nanoTime();
         int[] first = {-1};
+        ProgressBar[] bar = {null};
+        plan.listener((done, total, last) -> {
+            if (first[0] < 0) {
+                first[0] = done - 1;
+            }
+            double rate = (done - first[0]) / Math.max(1e-9, (System.nanoTime() - t0) / 1e9);
+            bar[0].update(done, String.format(Locale.ROOT, "%d/%d points, %.1f points/s, train loss %.4f", done,
+                    total, rate, last.trainLoss()));
+        });
+        LandscapePlan p = plan.build();
+        bar[0] = new ProgressBar(System.out, label, p.points());
         LandscapeResult r;
         try {
-            r = job.listener((done, total, last) -> {
-                if (first[0] < 0) {
-                    first[0] = done - 1;
-                }
-                double rate = (done - first[0]) / Math.max(1e-9, (System.nanoTime() - t0) / 1e9);
-                bar.update(done, String.format(Locale.ROOT, "%d/%d points, %.1f points/s, train loss %.4f", done,
-                        total, rate, last.trainLoss()));
-            }).build().run();
-        } catch (PartialResults.ResumeException e) {
+            r = Descent.landscape(p);
+        } catch (LandscapeResumeException e) {
             throw new UserError(e.getMessage() + " (--fresh)", e);
         }
         if (r.resumed() > 0) {
             System.out.printf(Locale.ROOT, "resumed: %d of %d points were already in %s%n", r.resumed(),
-                    projection.points(), out.resolve(label + ".partial.csv"));
+                    p.points(), out.resolve(label + ".partial.csv"));
         }
-        bar.finish(String.format(Locale.ROOT, "%d points on %d evaluator(s), %.1f points/s", r.evaluated(),
+        bar[0].finish(String.format(Locale.ROOT, "%d points on %d evaluator(s), %.1f points/s", r.evaluated(),
                 r.evaluators(), r.pointsPerSecond()));
         return r;
     }
 
     /** Train and test loss against the coordinate, accuracy on a second axis. */
     static Panel linePanel(String title, LandscapeResult r, String xLabel) {
-        PointResult[] p = r.points();
-        double[] x = new double[p.length];
-        double[] trL = new double[p.length];
-        double[] teL = new double[p.length];
-        double[] trA = new double[p.length];
-        double[] teA = new double[p.length];
-        for (int i = 0; i < p.length; i++) {
-            x[i] = p[i].a();
-            trL[i] = p[i].trainLoss();
-            teL[i] = p[i].testLoss();
-            trA[i] = p[i].trainAccuracy();
-            teA[i] = p[i].testAccuracy();
+        List<LandscapePoint> p = r.points();
+        double[] x = new double[p.size()];
+        double[] trL = new double[p.size()];
+        double[] teL = new double[p.size()];
+        double[] trA = new double[p.size()];
+        double[] teA = new double[p.size()];
+        for (int i = 0; i < p.size(); i++) {
+            x[i] = p.get(i).a();
+            trL[i] = p.get(i).trainLoss();
+            teL[i] = p.get(i).testLoss();
+            trA[i] = p.get(i).trainAccuracy();
+            teA[i] = p.get(i).testAccuracy();
         }
         List<Series> loss = new ArrayList<>(List.of(new Series("train loss", x, trL)));
         List<Series> acc = new ArrayList<>(List.of(new Series("train accuracy", x, trA)));
@@ -569,69 +458,58 @@ public final class LandscapeCommand implements Runnable {
         return Panel.of(title, xLabel, "loss", loss).withSecondAxis("accuracy", acc);
     }
 
-    static Map<String, Object> sharpness(Common c, Model model, Supplier<Model> architecture, MemorySegment w,
-                                         Data data) {
+    /** The {@code which}-th sharpness report of {@code r} for summary.json (printed), or {skipped: true}. */
+    static Map<String, Object> sharpness(Common c, LandscapeResult r, int which) {
         Map<String, Object> s = new LinkedHashMap<>();
-        if (c.sharpnessExamples == 0) {
+        if (c.sharpnessExamples == 0 || r.sharpness().size() <= which) {
             s.put("skipped", true);
             return s;
         }
-        try (Dataset sub = data.train.subset(0, Math.min(c.sharpnessExamples, data.train.count()))) {
-            String spec = model.spec();
-            Supplier<Model> arch = architecture != null ? architecture : () -> Model.fromSpec(spec);
-            Sharpness.Settings settings = new Sharpness.Settings(c.powerIterations, 1e-3, 1e-3, 1e-3, 10, 1);
-            Sharpness.Report r = Sharpness.measure(arch, model, w, sub, c.lossKind(), c.evalBatch, c.bnMode(),
-                    Kernels.backend(), settings);
-            s.put("examples", r.examples());
-            s.put("loss", r.loss());
-            s.put("top_hessian_eigenvalue", r.topEigenvalue());
-            s.put("power_iterations", r.iterations());
-            s.put("last_relative_change", r.lastRelativeChange());
-            s.put("finite_difference_step", settings.fdStep());
-            s.put("epsilon", r.epsilon());
-            s.put("epsilon_sharpness_percent", r.epsilonSharpness());
-            s.put("seconds", r.seconds());
-            System.out.printf(Locale.ROOT, "sharpness: top Hessian eigenvalue %.4g (%d iterations), "
-                    + "epsilon-sharpness(%.0e) %.4g%%%n", r.topEigenvalue(), r.iterations(), r.epsilon(),
-                    r.epsilonSharpness());
-        }
+        SharpnessReport x = r.sharpness().get(which);
+        s.put("examples", x.examples());
+        s.put("loss", x.loss());
+        s.put("top_hessian_eigenvalue", x.topHessianEigenvalue());
+        s.put("power_iterations", x.powerIterations());
+        s.put("last_relative_change", x.lastRelativeChange());
+        s.put("finite_difference_step", x.finiteDifferenceStep());
+        s.put("epsilon", x.epsilon());
+        s.put("epsilon_sharpness_percent", x.epsilonSharpnessPercent());
+        s.put("seconds", x.seconds());
+        System.out.printf(Locale.ROOT, "sharpness: top Hessian eigenvalue %.4g (%d iterations), "
+                + "epsilon-sharpness(%.0e) %.4g%%%n", x.topHessianEigenvalue(), x.powerIterations(), x.epsilon(),
+                x.epsilonSharpnessPercent());
         return s;
     }
 
-    static Map<String, Object> summary(Common c, Model model, Path modelFile, Projection p, LandscapeResult r,
-                                       Data data, String directions) {
+    static Map<String, Object> summary(Common c, Network model, Path modelFile, LandscapeResult r, String directions) {
         Map<String, Object> s = new LinkedHashMap<>();
-        s.put("projection", p.kind().cliName());
+        double[] xs = r.xs();
+        double[] ys = r.ys();
+        s.put("projection", r.kind().label());
         s.put("model", modelFile == null ? "(in memory)" : modelFile.toString());
         s.put("model_sha256", model.parametersSha256());
         s.put("directions", directions);
         s.put("directions_file", "directions.descentd");
-        s.put("x_range", new double[] {p.xs()[0], p.xs()[p.nx() - 1]});
-        s.put("y_range", new double[] {p.ys()[0], p.ys()[p.ny() - 1]});
-        s.put("points", p.points());
-        s.put("grid", new int[] {p.nx(), p.ny()});
-        s.put("dataset", data.name);
-        s.put("train_examples", data.train.count());
-        s.put("test_examples", data.test == null ? 0 : data.test.count());
-        s.put("loss", c.lossKind().cliName());
-        s.put("bn_mode", c.bnMode().cliName());
-        s.put("eval_mode", "eval (Dropout off); BatchNorm " + c.bnMode().cliName());
+        s.put("x_range", new double[] {xs[0], xs[xs.length - 1]});
+        s.put("y_range", new double[] {ys[0], ys[ys.length - 1]});
+        s.put("points", r.points().size());
+        s.put("grid", new int[] {r.nx(), r.ny()});
+        s.put("dataset", c.corpus().displayName());
+        s.put("train_examples", r.trainExamples());
+        s.put("test_examples", r.testExamples());
+        s.put("loss", c.lossName());
+        s.put("bn_mode", c.bnMode().label());
+        s.put("eval_mode", "eval (Dropout off); BatchNorm " + c.bnMode().label());
         s.put("eval_batch", c.evalBatch);
         s.put("evaluators", r.evaluators());
         s.put("points_evaluated", r.evaluated());
         s.put("points_resumed", r.resumed());
         s.put("points_per_second", r.pointsPerSecond());
         s.put("seconds", r.seconds());
-        s.put("kernels", Kernels.backend().name());
-        double min = Double.POSITIVE_INFINITY;
-        double max = Double.NEGATIVE_INFINITY;
-        for (PointResult pt : r.points()) {
-            min = Math.min(min, pt.trainLoss());
-            max = Math.max(max, pt.trainLoss());
-        }
-        s.put("train_loss_min", min);
-        s.put("train_loss_max", max);
-        int centre = centreIndex(p);
+        s.put("kernels", Descent.kernels().backend());
+        s.put("train_loss_min", r.minTrainLoss());
+        s.put("train_loss_max", r.maxTrainLoss());
+        int centre = r.centreIndex();
         if (centre >= 0) {
             s.put("centre_train_loss", r.point(centre).trainLoss());
             s.put("centre_test_loss", r.point(centre).testLoss());
@@ -639,43 +517,12 @@ public final class LandscapeCommand implements Runnable {
         return s;
     }
 
-    private static int centreIndex(Projection p) {
-        int ix = -1;
-        int iy = -1;
-        for (int i = 0; i < p.nx(); i++) {
-            if (Math.abs(p.xs()[i]) < 1e-12) {
-                ix = i;
-            }
-        }
-        for (int j = 0; j < p.ny(); j++) {
-            if (Math.abs(p.ys()[j]) < 1e-12) {
-                iy = j;
-            }
-        }
-        return ix < 0 || iy < 0 ? -1 : iy * p.nx() + ix;
-    }
-
-    /** Writes the CSV, the directions and the summary, then drops the partial-results file. */
-    static void finish(OutputDir out, Model model, LandscapeResult r, Map<String, Object> summary, OffHeapBlock[] d)
-            throws IOException {
+    /** Writes the CSV and the summary (the plan saved the directions), then drops the partial-results file. */
+    static void finish(OutputDir out, LandscapeResult r, Map<String, Object> summary) throws IOException {
         r.writeCsv(out.resolve("landscape.csv"));
-        MemorySegment[] segs = new MemorySegment[d.length];
-        for (int i = 0; i < d.length; i++) {
-            segs[i] = d[i].segment();
-        }
-        DirectionFile.save(out.resolve("directions.descentd"), model.spec(), String.valueOf(summary.get("directions")),
-                segs);
         out.writeJson("summary.json", summary);
         Files.deleteIfExists(out.resolve(summary.get("projection") + ".partial.csv"));
-        System.out.printf(Locale.ROOT, "done: %d points, train loss %.4g .. %.4g; wrote %s%n", r.points().length,
+        System.out.printf(Locale.ROOT, "done: %d points, train loss %.4g .. %.4g; wrote %s%n", r.points().size(),
                 (double) summary.get("train_loss_min"), (double) summary.get("train_loss_max"), out.path());
-    }
-
-    static void close(OffHeapBlock[] blocks) {
-        for (OffHeapBlock b : blocks) {
-            if (b != null) {
-                b.close();
-            }
-        }
     }
 }

@@ -1,31 +1,25 @@
 package dev.descent.samples.cli;
 
-import dev.descent.engine.data.Dataset;
-import dev.descent.engine.data.IdxDatasets;
-import dev.descent.engine.data.Split;
-import dev.descent.engine.init.Init;
-import dev.descent.engine.kernel.Activation;
-import dev.descent.engine.landscape.DirectionSettings;
-import dev.descent.engine.landscape.Directions;
-import dev.descent.engine.landscape.LandscapeResult;
-import dev.descent.engine.landscape.NormType;
-import dev.descent.engine.landscape.Projection;
-import dev.descent.engine.memory.OffHeapBlock;
-import dev.descent.engine.nn.Mlp;
-import dev.descent.engine.nn.Model;
-import dev.descent.engine.nn.Models;
-import dev.descent.engine.nn.ParameterSnapshot;
-import dev.descent.engine.optim.LrSchedule;
-import dev.descent.engine.optim.Optimizers;
-import dev.descent.engine.train.EpochReport;
-import dev.descent.engine.train.FitListener;
-import dev.descent.engine.train.ModelFile;
-import dev.descent.engine.train.StepReport;
-import dev.descent.engine.train.Trainer;
-import dev.descent.engine.train.TrainingResult;
+import dev.descent.engine.event.TrainingEvent;
 import dev.descent.samples.OutputDir;
 import dev.descent.samples.ProgressBar;
 import dev.descent.samples.UserError;
+import dev.descent.sdk.Activation;
+import dev.descent.sdk.Corpus;
+import dev.descent.sdk.DataSource;
+import dev.descent.sdk.Descent;
+import dev.descent.sdk.DirectionNorm;
+import dev.descent.sdk.EpochSummary;
+import dev.descent.sdk.LandscapePlan;
+import dev.descent.sdk.LandscapePoint;
+import dev.descent.sdk.LandscapeResult;
+import dev.descent.sdk.ModelDefinition;
+import dev.descent.sdk.Network;
+import dev.descent.sdk.Optimizer;
+import dev.descent.sdk.Schedule;
+import dev.descent.sdk.Split;
+import dev.descent.sdk.TrainingPlan;
+import dev.descent.sdk.TrainingResult;
 import dev.descent.sdk.plot.Figures;
 import dev.descent.sdk.plot.HeatmapPanel;
 import dev.descent.sdk.plot.Heatmaps;
@@ -34,7 +28,7 @@ import dev.descent.sdk.plot.Series;
 import dev.descent.sdk.plot.SurfacePanel;
 import dev.descent.sdk.plot.SurfaceRenderer;
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -42,7 +36,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -99,35 +92,39 @@ public final class StoryCommand implements Runnable {
             return c;
         }
 
-        static TrainingResult train(Model model, Dataset train, Dataset test, int epochs, long seed, double lr,
-                                    String label) {
-            int perEpoch = (train.count() + 127) / 128;
-            Trainer t = Trainer.builder().model(model).optimizer(Optimizers.momentum(lr, 0.9))
-                    .schedule(LrSchedule.cosine(lr, 0.0, 0)).batchSize(128).epochs(epochs).seed(seed).build();
-            return t.fit(train, test, new FitListener() {
-                private ProgressBar bar;
+        /** Fashion-MNIST train examples of the story (the first --train-limit, default {@code defaultLimit}). */
+        DataSource trainData(int limit) {
+            if (limit < 1) {
+                throw new UserError("--train-limit must be >= 1, was " + limit);
+            }
+            return Corpus.FASHION_MNIST.source(Split.TRAIN, dataDir).limit(limit);
+        }
 
-                @Override
-                public void onStep(StepReport r) {
-                    if (bar == null) {
-                        bar = new ProgressBar(System.out, label, (long) perEpoch * epochs);
-                    }
-                    bar.update((long) r.epoch() * perEpoch + r.batchInEpoch() + 1, String.format(Locale.ROOT,
-                            "epoch %d/%d loss %.4f", r.epoch() + 1, epochs, r.loss()));
-                }
+        int trainCount(int limit) {
+            return Math.min(limit, Corpus.FASHION_MNIST.count(Split.TRAIN, dataDir));
+        }
 
-                @Override
-                public void onEpoch(EpochReport r) {
-                    if (r.epoch() == epochs - 1 && bar != null) {
-                        bar.finish(String.format(Locale.ROOT, "train loss %.4f acc %.4f | test loss %.4f acc %.4f",
-                                r.trainLoss(), r.trainAccuracy(), r.testLoss(), r.testAccuracy()));
-                    }
-                }
-            });
+        /** One in-process worker: momentum 0.9, cosine schedule from {@code lr}, batch 128; saves the model file. */
+        static TrainingResult train(ModelDefinition model, DataSource train, int examples, DataSource test, int epochs,
+                                    long seed, double lr, String label, Path modelFile) {
+            int perEpoch = (examples + 127) / 128;
+            ProgressBar bar = new ProgressBar(System.out, label, (long) perEpoch * epochs);
+            TrainingResult r = Descent.trainInProcess(TrainingPlan.builder().model(model).train(train).test(test)
+                    .optimizer(Optimizer.momentum(lr, 0.9)).schedule(Schedule.cosine(lr, 0.0)).batchSize(128)
+                    .epochs(epochs).seed(seed).modelFile(modelFile).listener(e -> {
+                        if (e instanceof TrainingEvent.StepCompleted st) {
+                            bar.update(st.step() + 1, String.format(Locale.ROOT, "epoch %d/%d loss %.4f",
+                                    st.epoch() + 1, epochs, st.loss()));
+                        }
+                    }).build());
+            EpochSummary last = r.last();
+            bar.finish(String.format(Locale.ROOT, "train loss %.4f acc %.4f | test loss %.4f acc %.4f",
+                    last.trainLoss(), last.trainAccuracy(), last.testLoss(), last.testAccuracy()));
+            return r;
         }
 
         static Map<String, Object> trainingSummary(TrainingResult r) {
-            EpochReport e = r.last();
+            EpochSummary e = r.last();
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("train_loss", e.trainLoss());
             m.put("train_accuracy", e.trainAccuracy());
@@ -172,49 +169,47 @@ public final class StoryCommand implements Runnable {
             Map<String, Object> summary = new LinkedHashMap<>();
             List<Panel> panels = new ArrayList<>();
             List<Series> wstar = new ArrayList<>();
-            try (Dataset full = IdxDatasets.load(IdxDatasets.Corpus.FASHION_MNIST, Split.TRAIN, dataDir);
-                 Dataset test = IdxDatasets.load(IdxDatasets.Corpus.FASHION_MNIST, Split.TEST, dataDir);
-                 Dataset train = full.subset(0, Math.min(limit, full.count()))) {
-                for (double p : new double[] {0.0, dropout}) {
-                    String name = p == 0 ? "no-dropout" : "dropout";
-                    String label = p == 0 ? "no dropout" : "dropout " + p;
-                    try (Model m = Mlp.builder().input(full.sampleShape()).hidden(widths).activation(Activation.RELU)
-                            .output(10).dropout(p).init(Init.KAIMING_NORMAL).seed(seed).build();
-                         ParameterSnapshot w0 = m.snapshot()) {
-                        Map<String, Object> part = new LinkedHashMap<>();
-                        TrainingResult tr = train(m, train, test, ep, seed, 0.02, "train " + label);
-                        ModelFile.save(m, dir.resolve(name + ".descent"));
-                        part.put("training", trainingSummary(tr));
-                        LandscapeCommand.Common c = common(dir.resolve("lines"));
-                        OutputDir lines = OutputDir.create(dir.resolve("lines"));
-                        try (LandscapeCommand.Data data = LandscapeCommand.Data.load(c, m)) {
-                            for (String at : List.of("w0", "w*")) {
-                                MemorySegment base = at.equals("w0") ? w0.block().segment() : m.params().segment();
-                                try (OffHeapBlock d = Directions.random(m.layout(), base,
-                                        new DirectionSettings(seed, NormType.FILTER, true, false), 0)) {
-                                    String file = name + "-" + (at.equals("w0") ? "w0" : "wstar");
-                                    LandscapeResult r = LandscapeCommand.evaluate(c, lines, m, null, base, d.segment(),
-                                            null, Projection.line(range, points), data, file);
-                                    r.writeCsv(lines.resolve(file + ".csv"));
-                                    java.nio.file.Files.deleteIfExists(lines.resolve(file + ".partial.csv"));
-                                    panels.add(LandscapeCommand.linePanel(label + ", around " + at, r, "α"));
-                                    Map<String, Object> l = new LinkedHashMap<>();
-                                    l.put("centre_train_loss", r.point(points / 2).trainLoss());
-                                    l.put("centre_test_loss", r.point(points / 2).testLoss());
-                                    l.put("edge_train_loss", Math.max(r.point(0).trainLoss(), r.point(points - 1).trainLoss()));
-                                    l.put("basin_width_train_loss_below_2x_centre", basinWidth(r));
-                                    part.put("line_" + (at.equals("w0") ? "w0" : "wstar"), l);
-                                    if (at.equals("w*")) {
-                                        wstar.add(series(label + " train", r, true));
-                                        wstar.add(series(label + " test", r, false));
-                                    }
-                                }
-                            }
-                            part.put("sharpness_wstar", LandscapeCommand.sharpness(c, m, null, m.params().segment(), data));
+            DataSource train = trainData(limit);
+            DataSource test = Corpus.FASHION_MNIST.source(Split.TEST, dataDir);
+            int examples = trainCount(limit);
+            for (double p : new double[] {0.0, dropout}) {
+                String name = p == 0 ? "no-dropout" : "dropout";
+                String label = p == 0 ? "no dropout" : "dropout " + p;
+                ModelDefinition def = ModelDefinition.mlp().input(Corpus.FASHION_MNIST.sampleShape()).hidden(widths)
+                        .activation(Activation.RELU).output(10).dropout(p).init("kaiming-normal").seed(seed).build();
+                Map<String, Object> part = new LinkedHashMap<>();
+                Path file = dir.resolve(name + ".descent");
+                TrainingResult tr = train(def, train, examples, test, ep, seed, 0.02, "train " + label, file);
+                part.put("training", trainingSummary(tr));
+                LandscapeCommand.Common c = common(dir.resolve("lines"));
+                OutputDir lines = OutputDir.create(dir.resolve("lines"));
+                try (Network w0 = Network.create(def);
+                     Network m = Network.load(file)) {
+                    for (String at : List.of("w0", "w*")) {
+                        String f = name + "-" + (at.equals("w0") ? "w0" : "wstar");
+                        LandscapePlan.Builder plan = c.apply(LandscapePlan.builder().line(at.equals("w0") ? w0 : m,
+                                range, points), lines, f).seed(seed).norm(DirectionNorm.FILTER).ignoreBiases(true);
+                        if (at.equals("w0")) {
+                            plan.sharpness(0, c.powerIterations); // measured at w* only
                         }
-                        summary.put(name, part);
+                        LandscapeResult r = LandscapeCommand.evaluate(c, lines, plan, f);
+                        r.writeCsv(lines.resolve(f + ".csv"));
+                        Files.deleteIfExists(lines.resolve(f + ".partial.csv"));
+                        panels.add(LandscapeCommand.linePanel(label + ", around " + at, r, "α"));
+                        Map<String, Object> l = new LinkedHashMap<>();
+                        l.put("centre_train_loss", r.point(points / 2).trainLoss());
+                        l.put("centre_test_loss", r.point(points / 2).testLoss());
+                        l.put("edge_train_loss", Math.max(r.point(0).trainLoss(), r.point(points - 1).trainLoss()));
+                        l.put("basin_width_train_loss_below_2x_centre", basinWidth(r));
+                        part.put("line_" + (at.equals("w0") ? "w0" : "wstar"), l);
+                        if (at.equals("w*")) {
+                            wstar.add(series(label + " train", r, true));
+                            wstar.add(series(label + " test", r, false));
+                            part.put("sharpness_wstar", LandscapeCommand.sharpness(c, r, 0));
+                        }
                     }
                 }
+                summary.put(name, part);
             }
             Figures.write(dir.resolve("landscape-dropout.png"), "1-D loss landscapes with and without dropout "
                     + "(filter-normalized direction)", panels, 2);
@@ -278,47 +273,43 @@ public final class StoryCommand implements Runnable {
             Map<String, Object> summary = new LinkedHashMap<>();
             List<HeatmapPanel> maps = new ArrayList<>();
             List<SurfacePanel> surfaces = new ArrayList<>();
-            int[] shape = {1, IdxDatasets.ROWS, IdxDatasets.COLS};
-            try (Dataset full = IdxDatasets.load(IdxDatasets.Corpus.FASHION_MNIST, Split.TRAIN, dataDir);
-                 Dataset test = IdxDatasets.load(IdxDatasets.Corpus.FASHION_MNIST, Split.TEST, dataDir);
-                 Dataset train = full.subset(0, Math.min(limit, full.count()))) {
-                for (boolean skip : new boolean[] {true, false}) {
-                    String name = skip ? "resnet" : "no-skip";
-                    String label = skip ? "with skip connections" : "without skip connections";
-                    Supplier<Model> arch = () -> Models.resMlp(shape, 10, depth, width, skip, batchNorm, seed);
-                    try (Model m = arch.get()) {
-                        Map<String, Object> part = new LinkedHashMap<>();
-                        TrainingResult tr = train(m, train, test, ep, seed, lr, "train " + name);
-                        part.put("training", trainingSummary(tr));
-                        LandscapeCommand.Common c = common(dir.resolve("planes"));
-                        OutputDir planes = OutputDir.create(dir.resolve("planes"));
-                        try (LandscapeCommand.Data data = LandscapeCommand.Data.load(c, m)) {
-                            OffHeapBlock[] d = Directions.randomPair(m.layout(), m.params().segment(),
-                                    new DirectionSettings(seed, NormType.FILTER, true, false));
-                            try {
-                                Projection p = Projection.plane(range, grid);
-                                LandscapeResult r = LandscapeCommand.evaluate(c, planes, m, arch, m.params().segment(),
-                                        d[0].segment(), d[1].segment(), p, data, name);
-                                r.writeCsv(planes.resolve(name + ".csv"));
-                                java.nio.file.Files.deleteIfExists(planes.resolve(name + ".partial.csv"));
-                                maps.add(HeatmapPanel.of(label, "α", "β", p.xs(), p.ys(), r.trainLossGrid(),
-                                        "train loss", true));
-                                surfaces.add(SurfacePanel.of(label, "α", "β", p.xs(), p.ys(), r.trainLossGrid(),
-                                        "train loss", true));
-                                Map<String, Object> l = new LinkedHashMap<>();
-                                l.put("centre_train_loss", r.point(p.points() / 2).trainLoss());
-                                l.put("train_loss_max", maxLoss(r));
-                                l.put("points_per_second", r.pointsPerSecond());
-                                l.put("local_minima_on_grid", localMinima(r.trainLossGrid()));
-                                part.put("plane", l);
-                            } finally {
-                                LandscapeCommand.close(d);
-                            }
-                            part.put("sharpness", LandscapeCommand.sharpness(c, m, arch, m.params().segment(), data));
-                        }
-                        summary.put(name, part);
+            int[] shape = Corpus.FASHION_MNIST.sampleShape();
+            DataSource train = trainData(limit);
+            DataSource test = Corpus.FASHION_MNIST.source(Split.TEST, dataDir);
+            int examples = trainCount(limit);
+            for (boolean skip : new boolean[] {true, false}) {
+                String name = skip ? "resnet" : "no-skip";
+                String label = skip ? "with skip connections" : "without skip connections";
+                ModelDefinition def = ModelDefinition.resMlp(shape, 10, depth, width, skip, batchNorm, seed);
+                Map<String, Object> part = new LinkedHashMap<>();
+                Path file = Files.createTempFile(dir.path(), name, ".descent"); // the trained model, read back
+                try {
+                    TrainingResult tr = train(def, train, examples, test, ep, seed, lr, "train " + name, file);
+                    part.put("training", trainingSummary(tr));
+                    LandscapeCommand.Common c = common(dir.resolve("planes"));
+                    OutputDir planes = OutputDir.create(dir.resolve("planes"));
+                    try (Network m = Network.load(file)) {
+                        LandscapeResult r = LandscapeCommand.evaluate(c, planes, c.apply(LandscapePlan.builder()
+                                .plane(m, range, grid), planes, name).seed(seed).norm(DirectionNorm.FILTER)
+                                .ignoreBiases(true), name);
+                        r.writeCsv(planes.resolve(name + ".csv"));
+                        Files.deleteIfExists(planes.resolve(name + ".partial.csv"));
+                        double[] xs = r.xs();
+                        double[] ys = r.ys();
+                        maps.add(HeatmapPanel.of(label, "α", "β", xs, ys, r.trainLossGrid(), "train loss", true));
+                        surfaces.add(SurfacePanel.of(label, "α", "β", xs, ys, r.trainLossGrid(), "train loss", true));
+                        Map<String, Object> l = new LinkedHashMap<>();
+                        l.put("centre_train_loss", r.point(r.points().size() / 2).trainLoss());
+                        l.put("train_loss_max", r.maxTrainLoss());
+                        l.put("points_per_second", r.pointsPerSecond());
+                        l.put("local_minima_on_grid", localMinima(r.trainLossGrid()));
+                        part.put("plane", l);
+                        part.put("sharpness", LandscapeCommand.sharpness(c, r, 0));
                     }
+                } finally {
+                    Files.deleteIfExists(file);
                 }
+                summary.put(name, part);
             }
             Heatmaps.write(dir.resolve("skip-connections-contours.png"), "Train loss on a random filter-normalized "
                     + "plane: " + (2 * depth + 2) + "-layer MLP", maps);
@@ -343,19 +334,19 @@ public final class StoryCommand implements Runnable {
     }
 
     private static Series series(String name, LandscapeResult r, boolean train) {
-        int n = r.points().length;
-        double[] x = new double[n];
-        double[] y = new double[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = r.point(i).a();
-            y[i] = train ? r.point(i).trainLoss() : r.point(i).testLoss();
+        List<LandscapePoint> p = r.points();
+        double[] x = new double[p.size()];
+        double[] y = new double[p.size()];
+        for (int i = 0; i < p.size(); i++) {
+            x[i] = p.get(i).a();
+            y[i] = train ? p.get(i).trainLoss() : p.get(i).testLoss();
         }
         return new Series(name, x, y);
     }
 
     /** Width in α of the interval around the centre where the train loss stays below twice the centre's. */
     static double basinWidth(LandscapeResult r) {
-        int n = r.points().length;
+        int n = r.points().size();
         int c = n / 2;
         double limit = 2 * r.point(c).trainLoss();
         int lo = c;
@@ -367,14 +358,6 @@ public final class StoryCommand implements Runnable {
             hi++;
         }
         return r.point(hi).a() - r.point(lo).a();
-    }
-
-    private static double maxLoss(LandscapeResult r) {
-        double m = Double.NEGATIVE_INFINITY;
-        for (var p : r.points()) {
-            m = Math.max(m, p.trainLoss());
-        }
-        return m;
     }
 
     /** Grid points lower than all 8 neighbours (a rough count of how non-convex the plane is). */
