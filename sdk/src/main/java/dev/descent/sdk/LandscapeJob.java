@@ -2,7 +2,6 @@ package dev.descent.sdk;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -63,18 +62,7 @@ public final class LandscapeJob {
 
     /** Waits for the result; rethrows the run's failure (unchecked ones as they are). */
     public LandscapeResult await() throws InterruptedException {
-        try {
-            return result.get();
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof RuntimeException r) {
-                throw r;
-            }
-            if (c instanceof Error err) {
-                throw err;
-            }
-            throw new DescentException("landscape failed: " + c, c);
-        }
+        return Futures.await(result, "landscape");
     }
 
     /** Stops the run after the points in flight (no effect once it ended). */

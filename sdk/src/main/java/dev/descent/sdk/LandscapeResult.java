@@ -1,10 +1,8 @@
 package dev.descent.sdk;
 
+import dev.descent.engine.io.AtomicFiles;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Locale;
 
@@ -131,15 +129,7 @@ public record LandscapeResult(LandscapePlan.Kind kind, double[] xs, double[] ys,
     /** Writes {@link #toCsv()} atomically (temp file, rename). */
     public void writeCsv(Path csv) {
         try {
-            Path dir = csv.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, csv.getFileName().toString(), ".tmp");
-            try {
-                Files.writeString(tmp, toCsv(), StandardCharsets.UTF_8);
-                Files.move(tmp, csv, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            AtomicFiles.writeString(csv, toCsv());
         } catch (IOException e) {
             throw new DescentException("cannot write " + csv + ": " + e.getMessage(), e);
         }

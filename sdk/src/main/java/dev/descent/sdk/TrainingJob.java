@@ -6,7 +6,6 @@ import dev.descent.engine.event.TrainingEvent;
 import dev.descent.engine.event.TrainingListener;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -87,18 +86,7 @@ public final class TrainingJob {
 
     /** Waits for the result; rethrows the job's failure cause (unchecked ones as they are). */
     public TrainingResult await() throws InterruptedException {
-        try {
-            return result.get();
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof RuntimeException r) {
-                throw r;
-            }
-            if (c instanceof Error err) {
-                throw err;
-            }
-            throw new DescentException("job " + name + " failed: " + c, c);
-        }
+        return Futures.await(result, "job " + name);
     }
 
     /** Stops the job (no effect once it ended); its result completes with a CancellationException. */

@@ -1,10 +1,8 @@
 package dev.descent.engine.landscape;
 
+import dev.descent.engine.io.AtomicFiles;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 
 /**
@@ -81,14 +79,6 @@ public record LandscapeResult(Projection projection, PointResult[] points, int r
 
     /** Writes {@link #toCsv()} atomically. */
     public void writeCsv(Path csv) throws IOException {
-        Path dir = csv.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, csv.getFileName().toString(), ".tmp");
-        try {
-            Files.writeString(tmp, toCsv(), StandardCharsets.UTF_8);
-            Files.move(tmp, csv, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFiles.writeString(csv, toCsv());
     }
 }
