@@ -126,6 +126,34 @@ class GemmTest {
         }
     }
 
+    /**
+     * Threaded GEMMs hand their parts to the pool through a reused per-thread task: the calling thread allocates
+     * nothing per product once compiled (it used to create a capturing lambda per call).
+     */
+    @Test
+    void shouldNotAllocateOnTheCallingThreadWhenThreaded() {
+        com.sun.management.ThreadMXBean mx =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        int m = 128, n = 256, k = 128;   // above the size that is worth splitting
+        KernelBackend simd = Kernels.simd();
+        try (OffHeapBlock a = OffHeapBlock.allocateFloats((long) m * k, Purpose.WORKSPACE);
+             OffHeapBlock b = OffHeapBlock.allocateFloats((long) k * n, Purpose.WORKSPACE);
+             OffHeapBlock c = OffHeapBlock.allocateFloats((long) m * n, Purpose.WORKSPACE)) {
+            MemorySegment as = a.segment(), bs = b.segment(), cs = c.segment();
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            long allocated;
+            do {
+                long before = mx.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 50; i++) {
+                    simd.gemmNN(cs, 0, as, 0, bs, 0, m, n, k, false, 2);
+                    simd.gemmNT(cs, 0, as, 0, as, 0, m, m, k, true, 2);
+                }
+                allocated = mx.getCurrentThreadAllocatedBytes() - before;
+            } while (allocated != 0 && System.nanoTime() < deadline);
+            assertThat(allocated).as("bytes allocated on the calling thread by 100 warm two-thread GEMMs").isZero();
+        }
+    }
+
     @Test
     void shouldRejectOperandsTooSmallForTheShape() {
         try (OffHeapBlock c = OffHeapBlock.allocateFloats(10, Purpose.WORKSPACE);

@@ -28,7 +28,7 @@ import jdk.incubator.vector.VectorSpecies;
  * of virtual registers, see MEASURED-FACTS). Vectors never cross a method boundary that might not be inlined
  * (they would be boxed). Packing buffers are per thread, grown on demand and reused: no allocation per call
  * in steady state on one thread (tested). With {@code threads > 1} the columns (or rows) are split in panel
- * units over {@link Kernels#pool()}; the pool's hand-off allocates a little per call.
+ * units over {@link Kernels#pool()} through a reused per-thread task: no allocation per call there either.
  *
  * <p>Tuning knobs (system properties, read once): {@code descent.gemm.kc}, {@code descent.gemm.mc},
  * {@code descent.gemm.nc}.
@@ -73,6 +73,8 @@ public final class SimdGemm {
         final float[] tile = new float[MR * NR];
         final float[] block = new float[16 * 16];
         final float[] perm = transposePermutations();
+        /** The caller's reusable hand-off to the pool (run blocks until every part is done, so one per thread). */
+        final Split split = new Split();
 
         float[] a(int size) {
             if (a.length < size) {
@@ -86,6 +88,65 @@ public final class SimdGemm {
                 b = new float[size];
             }
             return b;
+        }
+    }
+
+    /** One threaded product cut into column (or row) panels, one part per pool thread; reused, so no allocation. */
+    private static final class Split implements KernelPool.Task {
+        private boolean aTrans;
+        private boolean bTrans;
+        private MemorySegment c;
+        private long cOff;
+        private MemorySegment a;
+        private long aOff;
+        private MemorySegment b;
+        private long bOff;
+        private int m;
+        private int n;
+        private int k;
+        private boolean accumulate;
+        private boolean splitCols;
+        private int nPanels;
+        private int mPanels;
+
+        void set(boolean aTrans, boolean bTrans, MemorySegment c, long cOff, MemorySegment a, long aOff,
+                 MemorySegment b, long bOff, int m, int n, int k, boolean accumulate, boolean splitCols, int nPanels,
+                 int mPanels) {
+            this.aTrans = aTrans;
+            this.bTrans = bTrans;
+            this.c = c;
+            this.cOff = cOff;
+            this.a = a;
+            this.aOff = aOff;
+            this.b = b;
+            this.bOff = bOff;
+            this.m = m;
+            this.n = n;
+            this.k = k;
+            this.accumulate = accumulate;
+            this.splitCols = splitCols;
+            this.nPanels = nPanels;
+            this.mPanels = mPanels;
+        }
+
+        /** Drops the segment references, so a finished product does not keep its memory reachable. */
+        void clear() {
+            c = null;
+            a = null;
+            b = null;
+        }
+
+        @Override
+        public void run(int part, int count) {
+            if (splitCols) {
+                int j0 = Math.min(n, (int) ((long) nPanels * part / count) * NR);
+                int j1 = Math.min(n, (int) ((long) nPanels * (part + 1) / count) * NR);
+                block(aTrans, bTrans, c, cOff, a, aOff, b, bOff, m, n, k, accumulate, 0, m, j0, j1);
+            } else {
+                int i0 = Math.min(m, (int) ((long) mPanels * part / count) * MR);
+                int i1 = Math.min(m, (int) ((long) mPanels * (part + 1) / count) * MR);
+                block(aTrans, bTrans, c, cOff, a, aOff, b, bOff, m, n, k, accumulate, i0, i1, 0, n);
+            }
         }
     }
 
@@ -132,17 +193,13 @@ public final class SimdGemm {
             block(aTrans, bTrans, c, cOff, a, aOff, b, bOff, m, n, k, accumulate, 0, m, 0, n);
             return;
         }
-        pool.run(parts, (part, count) -> {
-            if (splitCols) {
-                int j0 = Math.min(n, (int) ((long) nPanels * part / count) * NR);
-                int j1 = Math.min(n, (int) ((long) nPanels * (part + 1) / count) * NR);
-                block(aTrans, bTrans, c, cOff, a, aOff, b, bOff, m, n, k, accumulate, 0, m, j0, j1);
-            } else {
-                int i0 = Math.min(m, (int) ((long) mPanels * part / count) * MR);
-                int i1 = Math.min(m, (int) ((long) mPanels * (part + 1) / count) * MR);
-                block(aTrans, bTrans, c, cOff, a, aOff, b, bOff, m, n, k, accumulate, i0, i1, 0, n);
-            }
-        });
+        Split task = SCRATCH.get().split;
+        task.set(aTrans, bTrans, c, cOff, a, aOff, b, bOff, m, n, k, accumulate, splitCols, nPanels, mPanels);
+        try {
+            pool.run(parts, task);
+        } finally {
+            task.clear();
+        }
     }
 
     /** Computes the block C[i0:i1, j0:j1] on the calling thread. */
