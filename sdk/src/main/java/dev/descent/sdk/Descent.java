@@ -70,12 +70,12 @@ public final class Descent {
      */
     public static LandscapeResult landscape(LandscapePlan plan) {
         Thread caller = Thread.currentThread();
-        return Landscapes.run(plan, caller::isInterrupted, null);
+        return Landscapes.run(plan, caller::isInterrupted, null, null);
     }
 
     /** As {@link #landscape(LandscapePlan)} on a thread of its own: a handle with progress, result and cancel. */
     public static LandscapeJob startLandscape(LandscapePlan plan) {
-        return LandscapeJob.start(plan);
+        return LandscapeJob.start(plan, null);
     }
 
     /** Starts an engine with the default configuration. */

@@ -69,6 +69,27 @@ public final class DescentEngine implements AutoCloseable {
     }
 
     /**
+     * As {@link Descent#landscape(LandscapePlan)}, with the evaluators in this engine's actor system instead of a
+     * private one per run: a service that measures landscapes repeatedly pays for actor-system start-up once, and
+     * after the first run the JIT has compiled the evaluation kernels (a fresh JVM spends 1-3 s there).
+     */
+    public LandscapeResult landscape(LandscapePlan plan) {
+        if (closed) {
+            throw new DescentException("the engine is closed");
+        }
+        Thread caller = Thread.currentThread();
+        return Landscapes.run(plan, caller::isInterrupted, null, system);
+    }
+
+    /** As {@link #landscape(LandscapePlan)} on a thread of its own: a handle with progress, result and cancel. */
+    public LandscapeJob startLandscape(LandscapePlan plan) {
+        if (closed) {
+            throw new DescentException("the engine is closed");
+        }
+        return LandscapeJob.start(plan, system);
+    }
+
+    /**
      * Loads the plan's data, builds its model and starts the job. Throws {@link DescentException} when the data
      * cannot be loaded, the plan does not fit the data, the memory budget would be exceeded or the engine is
      * closed; nothing is left allocated then.

@@ -3,6 +3,7 @@ package dev.descent.sdk;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
  * Handle of a landscape started with {@link Descent#startLandscape(LandscapePlan)}: progress, the result as a
@@ -24,11 +25,12 @@ public final class LandscapeJob {
         this.plan = plan;
     }
 
-    static LandscapeJob start(LandscapePlan plan) {
+    static LandscapeJob start(LandscapePlan plan, ActorSystem<?> system) {
         LandscapeJob job = new LandscapeJob(plan);
         Thread.ofPlatform().daemon(true).name("descent-landscape-" + IDS.incrementAndGet()).start(() -> {
             try {
-                job.result.complete(Landscapes.run(plan, () -> job.cancelled, (d, t, last) -> job.done.set(d)));
+                job.result.complete(Landscapes.run(plan, () -> job.cancelled, (d, t, last) -> job.done.set(d),
+                        system));
             } catch (Throwable e) {
                 job.result.completeExceptionally(e);
             }

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,8 +54,10 @@ final class Landscapes {
      * @param cancelled polled between points: true stops the run with a CancellationException (the partial-results
      *                  file keeps the finished points)
      * @param progress  an extra listener (the handle's), or null
+     * @param system    the actor system of the evaluators (an engine's), or null for a private one per run
      */
-    static LandscapeResult run(LandscapePlan p, BooleanSupplier cancelled, LandscapeListener progress) {
+    static LandscapeResult run(LandscapePlan p, BooleanSupplier cancelled, LandscapeListener progress,
+                               ActorSystem<?> system) {
         Model centre = p.centre.engine();
         try (Dataset train = open(p.train, centre);
              Dataset test = p.test == null ? null : open(p.test, centre);
@@ -64,6 +67,9 @@ final class Landscapes {
                     .projection(f.projection).train(train).test(test).loss(p.loss.engine()).evalBatch(p.evalBatch)
                     .bn(p.batchNorm.engine()).evaluators(p.evaluators).partial(p.partialFile, p.fresh)
                     .cancelled(cancelled).listener((done, total, last) -> dispatch(p, progress, done, total, last));
+            if (system != null) {
+                job.actorSystem(system);
+            }
             dev.descent.engine.landscape.LandscapeResult r;
             try {
                 r = job.build().run();

@@ -114,6 +114,29 @@ class LandscapeTest {
         }
     }
 
+    /**
+     * An engine runs landscapes in its own actor system: the same numbers as a run in a private system, twice in a
+     * row (the second one warm), with the engine still usable afterwards; a closed engine refuses.
+     */
+    @Test
+    void shouldRunLandscapesInAnEnginesActorSystem() throws Exception {
+        try (Network trained = Network.load(run.resolve("model.descent"))) {
+            LandscapePlan plan = data(LandscapePlan.builder().plane(trained, 0.5, 4).seed(3).evaluators(2)).build();
+            String alone = Descent.landscape(plan).toCsv();
+            DescentEngine engine = Descent.start(new DescentConfig().workers(1));
+            try {
+                assertThat(engine.landscape(plan).toCsv()).isEqualTo(alone);
+                assertThat(engine.startLandscape(plan).await().toCsv()).isEqualTo(alone);
+                assertThat(engine.submit(TrainingPlan.builder().name("after").model(MLP).train(blobs(1, N))
+                        .epochs(1).build()).await().last().trainLoss()).isFinite();
+            } finally {
+                engine.close();
+            }
+            assertThatThrownBy(() -> engine.landscape(plan)).isInstanceOf(DescentException.class)
+                    .hasMessageContaining("closed");
+        }
+    }
+
     @Test
     void shouldResumeACancelledRunWithExactlyTheSameNumbers(@TempDir Path out) throws Exception {
         try (Network trained = Network.load(run.resolve("model.descent"))) {
