@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Landscape grid evaluation throughput, Descent vs PyTorch, side by side on the same machine: the same trained MLP
 # (default 784-256-128-10), the same directions (Descent's directions.descentd, read by the peer), the same grid and
-# the same train/test subsets, eval mode. Reports points/s of Descent with 1 and 2 evaluators (first layer precomputed,
+# the same train/test subsets, eval mode. Reports points/s of Descent with 1 and 2 evaluators, each in a fresh JVM and
+# in one warm engine (`descent bench landscape`), (first layer precomputed,
 # the default, and direct: every layer at every point, as the peer does), PyTorch with 1 and 2 threads, the ratios,
 # and the largest loss difference between the two (a correctness cross-check, against the default mode).
 # Usage: bench/compare-landscape.sh [--grid 15] [--examples 2000] [--widths 256,128]
@@ -43,6 +44,11 @@ for t in 1 2; do
     --directions "$out/e1/directions.descentd" --grid "$grid" --train-examples "$examples" \
     --test-examples "$examples" --threads "$t" --check "$out/e1/landscape.csv" | tee "$out/torch$t.json"
 done
+echo "== descent, warm engine (one JVM: a warm-up run, then 3 rounds of 1 and 2 evaluators; as in a service)"
+"$root/descent" bench landscape --model "$out/run/model.descent" --grid "$grid" --examples "$examples" --rounds 3 \
+  --out "$out/warm" | tail -2 | head -1
+"$root/descent" bench landscape --model "$out/run/model.descent" --grid "$grid" --examples "$examples" --rounds 3 \
+  --direct --out "$out/warmdirect" | tail -2 | head -1
 "$py" - "$out" <<'PY'
 import json, sys
 o = sys.argv[1]
@@ -58,6 +64,12 @@ print(f"torch   1 thread    {t1['points_per_second']:.1f} points/s, 2 threads {t
       f" ({t1['blas']}, torch {t1['torch']})")
 print(f"ratio descent/torch: 1 core {d1 / t1['points_per_second']:.2f}x, 2 cores {d2 / tb:.2f}x (vs torch's better"
       f" setting); direct: 1 core {x1 / t1['points_per_second']:.2f}x, 2 cores {x2 / tb:.2f}x")
+w = json.load(open(f"{o}/warm/summary.json")); wd = json.load(open(f"{o}/warmdirect/summary.json"))
+print(f"warm engine: 1 evaluator {w['points_per_second_1']:.1f}, 2 evaluators {w['points_per_second_2']:.1f} points/s"
+      f" (scaling {w['scaling']:.2f}x) [precomputed]; direct {wd['points_per_second_1']:.1f} / "
+      f"{wd['points_per_second_2']:.1f} (scaling {wd['scaling']:.2f}x); ratio to torch: 1 core "
+      f"{w['points_per_second_1'] / t1['points_per_second']:.2f}x, 2 cores {w['points_per_second_2'] / tb:.2f}x; "
+      f"direct {wd['points_per_second_1'] / t1['points_per_second']:.2f}x / {wd['points_per_second_2'] / tb:.2f}x")
 print(f"max |train loss difference| descent vs torch: {t1['max_abs_train_loss_difference']:.2e}, "
       f"max |accuracy difference|: {t1['max_abs_train_accuracy_difference']:.4f}")
 PY

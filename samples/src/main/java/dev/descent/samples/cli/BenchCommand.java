@@ -10,13 +10,17 @@ import dev.descent.sdk.DescentConfig;
 import dev.descent.sdk.DescentEngine;
 import dev.descent.sdk.EpochSummary;
 import dev.descent.sdk.GemmMeasurement;
+import dev.descent.sdk.LandscapePlan;
 import dev.descent.sdk.ModelDefinition;
+import dev.descent.sdk.Network;
 import dev.descent.sdk.Optimizer;
 import dev.descent.sdk.Split;
 import dev.descent.sdk.TrainingPlan;
 import dev.descent.sdk.TrainingResult;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -25,8 +29,8 @@ import picocli.CommandLine.Option;
 
 /** {@code descent bench ...}: whole-operation benchmarks that print figures and write summary.json. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks: kernels and training throughput (compare with peers via bench/compare-*.sh).",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Train.class})
+        description = "Benchmarks: kernels, training and landscape throughput (compare with peers via bench/compare-*.sh).",
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Train.class, BenchCommand.Landscape.class})
 public final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -203,6 +207,84 @@ public final class BenchCommand implements Runnable {
                 sb.append(i == 0 ? "" : "-").append(w[i]);
             }
             return sb.toString();
+        }
+    }
+    @Command(name = "landscape", mixinStandardHelpOptions = true,
+            description = "Landscape plane throughput in one warm engine: a warm-up run, then --rounds rounds of the "
+                    + "same plane with 1 and with 2 evaluators (points/s and the scaling). The evaluators run in the "
+                    + "engine's actor system, as in a service; bench/compare-landscape.sh measures fresh JVMs.")
+    static final class Landscape implements Callable<Integer> {
+        @Option(names = "--model", required = true, description = "model file (from train --out DIR: DIR/model.descent)")
+        Path model;
+
+        @Option(names = "--grid", defaultValue = "15", description = "points per side (default: ${DEFAULT-VALUE})")
+        int grid;
+
+        @Option(names = "--examples", defaultValue = "2000", description = "train and test examples per point (default: ${DEFAULT-VALUE})")
+        int examples;
+
+        @Option(names = "--rounds", defaultValue = "3", description = "timed rounds (default: ${DEFAULT-VALUE})")
+        int rounds;
+
+        @Option(names = "--direct", description = "evaluate every layer at every point (no precomputed first layer)")
+        boolean direct;
+
+        @Option(names = "--data-dir", description = "folder with the IDX files (default: data/ of the checkout, or $DESCENT_DATA_DIR)")
+        Path dataDir;
+
+        @Option(names = "--out", defaultValue = "out/bench-landscape", description = "output folder (default: ${DEFAULT-VALUE})")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            if (grid < 2 || examples < 1 || rounds < 1) {
+                throw new UserError("need --grid >= 2, --examples >= 1 and --rounds >= 1; got grid " + grid
+                        + ", examples " + examples + ", rounds " + rounds);
+            }
+            System.setProperty("descent.landscape.precomputeFirstLayer", Boolean.toString(!direct));
+            List<Double> one = new ArrayList<>();
+            List<Double> two = new ArrayList<>();
+            try (Network net = Network.load(model);
+                 DescentEngine engine = Descent.start(new DescentConfig())) {
+                engine.landscape(plan(net, 2));
+                for (int r = 0; r < rounds; r++) {
+                    one.add(engine.landscape(plan(net, 1)).pointsPerSecond());
+                    two.add(engine.landscape(plan(net, 2)).pointsPerSecond());
+                    System.out.printf(Locale.ROOT, "round %d: 1 evaluator %.1f points/s, 2 evaluators %.1f points/s, "
+                            + "scaling %.2fx%n", r + 1, one.get(r), two.get(r), two.get(r) / one.get(r));
+                }
+            }
+            double m1 = median(one);
+            double m2 = median(two);
+            System.out.printf(Locale.ROOT, "landscape plane %dx%d, %d + %d examples, %s, warm engine: 1 evaluator %.1f, "
+                            + "2 evaluators %.1f points/s (medians), scaling %.2fx%n", grid, grid, examples, examples,
+                    direct ? "direct" : "first layer precomputed", m1, m2, m2 / m1);
+            Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("grid", grid);
+            summary.put("examples", examples);
+            summary.put("mode", direct ? "direct" : "precomputed");
+            summary.put("points_per_second_1", m1);
+            summary.put("points_per_second_2", m2);
+            summary.put("scaling", m2 / m1);
+            summary.put("rounds_1", one);
+            summary.put("rounds_2", two);
+            Path written = OutputDir.create(out).writeJson("summary.json", summary);
+            System.out.println("wrote " + written);
+            return 0;
+        }
+
+        private LandscapePlan plan(Network net, int evaluators) {
+            return LandscapePlan.builder().plane(net, 1.0, grid).seed(1)
+                    .train(DataSource.fashionMnist(Split.TRAIN, dataDir).limit(examples))
+                    .test(DataSource.fashionMnist(Split.TEST, dataDir).limit(examples))
+                    .evalBatch(1000).evaluators(evaluators).build();
+        }
+
+        private static double median(List<Double> xs) {
+            List<Double> s = new ArrayList<>(xs);
+            s.sort(null);
+            int n = s.size();
+            return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
         }
     }
 }

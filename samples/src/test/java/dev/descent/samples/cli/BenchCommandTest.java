@@ -40,6 +40,33 @@ class BenchCommandTest {
     }
 
     @Test
+    void landscapeShouldMeasureOneAndTwoEvaluatorsInOneEngine(@TempDir Path out) throws Exception {
+        CliRunner.Run trained = CliRunner.run("train", "--data-dir", TrainCommandTest.dataDir.toString(),
+                "--train-limit", "1000", "--epochs", "1", "--widths", "16", "--workers", "1",
+                "--out", out.resolve("run").toString());
+        assertThat(trained.exitCode()).as(trained.err()).isZero();
+        CliRunner.Run run = CliRunner.run("bench", "landscape", "--model", out.resolve("run/model.descent").toString(),
+                "--grid", "3", "--examples", "200", "--rounds", "2", "--data-dir", TrainCommandTest.dataDir.toString(),
+                "--out", out.resolve("bench").toString());
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        JsonNode s = new ObjectMapper().readTree(out.resolve("bench/summary.json").toFile());
+        assertThat(s.get("grid").asInt()).isEqualTo(3);
+        assertThat(s.get("mode").asText()).isEqualTo("precomputed");
+        assertThat(s.get("rounds_1")).hasSize(2);
+        assertThat(s.get("rounds_2")).hasSize(2);
+        double one = s.get("points_per_second_1").asDouble();
+        double two = s.get("points_per_second_2").asDouble();
+        assertThat(one).isPositive();
+        assertThat(two).isPositive();
+        assertThat(s.get("scaling").asDouble()).isCloseTo(two / one, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(run.out()).contains("round 2:").contains("warm engine");
+        CliRunner.Run bad = CliRunner.run("bench", "landscape", "--model", out.resolve("run/model.descent").toString(),
+                "--grid", "1", "--out", out.resolve("bad").toString());
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.err()).contains("--grid").contains("grid 1");
+    }
+
+    @Test
     void gemmShouldMeasureTheRequestedShape(@TempDir Path out) throws Exception {
         CliRunner.Run run = CliRunner.run("bench", "gemm", "--layout", "NT", "--m", "64", "--n", "48", "--k", "40",
                 "--seconds", "0.2", "--out", out.toString());
