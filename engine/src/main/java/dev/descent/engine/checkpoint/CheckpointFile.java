@@ -1,16 +1,13 @@
 package dev.descent.engine.checkpoint;
 
+import dev.descent.engine.io.AtomicFiles;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -59,38 +56,24 @@ public final class CheckpointFile {
 
     /** Writes the sections to {@code path} atomically; returns the file size in bytes. */
     public static long write(Path path, List<Section> sections) throws IOException {
-        Path dir = path.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + path.getFileName(), ".tmp");
-        long bytes = 0;
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer head = ByteBuffer.allocate(MAGIC.length + 8).order(ByteOrder.LITTLE_ENDIAN);
-                head.put(MAGIC).putInt(VERSION).putInt(sections.size()).flip();
-                bytes += writeFully(ch, head);
-                for (Section s : sections) {
-                    ByteBuffer payload = s.payload().asByteBuffer();
-                    CRC32C crc = new CRC32C();
-                    crc.update(payload.duplicate());
-                    ByteBuffer sh = ByteBuffer.allocate(SECTION_HEADER).order(ByteOrder.LITTLE_ENDIAN);
-                    sh.put(s.tag().getBytes(StandardCharsets.US_ASCII)).putLong(payload.remaining())
-                            .putInt((int) crc.getValue()).flip();
-                    bytes += writeFully(ch, sh);
-                    bytes += writeFully(ch, payload);
-                }
-                bytes += writeFully(ch, ByteBuffer.wrap(END));
-                ch.force(true);
+        long[] bytes = {0};
+        AtomicFiles.write(path, ch -> {
+            ByteBuffer head = ByteBuffer.allocate(MAGIC.length + 8).order(ByteOrder.LITTLE_ENDIAN);
+            head.put(MAGIC).putInt(VERSION).putInt(sections.size()).flip();
+            bytes[0] += AtomicFiles.writeFully(ch, head);
+            for (Section s : sections) {
+                ByteBuffer payload = s.payload().asByteBuffer();
+                CRC32C crc = new CRC32C();
+                crc.update(payload.duplicate());
+                ByteBuffer sh = ByteBuffer.allocate(SECTION_HEADER).order(ByteOrder.LITTLE_ENDIAN);
+                sh.put(s.tag().getBytes(StandardCharsets.US_ASCII)).putLong(payload.remaining())
+                        .putInt((int) crc.getValue()).flip();
+                bytes[0] += AtomicFiles.writeFully(ch, sh);
+                bytes[0] += AtomicFiles.writeFully(ch, payload);
             }
-            try {
-                Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING);
-            }
-            fsyncDirectory(dir);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-        return bytes;
+            bytes[0] += AtomicFiles.writeFully(ch, ByteBuffer.wrap(END));
+        });
+        return bytes[0];
     }
 
     /** Reads and verifies every section of a checkpoint file; returns them by tag, in file order. */
@@ -154,21 +137,5 @@ public final class CheckpointFile {
             throw new CheckpointException(path, buf.remaining() + " unexpected bytes follow the end marker");
         }
         return sections;
-    }
-
-    private static long writeFully(FileChannel ch, ByteBuffer b) throws IOException {
-        long n = b.remaining();
-        while (b.hasRemaining()) {
-            ch.write(b);
-        }
-        return n;
-    }
-
-    private static void fsyncDirectory(Path dir) {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException | UnsupportedOperationException e) {
-            // Not every platform can open a directory; the rename itself is still atomic.
-        }
     }
 }

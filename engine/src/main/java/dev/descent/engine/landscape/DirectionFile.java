@@ -1,5 +1,6 @@
 package dev.descent.engine.landscape;
 
+import dev.descent.engine.io.AtomicFiles;
 import dev.descent.engine.memory.OffHeapBlock;
 import dev.descent.engine.memory.Purpose;
 import java.io.IOException;
@@ -7,13 +8,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.zip.CRC32;
 
@@ -63,36 +60,23 @@ public final class DirectionFile {
         }
         byte[] s = spec.getBytes(StandardCharsets.UTF_8);
         byte[] n = notes.getBytes(StandardCharsets.UTF_8);
-        Path dir = path.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, path.getFileName().toString(), ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                CRC32 crc = new CRC32();
-                ByteBuffer head = ByteBuffer.allocate(HEADER + s.length + n.length).order(ByteOrder.LITTLE_ENDIAN);
-                head.put(MAGIC).putInt(VERSION).putInt(s.length).putInt(n.length).putInt(directions.length)
-                        .putLong(floats).put(s).put(n).flip();
-                crc.update(head.duplicate().position(MAGIC.length));
-                write(ch, head);
-                for (MemorySegment d : directions) {
-                    ByteBuffer b = d.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-                    if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
-                        throw new IllegalStateException("direction files are written on little-endian machines only");
-                    }
-                    crc.update(b.duplicate());
-                    write(ch, b);
+        AtomicFiles.write(path, ch -> {
+            CRC32 crc = new CRC32();
+            ByteBuffer head = ByteBuffer.allocate(HEADER + s.length + n.length).order(ByteOrder.LITTLE_ENDIAN);
+            head.put(MAGIC).putInt(VERSION).putInt(s.length).putInt(n.length).putInt(directions.length)
+                    .putLong(floats).put(s).put(n).flip();
+            crc.update(head.duplicate().position(MAGIC.length));
+            AtomicFiles.writeFully(ch, head);
+            for (MemorySegment d : directions) {
+                ByteBuffer b = d.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+                if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+                    throw new IllegalStateException("direction files are written on little-endian machines only");
                 }
-                write(ch, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(crc.getValue()).flip());
-                ch.force(true);
+                crc.update(b.duplicate());
+                AtomicFiles.writeFully(ch, b);
             }
-            try {
-                Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+            AtomicFiles.writeFully(ch, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(crc.getValue()).flip());
+        });
     }
 
     public static Loaded load(Path path) throws IOException {
@@ -149,11 +133,5 @@ public final class DirectionFile {
             throw e;
         }
         return new Loaded(spec, notes, dirs);
-    }
-
-    private static void write(FileChannel ch, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            ch.write(b);
-        }
     }
 }

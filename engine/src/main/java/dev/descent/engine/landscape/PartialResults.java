@@ -1,12 +1,12 @@
 package dev.descent.engine.landscape;
 
+import dev.descent.engine.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,20 +66,13 @@ public final class PartialResults implements AutoCloseable {
                 }
             }
         }
-        Files.createDirectories(path.toAbsolutePath().getParent());
-        Path tmp = Files.createTempFile(path.toAbsolutePath().getParent(), path.getFileName().toString(), ".tmp");
-        try {
-            StringBuilder sb = new StringBuilder();
-            sb.append(MAGIC_LINE).append('\n').append(FINGERPRINT_PREFIX).append(fingerprint).append('\n')
-                    .append(HEADER).append('\n');
-            for (PointResult r : kept) {
-                sb.append(format(r));
-            }
-            Files.writeString(tmp, sb.toString(), StandardCharsets.UTF_8);
-            Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
+        StringBuilder sb = new StringBuilder();
+        sb.append(MAGIC_LINE).append('\n').append(FINGERPRINT_PREFIX).append(fingerprint).append('\n')
+                .append(HEADER).append('\n');
+        for (PointResult r : kept) {
+            sb.append(format(r));
         }
+        AtomicFiles.writeString(path, sb.toString());
         FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
         return new PartialResults(path, ch, List.copyOf(kept));
     }

@@ -1,18 +1,15 @@
 package dev.descent.engine.train;
 
+import dev.descent.engine.io.AtomicFiles;
 import dev.descent.engine.nn.Model;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.zip.CRC32;
 
@@ -56,37 +53,24 @@ public final class ModelFile {
         long floats = model.params().floatCount();
         long paramBytes = floats * Float.BYTES;
         long bufFloats = model.bufferFloats();
-        Path dir = path.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, path.getFileName().toString(), ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                CRC32 crc = new CRC32();
-                ByteBuffer head = ByteBuffer.allocate(HEADER + spec.length).order(ByteOrder.LITTLE_ENDIAN);
-                head.put(MAGIC).putInt(VERSION).putInt(spec.length).putLong(floats).putLong(bufFloats).put(spec).flip();
-                crc.update(head.duplicate().position(MAGIC.length));
-                writeFully(ch, head);
-                ByteBuffer params = model.params().segment().asSlice(0, paramBytes).asByteBuffer()
-                        .order(ByteOrder.LITTLE_ENDIAN);
-                crc.update(params.duplicate());
-                writeFully(ch, params);
-                ByteBuffer buffers = ByteBuffer.allocate(Math.toIntExact(bufFloats * Float.BYTES))
-                        .order(ByteOrder.LITTLE_ENDIAN);
-                buffers.asFloatBuffer().put(model.buffers());
-                crc.update(buffers.duplicate());
-                writeFully(ch, buffers);
-                ByteBuffer tail = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(crc.getValue()).flip();
-                writeFully(ch, tail);
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFiles.write(path, ch -> {
+            CRC32 crc = new CRC32();
+            ByteBuffer head = ByteBuffer.allocate(HEADER + spec.length).order(ByteOrder.LITTLE_ENDIAN);
+            head.put(MAGIC).putInt(VERSION).putInt(spec.length).putLong(floats).putLong(bufFloats).put(spec).flip();
+            crc.update(head.duplicate().position(MAGIC.length));
+            AtomicFiles.writeFully(ch, head);
+            ByteBuffer params = model.params().segment().asSlice(0, paramBytes).asByteBuffer()
+                    .order(ByteOrder.LITTLE_ENDIAN);
+            crc.update(params.duplicate());
+            AtomicFiles.writeFully(ch, params);
+            ByteBuffer buffers = ByteBuffer.allocate(Math.toIntExact(bufFloats * Float.BYTES))
+                    .order(ByteOrder.LITTLE_ENDIAN);
+            buffers.asFloatBuffer().put(model.buffers());
+            crc.update(buffers.duplicate());
+            AtomicFiles.writeFully(ch, buffers);
+            ByteBuffer tail = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(crc.getValue()).flip();
+            AtomicFiles.writeFully(ch, tail);
+        });
     }
 
     /** Reads a model file into a new model built from its spec. */
@@ -203,12 +187,6 @@ public final class ModelFile {
             }
         }
         return "specs differ";
-    }
-
-    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            ch.write(b);
-        }
     }
 
     /** A model file that cannot be used; the message names the file and what is wrong. */

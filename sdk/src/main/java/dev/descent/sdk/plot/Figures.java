@@ -1,16 +1,18 @@
 package dev.descent.sdk.plot;
 
+import dev.descent.engine.io.AtomicFiles;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import javax.imageio.ImageIO;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
@@ -55,17 +57,13 @@ public final class Figures {
     /** Writes a rendered image to PNG atomically. */
     public static void writePng(BufferedImage image, Path png) {
         try {
-            Path dir = png.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, png.getFileName().toString(), ".tmp");
-            try {
-                if (!ImageIO.write(image, "png", tmp.toFile())) {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(1 << 16);
+            try (MemoryCacheImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
+                if (!ImageIO.write(image, "png", out)) {
                     throw new IOException("no PNG writer available");
                 }
-                Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
             }
+            AtomicFiles.write(png, ch -> AtomicFiles.writeFully(ch, ByteBuffer.wrap(bytes.toByteArray())));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write figure " + png + ": " + e.getMessage(), e);
         }
