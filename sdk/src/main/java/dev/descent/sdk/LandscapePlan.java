@@ -68,6 +68,7 @@ public final class LandscapePlan {
     final int evalBatch;
     final BatchNormMode batchNorm;
     final int evaluators;
+    final Boolean precomputeFirstLayer;
     final Path partialFile;
     final boolean fresh;
     final int sharpnessExamples;
@@ -95,6 +96,7 @@ public final class LandscapePlan {
         evalBatch = b.evalBatch;
         batchNorm = b.batchNorm;
         evaluators = b.evaluators > 0 ? b.evaluators : Math.max(1, Descent.kernels().maxThreads());
+        precomputeFirstLayer = b.precomputeFirstLayer;
         partialFile = b.partialFile;
         fresh = b.fresh;
         sharpnessExamples = b.sharpnessExamples;
@@ -153,6 +155,7 @@ public final class LandscapePlan {
         private int evalBatch = 1000;
         private BatchNormMode batchNorm = BatchNormMode.RUNNING;
         private int evaluators;
+        private Boolean precomputeFirstLayer;
         private Path partialFile;
         private boolean fresh;
         private int sharpnessExamples;
@@ -285,6 +288,16 @@ public final class LandscapePlan {
         /** Default {@link BatchNormMode#RUNNING}. */
         public Builder batchNorm(BatchNormMode mode) {
             this.batchNorm = mode;
+            return this;
+        }
+
+        /**
+         * True: a leading Linear layer is multiplied out once per run and each point's first layer is one fused pass
+         * (numbers equal to the direct evaluation up to float32 rounding); false: every layer at every point. Default:
+         * the system property {@code descent.landscape.precomputeFirstLayer}, else true.
+         */
+        public Builder precomputeFirstLayer(boolean precompute) {
+            this.precomputeFirstLayer = precompute;
             return this;
         }
 

@@ -70,6 +70,9 @@ final class Landscapes {
             if (system != null) {
                 job.actorSystem(system);
             }
+            if (p.precomputeFirstLayer != null) {
+                job.precomputeFirstLayer(p.precomputeFirstLayer);
+            }
             dev.descent.engine.landscape.LandscapeResult r;
             try {
                 r = job.build().run();

@@ -126,7 +126,14 @@ class LandscapeTest {
             DescentEngine engine = Descent.start(new DescentConfig().workers(1));
             try {
                 assertThat(engine.landscape(plan).toCsv()).isEqualTo(alone);
-                assertThat(engine.startLandscape(plan).await().toCsv()).isEqualTo(alone);
+                LandscapeResult precomputed = engine.startLandscape(plan).await();
+                assertThat(precomputed.toCsv()).isEqualTo(alone);
+                LandscapeResult direct = engine.landscape(data(LandscapePlan.builder().plane(trained, 0.5, 4).seed(3)
+                        .precomputeFirstLayer(false)).build());
+                for (int i = 0; i < direct.points().size(); i++) {
+                    assertThat(direct.point(i).trainLoss()).as("point %d, every layer at every point", i)
+                            .isCloseTo(precomputed.point(i).trainLoss(), within(1e-4));
+                }
                 assertThat(engine.submit(TrainingPlan.builder().name("after").model(MLP).train(blobs(1, N))
                         .epochs(1).build()).await().last().trainLoss()).isFinite();
             } finally {

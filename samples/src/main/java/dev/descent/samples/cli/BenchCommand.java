@@ -241,7 +241,6 @@ public final class BenchCommand implements Runnable {
                 throw new UserError("need --grid >= 2, --examples >= 1 and --rounds >= 1; got grid " + grid
                         + ", examples " + examples + ", rounds " + rounds);
             }
-            System.setProperty("descent.landscape.precomputeFirstLayer", Boolean.toString(!direct));
             List<Double> one = new ArrayList<>();
             List<Double> two = new ArrayList<>();
             try (Network net = Network.load(model);
@@ -277,7 +276,7 @@ public final class BenchCommand implements Runnable {
             return LandscapePlan.builder().plane(net, 1.0, grid).seed(1)
                     .train(DataSource.fashionMnist(Split.TRAIN, dataDir).limit(examples))
                     .test(DataSource.fashionMnist(Split.TEST, dataDir).limit(examples))
-                    .evalBatch(1000).evaluators(evaluators).build();
+                    .evalBatch(1000).evaluators(evaluators).precomputeFirstLayer(!direct).build();
         }
 
         private static double median(List<Double> xs) {
