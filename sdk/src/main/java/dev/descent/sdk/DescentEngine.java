@@ -141,6 +141,10 @@ public final class DescentEngine implements AutoCloseable {
                 }
             });
             jobs.put(id, job);
+            String slow = JvmRequirements.kernelWarning(dev.descent.engine.kernel.Kernels.backend().name());
+            if (slow != null) {
+                publish(job, new TrainingEvent.Anomaly(name, 0, "scalar-kernels", slow));
+            }
             ActorRef<JobSupervisor.Command> ref = system.systemActorOf(JobSupervisor.create(spec, status, done, props),
                     "descent-job-" + id, Props.empty());
             job.attach(ref);

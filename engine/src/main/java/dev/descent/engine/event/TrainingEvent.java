@@ -33,6 +33,19 @@ public sealed interface TrainingEvent {
                         + gradientNorms.length + " norms and " + updateRatios.length + " update ratios");
             }
         }
+
+        /** One readable line: {@code GradientStats[job=j, step=7, global=0.412, fc1: norm=0.31 update=1.2e-03, ...]}. */
+        @Override
+        public String toString() {
+            StringBuilder sb = new StringBuilder(64 + 40 * layers.size()).append("GradientStats[job=").append(job)
+                    .append(", step=").append(step).append(", global=")
+                    .append(String.format(java.util.Locale.ROOT, "%.4g", globalGradientNorm));
+            for (int i = 0; i < layers.size(); i++) {
+                sb.append(", ").append(layers.get(i)).append(String.format(java.util.Locale.ROOT,
+                        ": norm=%.4g update=%.3g", gradientNorms[i], updateRatios[i]));
+            }
+            return sb.append(']').toString();
+        }
     }
 
     /** An epoch of training finished: mean training loss/accuracy over the epoch and its throughput. */
