@@ -36,6 +36,7 @@ public final class DescentCli implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new DescentCli());
         cl.setExecutionExceptionHandler(new CliErrors());
+        cl.setParameterExceptionHandler(CliErrors::handleParameterException);
         return cl;
     }
 
