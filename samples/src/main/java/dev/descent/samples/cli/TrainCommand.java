@@ -178,7 +178,7 @@ public final class TrainCommand implements Callable<Integer> {
         ModelDefinition model = model(act, corpus);
         System.out.printf(Locale.ROOT, "descent train: %s (%d examples), %s, %s, %s lr=%s %s, batch %d, %d epochs, "
                         + "%s backprop, seed %d, %d worker(s) x %d thread(s), %s kernels%n", corpus.displayName(),
-                trainCount, model, lossKind.name().toLowerCase(Locale.ROOT), optimizer, learningRate, schedule, batch,
+                trainCount, model, lossKind == Loss.MSE ? "mse" : "cross-entropy", optimizer, learningRate, schedule, batch,
                 epochs, backprop, seed, workerCount, threads, Descent.kernels().backend());
 
         DataSource train = corpus.source(Split.TRAIN, dataDir);
@@ -345,7 +345,7 @@ public final class TrainCommand implements Callable<Integer> {
         cfg.put("dataset", corpus.displayName());
         cfg.put("train_examples", trainCount);
         cfg.put("model", model.toString());
-        cfg.put("loss", loss);
+        cfg.put("loss", loss.trim().toLowerCase(Locale.ROOT));
         cfg.put("optimizer", optimizer);
         cfg.put("lr", learningRate);
         cfg.put("momentum", momentum);

@@ -2,7 +2,11 @@ package dev.descent.samples.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.descent.samples.OutputDir;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The rough edges a new user hits on the command line (issue 19), each pinned by a test. */
 class CliUsabilityTest {
@@ -23,5 +27,18 @@ class CliUsabilityTest {
         assertThat(r.exitCode()).isEqualTo(2);
         assertThat(r.err()).contains("descent landscape line: Unknown option: '--bogus'")
                 .contains("Try 'descent landscape line --help'");
+    }
+
+    @Test
+    void shouldWriteTheCommandLinesOwnSpellingsIntoSummaryJson(@TempDir Path out) throws Exception {
+        TrainCommandTest.findData();
+        CliRunner.Run r = CliRunner.run("train", "--data-dir", TrainCommandTest.dataDir.toString(), "--train-limit", "512",
+                "--epochs", "1", "--widths", "16", "--strategy", "checkpointed:2", "--loss", "Cross-Entropy",
+                "--out", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode cfg = OutputDir.json().readTree(out.resolve("summary.json").toFile()).get("config");
+        assertThat(cfg.get("strategy").asText()).isEqualTo("checkpointed:2");
+        assertThat(cfg.get("loss").asText()).isEqualTo("cross-entropy");
+        assertThat(r.out()).contains("cross-entropy").contains("checkpointed:2 backprop").doesNotContain("Checkpointed[");
     }
 }
