@@ -24,7 +24,9 @@ public final class Descent {
      * Starts an engine with its own actor system (terminated by {@link DescentEngine#close()}).
      *
      * @throws DescentException if the JVM lacks a flag the engine cannot work without (the message names it); the
-     *                          engine's actor system never exits the host's JVM on a fatal error
+     *                          engine's actor system never exits the host's JVM on a fatal error, and does not
+     *                          stop itself from a JVM shutdown hook ({@link DescentEngine#close()} does, so that a
+     *                          host's own shutdown hook can still checkpoint and cancel its jobs)
      */
     public static DescentEngine start(DescentConfig config) {
         JvmRequirements.check();
@@ -43,6 +45,7 @@ public final class Descent {
                   throughput = 1
                 }
                 pekko.jvm-exit-on-fatal-error = off
+                pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
                 pekko.log-dead-letters-during-shutdown = off
                 pekko.log-dead-letters = 0
                 """, pool)).withFallback(ConfigFactory.load());

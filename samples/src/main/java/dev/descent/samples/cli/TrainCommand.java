@@ -4,6 +4,7 @@ import dev.descent.engine.event.TrainingEvent;
 import dev.descent.engine.event.TrainingListener;
 import dev.descent.monitoring.Monitoring;
 import dev.descent.monitoring.MonitoringConfig;
+import dev.descent.samples.CtrlC;
 import dev.descent.samples.OutputDir;
 import dev.descent.samples.ProgressBar;
 import dev.descent.samples.UserError;
@@ -197,6 +198,7 @@ public final class TrainCommand implements Callable<Integer> {
         RunRecorder recorder = new RunRecorder(dir, epochs, stepsPerEpoch, corpus.displayName() + " training");
         plan.listener(recorder);
         Monitoring monitoring = null;
+        CtrlC ctrlC = null;
         try (DescentEngine engine = Descent.start(new DescentConfig().workers(workerCount).threads(threads))) {
             if (metricsPort != null) {
                 monitoring = Monitoring.start(new MonitoringConfig().host(metricsHost).port(metricsPort).job("train"));
@@ -204,6 +206,7 @@ public final class TrainCommand implements Callable<Integer> {
                 System.out.println("metrics: " + monitoring.metricsUri() + " (status: /api/jobs, health: /health)");
             }
             TrainingJob job = engine.submit(plan.build());
+            ctrlC = CtrlC.watch(job, checkpointEvery > 0 || resume != null, dir.path());
             TrainingResult result;
             try {
                 result = job.await();
@@ -216,6 +219,9 @@ public final class TrainCommand implements Callable<Integer> {
                         + ") are in " + dir.resolve("model.descent") + ", the epochs before it in "
                         + dir.resolve("metrics.csv"), e);
             } catch (RuntimeException e) {
+                if (ctrlC.requested()) {
+                    ctrlC.yieldToShutdown(); // Ctrl-C: the hook reports what was kept, the JVM exits with 130
+                }
                 recorder.finishBar();
                 if (monitoring != null) {
                     monitoring.jobs().failed("train", String.valueOf(e.getMessage()));
@@ -238,6 +244,9 @@ public final class TrainCommand implements Callable<Integer> {
             }
             return 0;
         } finally {
+            if (ctrlC != null) {
+                ctrlC.close();
+            }
             if (monitoring != null) {
                 monitoring.close();
             }
