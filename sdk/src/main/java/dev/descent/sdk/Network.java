@@ -33,6 +33,8 @@ public final class Network implements AutoCloseable {
     public static Network load(Path file) {
         try {
             return new Network(ModelFile.read(file), file.toString());
+        } catch (ModelFile.ModelFileException e) {
+            throw new DescentException("cannot read the " + e.getMessage(), e); // it names the file already
         } catch (IOException e) {
             throw new DescentException("cannot read the model file " + file + ": " + e.getMessage(), e);
         }

@@ -41,4 +41,13 @@ class CliUsabilityTest {
         assertThat(cfg.get("loss").asText()).isEqualTo("cross-entropy");
         assertThat(r.out()).contains("cross-entropy").contains("checkpointed:2 backprop").doesNotContain("Checkpointed[");
     }
+
+    @Test
+    void shouldNameAMissingModelFileOnceWithoutRepeatingItself(@TempDir Path dir) {
+        Path missing = dir.resolve("nope.descent");
+        CliRunner.Run r = CliRunner.run("landscape", "line", "--model", missing.toString(), "--out", dir.resolve("o").toString());
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("cannot read the model file " + missing + ": it does not exist");
+        assertThat(r.err().split(java.util.regex.Pattern.quote(missing.toString()), -1)).as(r.err()).hasSize(2);
+    }
 }
