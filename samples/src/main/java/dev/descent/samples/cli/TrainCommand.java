@@ -171,7 +171,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             out = resume;
         }
-        OutputDir dir = OutputDir.create(out);
+        OutputDir dir = OutputDir.create(out, resume != null);
         int available = corpus.count(Split.TRAIN, dataDir);
         int trainCount = trainLimit == null ? available : Math.min(trainLimit, available);
         int stepsPerEpoch = (trainCount + batch - 1) / batch;

@@ -50,4 +50,32 @@ class CliUsabilityTest {
         assertThat(r.err()).contains("cannot read the model file " + missing + ": it does not exist");
         assertThat(r.err().split(java.util.regex.Pattern.quote(missing.toString()), -1)).as(r.err()).hasSize(2);
     }
+
+    @Test
+    void shouldRefuseToReplaceAnEarlierRunsResultsUnlessOverwrite(@TempDir Path dir) throws Exception {
+        TrainCommandTest.findData();
+        java.nio.file.Files.writeString(dir.resolve("summary.json"), "{\"epochs\": 10}\n");
+        String[] args = {"train", "--data-dir", TrainCommandTest.dataDir.toString(), "--train-limit", "256",
+                "--epochs", "1", "--widths", "8", "--out", dir.toString()};
+        CliRunner.Run refused = CliRunner.run(args);
+        assertThat(refused.exitCode()).isEqualTo(2);
+        assertThat(refused.err()).contains("already holds the results of an earlier run").contains("--overwrite");
+        assertThat(java.nio.file.Files.readString(dir.resolve("summary.json"))).contains("\"epochs\": 10");
+
+        String[] again = java.util.Arrays.copyOf(args, args.length + 1);
+        again[args.length] = "--overwrite";
+        CliRunner.Run replaced = CliRunner.run(again);
+        assertThat(replaced.exitCode()).as(replaced.err()).isZero();
+        assertThat(java.nio.file.Files.readString(dir.resolve("summary.json"))).contains("\"epochs\" : 1");
+        // the flag does not leak into the next command
+        assertThat(CliRunner.run(args).exitCode()).isEqualTo(2);
+    }
+
+    @Test
+    void shouldLeaveNoEmptyOutputFolderWhenTheInputsAreBad(@TempDir Path dir) {
+        Path out = dir.resolve("never");
+        CliRunner.Run r = CliRunner.run("train", "--data-dir", dir.resolve("no-data").toString(), "--out", out.toString());
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(out).doesNotExist();
+    }
 }
