@@ -6,6 +6,7 @@ import dev.descent.monitoring.Monitoring;
 import dev.descent.monitoring.MonitoringConfig;
 import dev.descent.samples.CtrlC;
 import dev.descent.samples.OutputDir;
+import dev.descent.samples.RunEstimate;
 import dev.descent.samples.ProgressBar;
 import dev.descent.samples.UserError;
 import dev.descent.sdk.Activation;
@@ -383,6 +384,16 @@ public final class TrainCommand implements Callable<Integer> {
         private final String title;
         private final List<double[]> rows = new ArrayList<>(); // epoch, trainLoss, trainAcc, testLoss, testAcc, lr, s, ex/s
         private ProgressBar bar;
+        private final RunEstimate estimate = new RunEstimate(System.out);
+        private long firstStep = -1;
+
+        /** The step this process started at (0, or the resumed step). */
+        private long firstStep(TrainingEvent.StepCompleted s) {
+            if (firstStep < 0) {
+                firstStep = s.step();
+            }
+            return firstStep;
+        }
         private int barEpoch = -1;
         private double epochSeconds;
         private long epochExamples;
@@ -414,6 +425,7 @@ public final class TrainCommand implements Callable<Integer> {
                 bar = new ProgressBar(System.out, String.format(Locale.ROOT, "epoch %d/%d", s.epoch() + 1, epochs),
                         stepsPerEpoch);
             }
+            estimate.onStep(s.step() + 1 - firstStep(s), (long) epochs * stepsPerEpoch - firstStep(s));
             epochSeconds += s.seconds();
             epochExamples += s.examples();
             lastLr = s.learningRate();
