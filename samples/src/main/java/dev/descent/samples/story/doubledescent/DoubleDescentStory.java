@@ -65,7 +65,7 @@ public final class DoubleDescentStory implements Callable<Integer> {
     @Option(names = "--nn", negatable = true, defaultValue = "true", fallbackValue = "true", description = "also run the two-layer network sweep (default: ${DEFAULT-VALUE})")
     boolean nn;
 
-    @Option(names = "--nn-widths", defaultValue = "1,2,4,6,8,10,11,12,13,14,16,20,32,64,128", split = ",", description = "hidden widths of the 784-H-10 networks (default: ${DEFAULT-VALUE})")
+    @Option(names = "--nn-widths", defaultValue = "2,4,8,11,13,16,24,32,64,128", split = ",", description = "hidden widths of the 784-H-10 networks (default: ${DEFAULT-VALUE})")
     int[] nnWidths;
 
     @Option(names = "--nn-epochs", defaultValue = "300", description = "training epochs per network (default: ${DEFAULT-VALUE})")
