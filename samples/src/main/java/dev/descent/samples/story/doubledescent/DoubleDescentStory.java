@@ -74,6 +74,9 @@ public final class DoubleDescentStory implements Callable<Integer> {
     @Option(names = "--nn-lr", defaultValue = "0.003", description = "Adam learning rate, cosine-decayed to 0 (default: ${DEFAULT-VALUE})")
     double nnLr;
 
+    @Option(names = "--nn-warmup-steps", defaultValue = "500", description = "linear learning-rate warm-up steps before the cosine decay (default: ${DEFAULT-VALUE})")
+    int nnWarmup;
+
     @Option(names = "--nn-test-examples", defaultValue = "2000", description = "test examples scored after every epoch of the network runs (default: ${DEFAULT-VALUE})")
     int nnTestExamples;
 
@@ -134,7 +137,7 @@ public final class DoubleDescentStory implements Callable<Integer> {
 
         if (nn) {
             NetworkSweep.Result r = new NetworkSweep(corpus, dataDir, n, Math.min(nnTestExamples, tests), nnEpochs, nnLr,
-                    seed).run(nnWidths);
+                    nnWarmup, seed).run(nnWidths);
             DoubleDescentReport.writeNetworkCsv(dir.resolve("nn.csv"), r.points());
             DoubleDescentReport.networkFigure(dir.resolve("double-descent-nn.png"), corpus.displayName(), n,
                     corpus.classes(), r.points(), nnEpochs);
@@ -155,7 +158,8 @@ public final class DoubleDescentStory implements Callable<Integer> {
             cfg.put("nn_widths", nnWidths);
             cfg.put("nn_epochs", nnEpochs);
             cfg.put("nn_lr", nnLr);
-            cfg.put("nn_optimizer", "adam, cosine schedule to 0, batch 100, mse loss, kaiming-uniform init");
+            cfg.put("nn_warmup_steps", nnWarmup);
+            cfg.put("nn_optimizer", "adam, linear warm-up then cosine to 0, batch 100, mse loss, kaiming-uniform init");
             cfg.put("nn_test_examples", Math.min(nnTestExamples, tests));
         }
         cfg.put("seed", seed);
@@ -188,6 +192,9 @@ public final class DoubleDescentStory implements Callable<Integer> {
         if (!(bandwidth > 0) || !Double.isFinite(bandwidth)) {
             throw new UserError("--bandwidth must be a finite number > 0, was " + bandwidth);
         }
+        if (nnWarmup < 0) {
+            throw new UserError("--nn-warmup-steps must be >= 0, was " + nnWarmup);
+        }
         if (nnEpochs < 1 || !(nnLr > 0)) {
             throw new UserError("--nn-epochs must be >= 1 and --nn-lr > 0, were " + nnEpochs + " and " + nnLr);
         }
@@ -196,9 +203,10 @@ public final class DoubleDescentStory implements Callable<Integer> {
                 throw new UserError("--nn-widths must all be >= 1, got " + w);
             }
         }
-        long bytes = 8L * (n + testExamples) * (long) Math.ceil(hi * n);
+        // the train and test features of the largest N, plus a copy of each for the current N
+        long bytes = 2 * 8L * (n + testExamples) * (long) Math.ceil(hi * n);
         if (bytes > Runtime.getRuntime().maxMemory() * 0.8) {
-            throw new UserError(String.format(Locale.ROOT, "the feature matrices need %.1f GB (8 bytes x (n + "
+            throw new UserError(String.format(Locale.ROOT, "the feature matrices need %.1f GB (2 x 8 bytes x (n + "
                     + "test examples) x hi*n) but the JVM may use %.1f GB: lower --n, --test-examples or "
                     + "--features-hi, or raise -Xmx (DESCENT_JAVA_OPTS)", bytes / 1e9,
                     Runtime.getRuntime().maxMemory() / 1e9));

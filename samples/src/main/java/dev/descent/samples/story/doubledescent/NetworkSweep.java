@@ -43,15 +43,17 @@ final class NetworkSweep {
     private final int tests;
     private final int epochs;
     private final double lr;
+    private final int warmup;
     private final long seed;
 
-    NetworkSweep(Corpus corpus, Path dataDir, int n, int tests, int epochs, double lr, long seed) {
+    NetworkSweep(Corpus corpus, Path dataDir, int n, int tests, int epochs, double lr, int warmup, long seed) {
         this.corpus = corpus;
         this.dataDir = dataDir;
         this.n = n;
         this.tests = tests;
         this.epochs = epochs;
         this.lr = lr;
+        this.warmup = warmup;
         this.seed = seed;
     }
 
@@ -59,8 +61,8 @@ final class NetworkSweep {
         DataSource train = corpus.source(Split.TRAIN, dataDir).limit(n);
         DataSource test = corpus.source(Split.TEST, dataDir).limit(tests);
         long steps = (long) ((n + BATCH - 1) / BATCH) * epochs;
-        System.out.printf(Locale.ROOT, "two-layer networks: widths %s, %d epochs each (Adam %s, cosine), MSE, "
-                + "%d test examples%n", java.util.Arrays.toString(widths), epochs, lr, tests);
+        System.out.printf(Locale.ROOT, "two-layer networks: widths %s, %d epochs each (Adam %s, %d warm-up steps, cosine), MSE, "
+                + "%d test examples%n", java.util.Arrays.toString(widths), epochs, lr, warmup, tests);
         List<Point> points = new ArrayList<>();
         long started = System.nanoTime();
         for (int w : widths) {
@@ -68,7 +70,7 @@ final class NetworkSweep {
                     .output(corpus.classes()).init("kaiming-uniform").seed(seed).build();
             ProgressBar bar = new ProgressBar(System.out, "width " + w, steps);
             TrainingResult r = Descent.trainInProcess(TrainingPlan.builder().name("dd-width-" + w).model(def)
-                    .train(train).test(test).loss(Loss.MSE).optimizer(Optimizer.adam(lr)).schedule(Schedule.cosine(lr, 0))
+                    .train(train).test(test).loss(Loss.MSE).optimizer(Optimizer.adam(lr)).schedule(warmup > 0 ? Schedule.warmupCosine(warmup, lr, 0) : Schedule.cosine(lr, 0))
                     .batchSize(BATCH).epochs(epochs).seed(seed).listener(e -> {
                         if (e instanceof TrainingEvent.StepCompleted st) {
                             bar.update(st.step() + 1, String.format(Locale.ROOT, "epoch %d/%d loss %.4g",
