@@ -71,7 +71,7 @@ public final class DoubleDescentStory implements Callable<Integer> {
     @Option(names = "--nn-epochs", defaultValue = "300", description = "training epochs per network (default: ${DEFAULT-VALUE})")
     int nnEpochs;
 
-    @Option(names = "--nn-lr", defaultValue = "0.003", description = "Adam learning rate, cosine-decayed to 0 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--nn-lr", defaultValue = "0.003", description = "Adam learning rate (after the warm-up, cosine-decayed to 0) (default: ${DEFAULT-VALUE})")
     double nnLr;
 
     @Option(names = "--nn-warmup-steps", defaultValue = "500", description = "linear learning-rate warm-up steps before the cosine decay (default: ${DEFAULT-VALUE})")
