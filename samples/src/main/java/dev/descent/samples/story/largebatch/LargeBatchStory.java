@@ -91,7 +91,7 @@ public final class LargeBatchStory implements Callable<Integer> {
     @Option(names = "--micro-batch", defaultValue = "2048", description = "rows per forward/backward of a worker; larger shares accumulate gradients (default: ${DEFAULT-VALUE})")
     int microBatch;
 
-    @Option(names = "--reference-batch", defaultValue = "128", description = "the 2-worker fixed-lr run whose final noise scale is summary.json's gradient_noise_scale (default: ${DEFAULT-VALUE})")
+    @Option(names = "--reference-batch", defaultValue = "128", description = "the fixed-lr run (most workers, nearest swept batch) whose final noise scale is summary.json's gradient_noise_scale (default: ${DEFAULT-VALUE})")
     int referenceBatch;
 
     @Option(names = "--sharpness-examples", defaultValue = "1000", description = "training examples of the Hessian eigenvalue and epsilon-sharpness (default: ${DEFAULT-VALUE})")
@@ -199,9 +199,16 @@ public final class LargeBatchStory implements Callable<Integer> {
         return out;
     }
 
+    /** The fixed-lr run with the most workers at the swept batch nearest (in log scale) to --reference-batch. */
     private String referenceId() {
         int w = Arrays.stream(workers).max().orElse(1);
-        return new PointSpec(referenceBatch, w, FIXED, lr, 0, 0).id();
+        int b = batches[0];
+        for (int x : batches) {
+            if (Math.abs(Math.log((double) x / referenceBatch)) < Math.abs(Math.log((double) b / referenceBatch))) {
+                b = x;
+            }
+        }
+        return new PointSpec(b, w, FIXED, lr, 0, 0).id();
     }
 
     private Map<String, Object> runPoint(DescentEngine engine, PointSpec p, DataSource train, DataSource test,
@@ -430,6 +437,7 @@ public final class LargeBatchStory implements Callable<Integer> {
         check("--train-limit", trainLimit, 1);
         check("--test-limit", testLimit, 1);
         check("--base-batch", baseBatch, 1);
+        check("--reference-batch", referenceBatch, 1);
         check("--micro-batch", microBatch, 0);
         check("--sharpness-examples", sharpnessExamples, 1);
         check("--power-iterations", powerIterations, 1);
