@@ -298,7 +298,8 @@ public final class TrainingPlan {
          * per-worker and per-micro-batch gradients of the step, and publish it as a
          * {@code TrainingEvent.GradientNoiseScale} (a Prometheus gauge under descent-monitoring). Needs a batch
          * computed in at least 2 parts: 2+ workers (sync mode) or a {@link #microBatch} smaller than a worker's
-         * share. 0 = off; default 10.
+         * share. Jobs on a {@link DescentEngine} only ({@link Descent#trainInProcess} does not publish it; the
+         * estimate's moving averages restart after a resume). 0 = off; default 10.
          */
         public Builder noiseScaleEvery(int steps) {
             this.noiseScaleEvery = steps;
