@@ -124,6 +124,7 @@ public final class DescentEngine implements AutoCloseable {
                     .checkpointDir(checkpoints ? ckDir : null).checkpointEverySteps(plan.checkpointEvery)
                     .keepCheckpoints(plan.keepCheckpoints).resume(plan.resume)
                     .gradientStatsEverySteps(plan.gradientStatsEvery).maxRetries(plan.maxRetries)
+                    .microBatch(plan.microBatch).noiseScaleEverySteps(plan.noiseScaleEvery)
                     .stepTimeout(plan.stepTimeout).modelFile(plan.modelFile).trajectoryDir(plan.trajectoryDir)
                     .listener(e -> publish(job, e));
             try {

@@ -48,6 +48,17 @@ public sealed interface TrainingEvent {
         }
     }
 
+    /**
+     * The gradient noise scale B_simple = tr(Σ)/‖G‖² (McCandlish et al. 2018), in examples, estimated from the
+     * {@code units} per-worker or per-micro-batch gradients of the steps' batches of {@code batch} rows, each
+     * half smoothed by a moving average ({@code dev.descent.engine.train.GradientNoiseScale}). NaN while the
+     * smoothed ‖G‖² is not positive. A batch much smaller than B_simple wastes steps on noise; one much larger
+     * wastes examples (the critical batch size is about B_simple).
+     */
+    record GradientNoiseScale(String job, long step, double noiseScale, double traceCovariance,
+                              double gradientSquaredNorm, int units, int batch) implements TrainingEvent {
+    }
+
     /** An epoch of training finished: mean training loss/accuracy over the epoch and its throughput. */
     record EpochCompleted(String job, long step, int epoch, double trainLoss, double trainAccuracy, double seconds,
                           double examplesPerSecond) implements TrainingEvent {

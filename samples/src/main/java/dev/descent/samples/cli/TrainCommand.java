@@ -96,6 +96,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--warmup-epochs", defaultValue = "1", description = "linear warmup length for warmup-cosine (default: ${DEFAULT-VALUE})")
     double warmupEpochs;
 
+    @Option(names = "--warmup-steps", defaultValue = "0", description = "gradual linear warm-up over the first N steps, composed with any --schedule except warmup-cosine (Goyal et al. 2017) (default: ${DEFAULT-VALUE})")
+    long warmupSteps;
+
+    @Option(names = "--micro-batch", defaultValue = "0", description = "rows per forward/backward of a worker; a larger share of a batch accumulates gradients over micro-batches (same update), 0 = never split (default: ${DEFAULT-VALUE})")
+    int microBatch;
+
     @Option(names = "--clip-norm", defaultValue = "0", description = "clip the global gradient norm to this value, 0 = off (default: ${DEFAULT-VALUE})")
     double clipNorm;
 
@@ -188,7 +194,7 @@ public final class TrainCommand implements Callable<Integer> {
                 .train(trainLimit == null ? train : train.limit(trainLimit)).test(corpus.source(Split.TEST, dataDir))
                 .loss(lossKind).optimizer(opt).schedule(schedule(learningRate, stepsPerEpoch)).backprop(backprop)
                 .batchSize(batch).epochs(epochs).seed(seed).workers(workerCount).threadsPerWorker(threads)
-                .clipNorm(clipNorm).modelFile(dir.resolve("model.descent"));
+                .clipNorm(clipNorm).microBatch(microBatch).modelFile(dir.resolve("model.descent"));
         if (saveTrajectory) {
             plan.trajectoryDir(dir.resolve("trajectory"));
         }
@@ -302,12 +308,26 @@ public final class TrainCommand implements Callable<Integer> {
         if (trainLimit != null && trainLimit < 1) {
             throw new UserError("--train-limit must be >= 1, was " + trainLimit);
         }
+        if (warmupSteps < 0) {
+            throw new UserError("--warmup-steps must be >= 0, was " + warmupSteps);
+        }
+        if (warmupSteps > 0 && schedule.trim().equalsIgnoreCase("warmup-cosine")) {
+            throw new UserError("--warmup-steps " + warmupSteps + " with --schedule warmup-cosine: that schedule has "
+                    + "its own warm-up (--warmup-epochs); use --schedule cosine --warmup-steps N instead");
+        }
+        if (microBatch < 0) {
+            throw new UserError("--micro-batch must be >= 0 (0 = never split), was " + microBatch);
+        }
         if (!(momentum >= 0 && momentum < 1)) {
             throw new UserError("--momentum must be in [0, 1), was " + momentum);
         }
     }
 
     private Schedule schedule(double lr0, int stepsPerEpoch) {
+        return scheduleWithoutWarmup(lr0, stepsPerEpoch).withWarmup(warmupSteps);
+    }
+
+    private Schedule scheduleWithoutWarmup(double lr0, int stepsPerEpoch) {
         return switch (schedule.trim().toLowerCase(Locale.ROOT)) {
             case "constant" -> Schedule.constant(lr0);
             case "step" -> Schedule.step(lr0, gamma, (long) stepEpochs * stepsPerEpoch);
@@ -361,6 +381,8 @@ public final class TrainCommand implements Callable<Integer> {
         cfg.put("momentum", momentum);
         cfg.put("weight_decay", weightDecay);
         cfg.put("schedule", schedule);
+        cfg.put("warmup_steps", warmupSteps);
+        cfg.put("micro_batch", microBatch);
         cfg.put("batch", batch);
         cfg.put("dropout", dropout);
         cfg.put("init", init);
