@@ -49,7 +49,7 @@ public final class TrainingStep implements AutoCloseable {
         this.kernels = kernels;
         this.schedule = schedule;
         this.clipNorm = clipNorm;
-        GradientPass p = new GradientPass(model, kernels, lossKind, strategy, maxBatch, threads, seed);
+        GradientPass p = new GradientPass(model, kernels, lossKind, strategy, maxBatch, threads, seed, optimizer);
         try {
             this.optimizer = new OptimizerState(optimizer, model);
         } catch (RuntimeException | Error e) {
