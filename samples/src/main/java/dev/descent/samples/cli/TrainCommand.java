@@ -312,6 +312,11 @@ public final class TrainCommand implements Callable<Integer> {
         if (!(samRho > 0) || Double.isInfinite(samRho)) {
             throw new UserError("--sam-rho must be a finite number > 0, was " + samRho);
         }
+        if (!List.of("sgd", "momentum", "nesterov", "adam", "adamw", "sam")
+                .contains(optimizer.trim().toLowerCase(Locale.ROOT))) {
+            throw new UserError("unknown optimizer '" + optimizer + "'; expected sgd, momentum, nesterov, adam, adamw"
+                    + " or sam");
+        }
         if (samBase.trim().equalsIgnoreCase("sam")) {
             throw new UserError("--sam-base must be sgd, momentum, nesterov, adam or adamw, was " + samBase);
         }
