@@ -26,7 +26,9 @@ import java.util.List;
  * GELU), Flatten and Dropout (eval mode: identity), with cross-entropy or MSE; {@link #supports} says whether a
  * model qualifies (other architectures use the finite-difference fallback). At the kinks of ReLU / leaky ReLU the
  * second derivative is taken as 0 (the Hessian of a piecewise-linear network exists almost everywhere).
- * The dataset rows are streamed in chunks; per call it allocates only its chunk-sized scratch once.
+ * The dataset rows are streamed in chunks of 128; the parameters are held as doubles (with transposed weight
+ * copies), and each product allocates a transposed copy of v's weights and four chunk-sized scratch arrays
+ * (not a hot path: one product costs a few passes over the data).
  */
 final class ExactHessian {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -48,7 +50,6 @@ final class ExactHessian {
     private final double[][] wt; // per op: transposed weights [in, out] (null for activations)
     private final int classes;
     private final int inputSize;
-    private final int n;
     // chunk scratch: per op input node, its R-value; one more for the output
     private final double[][] node;
     private final double[][] rnode;
@@ -73,7 +74,7 @@ final class ExactHessian {
         }
         this.lossKind = lossKind;
         this.data = data;
-        this.n = Math.toIntExact(m.layout().totalFloats());
+        int n = Math.toIntExact(m.layout().totalFloats());
         this.w = new double[n];
         for (int i = 0; i < n; i++) {
             w[i] = params.getAtIndex(F, i);
@@ -116,10 +117,6 @@ final class ExactHessian {
         }
         node[ops.size()] = new double[CHUNK * classes];
         rnode[ops.size()] = new double[CHUNK * classes];
-    }
-
-    int size() {
-        return n;
     }
 
     /** Mean loss at w over the data, from the last {@link #multiply} (double). */
