@@ -47,6 +47,7 @@ import picocli.CommandLine.Option;
             StoryCommand.SkipConnections.class,
             dev.descent.samples.story.doubledescent.DoubleDescentStory.class,
             dev.descent.samples.story.largebatch.LargeBatchStory.class,
+            WideNarrowStory.class,
         })
 public final class StoryCommand implements Runnable {
     @picocli.CommandLine.Spec

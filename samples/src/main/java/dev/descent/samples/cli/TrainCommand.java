@@ -72,8 +72,17 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--loss", defaultValue = "cross-entropy", description = "cross-entropy or mse (default: ${DEFAULT-VALUE})")
     String loss;
 
-    @Option(names = "--optimizer", defaultValue = "momentum", description = "sgd, momentum, nesterov, adam, adamw (default: ${DEFAULT-VALUE})")
+    @Option(names = "--optimizer", defaultValue = "momentum", description = "sgd, momentum, nesterov, adam, adamw, sam (default: ${DEFAULT-VALUE})")
     String optimizer;
+
+    @Option(names = "--sam-rho", defaultValue = "0.05", description = "SAM neighbourhood radius rho (Foret et al.: 0.05; ASAM: 0.5-2) (default: ${DEFAULT-VALUE})")
+    double samRho;
+
+    @Option(names = "--sam-adaptive", description = "adaptive SAM (ASAM, Kwon et al. 2021): neighbourhood scaled by |w|")
+    boolean samAdaptive;
+
+    @Option(names = "--sam-base", defaultValue = "momentum", description = "update rule SAM steps with: sgd, momentum, nesterov, adam, adamw (default: ${DEFAULT-VALUE})")
+    String samBase;
 
     @Option(names = "--lr", description = "peak learning rate (default: 0.02; 0.01 for --loss mse; 0.001 for adam/adamw)")
     Double lr;
@@ -167,7 +176,9 @@ public final class TrainCommand implements Callable<Integer> {
         validate();
         Loss lossKind = Loss.parse(loss);
         double learningRate = resolveLearningRate();
-        Optimizer opt = Optimizer.parse(optimizer, learningRate, momentum, weightDecay);
+        Optimizer opt = optimizer.trim().equalsIgnoreCase("sam")
+                ? Optimizer.sam(Optimizer.parse(samBase, learningRate, momentum, weightDecay), samRho, samAdaptive)
+                : Optimizer.parse(optimizer, learningRate, momentum, weightDecay);
         Backprop backprop = Backprop.parse(strategy);
         Activation act = Activation.parse(activation);
         Corpus corpus = parseCorpus(dataset);
@@ -276,6 +287,9 @@ public final class TrainCommand implements Callable<Integer> {
             return lr;
         }
         String o = optimizer.trim().toLowerCase(Locale.ROOT);
+        if (o.equals("sam")) {
+            o = samBase.trim().toLowerCase(Locale.ROOT);
+        }
         if (o.startsWith("adam")) {
             return 0.001;
         }
@@ -320,6 +334,17 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (!(momentum >= 0 && momentum < 1)) {
             throw new UserError("--momentum must be in [0, 1), was " + momentum);
+        }
+        if (!(samRho > 0) || Double.isInfinite(samRho)) {
+            throw new UserError("--sam-rho must be a finite number > 0, was " + samRho);
+        }
+        if (!List.of("sgd", "momentum", "nesterov", "adam", "adamw", "sam")
+                .contains(optimizer.trim().toLowerCase(Locale.ROOT))) {
+            throw new UserError("unknown optimizer '" + optimizer + "'; expected sgd, momentum, nesterov, adam, adamw"
+                    + " or sam");
+        }
+        if (samBase.trim().equalsIgnoreCase("sam")) {
+            throw new UserError("--sam-base must be sgd, momentum, nesterov, adam or adamw, was " + samBase);
         }
     }
 
@@ -377,6 +402,9 @@ public final class TrainCommand implements Callable<Integer> {
         cfg.put("model", model.toString());
         cfg.put("loss", loss.trim().toLowerCase(Locale.ROOT));
         cfg.put("optimizer", optimizer);
+        if (optimizer.trim().equalsIgnoreCase("sam")) {
+            cfg.put("sam", Map.of("rho", samRho, "adaptive", samAdaptive, "base", samBase));
+        }
         cfg.put("lr", learningRate);
         cfg.put("momentum", momentum);
         cfg.put("weight_decay", weightDecay);

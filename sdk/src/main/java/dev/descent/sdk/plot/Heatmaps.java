@@ -48,6 +48,25 @@ public final class Heatmaps {
                 (g, i, w, h) -> chart(panels.get(i)).draw(g, new Rectangle2D.Double(0, 0, w, h)));
     }
 
+    /**
+     * Like {@link #write} but every panel on one colour scale with the same contour levels (the range of all panels
+     * together), so equal colours and equal contour lines mean equal values across panels. The panels should share
+     * {@code logScale}; the first panel's decides.
+     */
+    public static Path writeSharedScale(Path png, String title, List<HeatmapPanel> panels) {
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
+        boolean log = !panels.isEmpty() && panels.get(0).logScale();
+        for (HeatmapPanel p : panels) {
+            double[] r = range(p.z(), log);
+            lo = Math.min(lo, r[0]);
+            hi = Math.max(hi, r[1]);
+        }
+        double[] shared = {lo, hi};
+        return Canvas.write(png, title, panels.size(), Math.max(1, panels.size()), PANEL_WIDTH, PANEL_HEIGHT,
+                (g, i, w, h) -> chart(panels.get(i), shared).draw(g, new Rectangle2D.Double(0, 0, w, h)));
+    }
+
     /** Finite range of z as {min, max}; for log scale only positive values count. */
     static double[] range(double[][] z, boolean log) {
         double lo = Double.POSITIVE_INFINITY;
@@ -70,11 +89,15 @@ public final class Heatmaps {
     }
 
     static JFreeChart chart(HeatmapPanel p) {
+        return chart(p, range(p.z(), p.logScale()));
+    }
+
+    /** The panel with colours and contour levels over {@code r} = {min, max}. */
+    static JFreeChart chart(HeatmapPanel p, double[] r) {
         double[] xs = p.xs();
         double[] ys = p.ys();
         double[][] z = p.z();
         boolean log = p.logScale();
-        double[] r = range(z, log);
         double tLo = log ? Math.log10(r[0]) : r[0];
         double tHi = log ? Math.log10(r[1]) : r[1];
         PaintScale scale = new ViridisScale(r[0], r[1], log);
