@@ -44,7 +44,8 @@ import picocli.CommandLine.Option;
         description = "Reproduce a story end to end: train, measure, draw (figures + CSV + summary.json in --out).",
         subcommands = {StoryCommand.LandscapeDropout.class, StoryCommand.SkipConnections.class,
             dev.descent.samples.story.toys.SgdEscape.class,
-            dev.descent.samples.story.toys.LocalDivergence.class})
+            dev.descent.samples.story.toys.LocalDivergence.class,
+            dev.descent.samples.story.explr.ExpLr.class})
 public final class StoryCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
