@@ -58,7 +58,7 @@ public final class ExpLr implements Callable<Integer> {
     @Option(names = "--train-limit", defaultValue = "60000", description = "train on the first N training examples (default: ${DEFAULT-VALUE})")
     int trainLimit;
 
-    @Option(names = "--epochs", defaultValue = "6", description = "epochs of each run (default: ${DEFAULT-VALUE})")
+    @Option(names = "--epochs", defaultValue = "10", description = "epochs of each run (default: ${DEFAULT-VALUE})")
     int epochs;
 
     @Option(names = "--widths", defaultValue = "256,128", split = ",", description = "the two hidden widths (default: ${DEFAULT-VALUE})")

@@ -134,8 +134,8 @@ public final class SgdEscape implements Callable<Integer> {
         figures(dir, s, gd, sgd, gdFrac, sgdFrac, bx, by);
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("starts", starts);
-        summary.put("gd", Map.of("escaped_fraction", gdFrac, "batch", terms));
-        summary.put("sgd", Map.of("escaped_fraction", sgdFrac, "batch", batch));
+        summary.put("gd", part(gdFrac, terms));
+        summary.put("sgd", part(sgdFrac, batch));
         summary.put("lr", lr);
         summary.put("lr_times_lambda_sharp", lr * s.lambdaSharp);
         summary.put("escaped_fraction_by_batch", sweepMap(bx, by));
@@ -149,6 +149,13 @@ public final class SgdEscape implements Callable<Integer> {
         dir.writeJson("summary.json", summary);
         System.out.println("done: wrote " + dir.path());
         return 0;
+    }
+
+    private static Map<String, Object> part(double escaped, int batch) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("escaped_fraction", escaped);
+        m.put("batch", batch);
+        return m;
     }
 
     private static Map<String, Object> sweepMap(double[] bx, double[] by) {
