@@ -48,6 +48,9 @@ import picocli.CommandLine.Option;
             dev.descent.samples.story.doubledescent.DoubleDescentStory.class,
             dev.descent.samples.story.largebatch.LargeBatchStory.class,
             WideNarrowStory.class,
+            dev.descent.samples.story.toys.SgdEscape.class,
+            dev.descent.samples.story.toys.LocalDivergence.class,
+            dev.descent.samples.story.explr.ExpLr.class,
         })
 public final class StoryCommand implements Runnable {
     @picocli.CommandLine.Spec

@@ -93,10 +93,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--weight-decay", defaultValue = "0", description = "weight decay (L2 for sgd/momentum/adam, decoupled for adamw) (default: ${DEFAULT-VALUE})")
     double weightDecay;
 
-    @Option(names = "--schedule", defaultValue = "cosine", description = "constant, step, cosine, exponential, warmup-cosine (default: ${DEFAULT-VALUE})")
+    @Option(names = "--schedule", defaultValue = "cosine", description = "constant, step, cosine, exponential, exponential-step, warmup-cosine (default: ${DEFAULT-VALUE})")
     String schedule;
 
-    @Option(names = "--gamma", defaultValue = "0.5", description = "decay factor: per --step-epochs for step, per epoch for exponential (default: ${DEFAULT-VALUE})")
+    @Option(names = "--gamma", defaultValue = "0.5", description = "decay factor: per --step-epochs for step, per epoch for exponential, per optimizer step for exponential-step (default: ${DEFAULT-VALUE})")
     double gamma;
 
     @Option(names = "--step-epochs", defaultValue = "3", description = "epochs between decays for --schedule step (default: ${DEFAULT-VALUE})")
@@ -358,10 +358,11 @@ public final class TrainCommand implements Callable<Integer> {
             case "step" -> Schedule.step(lr0, gamma, (long) stepEpochs * stepsPerEpoch);
             case "cosine" -> Schedule.cosine(lr0, 0.0);
             case "exponential" -> Schedule.exponential(lr0, Math.pow(gamma, 1.0 / stepsPerEpoch));
+            case "exponential-step" -> Schedule.exponential(lr0, gamma);
             case "warmup-cosine" -> Schedule.warmupCosine(Math.max(1, Math.round(warmupEpochs * stepsPerEpoch)),
                     lr0, 0.0);
             default -> throw new UserError("unknown --schedule '" + schedule
-                    + "'; expected constant, step, cosine, exponential or warmup-cosine");
+                    + "'; expected constant, step, cosine, exponential, exponential-step or warmup-cosine");
         };
     }
 
