@@ -481,6 +481,13 @@ public final class LandscapeCommand implements Runnable {
                 + " %.2g, %s), epsilon-sharpness(%.0e) %.4g%%%n", x.topHessianEigenvalue(), x.powerIterations(),
                 x.converged() ? "converged" : "NOT converged", x.lastRelativeChange(), x.hessianVectorProducts(),
                 x.epsilon(), x.epsilonSharpnessPercent());
+        if (!x.converged()) {
+            String warning = String.format(Locale.ROOT, "the top Hessian eigenvalue %.4g has not converged after %d "
+                    + "power iterations (relative change %.2g): raise --power-iterations before trusting it",
+                    x.topHessianEigenvalue(), x.powerIterations(), x.lastRelativeChange());
+            System.out.println("warning: " + warning);
+            s.put("warning", warning);
+        }
         return s;
     }
 
