@@ -199,7 +199,13 @@ public final class TrainCommand implements Callable<Integer> {
         Monitoring monitoring = null;
         try (DescentEngine engine = Descent.start(new DescentConfig().workers(workerCount).threads(threads))) {
             if (metricsPort != null) {
-                monitoring = Monitoring.start(new MonitoringConfig().host(metricsHost).port(metricsPort).job("train"));
+                try {
+                    monitoring = Monitoring.start(new MonitoringConfig().host(metricsHost).port(metricsPort)
+                            .job("train"));
+                } catch (IllegalStateException e) {
+                    throw new UserError(e.getMessage() + " (--metrics-port " + metricsPort
+                            + "; choose a free port, or 0 for any free port)", e);
+                }
                 plan.listener(monitoring.listener());
                 System.out.println("metrics: " + monitoring.metricsUri() + " (status: /api/jobs, health: /health)");
             }
