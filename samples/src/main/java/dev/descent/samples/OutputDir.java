@@ -2,16 +2,16 @@ package dev.descent.samples;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.descent.sdk.OutputFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 /**
- * A command's output folder. Every file is written atomically (temp file in the same folder, then rename),
- * so an interrupted run never leaves a half-written summary or CSV behind.
+ * A command's output folder. Every file is written atomically and durably through the SDK's one mechanism
+ * ({@link OutputFiles}: temp file in the same folder, fsync, rename), so an interrupted run never leaves a
+ * half-written summary or CSV behind.
  */
 public final class OutputDir {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -35,6 +35,20 @@ public final class OutputDir {
         return new OutputDir(dir.toAbsolutePath().normalize());
     }
 
+    /**
+     * Fails fast (before any training) when files cannot be created here: a read-only mount, a full disk, no
+     * permission. {@code option} names the flag in the message.
+     */
+    public OutputDir requireWritable(String option) {
+        try {
+            Path probe = Files.createTempFile(dir, ".descent-write-probe", ".tmp");
+            Files.delete(probe);
+        } catch (IOException e) {
+            throw new UserError(option + " " + dir + " is not writable: " + e.getMessage(), e);
+        }
+        return this;
+    }
+
     public Path path() {
         return dir;
     }
@@ -52,17 +66,11 @@ public final class OutputDir {
         }
     }
 
-    /** Writes text atomically. */
+    /** Writes text atomically and durably (temp file, fsync, rename: {@link OutputFiles#writeString}). */
     public Path writeString(String name, String text) {
         Path target = dir.resolve(name);
         try {
-            Path tmp = Files.createTempFile(dir, name, ".tmp");
-            try {
-                Files.writeString(tmp, text, StandardCharsets.UTF_8);
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            OutputFiles.writeString(target, text);
             return target;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
