@@ -145,6 +145,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--metrics-linger", defaultValue = "0", description = "seconds to keep serving metrics after training ends, so a scraper sees the final values (default: ${DEFAULT-VALUE})")
     double metricsLinger;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--fresh", description = "with --resume: if no checkpoint there can be read, start over from step 0 (the unreadable ones are moved to checkpoints/unreadable-TIME/) instead of failing")
     boolean fresh;
 
@@ -249,7 +252,7 @@ public final class TrainCommand implements Callable<Integer> {
                 Thread.sleep((long) (metricsLinger * 1000));
             }
             if (recorder.failedCheckpoints() > 0) {
-                System.err.println("descent train: " + recorder.failedCheckpoints() + " checkpoint write(s) failed; "
+                spec.commandLine().getErr().println("descent train: " + recorder.failedCheckpoints() + " checkpoint write(s) failed; "
                         + (recorder.lastCheckpoint() == null ? "no checkpoint was written"
                         : "the newest good checkpoint is " + recorder.lastCheckpoint()) + " (see summary.json)");
                 return 3;
@@ -289,7 +292,7 @@ public final class TrainCommand implements Callable<Integer> {
                 throw new UserError("cannot set the unreadable checkpoints aside into " + aside + ": " + io.getMessage(),
                         io);
             }
-            System.err.println("descent train: no checkpoint could be read; moved them to " + aside
+            spec.commandLine().getErr().println("descent train: no checkpoint could be read; moved them to " + aside
                     + " and starting over (--fresh)");
             return engine.submit(plan.build()).await();
         }
