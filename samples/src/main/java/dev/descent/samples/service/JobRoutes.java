@@ -87,7 +87,7 @@ final class JobRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
             if (res != null) {
                 send(ctx, res, keepAlive);
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             send(ctx, failure(e), keepAlive);
         }
     }
@@ -114,7 +114,7 @@ final class JobRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
                         FullHttpResponse res;
                         try {
                             res = submit(r);
-                        } catch (RuntimeException e) {
+                        } catch (RuntimeException | Error e) { // the client always gets an answer
                             res = failure(e);
                         }
                         send(ctx, res, keepAlive);
@@ -255,7 +255,7 @@ final class JobRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     /** A refusal with its status, or a 500 that is logged under an incident id and shows only that id. */
-    private FullHttpResponse failure(RuntimeException e) {
+    private FullHttpResponse failure(Throwable e) {
         if (e instanceof JobService.HttpError h) {
             FullHttpResponse r = json(h.status, JSON.createObjectNode().put("error", h.getMessage()));
             if (h.status.equals(HttpResponseStatus.UNAUTHORIZED)) {
