@@ -42,7 +42,10 @@ import picocli.CommandLine.Option;
 /** {@code descent story ...}: the loss-landscape stories, each training its models and drawing its figures. */
 @Command(name = "story", mixinStandardHelpOptions = true,
         description = "Reproduce a story end to end: train, measure, draw (figures + CSV + summary.json in --out).",
-        subcommands = {StoryCommand.LandscapeDropout.class, StoryCommand.SkipConnections.class})
+        subcommands = {StoryCommand.LandscapeDropout.class, StoryCommand.SkipConnections.class,
+            dev.descent.samples.story.InitStory.class,
+            dev.descent.samples.story.GradientsStory.class,
+            dev.descent.samples.story.SymmetryStory.class})
 public final class StoryCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
