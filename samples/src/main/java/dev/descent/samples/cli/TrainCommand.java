@@ -154,6 +154,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--metrics-linger", defaultValue = "0", description = "seconds to keep serving metrics after training ends, so a scraper sees the final values (default: ${DEFAULT-VALUE})")
     double metricsLinger;
 
+    @Option(names = "--gradient-stats-every", defaultValue = "50", description = "publish per-layer gradient norms and update ratios every N steps (metrics and listeners), 0 = never (default: ${DEFAULT-VALUE})")
+    int gradientStatsEvery;
+
     @Override
     public Integer call() throws IOException, InterruptedException {
         validate();
@@ -187,6 +190,7 @@ public final class TrainCommand implements Callable<Integer> {
                 .loss(lossKind).optimizer(opt).schedule(schedule(learningRate, stepsPerEpoch)).backprop(backprop)
                 .batchSize(batch).epochs(epochs).seed(seed).workers(workerCount).threadsPerWorker(threads)
                 .clipNorm(clipNorm).modelFile(dir.resolve("model.descent"));
+        plan.gradientStatsEvery(gradientStatsEvery);
         if (saveTrajectory) {
             plan.trajectoryDir(dir.resolve("trajectory"));
         }
@@ -211,6 +215,7 @@ public final class TrainCommand implements Callable<Integer> {
                 recorder.finishBar();
                 if (monitoring != null) {
                     monitoring.jobs().failed("train", e.getMessage());
+                    lingerAfterFailure();
                 }
                 throw new UserError(e.getMessage() + "; the last good parameters (start of epoch " + (e.epoch() + 1)
                         + ") are in " + dir.resolve("model.descent") + ", the epochs before it in "
@@ -241,6 +246,15 @@ public final class TrainCommand implements Callable<Integer> {
             if (monitoring != null) {
                 monitoring.close();
             }
+        }
+    }
+
+    /** Keeps the metrics of a diverged run up for --metrics-linger seconds, so alerts on it can fire. */
+    private void lingerAfterFailure() throws InterruptedException {
+        if (metricsLinger > 0) {
+            System.out.printf(Locale.ROOT, "training diverged; serving the final metrics for %.0f s more%n",
+                    metricsLinger);
+            Thread.sleep((long) (metricsLinger * 1000));
         }
     }
 

@@ -53,7 +53,7 @@ public final class GradientsStory implements Callable<Integer> {
     @Option(names = "--test-limit", defaultValue = "2000", description = "test accuracy on the first N test examples (default: ${DEFAULT-VALUE})")
     int testLimit;
 
-    @Option(names = "--epochs", defaultValue = "3", description = "epochs of every run (default: ${DEFAULT-VALUE})")
+    @Option(names = "--epochs", defaultValue = "5", description = "epochs of every run (default: ${DEFAULT-VALUE})")
     int epochs;
 
     @Option(names = "--batch", defaultValue = "64", description = "batch size (default: ${DEFAULT-VALUE})")
@@ -150,7 +150,7 @@ public final class GradientsStory implements Callable<Integer> {
                 Panel.of("at initialization (step 1)", "layer (1 = first)", "‖∂L/∂W‖ (log)", initNorms).withLogY(),
                 Panel.of("after training (last statistics)", "layer (1 = first)", "‖∂L/∂W‖ (log)", lateNorms)
                         .withLogY(),
-                Panel.of("train loss", "step", "batch loss (smoothed)", losses)), 3);
+                Panel.of("train loss", "step", "batch loss (smoothed, log)", losses).withLogY()), 3);
         Figures.write(dir.resolve("update-ratios.png"), "Update-to-parameter ratio ‖Δw‖/‖w‖ of every layer "
                 + "(healthy ≈ 1e-3)", List.of(
                 Panel.of("first step", "layer (1 = first)", "‖Δw‖/‖w‖ (log)", initRatios).withLogY(),

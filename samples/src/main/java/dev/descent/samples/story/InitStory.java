@@ -92,6 +92,7 @@ public final class InitStory implements Callable<Integer> {
         StringBuilder stdCsv = new StringBuilder("run,node,layer,mean,std\n");
         List<Panel> lossPanels = new ArrayList<>();
         List<Series> stdSeries = new ArrayList<>();
+        int deepest = java.util.Arrays.stream(depths).max().orElseThrow();
         for (int depth : depths) {
             List<Series> curves = new ArrayList<>();
             int steps = 0;
@@ -110,7 +111,10 @@ public final class InitStory implements Callable<Integer> {
                     stdCsv.append(String.format(Locale.ROOT, "%s,%d,%s,%.6g,%.6g%n", name, a.node(), a.layer(),
                             a.mean(), a.std()));
                 }
-                stdSeries.add(Series.ofIndexed(name + (init.equals("xavier") ? " (Xavier)" : " (Kaiming)"), linearStd));
+                if (depth == deepest) { // the shallower nets share the deepest one's first layers (same seed)
+                    stdSeries.add(Series.ofIndexed(name + (init.equals("xavier") ? " (Xavier)" : " (Kaiming)"),
+                            linearStd));
+                }
                 StoryTraining.Run r = StoryTraining.run(name, def, train, examples, test, epochs, batch, lr, seed, 0);
                 for (int s = 0; s < r.batchLoss().length; s++) {
                     lossCsv.append(name).append(',').append(s + 1).append(',')
@@ -138,9 +142,9 @@ public final class InitStory implements Callable<Integer> {
         dir.writeString("activation-std.csv", stdCsv.toString());
         Figures.write(dir.resolve("init-loss.png"), "Plain ReLU MLPs on Fashion-MNIST: Xavier vs Kaiming "
                 + "initialization (same optimizer and learning rate)", lossPanels, lossPanels.size());
-        Figures.write(dir.resolve("activation-std.png"), "Standard deviation of each Linear layer's output at "
-                + "initialization (" + Math.min(statsExamples, examples) + " Fashion-MNIST examples)",
-                List.of(Panel.of("Xavier: ×1/√2 per ReLU layer; Kaiming: ×1", "Linear layer (1 = first)",
+        Figures.write(dir.resolve("activation-std.png"), "Signal scale at initialization",
+                List.of(Panel.of("std of each Linear layer's output, " + Math.min(statsExamples, examples)
+                        + " examples", "Linear layer (1 = first)",
                         "std of the layer's output", stdSeries).withLogY()));
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("runs", runs);

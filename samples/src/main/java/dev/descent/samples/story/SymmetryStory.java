@@ -86,7 +86,7 @@ public final class SymmetryStory implements Callable<Integer> {
         DataSource test = StoryTraining.test(dataDir, testLimit);
         int examples = Math.min(trainLimit, Corpus.FASHION_MNIST.count(dev.descent.sdk.Split.TRAIN, dataDir));
         System.out.printf(Locale.ROOT, "story symmetry: MLP 784-%s-10 ReLU, constant:%s vs kaiming-normal, momentum "
-                + "0.9 lr %s, batch %d, %d epochs on %d examples, seed %d%n", InitStory.join(widths), constant, lr,
+                + "0.9 lr %s, batch %d, %d epochs on %d examples, seed %d%n", dashed(widths), constant, lr,
                 batch, epochs, examples, seed);
         Map<String, Object> runs = new LinkedHashMap<>();
         StringBuilder csv = new StringBuilder("run,epoch,train_loss,train_accuracy,test_accuracy\n");
@@ -94,7 +94,7 @@ public final class SymmetryStory implements Callable<Integer> {
         List<Series> loss = new ArrayList<>();
         List<float[][]> pictures = new ArrayList<>();
         List<String> labels = new ArrayList<>();
-        int pictureLayer = Math.min(1, widths.length - 1); // the second hidden layer when there is one
+        int pictureLayer = 0; // the first hidden layer: identical rows show as vertical stripes
         for (String name : List.of("constant", "random")) {
             String init = name.equals("constant") ? "constant:" + constant : "kaiming-normal";
             ModelDefinition def = ModelDefinition.mlp().input(Corpus.FASHION_MNIST.sampleShape()).hidden(widths)
@@ -140,7 +140,7 @@ public final class SymmetryStory implements Callable<Integer> {
         }
         dir.writeString("accuracy.csv", csv.toString());
         Figures.write(dir.resolve("symmetry.png"), "Constant vs random initialization, MLP 784-"
-                + InitStory.join(widths) + "-10", List.of(Panel.of("accuracy", "epoch", "accuracy", acc),
+                + dashed(widths) + "-10", List.of(Panel.of("accuracy", "epoch", "accuracy", acc),
                 Panel.of("train loss", "epoch", "mean train loss of the epoch", loss)));
         Figures.writePng(picture(pictures, labels, "hidden layer " + (pictureLayer + 1) + " weights ["
                 + pictures.get(0).length + " units × " + pictures.get(0)[0].length + " inputs], one row per unit"),
@@ -215,14 +215,18 @@ public final class SymmetryStory implements Callable<Integer> {
         return sb.toString();
     }
 
-    /** The matrices side by side, blue (negative) - white - red (positive), each on its own symmetric scale. */
+    /** The matrices one above the other, blue (negative) - white - red (positive), each on its own symmetric scale. */
     private static BufferedImage picture(List<float[][]> ms, List<String> labels, String title) {
-        int cell = Math.max(1, Math.min(6, 384 / Math.max(ms.get(0).length, ms.get(0)[0].length)));
-        int pw = ms.get(0)[0].length * cell;
-        int ph = ms.get(0).length * cell;
-        int margin = 40;
-        int width = ms.size() * (pw + margin) + margin;
-        int height = ph + 110;
+        int rows = ms.get(0).length;
+        int cols = ms.get(0)[0].length;
+        int cw = Math.max(1, Math.min(8, 800 / cols));
+        int ch = Math.max(1, Math.min(8, 256 / rows));
+        int pw = cols * cw;
+        int ph = rows * ch;
+        int margin = 30;
+        int block = ph + 60;
+        int width = pw + 2 * margin;
+        int height = 40 + ms.size() * block;
         BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
@@ -240,23 +244,26 @@ public final class SymmetryStory implements Callable<Integer> {
                     max = Math.max(max, Math.abs(v));
                 }
             }
-            int x0 = margin + p * (pw + margin);
-            int y0 = 60;
+            int x0 = margin;
+            int y0 = 40 + p * block + 20;
             for (int i = 0; i < w.length; i++) {
                 for (int k = 0; k < w[i].length; k++) {
                     g.setColor(diverging(w[i][k] / max));
-                    g.fillRect(x0 + k * cell, y0 + i * cell, cell, cell);
+                    g.fillRect(x0 + k * cw, y0 + i * ch, cw, ch);
                 }
             }
             g.setColor(Color.BLACK);
             g.setStroke(new BasicStroke(1f));
             g.drawRect(x0, y0, pw, ph);
-            g.drawString(labels.get(p), x0, 50);
-            g.drawString(String.format(Locale.ROOT, "scale ±%.3g, max row spread %.3g", max, maxRowSpread(w)), x0,
-                    y0 + ph + 18);
+            g.drawString(String.format(Locale.ROOT, "%s — colour scale ±%.3g, max row spread %.3g, %d distinct rows",
+                    labels.get(p), max, maxRowSpread(w), distinctRows(w)), x0, y0 - 6);
         }
         g.dispose();
         return img;
+    }
+
+    private static String dashed(int[] v) {
+        return InitStory.join(v).replace(',', '-');
     }
 
     private static Color diverging(double t) {
