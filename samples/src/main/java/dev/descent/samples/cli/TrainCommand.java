@@ -64,7 +64,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--dropout", defaultValue = "0", description = "dropout probability after each hidden layer (default: ${DEFAULT-VALUE})")
     double dropout;
 
-    @Option(names = "--init", defaultValue = "kaiming-normal", description = "zeros, constant:V, normal:STD, uniform:A, xavier-normal, xavier-uniform, kaiming-normal, kaiming-uniform (default: ${DEFAULT-VALUE})")
+    @Option(names = "--init", defaultValue = "kaiming-normal", description = "zeros, constant:V, normal:STD, uniform:A, xavier-normal, xavier-uniform, kaiming-normal, kaiming-uniform; :gain=G on the last four, *K scales any (kaiming-normal*2) (default: ${DEFAULT-VALUE})")
     String init;
 
     @Option(names = "--loss", defaultValue = "cross-entropy", description = "cross-entropy or mse (default: ${DEFAULT-VALUE})")
