@@ -37,6 +37,20 @@ public final class Schedule {
         return new Schedule(LrSchedule.warmupCosine(warmupSteps, lr, minLr));
     }
 
+    /**
+     * This schedule after a gradual linear warm-up (Goyal et al. 2017): over the first {@code steps} steps the
+     * rate ramps linearly up to this schedule's first rate (step k: lr(0)·(k+1)/steps), then this schedule runs
+     * from its own step 0 (a run-length schedule such as cosine spans the rest of the run). Composes with any
+     * schedule: {@code Schedule.constant(0.8).withWarmup(500)}, {@code Schedule.step(0.1, 0.1, 3000).withWarmup(200)}.
+     * 0 steps: this schedule unchanged.
+     */
+    public Schedule withWarmup(long steps) {
+        if (steps < 0) {
+            throw new IllegalArgumentException("warm-up steps must be >= 0, was " + steps);
+        }
+        return steps == 0 ? this : new Schedule(LrSchedule.warmup(steps, engine));
+    }
+
     LrSchedule engine() {
         return engine;
     }

@@ -107,7 +107,7 @@ public interface LayerKernels {
 
     /**
      * qkv[b, t, 3c] holds q | k | v per token; heads split c into nh slices of c/nh. Saves att[b, nh, t, t]
-     * (softmax of q·k/sqrt(hs) over positions <= t, 0 above the diagonal) and writes out[b, t, c] = att·v.
+     * (softmax of q·k/sqrt(hs) over positions {@literal <=} t, 0 above the diagonal) and writes out[b, t, c] = att·v.
      */
     void attentionForward(MemorySegment out, long outOff, MemorySegment att, long attOff, MemorySegment qkv,
                           long qkvOff, int b, int t, int c, int nh);

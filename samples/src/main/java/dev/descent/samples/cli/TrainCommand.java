@@ -4,7 +4,9 @@ import dev.descent.engine.event.TrainingEvent;
 import dev.descent.engine.event.TrainingListener;
 import dev.descent.monitoring.Monitoring;
 import dev.descent.monitoring.MonitoringConfig;
+import dev.descent.samples.CtrlC;
 import dev.descent.samples.OutputDir;
+import dev.descent.samples.RunEstimate;
 import dev.descent.samples.ProgressBar;
 import dev.descent.samples.UserError;
 import dev.descent.sdk.Activation;
@@ -94,6 +96,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--warmup-epochs", defaultValue = "1", description = "linear warmup length for warmup-cosine (default: ${DEFAULT-VALUE})")
     double warmupEpochs;
 
+    @Option(names = "--warmup-steps", defaultValue = "0", description = "gradual linear warm-up over the first N steps, composed with any --schedule except warmup-cosine (Goyal et al. 2017) (default: ${DEFAULT-VALUE})")
+    long warmupSteps;
+
+    @Option(names = "--micro-batch", defaultValue = "0", description = "rows per forward/backward of a worker; a larger share of a batch accumulates gradients over micro-batches (same update), 0 = never split (default: ${DEFAULT-VALUE})")
+    int microBatch;
+
     @Option(names = "--clip-norm", defaultValue = "0", description = "clip the global gradient norm to this value, 0 = off (default: ${DEFAULT-VALUE})")
     double clipNorm;
 
@@ -173,7 +181,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             out = resume;
         }
-        OutputDir dir = OutputDir.create(out);
+        OutputDir dir = OutputDir.create(out, resume != null);
         int available = corpus.count(Split.TRAIN, dataDir);
         int trainCount = trainLimit == null ? available : Math.min(trainLimit, available);
         int stepsPerEpoch = (trainCount + batch - 1) / batch;
@@ -181,7 +189,7 @@ public final class TrainCommand implements Callable<Integer> {
         ModelDefinition model = model(act, corpus);
         System.out.printf(Locale.ROOT, "descent train: %s (%d examples), %s, %s, %s lr=%s %s, batch %d, %d epochs, "
                         + "%s backprop, seed %d, %d worker(s) x %d thread(s), %s kernels%n", corpus.displayName(),
-                trainCount, model, lossKind.name().toLowerCase(Locale.ROOT), optimizer, learningRate, schedule, batch,
+                trainCount, model, lossKind == Loss.MSE ? "mse" : "cross-entropy", optimizer, learningRate, schedule, batch,
                 epochs, backprop, seed, workerCount, threads, Descent.kernels().backend());
 
         DataSource train = corpus.source(Split.TRAIN, dataDir);
@@ -189,7 +197,7 @@ public final class TrainCommand implements Callable<Integer> {
                 .train(trainLimit == null ? train : train.limit(trainLimit)).test(corpus.source(Split.TEST, dataDir))
                 .loss(lossKind).optimizer(opt).schedule(schedule(learningRate, stepsPerEpoch)).backprop(backprop)
                 .batchSize(batch).epochs(epochs).seed(seed).workers(workerCount).threadsPerWorker(threads)
-                .clipNorm(clipNorm).modelFile(dir.resolve("model.descent"));
+                .clipNorm(clipNorm).microBatch(microBatch).modelFile(dir.resolve("model.descent"));
         plan.gradientStatsEvery(gradientStatsEvery);
         if (saveTrajectory) {
             plan.trajectoryDir(dir.resolve("trajectory"));
@@ -201,6 +209,7 @@ public final class TrainCommand implements Callable<Integer> {
         RunRecorder recorder = new RunRecorder(dir, epochs, stepsPerEpoch, corpus.displayName() + " training");
         plan.listener(recorder);
         Monitoring monitoring = null;
+        CtrlC ctrlC = null;
         try (DescentEngine engine = Descent.start(new DescentConfig().workers(workerCount).threads(threads))) {
             if (metricsPort != null) {
                 monitoring = Monitoring.start(new MonitoringConfig().host(metricsHost).port(metricsPort).job("train"));
@@ -208,6 +217,7 @@ public final class TrainCommand implements Callable<Integer> {
                 System.out.println("metrics: " + monitoring.metricsUri() + " (status: /api/jobs, health: /health)");
             }
             TrainingJob job = engine.submit(plan.build());
+            ctrlC = CtrlC.watch(job, checkpointEvery > 0 || resume != null, dir.path());
             TrainingResult result;
             try {
                 result = job.await();
@@ -221,6 +231,9 @@ public final class TrainCommand implements Callable<Integer> {
                         + ") are in " + dir.resolve("model.descent") + ", the epochs before it in "
                         + dir.resolve("metrics.csv"), e);
             } catch (RuntimeException e) {
+                if (ctrlC.requested()) {
+                    ctrlC.yieldToShutdown(); // Ctrl-C: the hook reports what was kept, the JVM exits with 130
+                }
                 recorder.finishBar();
                 if (monitoring != null) {
                     monitoring.jobs().failed("train", String.valueOf(e.getMessage()));
@@ -243,6 +256,9 @@ public final class TrainCommand implements Callable<Integer> {
             }
             return 0;
         } finally {
+            if (ctrlC != null) {
+                ctrlC.close();
+            }
             if (monitoring != null) {
                 monitoring.close();
             }
@@ -306,12 +322,26 @@ public final class TrainCommand implements Callable<Integer> {
         if (trainLimit != null && trainLimit < 1) {
             throw new UserError("--train-limit must be >= 1, was " + trainLimit);
         }
+        if (warmupSteps < 0) {
+            throw new UserError("--warmup-steps must be >= 0, was " + warmupSteps);
+        }
+        if (warmupSteps > 0 && schedule.trim().equalsIgnoreCase("warmup-cosine")) {
+            throw new UserError("--warmup-steps " + warmupSteps + " with --schedule warmup-cosine: that schedule has "
+                    + "its own warm-up (--warmup-epochs); use --schedule cosine --warmup-steps N instead");
+        }
+        if (microBatch < 0) {
+            throw new UserError("--micro-batch must be >= 0 (0 = never split), was " + microBatch);
+        }
         if (!(momentum >= 0 && momentum < 1)) {
             throw new UserError("--momentum must be in [0, 1), was " + momentum);
         }
     }
 
     private Schedule schedule(double lr0, int stepsPerEpoch) {
+        return scheduleWithoutWarmup(lr0, stepsPerEpoch).withWarmup(warmupSteps);
+    }
+
+    private Schedule scheduleWithoutWarmup(double lr0, int stepsPerEpoch) {
         return switch (schedule.trim().toLowerCase(Locale.ROOT)) {
             case "constant" -> Schedule.constant(lr0);
             case "step" -> Schedule.step(lr0, gamma, (long) stepEpochs * stepsPerEpoch);
@@ -359,12 +389,14 @@ public final class TrainCommand implements Callable<Integer> {
         cfg.put("dataset", corpus.displayName());
         cfg.put("train_examples", trainCount);
         cfg.put("model", model.toString());
-        cfg.put("loss", loss);
+        cfg.put("loss", loss.trim().toLowerCase(Locale.ROOT));
         cfg.put("optimizer", optimizer);
         cfg.put("lr", learningRate);
         cfg.put("momentum", momentum);
         cfg.put("weight_decay", weightDecay);
         cfg.put("schedule", schedule);
+        cfg.put("warmup_steps", warmupSteps);
+        cfg.put("micro_batch", microBatch);
         cfg.put("batch", batch);
         cfg.put("dropout", dropout);
         cfg.put("init", init);
@@ -388,6 +420,16 @@ public final class TrainCommand implements Callable<Integer> {
         private final String title;
         private final List<double[]> rows = new ArrayList<>(); // epoch, trainLoss, trainAcc, testLoss, testAcc, lr, s, ex/s
         private ProgressBar bar;
+        private final RunEstimate estimate = new RunEstimate(System.out);
+        private long firstStep = -1;
+
+        /** The step this process started at (0, or the resumed step). */
+        private long firstStep(TrainingEvent.StepCompleted s) {
+            if (firstStep < 0) {
+                firstStep = s.step();
+            }
+            return firstStep;
+        }
         private int barEpoch = -1;
         private double epochSeconds;
         private long epochExamples;
@@ -419,6 +461,7 @@ public final class TrainCommand implements Callable<Integer> {
                 bar = new ProgressBar(System.out, String.format(Locale.ROOT, "epoch %d/%d", s.epoch() + 1, epochs),
                         stepsPerEpoch);
             }
+            estimate.onStep(s.step() + 1 - firstStep(s), (long) epochs * stepsPerEpoch - firstStep(s));
             epochSeconds += s.seconds();
             epochExamples += s.examples();
             lastLr = s.learningRate();
