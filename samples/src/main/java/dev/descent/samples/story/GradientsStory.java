@@ -81,10 +81,10 @@ public final class GradientsStory implements Callable<Integer> {
                     + "got depth " + depth + ", width " + width + ", epochs " + epochs + ", batch " + batch
                     + ", stats-every " + statsEvery + ", lr " + lr);
         }
-        OutputDir dir = OutputDir.create(out);
         DataSource train = StoryTraining.train(dataDir, trainLimit);
         DataSource test = StoryTraining.test(dataDir, testLimit);
         int examples = Math.min(trainLimit, Corpus.FASHION_MNIST.count(dev.descent.sdk.Split.TRAIN, dataDir));
+        OutputDir dir = OutputDir.create(out); // only once the data is known to be there
         System.out.printf(Locale.ROOT, "story gradients: MLPs of %d Linear layers (width %d): vanishing (sigmoid, "
                 + "Xavier), healthy (ReLU, Kaiming), exploding (ReLU, Kaiming x2); momentum 0.9 lr %s, batch %d, "
                 + "%d epochs on %d examples, statistics every %d steps, seed %d%n", depth, width, lr, batch, epochs,

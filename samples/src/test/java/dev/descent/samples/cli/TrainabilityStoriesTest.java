@@ -114,6 +114,13 @@ class TrainabilityStoriesTest {
         assertThat(r.err() + r.out()).contains("--depths must all be >= 2").contains("got 1");
         CliRunner.Run s = CliRunner.run("story", "symmetry", "--widths", "1", "--out", out.toString());
         assertThat(s.err() + s.out()).contains("got 1");
+        for (String story : List.of("init", "gradients", "symmetry")) {
+            Path never = out.resolve("never-" + story);
+            CliRunner.Run d = CliRunner.run("story", story, "--data-dir", out.resolve("no-data").toString(),
+                    "--out", never.toString());
+            assertThat(d.exitCode()).as(story).isEqualTo(2);
+            assertThat(never).as(story + ": no output folder for bad inputs").doesNotExist();
+        }
     }
 
     private static double[] norms(JsonNode config) {
