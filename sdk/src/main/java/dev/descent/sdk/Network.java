@@ -156,6 +156,20 @@ public final class Network implements AutoCloseable {
         }
     }
 
+    /** Names of the parameter tensors, {@code LAYER:KIND.NAME} in layout order, e.g. {@code 0:linear.weight}. */
+    public java.util.List<String> parameterNames() {
+        return model.layout().entries().stream().map(dev.descent.engine.nn.ParameterLayout.Entry::qualifiedName)
+                .toList();
+    }
+
+    /**
+     * L2 norm of the parameter tensors whose names match {@code glob} ({@code *} = any characters, e.g.
+     * {@code *:linear.weight}); throws, listing the names, when none matches.
+     */
+    public double parameterNorm(String glob) {
+        return model.parameterNorm(glob);
+    }
+
     Model engine() {
         return model;
     }

@@ -96,7 +96,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
         JobSpec j = s.spec();
         int maxRows = sync ? (j.batchSize() + s.workers() - 1) / s.workers() : j.batchSize();
         this.pass = new GradientPass(s.model(), j.kernels(), j.loss(), j.strategy(), maxRows,
-                j.threadsPerWorker(), j.seed(), j.microBatch());
+                j.threadsPerWorker(), j.seed(), j.microBatch(), j.optimizer());
         if (!st.started) {
             st.started = true;
             pull();

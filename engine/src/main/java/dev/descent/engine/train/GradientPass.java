@@ -10,6 +10,8 @@ import dev.descent.engine.memory.OffHeapBlock;
 import dev.descent.engine.memory.Purpose;
 import dev.descent.engine.nn.ExecutionContext;
 import dev.descent.engine.nn.Model;
+import dev.descent.engine.optim.Optimizer;
+import dev.descent.engine.optim.Sam;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -29,6 +31,10 @@ import java.lang.foreign.MemorySegment;
  * <p><b>Gradient noise units.</b> When {@link #measureUnits(boolean) measuring}, a pass also records
  * Σ_k rows_k · ‖g_k‖² over its micro-batches ({@link #unitSquares()}) and their count ({@link #units()}): the
  * small-batch half of the gradient noise scale estimate ({@link GradientNoiseScale}).
+ *
+ * <p><b>SAM.</b> Built for a {@link Sam} optimizer, a pass is SAM's two passes: the gradient at w (accumulated over
+ * micro-batches if asked), then (on a private probe model at w + ε, see {@link SamProbe}) the gradient of the whole
+ * batch there, which is what the gradient slab holds afterwards. The loss and accuracy reported are those at w.
  */
 public final class GradientPass implements AutoCloseable {
     private final Model model;
@@ -39,6 +45,7 @@ public final class GradientPass implements AutoCloseable {
     private final int classes;
     private final int microBatch;
     private final OffHeapBlock accumulator; // [parameters] Σ (rows_k/rows) g_k; null without micro-batches
+    private final SamProbe sam; // null unless the optimizer is SAM
     private int lastCorrect;
     private boolean measureUnits;
     private int lastUnits;
@@ -50,15 +57,28 @@ public final class GradientPass implements AutoCloseable {
      */
     public GradientPass(Model model, KernelBackend kernels, LossKind lossKind, BackpropStrategy strategy,
                         int maxBatch, int threads, long seed) {
-        this(model, kernels, lossKind, strategy, maxBatch, threads, seed, 0);
+        this(model, kernels, lossKind, strategy, maxBatch, threads, seed, 0, null);
+    }
+
+    /** A plain pass (no SAM) accumulating over micro-batches of {@code microBatch} rows. */
+    public GradientPass(Model model, KernelBackend kernels, LossKind lossKind, BackpropStrategy strategy,
+                        int maxBatch, int threads, long seed, int microBatch) {
+        this(model, kernels, lossKind, strategy, maxBatch, threads, seed, microBatch, null);
+    }
+
+    /** A pass for {@code optimizer}: SAM's two passes when it is a {@link Sam}, else the plain one. */
+    public GradientPass(Model model, KernelBackend kernels, LossKind lossKind, BackpropStrategy strategy,
+                        int maxBatch, int threads, long seed, Optimizer optimizer) {
+        this(model, kernels, lossKind, strategy, maxBatch, threads, seed, 0, optimizer);
     }
 
     /**
      * @param microBatch rows per forward/backward; a larger batch is accumulated over micro-batches
      *                   ({@code <= 0} or {@code >= maxBatch}: one pass per batch, no accumulation slab)
+     * @param optimizer  the job's optimizer (SAM's second pass when it is a {@link Sam}); null: a plain pass
      */
     public GradientPass(Model model, KernelBackend kernels, LossKind lossKind, BackpropStrategy strategy,
-                        int maxBatch, int threads, long seed, int microBatch) {
+                        int maxBatch, int threads, long seed, int microBatch, Optimizer optimizer) {
         if (maxBatch < 1) {
             throw new IllegalArgumentException("max batch must be >= 1, was " + maxBatch);
         }
@@ -69,17 +89,24 @@ public final class GradientPass implements AutoCloseable {
         this.ctx = new ExecutionContext(kernels).threads(threads).seed(seed).training(true);
         BackpropExecutor ex = new BackpropExecutor(model, strategy, this.microBatch);
         Loss l = null;
+        OffHeapBlock acc = null;
         try {
             l = lossKind.create(this.microBatch, classes);
-            this.accumulator = this.microBatch < maxBatch
+            acc = this.microBatch < maxBatch
                     ? OffHeapBlock.allocateFloats(model.layout().totalFloats(), Purpose.GRADIENTS) : null;
+            this.sam = optimizer instanceof Sam s
+                    ? new SamProbe(s, model, kernels, lossKind, strategy, maxBatch, threads, seed) : null;
         } catch (RuntimeException | Error e) {
             ex.close();
             if (l != null) {
                 l.close();
             }
+            if (acc != null) {
+                acc.close();
+            }
             throw e;
         }
+        this.accumulator = acc;
         this.loss = l;
         this.executor = ex;
     }
@@ -103,6 +130,18 @@ public final class GradientPass implements AutoCloseable {
      * @param step optimizer step the pass belongs to (keys replayable randomness)
      */
     public double run(MemorySegment features, long fOff, MemorySegment labels, long lOff, int batch, long step) {
+        double l = gradientAtW(features, fOff, labels, lOff, batch, step);
+        if (sam != null && Double.isFinite(l)) {
+            double perturbed = sam.run(model, features, fOff, labels, lOff, batch, step);
+            if (!Double.isFinite(perturbed)) {
+                return perturbed;
+            }
+        }
+        return l;
+    }
+
+    private double gradientAtW(MemorySegment features, long fOff, MemorySegment labels, long lOff, int batch,
+                               long step) {
         lastUnits = 0;
         lastUnitSquares = 0;
         if (batch <= microBatch) {
@@ -164,6 +203,16 @@ public final class GradientPass implements AutoCloseable {
         return lastUnitSquares;
     }
 
+    /** SAM: the batch loss at w + ε of the last pass (NaN when the optimizer is not SAM). */
+    public double perturbedLoss() {
+        return sam == null ? Double.NaN : sam.perturbedLoss();
+    }
+
+    /** SAM: ‖ε‖ of the last pass (0 when the optimizer is not SAM). */
+    public double perturbationNorm() {
+        return sam == null ? 0 : sam.epsilonNorm();
+    }
+
     /** Correctly classified rows of the last pass (valid when its loss was finite). */
     public int correct() {
         return lastCorrect;
@@ -187,6 +236,9 @@ public final class GradientPass implements AutoCloseable {
         loss.close();
         if (accumulator != null) {
             accumulator.close();
+        }
+        if (sam != null) {
+            sam.close();
         }
     }
 }

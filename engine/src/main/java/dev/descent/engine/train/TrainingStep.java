@@ -59,7 +59,8 @@ public final class TrainingStep implements AutoCloseable {
         this.kernels = kernels;
         this.schedule = schedule;
         this.clipNorm = clipNorm;
-        GradientPass p = new GradientPass(model, kernels, lossKind, strategy, maxBatch, threads, seed, microBatch);
+        GradientPass p = new GradientPass(model, kernels, lossKind, strategy, maxBatch, threads, seed, microBatch,
+                optimizer);
         try {
             this.optimizer = new OptimizerState(optimizer, model);
         } catch (RuntimeException | Error e) {

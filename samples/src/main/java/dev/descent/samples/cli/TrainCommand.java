@@ -72,8 +72,17 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--loss", defaultValue = "cross-entropy", description = "cross-entropy or mse (default: ${DEFAULT-VALUE})")
     String loss;
 
-    @Option(names = "--optimizer", defaultValue = "momentum", description = "sgd, momentum, nesterov, adam, adamw (default: ${DEFAULT-VALUE})")
+    @Option(names = "--optimizer", defaultValue = "momentum", description = "sgd, momentum, nesterov, adam, adamw, sam (default: ${DEFAULT-VALUE})")
     String optimizer;
+
+    @Option(names = "--sam-rho", defaultValue = "0.05", description = "SAM neighbourhood radius rho (Foret et al.: 0.05; ASAM: 0.5-2) (default: ${DEFAULT-VALUE})")
+    double samRho;
+
+    @Option(names = "--sam-adaptive", description = "adaptive SAM (ASAM, Kwon et al. 2021): neighbourhood scaled by |w|")
+    boolean samAdaptive;
+
+    @Option(names = "--sam-base", defaultValue = "momentum", description = "update rule SAM steps with: sgd, momentum, nesterov, adam, adamw (default: ${DEFAULT-VALUE})")
+    String samBase;
 
     @Option(names = "--lr", description = "peak learning rate (default: 0.02; 0.01 for --loss mse; 0.001 for adam/adamw)")
     Double lr;
@@ -84,10 +93,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--weight-decay", defaultValue = "0", description = "weight decay (L2 for sgd/momentum/adam, decoupled for adamw) (default: ${DEFAULT-VALUE})")
     double weightDecay;
 
-    @Option(names = "--schedule", defaultValue = "cosine", description = "constant, step, cosine, exponential, warmup-cosine (default: ${DEFAULT-VALUE})")
+    @Option(names = "--schedule", defaultValue = "cosine", description = "constant, step, cosine, exponential, exponential-step, warmup-cosine (default: ${DEFAULT-VALUE})")
     String schedule;
 
-    @Option(names = "--gamma", defaultValue = "0.5", description = "decay factor: per --step-epochs for step, per epoch for exponential (default: ${DEFAULT-VALUE})")
+    @Option(names = "--gamma", defaultValue = "0.5", description = "decay factor: per --step-epochs for step, per epoch for exponential, per optimizer step for exponential-step (default: ${DEFAULT-VALUE})")
     double gamma;
 
     @Option(names = "--step-epochs", defaultValue = "3", description = "epochs between decays for --schedule step (default: ${DEFAULT-VALUE})")
@@ -170,7 +179,9 @@ public final class TrainCommand implements Callable<Integer> {
         validate();
         Loss lossKind = Loss.parse(loss);
         double learningRate = resolveLearningRate();
-        Optimizer opt = Optimizer.parse(optimizer, learningRate, momentum, weightDecay);
+        Optimizer opt = optimizer.trim().equalsIgnoreCase("sam")
+                ? Optimizer.sam(Optimizer.parse(samBase, learningRate, momentum, weightDecay), samRho, samAdaptive)
+                : Optimizer.parse(optimizer, learningRate, momentum, weightDecay);
         Backprop backprop = Backprop.parse(strategy);
         Activation act = Activation.parse(activation);
         Corpus corpus = parseCorpus(dataset);
@@ -290,6 +301,9 @@ public final class TrainCommand implements Callable<Integer> {
             return lr;
         }
         String o = optimizer.trim().toLowerCase(Locale.ROOT);
+        if (o.equals("sam")) {
+            o = samBase.trim().toLowerCase(Locale.ROOT);
+        }
         if (o.startsWith("adam")) {
             return 0.001;
         }
@@ -335,6 +349,17 @@ public final class TrainCommand implements Callable<Integer> {
         if (!(momentum >= 0 && momentum < 1)) {
             throw new UserError("--momentum must be in [0, 1), was " + momentum);
         }
+        if (!(samRho > 0) || Double.isInfinite(samRho)) {
+            throw new UserError("--sam-rho must be a finite number > 0, was " + samRho);
+        }
+        if (!List.of("sgd", "momentum", "nesterov", "adam", "adamw", "sam")
+                .contains(optimizer.trim().toLowerCase(Locale.ROOT))) {
+            throw new UserError("unknown optimizer '" + optimizer + "'; expected sgd, momentum, nesterov, adam, adamw"
+                    + " or sam");
+        }
+        if (samBase.trim().equalsIgnoreCase("sam")) {
+            throw new UserError("--sam-base must be sgd, momentum, nesterov, adam or adamw, was " + samBase);
+        }
     }
 
     private Schedule schedule(double lr0, int stepsPerEpoch) {
@@ -347,10 +372,11 @@ public final class TrainCommand implements Callable<Integer> {
             case "step" -> Schedule.step(lr0, gamma, (long) stepEpochs * stepsPerEpoch);
             case "cosine" -> Schedule.cosine(lr0, 0.0);
             case "exponential" -> Schedule.exponential(lr0, Math.pow(gamma, 1.0 / stepsPerEpoch));
+            case "exponential-step" -> Schedule.exponential(lr0, gamma);
             case "warmup-cosine" -> Schedule.warmupCosine(Math.max(1, Math.round(warmupEpochs * stepsPerEpoch)),
                     lr0, 0.0);
             default -> throw new UserError("unknown --schedule '" + schedule
-                    + "'; expected constant, step, cosine, exponential or warmup-cosine");
+                    + "'; expected constant, step, cosine, exponential, exponential-step or warmup-cosine");
         };
     }
 
@@ -391,6 +417,9 @@ public final class TrainCommand implements Callable<Integer> {
         cfg.put("model", model.toString());
         cfg.put("loss", loss.trim().toLowerCase(Locale.ROOT));
         cfg.put("optimizer", optimizer);
+        if (optimizer.trim().equalsIgnoreCase("sam")) {
+            cfg.put("sam", Map.of("rho", samRho, "adaptive", samAdaptive, "base", samBase));
+        }
         cfg.put("lr", learningRate);
         cfg.put("momentum", momentum);
         cfg.put("weight_decay", weightDecay);

@@ -90,4 +90,21 @@ class CliUsabilityTest {
         // counting depths said 80% done here; the work done is a quarter of the sweep
         assertThat((double) beforeLast / total).isLessThan(0.3);
     }
+
+    @Test
+    void shouldWarnWhenTheTopHessianEigenvalueHasNotConverged(@TempDir Path dir) throws Exception {
+        TrainCommandTest.findData();
+        String data = TrainCommandTest.dataDir.toString();
+        CliRunner.Run trained = CliRunner.run("train", "--data-dir", data, "--train-limit", "512", "--epochs", "1",
+                "--widths", "16", "--out", dir.resolve("run").toString());
+        assertThat(trained.exitCode()).as(trained.err()).isZero();
+        Path out = dir.resolve("line");
+        CliRunner.Run r = CliRunner.run("landscape", "line", "--model", dir.resolve("run/model.descent").toString(),
+                "--data-dir", data, "--points", "3", "--train-examples", "200", "--test-examples", "200",
+                "--sharpness-examples", "200", "--power-iterations", "1", "--out", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("NOT converged").contains("warning: the top Hessian eigenvalue");
+        assertThat(java.nio.file.Files.readString(out.resolve("summary.json"))).contains("\"warning\"")
+                .contains("raise --power-iterations");
+    }
 }
