@@ -79,6 +79,17 @@ final class InProcessTraining {
         }
 
         @Override
+        public int layerStatsEvery() {
+            return plan.listeners.isEmpty() ? 0 : plan.gradientStatsEvery;
+        }
+
+        @Override
+        public void onLayerStats(long step, java.util.List<String> layers, double[] gradientNorms,
+                                 double[] updateRatios, double globalNorm) {
+            publish(new TrainingEvent.GradientStats(job, step + 1, layers, gradientNorms, updateRatios, globalNorm));
+        }
+
+        @Override
         public void onStep(StepReport r) {
             long now = System.nanoTime();
             int rows = Math.min(plan.batchSize, examples - r.batchInEpoch() * plan.batchSize);

@@ -51,6 +51,9 @@ import picocli.CommandLine.Option;
             dev.descent.samples.story.toys.SgdEscape.class,
             dev.descent.samples.story.toys.LocalDivergence.class,
             dev.descent.samples.story.explr.ExpLr.class,
+            dev.descent.samples.story.InitStory.class,
+            dev.descent.samples.story.GradientsStory.class,
+            dev.descent.samples.story.SymmetryStory.class,
         })
 public final class StoryCommand implements Runnable {
     @picocli.CommandLine.Spec

@@ -58,7 +58,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--dropout", defaultValue = "0", description = "dropout probability after each hidden layer (default: ${DEFAULT-VALUE})")
     double dropout;
 
-    @Option(names = "--init", defaultValue = "kaiming-normal", description = "zeros, constant:V, normal:STD, uniform:A, xavier-normal, xavier-uniform, kaiming-normal, kaiming-uniform (default: ${DEFAULT-VALUE})")
+    @Option(names = "--init", defaultValue = "kaiming-normal", description = "zeros, constant:V, normal:STD, uniform:A, xavier-normal, xavier-uniform, kaiming-normal, kaiming-uniform; :gain=G on the last four, *K scales any (kaiming-normal*2) (default: ${DEFAULT-VALUE})")
     String init;
 
     @Option(names = "--loss", defaultValue = "cross-entropy", description = "cross-entropy or mse (default: ${DEFAULT-VALUE})")
@@ -170,6 +170,8 @@ public final class TrainCommand implements Callable<Integer> {
     boolean fresh;
 
     private CtrlC ctrlC;
+    @Option(names = "--gradient-stats-every", defaultValue = "50", description = "publish per-layer gradient norms and update ratios every N steps (metrics and listeners), 0 = never (default: ${DEFAULT-VALUE})")
+    int gradientStatsEvery;
 
     @Override
     public Integer call() throws IOException, InterruptedException {
@@ -210,6 +212,7 @@ public final class TrainCommand implements Callable<Integer> {
                 .loss(lossKind).optimizer(opt).schedule(schedule(learningRate, stepsPerEpoch)).backprop(backprop)
                 .batchSize(batch).epochs(epochs).seed(seed).workers(workerCount).threadsPerWorker(threads)
                 .clipNorm(clipNorm).microBatch(microBatch).modelFile(dir.resolve("model.descent"));
+        plan.gradientStatsEvery(gradientStatsEvery);
         if (saveTrajectory) {
             plan.trajectoryDir(dir.resolve("trajectory"));
         }
@@ -242,6 +245,7 @@ public final class TrainCommand implements Callable<Integer> {
                 recorder.finishBar();
                 if (monitoring != null) {
                     monitoring.jobs().failed("train", e.getMessage());
+                    lingerAfterFailure();
                 }
                 throw new UserError(e.getMessage() + "; the last good parameters (start of epoch " + (e.epoch() + 1)
                         + ") are in " + dir.resolve("model.descent") + (Files.exists(dir.resolve("metrics.csv"))
@@ -292,10 +296,6 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    /**
-     * Submits and waits. With {@code --resume --fresh}, a folder none of whose checkpoints can be read is set aside
-     * and the run starts over; without {@code --fresh} that is an error (the job fails before it trains).
-     */
     /** Ctrl-C from now on checkpoints (when the run can), says what was kept and exits 130. */
     private TrainingJob watched(TrainingJob job, OutputDir dir) {
         if (ctrlC != null) {
@@ -305,6 +305,10 @@ public final class TrainCommand implements Callable<Integer> {
         return job;
     }
 
+    /**
+     * Submits and waits. With {@code --resume --fresh}, a folder none of whose checkpoints can be read is set aside
+     * and the run starts over; without {@code --fresh} that is an error (the job fails before it trains).
+     */
     private TrainingResult submitAndAwait(DescentEngine engine, TrainingPlan.Builder plan, OutputDir dir)
             throws InterruptedException {
         try {
@@ -349,6 +353,15 @@ public final class TrainCommand implements Callable<Integer> {
         s.put("last_checkpoint_step", recorder.lastCheckpointStep() < 0 ? null : recorder.lastCheckpointStep());
         s.put("checkpoint_write_failures", recorder.failedCheckpoints());
         return s;
+    }
+
+    /** Keeps the metrics of a diverged run up for --metrics-linger seconds, so alerts on it can fire. */
+    private void lingerAfterFailure() throws InterruptedException {
+        if (metricsLinger > 0) {
+            System.out.printf(Locale.ROOT, "training diverged; serving the final metrics for %.0f s more%n",
+                    metricsLinger);
+            Thread.sleep((long) (metricsLinger * 1000));
+        }
     }
 
     private ModelDefinition model(Activation act, Corpus corpus) {
