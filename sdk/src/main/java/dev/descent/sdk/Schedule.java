@@ -37,6 +37,11 @@ public final class Schedule {
         return new Schedule(LrSchedule.warmupCosine(warmupSteps, lr, minLr));
     }
 
+    /** Linear warmup from lr/warmupSteps to lr over {@code warmupSteps}, then constant at lr. */
+    public static Schedule warmup(long warmupSteps, double lr) {
+        return new Schedule(LrSchedule.warmup(warmupSteps, LrSchedule.constant(lr)));
+    }
+
     LrSchedule engine() {
         return engine;
     }

@@ -74,12 +74,20 @@ public final class Figures {
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(new Color(0xDDDDDD));
         plot.setRangeGridlinePaint(new Color(0xDDDDDD));
-        NumberAxis x = new NumberAxis(panel.xLabel());
-        x.setAutoRangeIncludesZero(false);
-        if (integerValued(panel)) {
-            x.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+        if (panel.logX()) {
+            LogAxis x = new LogAxis(panel.xLabel());
+            x.setSmallestValue(1e-30);
+            x.setStandardTickUnits(NumberAxis.createStandardTickUnits());
+            x.setNumberFormatOverride(new SignificantFormat());
+            plot.setDomainAxis(x);
+        } else {
+            NumberAxis x = new NumberAxis(panel.xLabel());
+            x.setAutoRangeIncludesZero(false);
+            if (integerValued(panel)) {
+                x.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+            }
+            plot.setDomainAxis(x);
         }
-        plot.setDomainAxis(x);
         if (panel.logY()) {
             LogAxis y = new LogAxis(panel.yLabel());
             y.setSmallestValue(1e-30);
@@ -127,7 +135,8 @@ public final class Figures {
             XYSeries out = new XYSeries(in.name(), false, true);
             for (int i = 0; i < in.size(); i++) {
                 double yv = in.yAt(i);
-                if (Double.isFinite(yv) && !(plot.getRangeAxis(index) instanceof LogAxis && yv <= 0)) {
+                if (Double.isFinite(yv) && !(plot.getRangeAxis(index) instanceof LogAxis && yv <= 0)
+                        && !(plot.getDomainAxis() instanceof LogAxis && in.xAt(i) <= 0)) {
                     out.add(in.xAt(i), yv);
                 }
             }
