@@ -42,7 +42,8 @@ import picocli.CommandLine.Option;
 /** {@code descent story ...}: the loss-landscape stories, each training its models and drawing its figures. */
 @Command(name = "story", mixinStandardHelpOptions = true,
         description = "Reproduce a story end to end: train, measure, draw (figures + CSV + summary.json in --out).",
-        subcommands = {StoryCommand.LandscapeDropout.class, StoryCommand.SkipConnections.class})
+        subcommands = {StoryCommand.LandscapeDropout.class, StoryCommand.SkipConnections.class,
+            dev.descent.samples.story.grokking.GrokkingStory.class})
 public final class StoryCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
