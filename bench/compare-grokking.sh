@@ -3,7 +3,8 @@
 # AdamW betas 0.9/0.98, wd 1), Descent vs PyTorch, side by side on the same machine and thread count.
 # Usage: bench/compare-grokking.sh [--threads T (default 1)] [--steps N (default 300)] [--batch B (default 512)]
 # Descent: `descent story grokking --preset paper --steps N --no-control` (ms_per_step in its summary.json times
-# the training steps only; evaluations are outside the clock; the first steps include JIT warm-up).
+# the training steps only; evaluations are outside the clock; the first steps include JIT warm-up). Both report
+# wall and CPU time per step: on a busy shared machine compare the CPU times.
 # PyTorch runs under Debian's /usr/bin/python3 (python3-torch + libopenblas0) with OPENBLAS_CORETYPE and
 # OPENBLAS_L2_SIZE unset (they slow OpenBLAS on this machine) and OMP_WAIT_POLICY=PASSIVE; it times N steps after 30
 # warm-up steps.
@@ -34,7 +35,8 @@ env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS="$threads" OMP_WAIT
 "$py" - "$out/descent/summary.json" "$out/torch.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1])); t = json.load(open(sys.argv[2]))
-print(f"descent {d['ms_per_step']:.2f} ms/step ({d['parameters']:,} parameters) | "
-      f"torch {t['ms_per_step']:.2f} ms/step ({t['parameters']:,} parameters, {t['blas']}) | "
-      f"ratio descent/torch time = {d['ms_per_step'] / t['ms_per_step']:.2f}x")
+print(f"descent {d['ms_per_step']:.2f} ms/step wall, {d['cpu_ms_per_step']:.2f} ms CPU ({d['parameters']:,} parameters) | "
+      f"torch {t['ms_per_step']:.2f} ms/step wall, {t['cpu_ms_per_step']:.2f} ms CPU ({t['parameters']:,} parameters, "
+      f"{t['blas']}) | ratio descent/torch: wall {d['ms_per_step'] / t['ms_per_step']:.2f}x, "
+      f"CPU {d['cpu_ms_per_step'] / t['cpu_ms_per_step']:.2f}x")
 PY

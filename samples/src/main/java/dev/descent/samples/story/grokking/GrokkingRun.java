@@ -33,8 +33,8 @@ final class GrokkingRun {
     }
 
     /** The result of a run: its curve and timing. */
-    record Result(List<Point> curve, long steps, double trainSeconds, long stepsTimed, boolean resumed,
-                  long parameters) {
+    record Result(List<Point> curve, long steps, double trainSeconds, double trainCpuSeconds, long stepsTimed,
+                  boolean resumed, long parameters) {
         Map<String, Object> summary(String preset) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("preset", preset);
@@ -54,7 +54,9 @@ final class GrokkingRun {
             m.put("max_weight_norm", curve.stream().mapToDouble(Point::weightNorm).max().orElse(Double.NaN));
             m.put("parameters", parameters);
             m.put("train_seconds", trainSeconds);
+            m.put("train_cpu_seconds", trainCpuSeconds);
             m.put("ms_per_step", stepsTimed == 0 ? null : 1000 * trainSeconds / stepsTimed);
+            m.put("cpu_ms_per_step", stepsTimed == 0 ? null : 1000 * trainCpuSeconds / stepsTimed);
             m.put("resumed", resumed);
             return m;
         }
@@ -99,14 +101,18 @@ final class GrokkingRun {
             }
             ProgressBar bar = new ProgressBar(out, label, steps);
             double seconds = 0;
+            double cpuSeconds = 0;
+            java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
             long lastCheckpoint = start;
             for (long at : evalAt) {
                 if (at < start || (at == start && !curve.isEmpty() && curve.get(curve.size() - 1).step() == at)) {
                     continue;
                 }
                 long t0 = System.nanoTime();
+                long c0 = cpu.getCurrentThreadCpuTime(); // the steps run on this thread (plus GEMM helpers if --threads > 1)
                 t.train(at - t.step());
                 seconds += (System.nanoTime() - t0) / 1e9;
+                cpuSeconds += (cpu.getCurrentThreadCpuTime() - c0) / 1e9;
                 StepTrainer.Evaluation tr = t.evaluateTrain();
                 StepTrainer.Evaluation va = t.evaluateTest();
                 Point p = new Point(at, tr.loss(), tr.accuracy(), va.loss(), va.accuracy(), t.weightNorm());
@@ -128,7 +134,7 @@ final class GrokkingRun {
             Point last = curve.get(curve.size() - 1);
             bar.finish(String.format(Locale.ROOT, "step %d train acc %.3f val acc %.3f |w| %.1f", last.step(),
                     last.trainAccuracy(), last.valAccuracy(), last.weightNorm()));
-            return new Result(curve, steps, seconds, steps - start, start > 0, t.parameterCount());
+            return new Result(curve, steps, seconds, cpuSeconds, steps - start, start > 0, t.parameterCount());
         }
     }
 
