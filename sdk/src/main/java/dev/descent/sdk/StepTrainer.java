@@ -27,7 +27,7 @@ import java.util.Map;
  *
  * <pre>{@code
  * TrainingPlan plan = TrainingPlan.builder().model(m).train(train).test(validation)
- *         .optimizer(Optimizer.adamW(1e-3, 0.9, 0.98, 1e-8, 1.0)).schedule(Schedule.warmup(10, 1e-3))
+ *         .optimizer(Optimizer.adamW(1e-3, 0.9, 0.98, 1e-8, 1.0)).schedule(Schedule.constant(1e-3).withWarmup(10))
  *         .batchSize(4704).seed(1).checkpointDir(dir).resume(true).build();
  * try (StepTrainer t = StepTrainer.open(plan, 10_000)) {
  *     while (t.step() < t.totalSteps()) {

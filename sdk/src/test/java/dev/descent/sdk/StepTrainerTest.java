@@ -15,7 +15,7 @@ class StepTrainerTest {
 
     private static TrainingPlan.Builder plan(ModelDefinition model, double wd) {
         return TrainingPlan.builder().model(model).train(TASK.train()).test(TASK.validation())
-                .optimizer(Optimizer.adamW(3e-3, 0.9, 0.98, 1e-8, wd)).schedule(Schedule.warmup(5, 3e-3))
+                .optimizer(Optimizer.adamW(3e-3, 0.9, 0.98, 1e-8, wd)).schedule(Schedule.constant(3e-3).withWarmup(5))
                 .batchSize(32).seed(2);
     }
 

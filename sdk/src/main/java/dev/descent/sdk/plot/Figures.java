@@ -89,11 +89,7 @@ public final class Figures {
             plot.setDomainAxis(x);
         }
         if (panel.logY()) {
-            LogAxis y = new LogAxis(panel.yLabel());
-            y.setSmallestValue(1e-30);
-            y.setStandardTickUnits(NumberAxis.createStandardTickUnits()); // steps in decades: 0.1, 0.2, 0.5, 1...
-            y.setNumberFormatOverride(new SignificantFormat());          // labels show values, not exponents
-            plot.setRangeAxis(0, y);
+            plot.setRangeAxis(0, new DecadeLogAxis(panel.yLabel())); // ticks at decades / 1-2-5 steps
         } else {
             NumberAxis y = new NumberAxis(panel.yLabel());
             y.setAutoRangeIncludesZero(false);

@@ -208,7 +208,7 @@ public final class GrokkingStory implements Callable<Integer> {
                                    double wd, long[] evalAt, long every, OutputDir dir, String name) {
         TrainingPlan plan = TrainingPlan.builder().name("grokking-" + name).model(model).train(task.train())
                 .test(task.validation()).optimizer(Optimizer.adamW(lr, 0.9, beta2, 1e-8, wd))
-                .schedule(Schedule.warmup(warm, lr)).batchSize(batch).evalBatchSize(4096).seed(seed)
+                .schedule(Schedule.constant(lr).withWarmup(warm)).batchSize(batch).evalBatchSize(4096).seed(seed)
                 .threadsPerWorker(threads).checkpointDir(dir.resolve("checkpoints").resolve(name)).resume(resume)
                 .keepCheckpoints(2).build();
         String label = name.equals("run") ? "wd " + wd : "control (wd 0)";
