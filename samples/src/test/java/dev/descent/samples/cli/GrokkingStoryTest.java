@@ -68,11 +68,12 @@ class GrokkingStoryTest {
 
     @Test
     void shouldNameTheBadValue(@TempDir Path out) {
-        CliRunner.Run r = CliRunner.run("story", "grokking", "--modulus", "91", "--out", out.toString());
+        CliRunner.Run r = CliRunner.run("story", "grokking", "--modulus", "91", "--out", out.resolve("new").toString());
         assertThat(r.exitCode()).isNotZero();
         assertThat(r.err()).contains("91 = 7 x 13");
         r = CliRunner.run("story", "grokking", "--preset", "huge", "--out", out.toString());
         assertThat(r.err()).contains("--preset must be fast or paper, was 'huge'");
+        assertThat(out.resolve("new")).doesNotExist();
     }
 
     @Test
@@ -86,7 +87,7 @@ class GrokkingStoryTest {
         assertThat(s.get("config").get("dataset").asText()).contains("mod 11");
         assertThat(s.get("config").get("model").asText()).contains("transformer(1 layers, width 16, 2 heads, vocab 13)");
         assertThat(s.get("train_loss").asDouble()).isLessThan(Math.log(11));
-        r = CliRunner.run("train", "--dataset", "modular", "--model", "mlp", "--out", out.toString());
+        r = CliRunner.run("train", "--dataset", "modular", "--model", "mlp", "--out", out.resolve("mlp").toString());
         assertThat(r.err()).contains("use --model transformer or embedding-mlp");
     }
 }

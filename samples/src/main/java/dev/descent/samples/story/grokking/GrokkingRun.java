@@ -145,12 +145,27 @@ final class GrokkingRun {
                     p.trainAccuracy(), p.valLoss(), p.valAccuracy(), p.weightNorm()));
         }
         try {
+            Files.createDirectories(csv.toAbsolutePath().getParent());
             Path tmp = csv.resolveSibling(csv.getFileName() + ".tmp");
             Files.writeString(tmp, sb, StandardCharsets.UTF_8);
             Files.move(tmp, csv, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                     java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + csv + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Deletes the checkpoint files ({@code checkpoint-*.dck}) in {@code dir}, if any. */
+    static void deleteCheckpoints(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.filter(p -> p.getFileName().toString().matches("checkpoint-\\d+\\.dck")).toList()) {
+                Files.delete(f);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot clear the old checkpoints in " + dir + ": " + e.getMessage(), e);
         }
     }
 

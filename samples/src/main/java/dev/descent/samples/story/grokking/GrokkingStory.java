@@ -159,7 +159,7 @@ public final class GrokkingStory implements Callable<Integer> {
         }
         int stepBatch = batch == 0 ? task.trainCount() : Math.min(batch, task.trainCount());
         ModelDefinition model = model(preset, task);
-        OutputDir dir = OutputDir.create(out);
+        OutputDir dir = OutputDir.create(out, resume);
         System.out.printf(Locale.ROOT, "story grokking (%s preset): %s; %s on %d training pairs, %d held out; AdamW "
                 + "lr %s betas 0.9/%s, warm-up %d, batch %d, %d steps; weight decay %s vs 0 (control)%n",
                 preset.name(), task, model, task.trainCount(), task.validationCount(), lr, beta2, warm, stepBatch, n,
@@ -206,10 +206,14 @@ public final class GrokkingStory implements Callable<Integer> {
 
     private GrokkingRun.Result run(ModularArithmetic task, ModelDefinition model, int batch, long n, long warm,
                                    double wd, long[] evalAt, long every, OutputDir dir, String name) {
+        Path checkpoints = dir.resolve("checkpoints").resolve(name);
+        if (!resume) {
+            GrokkingRun.deleteCheckpoints(checkpoints); // a fresh run: an older run's checkpoints must not be resumed
+        }
         TrainingPlan plan = TrainingPlan.builder().name("grokking-" + name).model(model).train(task.train())
                 .test(task.validation()).optimizer(Optimizer.adamW(lr, 0.9, beta2, 1e-8, wd))
                 .schedule(Schedule.constant(lr).withWarmup(warm)).batchSize(batch).evalBatchSize(4096).seed(seed)
-                .threadsPerWorker(threads).checkpointDir(dir.resolve("checkpoints").resolve(name)).resume(resume)
+                .threadsPerWorker(threads).checkpointDir(checkpoints).resume(resume)
                 .keepCheckpoints(2).build();
         String label = name.equals("run") ? "wd " + wd : "control (wd 0)";
         return GrokkingRun.run(plan, n, evalAt, every, dir.resolve(name + ".csv"), label, System.out);
