@@ -95,6 +95,11 @@ public final class DataSource {
         });
     }
 
+    /** A source over a generated engine dataset, made afresh for every job (package use: synthetic sets). */
+    static DataSource generated(String name, java.util.function.Supplier<Dataset> make) {
+        return new DataSource(name, make::get);
+    }
+
     /** The first {@code n} examples of this source (all of them when it has fewer). */
     public DataSource limit(int n) {
         if (n < 1) {

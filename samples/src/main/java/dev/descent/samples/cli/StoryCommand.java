@@ -54,6 +54,7 @@ import picocli.CommandLine.Option;
             dev.descent.samples.story.InitStory.class,
             dev.descent.samples.story.GradientsStory.class,
             dev.descent.samples.story.SymmetryStory.class,
+            dev.descent.samples.story.grokking.GrokkingStory.class,
         })
 public final class StoryCommand implements Runnable {
     @picocli.CommandLine.Spec

@@ -18,7 +18,6 @@ import dev.descent.sdk.Loss;
 import dev.descent.sdk.ModelDefinition;
 import dev.descent.sdk.Optimizer;
 import dev.descent.sdk.Schedule;
-import dev.descent.sdk.Split;
 import dev.descent.sdk.TrainingJob;
 import dev.descent.sdk.TrainingPlan;
 import dev.descent.sdk.TrainingResult;
@@ -43,8 +42,17 @@ import picocli.CommandLine.Option;
             "Writes metrics.csv, summary.json, training-curves.png and model.descent to --out."})
 public final class TrainCommand implements Callable<Integer> {
 
-    @Option(names = "--dataset", defaultValue = "fashion-mnist", description = "fashion-mnist or mnist (default: ${DEFAULT-VALUE})")
+    @Option(names = "--dataset", defaultValue = "fashion-mnist", description = "fashion-mnist, mnist or modular (all pairs of a op b mod p as tokens 'a op b =': --operation, --modulus, --train-fraction) (default: ${DEFAULT-VALUE})")
     String dataset;
+
+    @Option(names = "--operation", defaultValue = "add", description = "modular: add, sub, mul, div or square-sum (default: ${DEFAULT-VALUE})")
+    String operation;
+
+    @Option(names = "--modulus", defaultValue = "97", description = "modular: the prime p (default: ${DEFAULT-VALUE})")
+    int modulus;
+
+    @Option(names = "--train-fraction", defaultValue = "0.5", description = "modular: fraction of the pairs trained on, the rest is the test set (default: ${DEFAULT-VALUE})")
+    double trainFraction;
 
     @Option(names = "--data-dir", description = "folder with the IDX files (default: data/ of the checkout, or $DESCENT_DATA_DIR)")
     Path dataDir;
@@ -130,14 +138,20 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--save-trajectory", description = "also save the model before training and after every epoch as trajectory/epoch-NNN.descent (for `descent landscape plane --trajectory`)")
     boolean saveTrajectory;
 
-    @Option(names = "--model", defaultValue = "mlp", description = "mlp, resmlp (residual MLP: --depth, --width, --no-skip) or cnn (LeNet-like) (default: ${DEFAULT-VALUE})")
+    @Option(names = "--model", defaultValue = "mlp", description = "mlp, resmlp (residual MLP: --depth, --width, --no-skip), cnn (LeNet-like); for --dataset modular: transformer (decoder-only: --layers, --width, --heads) or embedding-mlp (--width per token, --widths) (default: ${DEFAULT-VALUE})")
     String modelName;
 
     @Option(names = "--depth", defaultValue = "8", description = "resmlp: residual blocks (default: ${DEFAULT-VALUE})")
     int depth;
 
-    @Option(names = "--width", defaultValue = "256", description = "resmlp: width of every block (default: ${DEFAULT-VALUE})")
-    int width;
+    @Option(names = "--width", description = "resmlp: width of every block (default: 256); transformer: model width (default: 128); embedding-mlp: embedding per token (default: 32)")
+    Integer width;
+
+    @Option(names = "--layers", defaultValue = "2", description = "transformer: blocks (default: ${DEFAULT-VALUE})")
+    int layers;
+
+    @Option(names = "--heads", defaultValue = "4", description = "transformer: attention heads (default: ${DEFAULT-VALUE})")
+    int heads;
 
     @Option(names = "--no-skip", description = "resmlp: drop the skip connections (same depth and parameters)")
     boolean noSkip;
@@ -183,7 +197,7 @@ public final class TrainCommand implements Callable<Integer> {
                 : Optimizer.parse(optimizer, learningRate, momentum, weightDecay);
         Backprop backprop = Backprop.parse(strategy);
         Activation act = Activation.parse(activation);
-        Corpus corpus = parseCorpus(dataset);
+        TrainData data = TrainData.of(dataset, dataDir, operation, modulus, trainFraction, seed);
         if (resume != null) {
             if (!Files.isDirectory(resume.resolve("checkpoints"))) {
                 throw new UserError("--resume " + resume + ": no checkpoints/ folder there (train with "
@@ -196,19 +210,19 @@ public final class TrainCommand implements Callable<Integer> {
             out = resume;
         }
         OutputDir dir = OutputDir.create(out, resume != null); // checks now that --out can be written
-        int available = corpus.count(Split.TRAIN, dataDir);
+        int available = data.available();
         int trainCount = trainLimit == null ? available : Math.min(trainLimit, available);
         int stepsPerEpoch = (trainCount + batch - 1) / batch;
         int workerCount = workers != null ? workers : DescentConfig.WORKERS_DEFAULT;
-        ModelDefinition model = model(act, corpus);
+        ModelDefinition model = model(act, data);
         System.out.printf(Locale.ROOT, "descent train: %s (%d examples), %s, %s, %s lr=%s %s, batch %d, %d epochs, "
-                        + "%s backprop, seed %d, %d worker(s) x %d thread(s), %s kernels%n", corpus.displayName(),
+                        + "%s backprop, seed %d, %d worker(s) x %d thread(s), %s kernels%n", data.displayName(),
                 trainCount, model, lossKind == Loss.MSE ? "mse" : "cross-entropy", optimizer, learningRate, schedule, batch,
                 epochs, backprop, seed, workerCount, threads, Descent.kernels().backend());
 
-        DataSource train = corpus.source(Split.TRAIN, dataDir);
+        DataSource train = data.train();
         TrainingPlan.Builder plan = TrainingPlan.builder().name("train").model(model)
-                .train(trainLimit == null ? train : train.limit(trainLimit)).test(corpus.source(Split.TEST, dataDir))
+                .train(trainLimit == null ? train : train.limit(trainLimit)).test(data.test())
                 .loss(lossKind).optimizer(opt).schedule(schedule(learningRate, stepsPerEpoch)).backprop(backprop)
                 .batchSize(batch).epochs(epochs).seed(seed).workers(workerCount).threadsPerWorker(threads)
                 .clipNorm(clipNorm).microBatch(microBatch).modelFile(dir.resolve("model.descent"));
@@ -220,7 +234,7 @@ public final class TrainCommand implements Callable<Integer> {
             plan.checkpointDir(dir.resolve("checkpoints")).checkpointEvery(checkpointEvery)
                     .keepCheckpoints(keepCheckpoints).resume(resume != null);
         }
-        RunRecorder recorder = new RunRecorder(dir, epochs, stepsPerEpoch, corpus.displayName() + " training");
+        RunRecorder recorder = new RunRecorder(dir, epochs, stepsPerEpoch, data.displayName() + " training");
         if (resume != null) {
             recorder.keepHistory(dir.resolve("metrics.csv"));
         }
@@ -264,7 +278,7 @@ public final class TrainCommand implements Callable<Integer> {
             if (monitoring != null) {
                 monitoring.jobs().finished("train");
             }
-            Map<String, Object> summary = summary(result, corpus, backprop, learningRate, model, trainCount,
+            Map<String, Object> summary = summary(result, data, backprop, learningRate, model, trainCount,
                     workerCount);
             summary.put("train_seconds_this_process", recorder.stepSeconds());
             summary.put("last_checkpoint", recorder.lastCheckpoint());
@@ -364,14 +378,35 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private ModelDefinition model(Activation act, Corpus corpus) {
-        int[] input = corpus.sampleShape();
-        return switch (modelName.trim().toLowerCase(Locale.ROOT)) {
+    private ModelDefinition model(Activation act, TrainData data) {
+        int[] input = data.sampleShape();
+        String name = modelName.trim().toLowerCase(Locale.ROOT);
+        if (name.equals("transformer") || name.equals("embedding-mlp")) {
+            if (!data.sequences()) {
+                throw new UserError("--model " + name + " reads token sequences; use it with --dataset modular");
+            }
+            try {
+                return name.equals("transformer")
+                        ? ModelDefinition.transformer(data.vocabulary(), input[0], width == null ? 128 : width, heads,
+                                layers, data.classes(), seed)
+                        : ModelDefinition.embeddingMlp(data.vocabulary(), input[0], width == null ? 32 : width,
+                                widths, data.classes(), seed);
+            } catch (IllegalArgumentException e) {
+                throw new UserError("--model " + name + ": " + e.getMessage(), e);
+            }
+        }
+        if (data.sequences()) {
+            throw new UserError("--dataset modular holds token ids: use --model transformer or embedding-mlp, not "
+                    + modelName);
+        }
+        return switch (name) {
             case "mlp" -> ModelDefinition.mlp().input(input).hidden(widths).activation(act)
-                    .output(corpus.classes()).dropout(dropout).init(init).seed(seed).build();
-            case "resmlp" -> ModelDefinition.resMlp(input, corpus.classes(), depth, width, !noSkip, seed);
-            case "cnn" -> ModelDefinition.cnn(input, corpus.classes(), seed);
-            default -> throw new UserError("unknown --model '" + modelName + "'; expected mlp, resmlp or cnn");
+                    .output(data.classes()).dropout(dropout).init(init).seed(seed).build();
+            case "resmlp" -> ModelDefinition.resMlp(input, data.classes(), depth, width == null ? 256 : width, !noSkip,
+                    seed);
+            case "cnn" -> ModelDefinition.cnn(input, data.classes(), seed);
+            default -> throw new UserError("unknown --model '" + modelName + "'; expected mlp, resmlp, cnn, "
+                    + "transformer or embedding-mlp");
         };
     }
 
@@ -484,7 +519,7 @@ public final class TrainCommand implements Callable<Integer> {
         return sb.toString();
     }
 
-    private Map<String, Object> summary(TrainingResult r, Corpus corpus, Backprop backprop,
+    private Map<String, Object> summary(TrainingResult r, TrainData data, Backprop backprop,
                                         double learningRate, ModelDefinition model, int trainCount, int workerCount) {
         EpochSummary last = r.last();
         Map<String, Object> s = new LinkedHashMap<>();
@@ -501,7 +536,7 @@ public final class TrainCommand implements Callable<Integer> {
         s.put("parameters", r.parameters());
         s.put("parameters_sha256", r.parametersSha256());
         Map<String, Object> cfg = new LinkedHashMap<>();
-        cfg.put("dataset", corpus.displayName());
+        cfg.put("dataset", data.displayName());
         cfg.put("train_examples", trainCount);
         cfg.put("model", model.toString());
         cfg.put("loss", loss.trim().toLowerCase(Locale.ROOT));
