@@ -107,53 +107,18 @@ public final class ToyDescent {
         return symmetricEigenvalues(f.hessian(x, 1e-5));
     }
 
-    /** Eigenvalues of a symmetric matrix (cyclic Jacobi rotations), ascending. */
+    /** Eigenvalues of a symmetric matrix (EJML's symmetric eigendecomposition, as the linear-algebra ADR says), ascending. */
     static double[] symmetricEigenvalues(double[][] m) {
         int n = m.length;
-        double[][] a = new double[n][];
-        for (int i = 0; i < n; i++) {
-            a[i] = m[i].clone();
-        }
-        for (int sweep = 0; sweep < 100; sweep++) {
-            double off = 0;
-            for (int p = 0; p < n; p++) {
-                for (int q = p + 1; q < n; q++) {
-                    off += a[p][q] * a[p][q];
-                }
-            }
-            if (off < 1e-30) {
-                break;
-            }
-            for (int p = 0; p < n; p++) {
-                for (int q = p + 1; q < n; q++) {
-                    if (a[p][q] == 0) {
-                        continue;
-                    }
-                    double theta = (a[q][q] - a[p][p]) / (2 * a[p][q]);
-                    double t = Math.signum(theta) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-                    if (theta == 0) {
-                        t = 1;
-                    }
-                    double c = 1 / Math.sqrt(t * t + 1);
-                    double s = t * c;
-                    for (int k = 0; k < n; k++) {
-                        double akp = a[k][p];
-                        double akq = a[k][q];
-                        a[k][p] = c * akp - s * akq;
-                        a[k][q] = s * akp + c * akq;
-                    }
-                    for (int k = 0; k < n; k++) {
-                        double apk = a[p][k];
-                        double aqk = a[q][k];
-                        a[p][k] = c * apk - s * aqk;
-                        a[q][k] = s * apk + c * aqk;
-                    }
-                }
-            }
+        org.ejml.data.DMatrixRMaj a = new org.ejml.data.DMatrixRMaj(m);
+        org.ejml.interfaces.decomposition.EigenDecomposition_F64<org.ejml.data.DMatrixRMaj> eig =
+                org.ejml.dense.row.factory.DecompositionFactory_DDRM.eig(n, false, true);
+        if (!eig.decompose(a)) {
+            throw new ArithmeticException("the eigendecomposition of a " + n + "x" + n + " Hessian failed");
         }
         double[] ev = new double[n];
         for (int i = 0; i < n; i++) {
-            ev[i] = a[i][i];
+            ev[i] = eig.getEigenvalue(i).real;
         }
         Arrays.sort(ev);
         return ev;
