@@ -2,10 +2,10 @@
 # Prints one line that totals the Surefire results of every module (run after `mvnw verify`):
 #   tests: 412 run, 0 failed, 0 errors, 1 skipped (engine 280, sdk 29, monitoring 22, samples 81)
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+root=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}  # optional: another checkout (tests pass one)
 cd "$root"
 total=0 failed=0 errors=0 skipped=0 per=()
-for module in engine sdk monitoring samples; do
+for module in engine sdk monitoring samples samples-spring; do
   reports=("$module"/target/surefire-reports/TEST-*.xml)
   [ -e "${reports[0]}" ] || continue
   # the <testsuite ...> element of each report carries its counts
