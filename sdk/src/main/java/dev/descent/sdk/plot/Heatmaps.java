@@ -48,6 +48,29 @@ public final class Heatmaps {
                 (g, i, w, h) -> chart(panels.get(i)).draw(g, new Rectangle2D.Double(0, 0, w, h)));
     }
 
+    /**
+     * As {@link #write}, in {@code columns} columns, with ONE colour scale and ONE set of contour levels for all
+     * panels (the range of all their values together), so that equal colours mean equal values across panels.
+     */
+    public static Path writeShared(Path png, String title, List<HeatmapPanel> panels, int columns) {
+        double[] shared = sharedRange(panels.stream().map(HeatmapPanel::z).toList(),
+                !panels.isEmpty() && panels.get(0).logScale());
+        return Canvas.write(png, title, panels.size(), columns, PANEL_WIDTH, PANEL_HEIGHT,
+                (g, i, w, h) -> chart(panels.get(i), shared).draw(g, new Rectangle2D.Double(0, 0, w, h)));
+    }
+
+    /** Finite range over several grids (for log scale only positive values count). */
+    static double[] sharedRange(List<double[][]> grids, boolean log) {
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
+        for (double[][] z : grids) {
+            double[] r = range(z, log);
+            lo = Math.min(lo, r[0]);
+            hi = Math.max(hi, r[1]);
+        }
+        return new double[] {lo, hi};
+    }
+
     /** Finite range of z as {min, max}; for log scale only positive values count. */
     static double[] range(double[][] z, boolean log) {
         double lo = Double.POSITIVE_INFINITY;
@@ -70,11 +93,16 @@ public final class Heatmaps {
     }
 
     static JFreeChart chart(HeatmapPanel p) {
+        return chart(p, null);
+    }
+
+    /** {@code fixedRange}: the colour scale's {min, max} (null: this panel's own range). */
+    static JFreeChart chart(HeatmapPanel p, double[] fixedRange) {
         double[] xs = p.xs();
         double[] ys = p.ys();
         double[][] z = p.z();
         boolean log = p.logScale();
-        double[] r = range(z, log);
+        double[] r = fixedRange != null ? fixedRange : range(z, log);
         double tLo = log ? Math.log10(r[0]) : r[0];
         double tHi = log ? Math.log10(r[1]) : r[1];
         PaintScale scale = new ViridisScale(r[0], r[1], log);

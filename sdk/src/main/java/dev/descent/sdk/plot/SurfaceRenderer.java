@@ -40,15 +40,30 @@ public final class SurfaceRenderer {
                 (g, i, w, h) -> render(g, panels.get(i), w, h));
     }
 
+    /**
+     * As {@link #write}, in {@code columns} columns, all panels on ONE height and colour scale (the range of all their
+     * values together), so that equal heights mean equal values across panels.
+     */
+    public static Path writeShared(Path png, String title, List<SurfacePanel> panels, int columns) {
+        double[] shared = Heatmaps.sharedRange(panels.stream().map(SurfacePanel::z).toList(),
+                !panels.isEmpty() && panels.get(0).logScale());
+        return Canvas.write(png, title, panels.size(), columns, PANEL_WIDTH, PANEL_HEIGHT,
+                (g, i, w, h) -> render(g, panels.get(i), w, h, shared));
+    }
+
     /** Renders one panel into a {@code width × height} area at the graphics' origin. */
     public static void render(Graphics2D g, SurfacePanel p, int width, int height) {
+        render(g, p, width, height, null);
+    }
+
+    private static void render(Graphics2D g, SurfacePanel p, int width, int height, double[] fixedRange) {
         double[] xs = p.xs();
         double[] ys = p.ys();
         double[][] z = p.z();
         int nx = xs.length;
         int ny = ys.length;
         boolean log = p.logScale();
-        double[] r = Heatmaps.range(z, log);
+        double[] r = fixedRange != null ? fixedRange : Heatmaps.range(z, log);
         double lo = log ? Math.log10(r[0]) : r[0];
         double hi = log ? Math.log10(r[1]) : r[1];
 
