@@ -73,6 +73,37 @@ class LandscapePlotsTest {
     }
 
     @Test
+    void shouldColourAllPanelsOnOneScaleWhenShared() throws Exception {
+        double[] g = grid(21);
+        double[][] low = bowl(g, g);
+        double[][] high = new double[g.length][g.length];
+        for (int j = 0; j < g.length; j++) {
+            for (int i = 0; i < g.length; i++) {
+                high[j][i] = 100 * low[j][i];
+            }
+        }
+        List<HeatmapPanel> panels = List.of(HeatmapPanel.of("low", "α", "β", g, g, low, "loss", true),
+                HeatmapPanel.of("high", "α", "β", g, g, high, "loss", true));
+        BufferedImage own = ImageIO.read(Heatmaps.write(OUT.resolve("heatmap-own.png"), "own", panels).toFile());
+        BufferedImage shared = ImageIO.read(Heatmaps.writeShared(OUT.resolve("heatmap-shared.png"), "shared", panels,
+                2).toFile());
+        // each on its own scale, both minima get the darkest colour; on one scale the 100x higher bowl is lighter
+        // the same pixel of each panel, in the darkest cell (α = -0.2, β = 0)
+        assertThat(distance(sampleNear(own, 0.20, 0.51), sampleNear(own, 0.70, 0.51))).isLessThan(30);
+        assertThat(distance(sampleNear(shared, 0.20, 0.51), sampleNear(shared, 0.70, 0.51))).isGreaterThan(100);
+        assertThat(Heatmaps.sharedRange(List.of(low, high), true)[1]).isCloseTo(100 * Heatmaps.range(low, true)[1],
+                within(1e-9));
+        assertThat(SurfaceRenderer.writeShared(OUT.resolve("surface-shared.png"), "shared",
+                List.of(SurfacePanel.of("low", "α", "β", g, g, low, "loss", true),
+                        SurfacePanel.of("high", "α", "β", g, g, high, "loss", true)), 2)).isRegularFile();
+    }
+
+    private static int distance(Color a, Color b) {
+        return Math.abs(a.getRed() - b.getRed()) + Math.abs(a.getGreen() - b.getGreen())
+                + Math.abs(a.getBlue() - b.getBlue());
+    }
+
+    @Test
     void shouldRenderAShadedSurfaceInPerspective() throws Exception {
         double[] g = grid(31);
         double[][] z = bowl(g, g);
