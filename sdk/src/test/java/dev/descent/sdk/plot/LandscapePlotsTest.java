@@ -88,9 +88,12 @@ class LandscapePlotsTest {
         BufferedImage shared = ImageIO.read(Heatmaps.writeShared(OUT.resolve("heatmap-shared.png"), "shared", panels,
                 2).toFile());
         // each on its own scale, both minima get the darkest colour; on one scale the 100x higher bowl is lighter
-        // the same pixel of each panel, in the darkest cell (α = -0.2, β = 0)
-        assertThat(distance(sampleNear(own, 0.20, 0.51), sampleNear(own, 0.70, 0.51))).isLessThan(30);
-        assertThat(distance(sampleNear(shared, 0.20, 0.51), sampleNear(shared, 0.70, 0.51))).isGreaterThan(100);
+        // each on its own scale, both minima get viridis' darkest colour; on one scale only the lower bowl has it
+        Color darkest = ColorMaps.viridis(0.0);
+        assertThat(countColour(own, darkest, 12, 0, 620)).isGreaterThan(200);
+        assertThat(countColour(own, darkest, 12, 620, 1240)).isGreaterThan(200);
+        assertThat(countColour(shared, darkest, 12, 0, 620)).isGreaterThan(200);
+        assertThat(countColour(shared, darkest, 12, 620, 1240)).as("no cell of the higher bowl").isLessThan(20);
         assertThat(Heatmaps.sharedRange(List.of(low, high), true)[1]).isCloseTo(100 * Heatmaps.range(low, true)[1],
                 within(1e-9));
         assertThat(SurfaceRenderer.writeShared(OUT.resolve("surface-shared.png"), "shared",
@@ -98,9 +101,19 @@ class LandscapePlotsTest {
                         SurfacePanel.of("high", "α", "β", g, g, high, "loss", true)), 2)).isRegularFile();
     }
 
-    private static int distance(Color a, Color b) {
-        return Math.abs(a.getRed() - b.getRed()) + Math.abs(a.getGreen() - b.getGreen())
-                + Math.abs(a.getBlue() - b.getBlue());
+    /** Pixels within {@code tol} of {@code c} in columns [x0, x1), left of each panel's colour bar. */
+    private static int countColour(BufferedImage img, Color c, int tol, int x0, int x1) {
+        int n = 0;
+        for (int y = 0; y < img.getHeight(); y++) {
+            for (int x = x0; x < x1 - 100; x++) {
+                Color p = new Color(img.getRGB(x, y));
+                if (Math.abs(p.getRed() - c.getRed()) < tol && Math.abs(p.getGreen() - c.getGreen()) < tol
+                        && Math.abs(p.getBlue() - c.getBlue()) < tol) {
+                    n++;
+                }
+            }
+        }
+        return n;
     }
 
     @Test
