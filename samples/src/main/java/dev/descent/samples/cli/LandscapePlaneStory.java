@@ -125,8 +125,8 @@ final class LandscapePlaneStory extends StoryCommand.StoryOptions implements Cal
             writeTrajectoryCsv(dir.resolve("trajectory.csv"), t);
             String xLabel = String.format(Locale.ROOT, "PC1 (%.1f %% of the path's variance)", 100 * ev[0]);
             String yLabel = String.format(Locale.ROOT, "PC2 (%.1f %%)", 100 * ev[1]);
-            Heatmaps.write(dir.resolve("landscape-plane-pca.png"), String.format(Locale.ROOT, "Training path on its "
-                    + "PCA plane (%d snapshots, every %d steps)", xy.length, snapshotEvery),
+            Heatmaps.write(dir.resolve("landscape-plane-pca.png"), String.format(Locale.ROOT, "The path on its PCA "
+                    + "plane (%d points, every %d steps)", xy.length, snapshotEvery),
                     List.of(HeatmapPanel.of("train loss of the " + arch, xLabel, yLabel, pca.xs(), pca.ys(),
                     pca.trainLossGrid(), "train loss", true).withPath(xy, "SGD path, momentum 0.9")));
             Map<String, Object> p = planeSummary(pca);
