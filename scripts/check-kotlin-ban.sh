@@ -31,13 +31,13 @@ cat > "$probe/pom.xml" <<POM
 </project>
 POM
 if out=$(./mvnw -B -ntp -f "$probe/pom.xml" validate 2>&1); then
-  echo "kotlin-ban: FAILED — a module depending on okhttp 4 (which pulls org.jetbrains.kotlin) built without error" >&2
+  echo "kotlin-ban: FAIL — a module depending on okhttp 4 (which pulls org.jetbrains.kotlin) built without error" >&2
   exit 1
 fi
 if grep -q "Descent is Kotlin-free" <<<"$out" && grep -q "org.jetbrains.kotlin" <<<"$out"; then
-  echo "kotlin-ban: ok — the enforcer rejected org.jetbrains.kotlin pulled in transitively by okhttp 4.12.0"
+  echo "kotlin-ban: PASS (the build is Kotlin-free: a probe module pulling Kotlin through okhttp 4.12.0 was refused by the enforcer, as it must be)"
 else
-  echo "kotlin-ban: FAILED — the probe build failed, but not because of the Kotlin ban:" >&2
+  echo "kotlin-ban: FAIL — the probe build failed, but not because of the Kotlin ban:" >&2
   echo "$out" | tail -30 >&2
   exit 1
 fi

@@ -11,5 +11,10 @@ echo "test: JAVA_HOME=$JAVA_HOME"
 scripts/fetch-data.sh
 # Prometheus + promtool for the monitoring end-to-end tests (unpacked into .tools/, nothing installed)
 scripts/fetch-prometheus.sh >/dev/null
-./mvnw -B -ntp verify "$@"
-scripts/check-kotlin-ban.sh
+rc=0
+./mvnw -B -ntp verify "$@" || rc=$?
+scripts/check-kotlin-ban.sh || rc=$((rc == 0 ? 1 : rc))
+# One line that totals every module's tests (also after a failure, so the count of what ran is visible)
+scripts/test-totals.sh
+if [ "$rc" = 0 ]; then echo "test: PASS"; else echo "test: FAIL (exit $rc)"; fi
+exit "$rc"

@@ -5,6 +5,7 @@ import dev.descent.engine.event.TrainingEvent.BackpropMemory;
 import dev.descent.engine.event.TrainingEvent.CheckpointWritten;
 import dev.descent.engine.event.TrainingEvent.EpochCompleted;
 import dev.descent.engine.event.TrainingEvent.EvaluationCompleted;
+import dev.descent.engine.event.TrainingEvent.GradientNoiseScale;
 import dev.descent.engine.event.TrainingEvent.GradientStats;
 import dev.descent.engine.event.TrainingEvent.StepCompleted;
 import io.micrometer.core.instrument.Counter;
@@ -58,6 +59,7 @@ final class JobMeters {
     private final Bounded<DoubleHolder> gradientNormByLayer;
     private final Bounded<DoubleHolder> updateRatioByLayer;
     private volatile DoubleHolder globalGradientNorm;
+    private volatile DoubleHolder noiseScale;
     private volatile DoubleHolder examplesPerSecond;
     private volatile DoubleHolder checkpointBytes;
     private final Timer checkpointWrite;
@@ -142,6 +144,17 @@ final class JobMeters {
             globalGradientNorm = global;
         }
         global.set(e.globalGradientNorm());
+    }
+
+    void onNoiseScale(GradientNoiseScale e) {
+        DoubleHolder b = noiseScale;
+        if (b == null) {
+            b = gauge(MetricNames.NOISE_SCALE, null, "Gradient noise scale B_simple = tr(Sigma)/|G|^2 in examples "
+                    + "(McCandlish et al. 2018), smoothed; about the critical batch size", Tags.empty(),
+                    new DoubleHolder(Double.NaN));
+            noiseScale = b;
+        }
+        b.set(e.noiseScale());
     }
 
     void onEpoch(EpochCompleted e) {

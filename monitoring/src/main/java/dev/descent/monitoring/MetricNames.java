@@ -26,6 +26,12 @@ public final class MetricNames {
     public static final String GRADIENT_NORM = "descent.gradient.norm";
     /** Gauge {@code descent_gradient_global_norm}: L2 norm of the whole gradient (all layers). */
     public static final String GLOBAL_GRADIENT_NORM = "descent.gradient.global.norm";
+    /**
+     * Gauge {@code descent_gradient_noise_scale}: B_simple = tr(Σ)/‖G‖² (McCandlish et al. 2018) in examples,
+     * smoothed; about the critical batch size. Present when the batch is computed in 2+ parts (workers or
+     * micro-batches).
+     */
+    public static final String NOISE_SCALE = "descent.gradient.noise.scale";
     /** Gauge {@code descent_update_ratio{layer}}: ‖Δw‖/‖w‖ of the layer's last update. */
     public static final String UPDATE_RATIO = "descent.update.ratio";
     /** Gauge {@code descent_activation_peak_bytes{strategy}}: peak live activation bytes of a step. */

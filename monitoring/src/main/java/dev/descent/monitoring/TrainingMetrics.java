@@ -6,6 +6,7 @@ import dev.descent.engine.event.TrainingEvent.BackpropMemory;
 import dev.descent.engine.event.TrainingEvent.CheckpointWritten;
 import dev.descent.engine.event.TrainingEvent.EpochCompleted;
 import dev.descent.engine.event.TrainingEvent.EvaluationCompleted;
+import dev.descent.engine.event.TrainingEvent.GradientNoiseScale;
 import dev.descent.engine.event.TrainingEvent.GradientStats;
 import dev.descent.engine.event.TrainingEvent.StepCompleted;
 import dev.descent.engine.event.TrainingListener;
@@ -85,6 +86,7 @@ public final class TrainingMetrics implements TrainingListener, AutoCloseable {
             case BackpropMemory e -> job.onBackpropMemory(e);
             case CheckpointWritten e -> job.onCheckpoint(e);
             case Anomaly e -> job.onAnomaly(e);
+            case GradientNoiseScale e -> job.onNoiseScale(e);
         }
     }
 

@@ -16,6 +16,7 @@ import dev.descent.engine.optim.LrSchedule;
 import dev.descent.engine.optim.Optimizers;
 import dev.descent.engine.train.BatchAssembler;
 import dev.descent.engine.train.Evaluator;
+import dev.descent.engine.train.GradientNoiseScale;
 import dev.descent.engine.train.ModelFile;
 import dev.descent.engine.train.TrainingStep;
 import java.io.IOException;
@@ -31,7 +32,8 @@ import java.util.function.BooleanSupplier;
  * A real, small training run through the engine (MLP, TrainingStep, BatchAssembler, Evaluator, ModelFile) on
  * synthetic data (Gaussian blobs), publishing every kind of {@link TrainingEvent} the way the engine's job
  * supervisor is meant to: a StepCompleted per step; GradientStats (per-layer gradient norms and |dw|/|w|) and
- * BackpropMemory (the step's exact activation ledger) every {@code statsEvery} steps; per epoch an
+ * BackpropMemory (the step's exact activation ledger) and GradientNoiseScale (from the step's two micro-batches)
+ * every {@code statsEvery} steps; per epoch an
  * EpochCompleted, an EvaluationCompleted on the test split and a real checkpoint (ModelFile, timed).
  */
 final class RealTraining implements AutoCloseable {
@@ -88,10 +90,11 @@ final class RealTraining implements AutoCloseable {
         double[] ratios = new double[layers.size()];
         try (BatchAssembler batches = new BatchAssembler(train, batchSize, 5);
              TrainingStep step = new TrainingStep(model, kernels, LossKind.CROSS_ENTROPY,
-                     Optimizers.momentum(0.05, 0.9), schedule, strategy, batchSize, 0, 1, 7);
+                     Optimizers.momentum(0.05, 0.9), schedule, strategy, batchSize, 0, 1, 7, batchSize / 2);
              Evaluator evaluator = new Evaluator(model, kernels, LossKind.CROSS_ENTROPY, 256, 1);
              ParameterSnapshot before = model.snapshot()) {
             step.measureGradientNorm(true);
+            GradientNoiseScale noise = new GradientNoiseScale();
             for (int epoch = 0; epoch < maxEpochs; epoch++) {
                 batches.shuffle(epoch);
                 long epochStart = System.nanoTime();
@@ -106,6 +109,7 @@ final class RealTraining implements AutoCloseable {
                     if (stats) {
                         model.snapshotInto(before);
                     }
+                    step.pass().measureUnits(stats); // the noise scale from the two micro-batches of a step
                     long t0 = System.nanoTime();
                     int rows = batches.fill(b);
                     step.run(batches.features(), 0, batches.labels(), 0, rows, epoch);
@@ -122,6 +126,11 @@ final class RealTraining implements AutoCloseable {
                         updateRatios(before, ratios);
                         listener.onEvent(new TrainingEvent.GradientStats(job, step.steps(), layers, norms.clone(),
                                 ratios.clone(), step.gradientNorm()));
+                        if (noise.add(step.pass().unitSquares(), step.pass().units(),
+                                step.gradientNorm() * step.gradientNorm(), rows)) {
+                            listener.onEvent(new TrainingEvent.GradientNoiseScale(job, step.steps(), noise.value(),
+                                    noise.trace(), noise.squaredNorm(), step.pass().units(), rows));
+                        }
                         listener.onEvent(new TrainingEvent.BackpropMemory(job, step.steps(), strategy.name(),
                                 step.ledger().peakBytes(), step.ledger().forwardEvaluations()));
                     }

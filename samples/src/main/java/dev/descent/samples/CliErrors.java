@@ -18,6 +18,24 @@ final class CliErrors implements CommandLine.IExecutionExceptionHandler {
                 || ex instanceof dev.descent.sdk.DescentException;
     }
 
+    /**
+     * A bad flag or value: the one-line error and a hint where the help is, not the whole help (which buried the
+     * error under 70 lines). Exit code 2, as for other bad input.
+     */
+    static int handleParameterException(CommandLine.ParameterException ex, String[] args) {
+        CommandLine cmd = ex.getCommandLine();
+        java.io.PrintWriter err = cmd.getErr();
+        err.println(cmd.getColorScheme().errorText("descent " + commandPath(cmd) + ": " + ex.getMessage()));
+        CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
+        err.println("Try 'descent " + commandPath(cmd) + " --help' for the options.");
+        return 2;
+    }
+
+    private static String commandPath(CommandLine cmd) {
+        String path = cmd.getCommandSpec().qualifiedName(" ");
+        return path.startsWith("descent ") ? path.substring("descent ".length()) : path.equals("descent") ? "" : path;
+    }
+
     @Override
     public int handleExecutionException(Exception ex, CommandLine cmd, CommandLine.ParseResult parseResult) {
         if (isUserError(ex)) {

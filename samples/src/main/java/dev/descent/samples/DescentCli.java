@@ -27,6 +27,13 @@ public final class DescentCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** Every command has it (inherited): writing into an --out folder that holds an earlier run's results. */
+    @CommandLine.Option(names = "--overwrite", scope = CommandLine.ScopeType.INHERIT,
+            description = "write into an --out folder that already holds results (replacing them)")
+    void overwrite(boolean allow) {
+        OutputDir.allowOverwrite(allow);
+    }
+
     @Override
     public void run() {
         spec.commandLine().usage(System.out);
@@ -34,8 +41,10 @@ public final class DescentCli implements Runnable {
 
     /** Builds the command line with the project's exception handling (clean one-line errors for bad input). */
     public static CommandLine commandLine() {
+        OutputDir.allowOverwrite(false);
         CommandLine cl = new CommandLine(new DescentCli());
         cl.setExecutionExceptionHandler(new CliErrors());
+        cl.setParameterExceptionHandler(CliErrors::handleParameterException);
         return cl;
     }
 

@@ -22,17 +22,50 @@ public final class OutputDir {
         this.dir = dir;
     }
 
-    /** Creates (if needed) and returns the folder; a path that exists and is not a folder is an error. */
+    /** Set by the command line's {@code --overwrite} (every command has it); reset for each command line. */
+    private static volatile boolean overwrite;
+
+    /** Whether a command may write into an {@code --out} folder that already holds results. */
+    public static void allowOverwrite(boolean allow) {
+        overwrite = allow;
+    }
+
+    /**
+     * The output folder of a new run. Validated now, created on the first write, so a command that fails on its
+     * inputs leaves no empty folder behind. A folder that already holds results (a {@code summary.json}) is
+     * refused unless {@code --overwrite} was given: a rerun must not silently replace a longer run's results.
+     */
     public static OutputDir create(Path dir) {
+        return create(dir, false);
+    }
+
+    /** As {@link #create(Path)}; {@code continuing} (a resumed run, a benchmark rerun) may write over earlier results. */
+    public static OutputDir create(Path dir, boolean continuing) {
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
             throw new UserError("--out " + dir + " exists and is not a folder");
         }
+        if (!continuing && !overwrite && Files.exists(dir.resolve("summary.json"))) {
+            throw new UserError("--out " + dir + " already holds the results of an earlier run (summary.json); "
+                    + "choose another folder or pass --overwrite to replace them");
+        }
+        Path existing = dir.toAbsolutePath();
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null || !Files.isDirectory(existing) || !Files.isWritable(existing)) {
+            throw new UserError("cannot create output folder " + dir + ": "
+                    + (existing == null ? "no existing parent" : existing + " is not a writable folder"));
+        }
+        return new OutputDir(dir.toAbsolutePath().normalize());
+    }
+
+    /** Creates the folder (on the first write). */
+    private void ensureExists() {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
             throw new UserError("cannot create output folder " + dir + ": " + e.getMessage(), e);
         }
-        return new OutputDir(dir.toAbsolutePath().normalize());
     }
 
     public Path path() {
@@ -55,6 +88,7 @@ public final class OutputDir {
     /** Writes text atomically. */
     public Path writeString(String name, String text) {
         Path target = dir.resolve(name);
+        ensureExists();
         try {
             Path tmp = Files.createTempFile(dir, name, ".tmp");
             try {

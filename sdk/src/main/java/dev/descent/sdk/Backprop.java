@@ -34,8 +34,9 @@ public final class Backprop {
         return engine;
     }
 
+    /** The command line's spelling, which {@link #parse} reads back: {@code vanilla}, {@code checkpointed:4}. */
     @Override
     public String toString() {
-        return engine.toString();
+        return engine.spelling();
     }
 }

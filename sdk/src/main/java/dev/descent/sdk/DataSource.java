@@ -46,7 +46,7 @@ public final class DataSource {
         return mnist(split, null);
     }
 
-    /** A pair of IDX files (raw or .gz): images [n, rows, cols] uint8 scaled to [0, 1], labels [n] < classes. */
+    /** A pair of IDX files (raw or .gz): images [n, rows, cols] uint8 scaled to [0, 1], labels [n] {@literal <} classes. */
     public static DataSource idx(String name, Path images, Path labels, int rows, int cols, int classes) {
         return new DataSource(name, () -> IdxReader.readDataset(name, images, labels, rows, cols, classes));
     }

@@ -20,8 +20,16 @@ public final class Descent {
     private Descent() {
     }
 
-    /** Starts an engine with its own actor system (terminated by {@link DescentEngine#close()}). */
+    /**
+     * Starts an engine with its own actor system (terminated by {@link DescentEngine#close()}).
+     *
+     * @throws DescentException if the JVM lacks a flag the engine cannot work without (the message names it); the
+     *                          engine's actor system never exits the host's JVM on a fatal error, and does not
+     *                          stop itself from a JVM shutdown hook ({@link DescentEngine#close()} does, so that a
+     *                          host's own shutdown hook can still checkpoint and cancel its jobs)
+     */
     public static DescentEngine start(DescentConfig config) {
+        JvmRequirements.check();
         DescentConfig c = config.isConcluded() ? config : config.conclude();
         // One thread per worker, no more. With spare threads every message lands on whichever thread is idle, so a
         // worker's step and the optimizer update that follows ran on different cores and the parameter, gradient and
@@ -36,16 +44,22 @@ public final class Descent {
                   thread-pool-executor.fixed-pool-size = %d
                   throughput = 1
                 }
+                pekko.jvm-exit-on-fatal-error = off
+                pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
                 pekko.log-dead-letters-during-shutdown = off
                 pekko.log-dead-letters = 0
                 """, pool)).withFallback(ConfigFactory.load());
         return new DescentEngine(ActorSystem.create(Behaviors.empty(), c.systemName(), conf), true, c);
     }
 
-    /** The kernel backend and the most threads a kernel may use in this JVM. */
+    /**
+     * The kernel backend, the most threads a kernel may use in this JVM, and a warning when the engine runs on the
+     * slow scalar fallback (the SDK ships no logging binding, so read it here or from the jobs' events).
+     */
     public static KernelInfo kernels() {
-        return new KernelInfo(dev.descent.engine.kernel.Kernels.backend().name(),
-                dev.descent.engine.kernel.Kernels.pool().size());
+        String backend = dev.descent.engine.kernel.Kernels.backend().name();
+        return new KernelInfo(backend, dev.descent.engine.kernel.Kernels.pool().size(),
+                JvmRequirements.kernelWarning(backend));
     }
 
     /**
@@ -58,6 +72,7 @@ public final class Descent {
      * {@link DivergedException}.
      */
     public static TrainingResult trainInProcess(TrainingPlan plan) {
+        JvmRequirements.check();
         return InProcessTraining.run(plan);
     }
 
@@ -69,12 +84,14 @@ public final class Descent {
      * Bad files and data are {@link DescentException}s naming them.
      */
     public static LandscapeResult landscape(LandscapePlan plan) {
+        JvmRequirements.check();
         Thread caller = Thread.currentThread();
         return Landscapes.run(plan, caller::isInterrupted, null, null);
     }
 
     /** As {@link #landscape(LandscapePlan)} on a thread of its own: a handle with progress, result and cancel. */
     public static LandscapeJob startLandscape(LandscapePlan plan) {
+        JvmRequirements.check();
         return LandscapeJob.start(plan, null);
     }
 
@@ -89,6 +106,7 @@ public final class Descent {
      * blocking-IO dispatcher.
      */
     public static DescentEngine attach(ActorSystem<?> system, DescentConfig config) {
+        JvmRequirements.check();
         return new DescentEngine(system, false, config.isConcluded() ? config : config.conclude());
     }
 }

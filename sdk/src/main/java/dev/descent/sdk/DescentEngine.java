@@ -128,6 +128,7 @@ public final class DescentEngine implements AutoCloseable {
                     .checkpointDir(checkpoints ? ckDir : null).checkpointEverySteps(plan.checkpointEvery)
                     .keepCheckpoints(plan.keepCheckpoints).resume(plan.resume)
                     .gradientStatsEverySteps(plan.gradientStatsEvery).maxRetries(plan.maxRetries)
+                    .microBatch(plan.microBatch).noiseScaleEverySteps(plan.noiseScaleEvery)
                     .stepTimeout(plan.stepTimeout).modelFile(plan.modelFile).trajectoryDir(plan.trajectoryDir)
                     .listener(e -> publish(job, e));
             try {
@@ -145,6 +146,10 @@ public final class DescentEngine implements AutoCloseable {
                 }
             });
             jobs.put(id, job);
+            String slow = JvmRequirements.kernelWarning(dev.descent.engine.kernel.Kernels.backend().name());
+            if (slow != null) {
+                publish(job, new TrainingEvent.Anomaly(name, 0, "scalar-kernels", slow));
+            }
             ActorRef<JobSupervisor.Command> ref = system.systemActorOf(JobSupervisor.create(spec, status, done, props),
                     "descent-job-" + id, Props.empty());
             job.attach(ref);

@@ -39,7 +39,7 @@ final class InProcessTraining {
                     .optimizer(plan.optimizer.engine())
                     .schedule(plan.schedule == null ? null : plan.schedule.engine()).strategy(plan.backprop.engine())
                     .batchSize(plan.batchSize).evalBatchSize(plan.evalBatchSize).epochs(plan.epochs).seed(plan.seed)
-                    .threads(Math.max(1, plan.threadsPerWorker)).clipNorm(plan.clipNorm).build();
+                    .threads(Math.max(1, plan.threadsPerWorker)).clipNorm(plan.clipNorm).microBatch(plan.microBatch).build();
             save(model, plan.trajectoryDir, 0);
             Events events = new Events(job, plan, model, train.count(), test != null);
             return TrainingResult.of(trainer.fit(train, test, events));

@@ -258,7 +258,8 @@ final class Landscapes {
             Sharpness.Report r = Sharpness.measure(() -> Model.fromSpec(spec), model, model.params().segment(), sub,
                     p.loss.engine(), p.evalBatch, p.batchNorm.engine(), Kernels.backend(), s);
             return new SharpnessReport(r.examples(), r.loss(), r.topEigenvalue(), r.iterations(),
-                    r.lastRelativeChange(), s.fdStep(), r.epsilon(), r.epsilonSharpness(), r.seconds());
+                    r.lastRelativeChange(), s.fdStep(), r.epsilon(), r.epsilonSharpness(), r.seconds(), r.converged(),
+                    r.method() == Sharpness.HvpMethod.EXACT);
         }
     }
 }

@@ -79,6 +79,30 @@ public final class ModelDefinition {
         return new ModelDefinition("cnn", () -> dev.descent.engine.nn.Models.cnn(shape, classes, seed));
     }
 
+    /**
+     * This definition with the parameter tensors matching each glob frozen: the optimizer never updates them, weight
+     * decay included (their gradients are still computed for the layers below). Tensor names are
+     * {@code LAYER:KIND.NAME}, e.g. {@code 3:batchnorm.gamma} ({@link Network#parameterNames()}); {@code *} matches
+     * any characters: {@code *:batchnorm.*} freezes every BatchNorm's γ and β, {@code 9:linear.*} one layer.
+     * Throws, listing the names, when a glob matches nothing.
+     */
+    public ModelDefinition freeze(String... globs) {
+        String[] g = globs.clone();
+        try (Model probe = factory.build()) {
+            for (String glob : g) {
+                probe.entriesMatching(glob);
+            }
+        }
+        Factory base = factory;
+        return new ModelDefinition(description + ", frozen " + String.join(" ", g), () -> {
+            Model m = base.build();
+            for (String glob : g) {
+                m.freeze(glob, true);
+            }
+            return m;
+        });
+    }
+
     /** Builds a fresh, initialized model (the caller owns and closes it). */
     Model instantiate() {
         return factory.build();

@@ -1,6 +1,9 @@
 package dev.descent.sdk;
 
+import dev.descent.engine.data.Dataset;
+import dev.descent.engine.kernel.Kernels;
 import dev.descent.engine.nn.Model;
+import dev.descent.engine.train.Evaluator;
 import dev.descent.engine.train.ModelFile;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -33,6 +36,8 @@ public final class Network implements AutoCloseable {
     public static Network load(Path file) {
         try {
             return new Network(ModelFile.read(file), file.toString());
+        } catch (ModelFile.ModelFileException e) {
+            throw new DescentException("cannot read the " + e.getMessage(), e); // it names the file already
         } catch (IOException e) {
             throw new DescentException("cannot read the model file " + file + ": " + e.getMessage(), e);
         }
@@ -79,6 +84,41 @@ public final class Network implements AutoCloseable {
     /** SHA-256 (hex) of the parameters: equal hashes mean bit-identical parameters. */
     public String parametersSha256() {
         return model.parametersSha256();
+    }
+
+    /**
+     * Mean loss and accuracy of this network (eval mode) on the first {@code examples} examples of {@code data}
+     * (0: all of them) as one batch of any size: the engine reads the rows in place from the loaded dataset,
+     * {@code chunkRows} at a time, and adds up exact per-example sums, so the result does not depend on
+     * {@code chunkRows}, no batch buffer holds a copy of the examples, and activation memory is
+     * {@code chunkRows} rows whatever the batch size (60,000 examples evaluate in the memory of 1,000).
+     */
+    public Evaluation evaluate(DataSource data, Loss loss, int examples, int chunkRows) {
+        if (examples < 0 || chunkRows < 1) {
+            throw new IllegalArgumentException("evaluate: examples must be >= 0 (0 = all) and chunk rows >= 1, were "
+                    + examples + " and " + chunkRows);
+        }
+        long t0 = System.nanoTime();
+        try (Dataset d = data.open();
+             Evaluator ev = new Evaluator(model, Kernels.backend(), loss.engine(), chunkRows, 1)) {
+            int n = examples == 0 ? d.count() : Math.min(examples, d.count());
+            Evaluator.Sums s = ev.evaluateSums(d, 0, n);
+            return new Evaluation(s.lossSum() / n, (double) s.correct() / n, n, (System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    /** Names of the parameter tensors, {@code LAYER:KIND.NAME} in layout order, e.g. {@code 0:linear.weight}. */
+    public java.util.List<String> parameterNames() {
+        return model.layout().entries().stream().map(dev.descent.engine.nn.ParameterLayout.Entry::qualifiedName)
+                .toList();
+    }
+
+    /**
+     * L2 norm of the parameter tensors whose names match {@code glob} ({@code *} = any characters, e.g.
+     * {@code *:linear.weight}); throws, listing the names, when none matches.
+     */
+    public double parameterNorm(String glob) {
+        return model.parameterNorm(glob);
     }
 
     Model engine() {

@@ -40,6 +40,37 @@ public final class Optimizer {
         return new Optimizer(Optimizers.parse(name, lr, momentum, weightDecay));
     }
 
+    /**
+     * Sharpness-Aware Minimization (Foret et al. 2020) around {@code base}: each step takes the gradient at
+     * w + rho·g/‖g‖ (g the batch gradient at w) and lets {@code base} update w with it. Two forward/backward
+     * passes per step; works with every backprop strategy, with workers (each perturbs with its own shard's
+     * gradient: m-sharpness) and with checkpoints (the moments are the base rule's). Foret et al. use rho = 0.05.
+     *
+     * @throws IllegalArgumentException when rho is not finite and &gt; 0, or {@code base} is itself SAM
+     */
+    public static Optimizer sam(Optimizer base, double rho) {
+        return sam(base, rho, false);
+    }
+
+    /**
+     * SAM around {@code base}; {@code adaptive}: ASAM (Kwon et al. 2021), whose neighbourhood is scaled
+     * elementwise by |w| + 0.01 on weight tensors, so rho is relative (the paper uses 0.5 to 2).
+     */
+    public static Optimizer sam(Optimizer base, double rho, boolean adaptive) {
+        dev.descent.engine.optim.Optimizer b = base.engine;
+        return new Optimizer(adaptive ? Optimizers.asam(b, rho) : Optimizers.sam(b, rho));
+    }
+
+    /** Adaptive SAM (ASAM, Kwon et al. 2021) around {@code base}; same as {@code sam(base, rho, true)}. */
+    public static Optimizer asam(Optimizer base, double rho) {
+        return sam(base, rho, true);
+    }
+
+    /** True for SAM/ASAM. */
+    public boolean isSam() {
+        return engine instanceof dev.descent.engine.optim.Sam;
+    }
+
     /** Base learning rate. */
     public double learningRate() {
         return engine.learningRate();

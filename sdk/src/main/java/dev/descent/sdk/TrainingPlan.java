@@ -49,6 +49,8 @@ public final class TrainingPlan {
     final boolean resume;
     final Path checkpointDir;
     final int gradientStatsEvery;
+    final int microBatch;
+    final int noiseScaleEvery;
     final int maxRetries;
     final Duration stepTimeout;
     final Path modelFile;
@@ -80,6 +82,8 @@ public final class TrainingPlan {
         this.resume = b.resume;
         this.checkpointDir = b.checkpointDir;
         this.gradientStatsEvery = b.gradientStatsEvery;
+        this.microBatch = b.microBatch;
+        this.noiseScaleEvery = b.noiseScaleEvery;
         this.maxRetries = b.maxRetries;
         this.stepTimeout = b.stepTimeout;
         this.modelFile = b.modelFile;
@@ -140,6 +144,8 @@ public final class TrainingPlan {
         private boolean resume;
         private Path checkpointDir;
         private int gradientStatsEvery = 50;
+        private int microBatch;
+        private int noiseScaleEvery = 10;
         private int maxRetries = 3;
         private Duration stepTimeout = Duration.ofMinutes(10);
         private Path modelFile;
@@ -278,6 +284,31 @@ public final class TrainingPlan {
             return this;
         }
 
+        /**
+         * Gradient accumulation: each worker runs forward/backward on at most {@code rows} rows at a time and
+         * accumulates the gradient of its share of the batch over these micro-batches, so a batch larger than one
+         * worker's activation memory trains, with the same update as the big batch up to float rounding (models
+         * with BatchNorm use per-micro-batch statistics; Dropout masks are drawn per micro-batch). 0 = never split
+         * (default).
+         */
+        public Builder microBatch(int rows) {
+            this.microBatch = rows;
+            return this;
+        }
+
+        /**
+         * Estimate the gradient noise scale B_simple = tr(Σ)/|G|² (McCandlish et al. 2018) every N steps from the
+         * per-worker and per-micro-batch gradients of the step, and publish it as a
+         * {@code TrainingEvent.GradientNoiseScale} (a Prometheus gauge under descent-monitoring). Needs a batch
+         * computed in at least 2 parts: 2+ workers (sync mode) or a {@link #microBatch} smaller than a worker's
+         * share. Jobs on a {@link DescentEngine} only ({@link Descent#trainInProcess} does not publish it; the
+         * estimate's moving averages restart after a resume). 0 = off; default 10.
+         */
+        public Builder noiseScaleEvery(int steps) {
+            this.noiseScaleEvery = steps;
+            return this;
+        }
+
         /** Worker restarts allowed per step before the job fails (default 3). */
         public Builder maxRetries(int retries) {
             this.maxRetries = retries;
@@ -345,6 +376,8 @@ public final class TrainingPlan {
             positive("checkpoint interval", checkpointEvery, 0);
             positive("gradient stats interval", gradientStatsEvery, 0);
             positive("max retries", maxRetries, 0);
+            positive("micro-batch rows", microBatch, 0);
+            positive("noise scale interval", noiseScaleEvery, 0);
             return new TrainingPlan(this);
         }
 

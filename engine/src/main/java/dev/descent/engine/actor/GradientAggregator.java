@@ -1,10 +1,12 @@
 package dev.descent.engine.actor;
 
+import dev.descent.engine.event.TrainingEvent;
 import dev.descent.engine.kernel.KernelBackend;
 import dev.descent.engine.kernel.KernelPool;
 import dev.descent.engine.kernel.Kernels;
 import dev.descent.engine.nn.Model;
 import dev.descent.engine.optim.SlabChunks;
+import dev.descent.engine.train.GradientNoiseScale;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
@@ -38,9 +40,13 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
     public sealed interface Command {
     }
 
-    /** Worker {@code worker}'s shard gradient of {@code step} is in its gradient slab. */
+    /**
+     * Worker {@code worker}'s shard gradient of {@code step} is in its gradient slab. On a noise-scale step,
+     * {@code units} is the number of its micro-batches and {@code unitSquares} = Σ rows_k·‖g_k‖² over them (else 0).
+     */
     public record GradientReady(int worker, long step, int epoch, int batchInEpoch, double loss, int correct,
-                                int rows, ActorRef<Worker.Command> replyTo) implements Command {
+                                int rows, int units, double unitSquares, ActorRef<Worker.Command> replyTo)
+            implements Command {
     }
 
     /** The supervisor finished the barrier after {@code applied} steps; workers may go on. */
@@ -63,6 +69,10 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
     private final double[] loss;
     private final int[] rows;
     private final int[] correct;
+    private final JobSpec spec;
+    private final GradientNoiseScale noise = new GradientNoiseScale();
+    private int units;
+    private double unitSquares;
     private long step;
     private boolean awaiting; // waiting for the gradients of step (false while a barrier holds the workers)
     private long awaitingSince; // System.nanoTime() when the gradients of step became due
@@ -89,6 +99,7 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
         this.barriers = barriers;
         this.supervisor = supervisor;
         this.kernels = spec.kernels();
+        this.spec = spec;
         this.timeout = spec.stepTimeout();
         int w = models.length;
         this.workers = new java.util.ArrayList<>(java.util.Collections.nCopies(w, null));
@@ -136,6 +147,8 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
         loss[g.worker()] = g.loss();
         rows[g.worker()] = g.rows();
         correct[g.worker()] = g.correct();
+        units += g.units();
+        unitSquares += g.unitSquares();
         epoch = g.epoch();
         batchInEpoch = g.batchInEpoch();
         if (++received < models.length) {
@@ -150,6 +163,9 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
             right += correct[w];
         }
         double stepLoss = models.length == 1 ? loss[0] : reduce(total);
+        if (units > 0) {
+            measureNoise(total);
+        }
         updater.apply(step);
         long applied = ++step;
         if (updater.lastStats() != null) {
@@ -206,6 +222,18 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
                 kernels.axpy(g0, 0, (float) ((double) rows[w] / total), chunks.slice(w, part), 0, n);
             }
         }
+    }
+
+    /** Adds this step's parts to the noise scale estimate (before clipping) and publishes it. */
+    private void measureNoise(int total) {
+        double batchSquares = kernels.sumSquares(models[0].grads().segment(), 0, models[0].layout().totalFloats());
+        int k = units;
+        if (noise.add(unitSquares, k, batchSquares, total)) {
+            supervisor.tell(new JobSupervisor.Publish(new TrainingEvent.GradientNoiseScale(
+                    spec.name(), step + 1, noise.value(), noise.trace(), noise.squaredNorm(), k, total)));
+        }
+        units = 0;
+        unitSquares = 0;
     }
 
     private void proceed(long applied) {

@@ -53,6 +53,8 @@ public final class JobSpec {
     private int keepCheckpoints = 3;
     private boolean resume;
     private int gradientStatsEverySteps;
+    private int microBatch;
+    private int noiseScaleEverySteps;
     private int maxRetries = MAX_RETRIES_DEFAULT;
     private Duration stepTimeout = STEP_TIMEOUT_DEFAULT;
     private FaultInjector faults = FaultInjector.NONE;
@@ -186,6 +188,25 @@ public final class JobSpec {
     }
 
     /** Publish per-layer gradient norms and update ratios every N steps (0 = never). */
+    /**
+     * Rows per forward/backward pass of a worker: a worker's share of a batch larger than this is accumulated over
+     * micro-batches (equal to the big batch up to float rounding). 0 = never split (default).
+     */
+    public JobSpec microBatch(int rows) {
+        this.microBatch = rows;
+        return this;
+    }
+
+    /**
+     * Measure the gradient noise scale every N steps from the per-worker / per-micro-batch gradients and publish
+     * {@code TrainingEvent.GradientNoiseScale} (sync mode, when a batch is computed in at least 2 parts);
+     * 0 = off (default).
+     */
+    public JobSpec noiseScaleEverySteps(int steps) {
+        this.noiseScaleEverySteps = steps;
+        return this;
+    }
+
     public JobSpec gradientStatsEverySteps(int steps) {
         this.gradientStatsEverySteps = steps;
         return this;
@@ -265,6 +286,8 @@ public final class JobSpec {
         check("keep checkpoints", keepCheckpoints, 1);
         check("max retries", maxRetries, 0);
         check("gradient stats interval (steps)", gradientStatsEverySteps, 0);
+        check("micro-batch rows", microBatch, 0);
+        check("noise scale interval (steps)", noiseScaleEverySteps, 0);
         if (checkpointEverySteps < 0) {
             throw new IllegalArgumentException("checkpoint interval must be >= 0 steps, was " + checkpointEverySteps);
         }
@@ -327,6 +350,21 @@ public final class JobSpec {
 
     public BackpropStrategy strategy() {
         return strategy;
+    }
+
+    /** Rows per forward/backward of a worker (0: the worker's whole share of the batch). */
+    public int microBatch() {
+        return microBatch;
+    }
+
+    /** Steps between gradient noise scale measurements (0: off). */
+    public int noiseScaleEverySteps() {
+        return noiseScaleEverySteps;
+    }
+
+    /** True when step {@code step} (0-based) measures the gradient noise scale. */
+    public boolean measuresNoiseScale(long step) {
+        return noiseScaleEverySteps > 0 && mode == Mode.SYNC && (step + 1) % noiseScaleEverySteps == 0;
     }
 
     public int batchSize() {

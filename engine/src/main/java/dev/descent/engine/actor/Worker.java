@@ -96,7 +96,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
         JobSpec j = s.spec();
         int maxRows = sync ? (j.batchSize() + s.workers() - 1) / s.workers() : j.batchSize();
         this.pass = new GradientPass(s.model(), j.kernels(), j.loss(), j.strategy(), maxRows,
-                j.threadsPerWorker(), j.seed());
+                j.threadsPerWorker(), j.seed(), j.microBatch(), j.optimizer());
         if (!st.started) {
             st.started = true;
             pull();
@@ -188,6 +188,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
         int rows = hi - lo;
         double loss = 0;
         int correct = 0;
+        pass.measureUnits(sync && s.spec().measuresNoiseScale(b.seq()));
         if (rows > 0) {
             try {
                 s.spec().faults().beforeShard(s.index(), b.seq(), st.attempts);
@@ -222,7 +223,8 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
             s.loader().tell(new DataLoader.Release(b.slot()));
             st.current = null;
             s.aggregator().tell(new GradientAggregator.GradientReady(s.index(), b.seq(), b.epoch(),
-                    b.batchInEpoch(), loss, correct, rows, getContext().getSelf()));
+                    b.batchInEpoch(), loss, correct, rows, rows > 0 ? pass.units() : 0,
+                    rows > 0 ? pass.unitSquares() : 0, getContext().getSelf()));
         } else {
             st.sent = true;
             s.server().tell(new ParameterServer.GradientReady(s.index(), st.applied, loss, correct, rows,

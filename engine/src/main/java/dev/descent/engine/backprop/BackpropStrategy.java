@@ -32,6 +32,11 @@ public sealed interface BackpropStrategy {
     /** {@code vanilla}, {@code recompute}, {@code checkpointed}. */
     String name();
 
+    /** The spelling {@link #parse} reads back: {@code vanilla}, {@code recompute}, {@code checkpointed[:K]}. */
+    default String spelling() {
+        return this instanceof Checkpointed c && c.every() > 0 ? name() + ":" + c.every() : name();
+    }
+
     /**
      * Parses {@code vanilla}, {@code recompute} (also {@code memory-poor}), {@code checkpointed} or
      * {@code checkpointed:K}.

@@ -30,6 +30,9 @@ public final class TrainingCheckpoint {
     public static final String META = "META";
     public static final String SPEC = "SPEC";
     public static final String PARAMS = "PARA";
+    /** META key marking checkpoints whose BatchNorm scales are stored as γ (older ones held γ−1). */
+    static final String SCALES_KEY = "scaleParameters";
+    static final String SCALES_DIRECT = "direct";
     public static final String MOMENTS = "MOMS";
     public static final String BUFFERS = "BUFS";
 
@@ -77,6 +80,7 @@ public final class TrainingCheckpoint {
             m.put("step", Long.toString(step));
             m.put("optimizerSteps", Long.toString(optimizer.steps()));
             m.put("byteOrder", ByteOrder.nativeOrder().toString());
+            m.put(SCALES_KEY, SCALES_DIRECT);
             this.meta = m;
             this.step = step;
         }
@@ -167,6 +171,9 @@ public final class TrainingCheckpoint {
             ValueLayout.OfFloat f = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(order);
             MemorySegment.copy(MemorySegment.ofArray(params), f, 0, model.params().segment(), ValueLayout.JAVA_FLOAT,
                     0, params.length / Float.BYTES);
+            if (!SCALES_DIRECT.equals(meta.get(SCALES_KEY))) {
+                model.upgradeLegacyScales(); // written when BatchNorm stored γ−1
+            }
             MemorySegment.copy(MemorySegment.ofArray(moments), f, 0, optimizer.moments().segment(),
                     ValueLayout.JAVA_FLOAT, 0, moments.length / Float.BYTES);
             float[] b = new float[buffers.length / Float.BYTES];

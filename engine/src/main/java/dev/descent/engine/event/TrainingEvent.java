@@ -33,6 +33,30 @@ public sealed interface TrainingEvent {
                         + gradientNorms.length + " norms and " + updateRatios.length + " update ratios");
             }
         }
+
+        /** One readable line: {@code GradientStats[job=j, step=7, global=0.412, fc1: norm=0.31 update=1.2e-03, ...]}. */
+        @Override
+        public String toString() {
+            StringBuilder sb = new StringBuilder(64 + 40 * layers.size()).append("GradientStats[job=").append(job)
+                    .append(", step=").append(step).append(", global=")
+                    .append(String.format(java.util.Locale.ROOT, "%.4g", globalGradientNorm));
+            for (int i = 0; i < layers.size(); i++) {
+                sb.append(", ").append(layers.get(i)).append(String.format(java.util.Locale.ROOT,
+                        ": norm=%.4g update=%.3g", gradientNorms[i], updateRatios[i]));
+            }
+            return sb.append(']').toString();
+        }
+    }
+
+    /**
+     * The gradient noise scale B_simple = tr(Σ)/‖G‖² (McCandlish et al. 2018), in examples, estimated from the
+     * {@code units} per-worker or per-micro-batch gradients of the steps' batches of {@code batch} rows, each
+     * half smoothed by a moving average ({@code dev.descent.engine.train.GradientNoiseScale}). NaN while the
+     * smoothed ‖G‖² is not positive. A batch much smaller than B_simple wastes steps on noise; one much larger
+     * wastes examples (the critical batch size is about B_simple).
+     */
+    record GradientNoiseScale(String job, long step, double noiseScale, double traceCovariance,
+                              double gradientSquaredNorm, int units, int batch) implements TrainingEvent {
     }
 
     /** An epoch of training finished: mean training loss/accuracy over the epoch and its throughput. */

@@ -9,8 +9,8 @@ import java.lang.foreign.MemorySegment;
  * {@link KernelBackend}: outputs, then saved values, then inputs, then weights, then sizes; every tensor is a
  * {@code (segment, offset in floats)} pair; dense row-major; nothing allocates.
  *
- * <p>Normalization scales are stored as γ−1 ({@code gammaM1}): the effective scale is {@code 1 + gammaM1[c]},
- * so the default zero initialization of a layer's second tensor gives the usual γ = 1 under every initializer.
+ * <p>BatchNorm's scale is stored as γ itself ({@code gamma}), so weight decay pulls it toward 0 as in every other
+ * framework. LayerNorm's is still stored as γ−1 ({@code gammaM1}): its effective scale is {@code 1 + gammaM1[c]}.
  *
  * <p>Two implementations: {@link ScalarLayerKernels} (reference, always present) and {@code SimdLayerKernels}
  * (Vector API), which vectorizes the arithmetic-heavy loops and inherits the pure data movement (im2col,
@@ -75,9 +75,9 @@ public interface LayerKernels {
     void batchNormStats(MemorySegment mean, long meanOff, MemorySegment var, long varOff, MemorySegment in,
                         long inOff, int n, int c, int s);
 
-    /** out = (x - mean[c]) * rstd[c] * (1 + gammaM1[c]) + beta[c]. */
+    /** out = (x - mean[c]) * rstd[c] * gamma[c] + beta[c]. */
     void batchNormForward(MemorySegment out, long outOff, MemorySegment in, long inOff, MemorySegment mean,
-                          long meanOff, MemorySegment rstd, long rstdOff, MemorySegment gammaM1, long gOff,
+                          long meanOff, MemorySegment rstd, long rstdOff, MemorySegment gamma, long gOff,
                           MemorySegment beta, long betaOff, int n, int c, int s);
 
     /**
@@ -88,7 +88,7 @@ public interface LayerKernels {
     void batchNormBackward(MemorySegment dIn, long dInOff, MemorySegment dGamma, long dGammaOff,
                            MemorySegment dBeta, long dBetaOff, MemorySegment dOut, long dOutOff,
                            MemorySegment in, long inOff, MemorySegment mean, long meanOff, MemorySegment rstd,
-                           long rstdOff, MemorySegment gammaM1, long gOff, int n, int c, int s, boolean batchStats);
+                           long rstdOff, MemorySegment gamma, long gOff, int n, int c, int s, boolean batchStats);
 
     // ---------------------------------------------------------------- layer norm over rows of [rows, c]
 
@@ -107,7 +107,7 @@ public interface LayerKernels {
 
     /**
      * qkv[b, t, 3c] holds q | k | v per token; heads split c into nh slices of c/nh. Saves att[b, nh, t, t]
-     * (softmax of q·k/sqrt(hs) over positions <= t, 0 above the diagonal) and writes out[b, t, c] = att·v.
+     * (softmax of q·k/sqrt(hs) over positions {@literal <=} t, 0 above the diagonal) and writes out[b, t, c] = att·v.
      */
     void attentionForward(MemorySegment out, long outOff, MemorySegment att, long attOff, MemorySegment qkv,
                           long qkvOff, int b, int t, int c, int nh);

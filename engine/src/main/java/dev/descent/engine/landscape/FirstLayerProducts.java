@@ -62,14 +62,14 @@ final class FirstLayerProducts implements AutoCloseable {
     }
 
     /**
-     * Index of the model's first layer if it is a {@link Linear} preceded only by {@link Flatten}s and followed by
+     * Index of the model's first layer if it is a {@link Linear} with a bias preceded only by {@link Flatten}s and followed by
      * at least one more layer; -1 otherwise (the direct evaluation applies).
      */
     static int firstLinear(Model model) {
         for (int i = 0; i < model.layerCount() - 1; i++) {
             Module m = model.layer(i);
-            if (m instanceof Linear) {
-                return i;
+            if (m instanceof Linear l) {
+                return l.hasBias() ? i : -1; // a bias-less first layer takes the direct path
             }
             if (!(m instanceof Flatten)) {
                 return -1;

@@ -14,9 +14,11 @@ import java.util.function.Supplier;
 /**
  * How sharp a point of the landscape is, on a fixed dataset (full-batch loss, eval mode):
  * <ul>
- *   <li>the top Hessian eigenvalue λ_max by power iteration on Hessian-vector products, each from a central finite
- *       difference of gradients: H·v ≈ (∇L(w + h·v) − ∇L(w − h·v)) / 2h with ‖v‖ = 1 (exact for a quadratic loss);
- *       the eigenvalue of largest magnitude, signed (Rayleigh quotient vᵀHv);</li>
+ *   <li>the top Hessian eigenvalue λ_max by power iteration on Hessian-vector products; the eigenvalue of largest
+ *       magnitude, signed (Rayleigh quotient vᵀHv). The products are exact in double precision
+ *       ({@link ExactHessian}, Pearlmutter's R-operator) for MLPs, and otherwise (or when asked) a central finite
+ *       difference of float32 gradients: H·v ≈ (∇L(w + h·v) − ∇L(w − h·v)) / 2h with ‖v‖ = 1 (exact for a
+ *       quadratic loss). The report says which was used and whether the iteration converged;</li>
  *   <li>ε-sharpness (Keskar et al. 2017): 100 · (max_{δ∈C} L(w + δ) − L(w)) / (1 + L(w)) over the box
  *       C = {|δ_i| ≤ ε(|w_i| + 1)}, maximized approximately by projected sign-gradient ascent (Keskar et al. use
  *       L-BFGS-B; this gives a lower bound of the same quantity).</li>
@@ -34,8 +36,17 @@ public final class Sharpness {
      * @param seed            seed of the power iteration's start vector
      */
     public record Settings(int powerIterations, double tolerance, double fdStep, double epsilon, int ascentSteps,
-                           long seed) {
+                           long seed, HvpMethod method) {
+        /** With {@link HvpMethod#AUTO}. */
+        public Settings(int powerIterations, double tolerance, double fdStep, double epsilon, int ascentSteps,
+                        long seed) {
+            this(powerIterations, tolerance, fdStep, epsilon, ascentSteps, seed, HvpMethod.AUTO);
+        }
+
         public Settings {
+            if (method == null) {
+                throw new IllegalArgumentException("sharpness: the Hessian-vector product method is null");
+            }
             if (powerIterations < 1 || !(tolerance >= 0) || !(fdStep > 0) || !(epsilon >= 0) || ascentSteps < 1) {
                 throw new IllegalArgumentException("sharpness: need powerIterations >= 1, tolerance >= 0, fdStep > 0,"
                         + " epsilon >= 0, ascentSteps >= 1; was " + powerIterations + ", " + tolerance + ", " + fdStep
@@ -46,6 +57,31 @@ public final class Sharpness {
         public static Settings defaults() {
             return new Settings(20, 1e-3, 1e-3, 1e-3, 10, 1);
         }
+
+        /** A copy with another power-iteration tolerance. */
+        public Settings withTolerance(double t) {
+            return new Settings(powerIterations, t, fdStep, epsilon, ascentSteps, seed, method);
+        }
+
+        /** A copy with another Hessian-vector product method. */
+        public Settings withMethod(HvpMethod m) {
+            return new Settings(powerIterations, tolerance, fdStep, epsilon, ascentSteps, seed, m);
+        }
+    }
+
+    /** How Hessian-vector products are computed. */
+    public enum HvpMethod {
+        /** Exact (double precision) when the model is supported ({@link #exactSupported}), else finite differences. */
+        AUTO,
+        /** Exact R-operator products in double precision; fails for unsupported models. */
+        EXACT,
+        /** Central finite differences of float32 gradients (any model). */
+        FINITE_DIFFERENCE
+    }
+
+    /** True when exact Hessian-vector products cover {@code m} (Linear, activations, Flatten, Dropout). */
+    public static boolean exactSupported(Model m) {
+        return ExactHessian.supports(m);
     }
 
     /**
@@ -55,9 +91,12 @@ public final class Sharpness {
      * @param lastRelativeChange |λ_k − λ_{k−1}| / |λ_k| at the last step (convergence indicator)
      * @param epsilonSharpness  Keskar's ε-sharpness in percent (NaN when ε = 0)
      * @param examples          dataset size
+     * @param converged         the relative change fell to the tolerance within the allowed iterations
+     * @param method            {@link HvpMethod#EXACT} or {@link HvpMethod#FINITE_DIFFERENCE}: what was used
      */
     public record Report(double loss, double topEigenvalue, int iterations, double lastRelativeChange,
-                         double epsilonSharpness, double epsilon, int examples, double seconds) {
+                         double epsilonSharpness, double epsilon, int examples, double seconds, boolean converged,
+                         HvpMethod method) {
     }
 
     private Sharpness() {
@@ -85,23 +124,51 @@ public final class Sharpness {
                 SplittableRandom rng = new SplittableRandom(s.seed());
                 MemorySegment vs = v.segment();
                 Directions.gaussian(vs, m.layout(), rng.nextLong(), 0);
-                scale(vs, 1 / Math.sqrt(Directions.sumSquares(vs, 0, n)), n);
+                int ni = Math.toIntExact(n);
+                double[] vd = new double[ni];
+                double[] hv = new double[ni];
+                for (int i = 0; i < ni; i++) {
+                    vd[i] = vs.getAtIndex(F, i);
+                }
+                normalize(vd, norm(vd));
+                boolean exact = switch (s.method()) {
+                    case EXACT -> true;
+                    case FINITE_DIFFERENCE -> false;
+                    case AUTO -> ExactHessian.supports(m);
+                };
+                ExactHessian hessian = exact ? new ExactHessian(m, w, data, lossKind) : null;
                 double lambda = Double.NaN;
                 double change = Double.NaN;
+                boolean converged = false;
                 int it = 0;
                 while (it < s.powerIterations()) {
                     it++;
-                    hessianVector(probe, data, w, p, vs, s.fdStep(), gp.segment(), gm.segment(), n, kernels);
-                    double next = Directions.dot(vs, gp.segment(), n); // vᵀHv, ‖v‖ = 1
-                    double hvNorm = Math.sqrt(Directions.sumSquares(gp.segment(), 0, n));
+                    if (hessian != null) {
+                        hessian.multiply(vd, hv);
+                    } else {
+                        for (int i = 0; i < ni; i++) {
+                            vs.setAtIndex(F, i, (float) vd[i]);
+                        }
+                        hessianVector(probe, data, w, p, vs, s.fdStep(), gp.segment(), gm.segment(), n, kernels);
+                        for (int i = 0; i < ni; i++) {
+                            hv[i] = gp.segment().getAtIndex(F, i);
+                        }
+                    }
+                    double next = 0; // vᵀHv, ‖v‖ = 1
+                    for (int i = 0; i < ni; i++) {
+                        next += vd[i] * hv[i];
+                    }
+                    double hvNorm = norm(hv);
                     change = Double.isNaN(lambda) ? Double.NaN : Math.abs(next - lambda) / Math.max(Math.abs(next), 1e-30);
                     lambda = next;
                     if (hvNorm == 0 || !Double.isFinite(hvNorm)) {
+                        converged = hvNorm == 0;
                         break;
                     }
-                    MemorySegment.copy(gp.segment(), 0, vs, 0, n * Float.BYTES);
-                    scale(vs, 1 / hvNorm, n);
+                    System.arraycopy(hv, 0, vd, 0, ni);
+                    normalize(vd, hvNorm);
                     if (change <= s.tolerance()) {
+                        converged = true;
                         break;
                     }
                 }
@@ -109,7 +176,8 @@ public final class Sharpness {
                 if (s.epsilon() > 0) {
                     eps = epsilonSharpness(probe, data, w, p, delta.segment(), gp.segment(), l0, s, n);
                 }
-                return new Report(l0, lambda, it, change, eps, s.epsilon(), data.count(), (System.nanoTime() - t0) / 1e9);
+                return new Report(l0, lambda, it, change, eps, s.epsilon(), data.count(), (System.nanoTime() - t0) / 1e9,
+                        converged, exact ? HvpMethod.EXACT : HvpMethod.FINITE_DIFFERENCE);
             }
         }
     }
@@ -152,6 +220,21 @@ public final class Sharpness {
         best = Math.max(best, probe.evaluate(data));
         MemorySegment.copy(w, 0, p, 0, n * Float.BYTES);
         return 100 * (best - l0) / (1 + l0);
+    }
+
+    private static double norm(double[] x) {
+        double s = 0;
+        for (double d : x) {
+            s += d * d;
+        }
+        return Math.sqrt(s);
+    }
+
+    private static void normalize(double[] x, double norm) {
+        double inv = 1 / norm;
+        for (int i = 0; i < x.length; i++) {
+            x[i] *= inv;
+        }
     }
 
     private static void scale(MemorySegment x, double s, long n) {

@@ -10,8 +10,10 @@ import java.util.Arrays;
  * {@code [C, H, W]} samples (over batch and positions); any rank-2+ sample {@code [C, ...]} is normalized per
  * its first dimension.
  *
- * <p>Parameters: {@code gamma_minus_1 [C]} (the scale is 1 + this, so the default zero bias-initialization gives
- * γ = 1 under every initializer) and {@code beta [C]}; both are bias-like tensors.
+ * <p>Parameters: {@code gamma [C]}, the scale itself (a {@linkplain ParameterLayout.Builder#addScale scale tensor}:
+ * every model starts it at 1 and initializers leave it there, while weight decay pulls it toward 0) and
+ * {@code beta [C]}; both are bias-like tensors. Files written before this held γ−1 ({@code gamma_minus_1});
+ * the model file and checkpoint readers convert them ({@link Model#upgradeLegacyScales}).
  *
  * <p>Modes:
  * <ul>
@@ -44,7 +46,7 @@ public final class BatchNorm implements Module {
     private int betaIndex;
     private MemorySegment params;
     private MemorySegment grads;
-    private long gOff; // [C] gamma - 1
+    private long gOff; // [C] gamma
     private long bOff; // [C]
 
     public BatchNorm(double momentum, double eps) {
@@ -159,7 +161,7 @@ public final class BatchNorm implements Module {
 
     @Override
     public void declareParameters(ParameterLayout.Builder layout) {
-        gammaIndex = layout.add("gamma_minus_1", new int[]{channels}, 1, 1, true);
+        gammaIndex = layout.addScale("gamma", new int[]{channels});
         betaIndex = layout.add("beta", new int[]{channels}, 1, 1, true);
     }
 

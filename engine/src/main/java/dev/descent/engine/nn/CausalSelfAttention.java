@@ -6,7 +6,7 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * Multi-head causal self-attention over {@code [T, C]} samples (GPT-2 style, as in llm.c): qkv = x·Wqkvᵀ + b
- * ([T, 3C]), per head softmax(q·kᵀ/sqrt(C/H)) with position i attending to j <= i, y = att·v, out = y·Wpᵀ + bp.
+ * ([T, 3C]), per head softmax(q·kᵀ/sqrt(C/H)) with position i attending to j {@literal <=} i, y = att·v, out = y·Wpᵀ + bp.
  * Parameters {@code qkv.weight [3C, C]}, {@code qkv.bias [3C]}, {@code proj.weight [C, C]}, {@code proj.bias [C]}.
  *
  * <p>Workspace per batch B: qkv [B, T, 3C], y [B, T, C] (reused for dy in backward), dqkv [B, T, 3C],

@@ -6,9 +6,12 @@ import java.lang.foreign.MemorySegment;
 /**
  * Fully connected layer y = x·Wᵀ + b with W stored as {@code [out, in]}: forward is one gemmNT, the input
  * gradient dX = dY·W is gemmNN, the weight gradient dW = dYᵀ·X is gemmTN, db is a column sum of dY.
+ * {@code new Linear(out, false)} (spec {@code linear OUT nobias}) has no bias: y = x·Wᵀ, e.g. before a BatchNorm,
+ * which subtracts any bias again.
  */
 public final class Linear implements Module {
     private final int outFeatures;
+    private final boolean hasBias;
     private int inFeatures;
     private int weightIndex;
     private int biasIndex;
@@ -18,10 +21,16 @@ public final class Linear implements Module {
     private long bOff;  // [out]
 
     public Linear(int outFeatures) {
+        this(outFeatures, true);
+    }
+
+    /** @param bias false: no bias tensor (y = x·Wᵀ) */
+    public Linear(int outFeatures, boolean bias) {
         if (outFeatures <= 0) {
             throw new IllegalArgumentException("linear layer needs >= 1 output, was " + outFeatures);
         }
         this.outFeatures = outFeatures;
+        this.hasBias = bias;
     }
 
     @Override
@@ -32,7 +41,7 @@ public final class Linear implements Module {
 
     @Override
     public String spec() {
-        return "linear " + outFeatures;
+        return "linear " + outFeatures + (hasBias ? "" : " nobias");
     }
 
     @Override
@@ -48,10 +57,14 @@ public final class Linear implements Module {
         return outFeatures;
     }
 
+    public boolean hasBias() {
+        return hasBias;
+    }
+
     @Override
     public void declareParameters(ParameterLayout.Builder layout) {
         weightIndex = layout.add("weight", new int[]{outFeatures, inFeatures}, inFeatures, outFeatures, false);
-        biasIndex = layout.add("bias", new int[]{outFeatures}, inFeatures, outFeatures, true);
+        biasIndex = hasBias ? layout.add("bias", new int[]{outFeatures}, inFeatures, outFeatures, true) : -1;
     }
 
     @Override
@@ -59,7 +72,7 @@ public final class Linear implements Module {
         this.params = params;
         this.grads = grads;
         this.wOff = layout.entry(weightIndex).offset();
-        this.bOff = layout.entry(biasIndex).offset();
+        this.bOff = hasBias ? layout.entry(biasIndex).offset() : -1;
     }
 
     @Override
@@ -67,7 +80,9 @@ public final class Linear implements Module {
                         MemorySegment in, long inOff, int batch) {
         KernelBackend k = ctx.kernels();
         k.gemmNT(out, outOff, in, inOff, params, wOff, batch, outFeatures, inFeatures, false, ctx.threads());
-        k.biasAdd(out, outOff, params, bOff, batch, outFeatures);
+        if (hasBias) {
+            k.biasAdd(out, outOff, params, bOff, batch, outFeatures);
+        }
     }
 
     @Override
@@ -78,7 +93,9 @@ public final class Linear implements Module {
         // dW[out, in] = dYᵀ[out, batch] · X[batch, in]
         k.gemmTN(grads, wOff, dOut, dOutOff, in, inOff, outFeatures, inFeatures, batch, false, ctx.threads());
         // db[out] = Σ_rows dY
-        k.biasGrad(grads, bOff, dOut, dOutOff, batch, outFeatures, false);
+        if (hasBias) {
+            k.biasGrad(grads, bOff, dOut, dOutOff, batch, outFeatures, false);
+        }
         if (needInputGrad) {
             // dX[batch, in] = dY[batch, out] · W[out, in]
             k.gemmNN(dIn, dInOff, dOut, dOutOff, params, wOff, batch, inFeatures, outFeatures, false, ctx.threads());

@@ -40,6 +40,7 @@ public final class Model implements AutoCloseable {
     private final String spec;
     private final boolean ownsParams;
     private final long bufferFloats;
+    private final boolean[] frozen; // per layout entry
 
     Model(int[] inputShape, List<Module> modules) {
         this(inputShape, modules, null);
@@ -95,12 +96,98 @@ public final class Model implements AutoCloseable {
         }
         this.params = p;
         this.grads = g;
+        this.frozen = new boolean[layout.entries().size()];
         for (Module m : layers) {
             m.bindParameters(layout, params.segment(), grads.segment());
         }
+        if (ownsParams) {
+            fillScales(params.segment());
+        }
     }
 
-    /** Rebuilds an (all-zero) model from a spec written by {@link #spec()}. */
+    private void fillScales(MemorySegment p) {
+        for (ParameterLayout.Entry e : layout.entries()) {
+            if (e.scale()) {
+                for (int i = 0; i < e.count(); i++) {
+                    p.setAtIndex(ValueLayout.JAVA_FLOAT, e.offset() + i, 1f);
+                }
+            }
+        }
+    }
+
+    /**
+     * Converts parameters written before BatchNorm stored its scale γ directly (model files of format version 2 and
+     * older, checkpoints without the {@code scaleParameters=direct} mark), which held γ−1: adds 1 to every scale
+     * tensor.
+     */
+    public void upgradeLegacyScales() {
+        MemorySegment p = params.segment();
+        for (ParameterLayout.Entry e : layout.entries()) {
+            if (e.scale()) {
+                for (int i = 0; i < e.count(); i++) {
+                    long at = e.offset() + i;
+                    p.setAtIndex(ValueLayout.JAVA_FLOAT, at, p.getAtIndex(ValueLayout.JAVA_FLOAT, at) + 1f);
+                }
+            }
+        }
+    }
+
+    /**
+     * Indices of the layout entries whose {@link ParameterLayout.Entry#qualifiedName()} (e.g. {@code 3:batchnorm.gamma})
+     * matches {@code glob}, where {@code *} stands for any characters: {@code *:batchnorm.*}, {@code 7:linear.*},
+     * {@code *.bias}. Throws, listing the names, when nothing matches.
+     */
+    public int[] entriesMatching(String glob) {
+        StringBuilder re = new StringBuilder();
+        for (String part : glob.split("\\*", -1)) {
+            re.append(java.util.regex.Pattern.quote(part)).append(".*");
+        }
+        re.setLength(re.length() - 2);
+        java.util.regex.Pattern pattern = java.util.regex.Pattern.compile(re.toString());
+        List<ParameterLayout.Entry> es = layout.entries();
+        int[] hits = java.util.stream.IntStream.range(0, es.size())
+                .filter(i -> pattern.matcher(es.get(i).qualifiedName()).matches()).toArray();
+        if (hits.length == 0) {
+            List<String> names = new ArrayList<>();
+            for (ParameterLayout.Entry e : es) {
+                names.add(e.qualifiedName());
+            }
+            throw new IllegalArgumentException("no parameter tensor matches '" + glob + "'; the model has " + names);
+        }
+        return hits;
+    }
+
+    /**
+     * Freezes (or thaws) the parameter tensors matching {@code glob} (see {@link #entriesMatching}): an optimizer
+     * state built afterwards never updates them, weight decay included; their gradients are still computed.
+     */
+    public Model freeze(String glob, boolean freeze) {
+        for (int i : entriesMatching(glob)) {
+            frozen[i] = freeze;
+        }
+        return this;
+    }
+
+    /** True when layout entry {@code entry} is frozen. */
+    public boolean frozen(int entry) {
+        return frozen[entry];
+    }
+
+    /** L2 norm of the parameter tensors matching {@code glob} (double accumulation). */
+    public double parameterNorm(String glob) {
+        MemorySegment p = params.segment();
+        double sum = 0;
+        for (int i : entriesMatching(glob)) {
+            ParameterLayout.Entry e = layout.entry(i);
+            for (int j = 0; j < e.count(); j++) {
+                double v = p.getAtIndex(ValueLayout.JAVA_FLOAT, e.offset() + j);
+                sum += v * v;
+            }
+        }
+        return Math.sqrt(sum);
+    }
+
+    /** Rebuilds a model from a spec (weights and biases zero, scales 1) written by {@link #spec()}. */
     public static Model fromSpec(String spec) {
         return fromSpec(spec, null);
     }
@@ -192,7 +279,8 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * Initializes every tensor: weights with {@code weights}, biases with {@code biases}. Tensor t draws from
+     * Initializes every tensor: weights with {@code weights}, biases with {@code biases}, scales (BatchNorm's γ) to 1.
+     * Tensor t draws from
      * its own SplittableRandom(seed, t), so results depend only on the seed and the architecture.
      */
     public Model initialize(Initializer weights, Initializer biases, long seed) {
@@ -200,8 +288,11 @@ public final class Model implements AutoCloseable {
         MemorySegment p = params.segment();
         for (ParameterLayout.Entry e : layout.entries()) {
             SplittableRandom rng = root.split();
-            (e.bias() ? biases : weights).fill(p, e.offset(), e.count(), e.fanIn(), e.fanOut(), rng);
+            if (!e.scale()) {
+                (e.bias() ? biases : weights).fill(p, e.offset(), e.count(), e.fanIn(), e.fanOut(), rng);
+            }
         }
+        fillScales(p);
         return this;
     }
 

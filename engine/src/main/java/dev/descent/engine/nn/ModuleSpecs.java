@@ -12,7 +12,12 @@ public final class ModuleSpecs {
         String[] t = line.strip().split("\\s+");
         try {
             return switch (t[0]) {
-                case "linear" -> new Linear(Integer.parseInt(t[1]));
+                case "linear" -> {
+                    if (t.length > 3 || t.length == 3 && !t[2].equals("nobias")) {
+                        throw new IllegalArgumentException("expected 'linear OUT' or 'linear OUT nobias'");
+                    }
+                    yield new Linear(Integer.parseInt(t[1]), t.length == 2);
+                }
                 case "activation" -> new ActivationLayer(Activation.valueOf(t[1].toUpperCase(Locale.ROOT)));
                 case "dropout" -> new Dropout(Double.parseDouble(t[1]));
                 case "flatten" -> new Flatten();

@@ -25,10 +25,12 @@ public final class ParameterLayout {
      * @param shape      tensor shape, e.g. {@code [out, in]}
      * @param fanIn      inputs feeding one output unit (for initializers)
      * @param fanOut     outputs fed by one input unit
-     * @param bias       true for bias tensors (zero-initialized by default)
+     * @param bias       true for bias tensors (zero-initialized by default) and the other bias-like tensors of
+     *                   normalization layers
+     * @param scale      true for a multiplicative scale (BatchNorm's γ): bias-like, but initialized to 1
      */
     public record Entry(int layerIndex, String layerKind, String name, long offset, int count, int[] shape,
-                        int fanIn, int fanOut, boolean bias) {
+                        int fanIn, int fanOut, boolean bias, boolean scale) {
         public Entry {
             shape = shape.clone();
         }
@@ -103,12 +105,24 @@ public final class ParameterLayout {
          * Adds a tensor and returns its index in the layout (what the module keeps to find its offset later).
          */
         public int add(String name, int[] shape, int fanIn, int fanOut, boolean bias) {
+            return add(name, shape, fanIn, fanOut, bias, false);
+        }
+
+        /**
+         * Adds a multiplicative scale tensor (bias-like, fan 1/1) that every model starts at 1 and every
+         * initializer leaves at 1; returns its index.
+         */
+        public int addScale(String name, int[] shape) {
+            return add(name, shape, 1, 1, true, true);
+        }
+
+        private int add(String name, int[] shape, int fanIn, int fanOut, boolean bias, boolean scale) {
             int count = Module.size(shape);
             if (count <= 0) {
                 throw new IllegalArgumentException("parameter " + layerIndex + ":" + layerKind + "." + name
                         + " has shape " + Arrays.toString(shape));
             }
-            entries.add(new Entry(layerIndex, layerKind, name, next, count, shape, fanIn, fanOut, bias));
+            entries.add(new Entry(layerIndex, layerKind, name, next, count, shape, fanIn, fanOut, bias, scale));
             next += (count + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
             return entries.size() - 1;
         }

@@ -28,7 +28,7 @@ public interface LrSchedule {
         return new StepDecay(lr, gamma, everySteps);
     }
 
-    /** Cosine from lr to minLr over totalSteps (<= 0: the whole run, resolved by the trainer). */
+    /** Cosine from lr to minLr over totalSteps ({@literal <=} 0: the whole run, resolved by the trainer). */
     static LrSchedule cosine(double lr, double minLr, long totalSteps) {
         return new Cosine(lr, minLr, totalSteps);
     }

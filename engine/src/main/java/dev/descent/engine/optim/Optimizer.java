@@ -8,7 +8,7 @@ import java.lang.foreign.MemorySegment;
  * optimizer's moment slabs share one layout). Immutable; the moments live in an {@link OptimizerState}.
  * Build instances with {@link Optimizers}.
  */
-public sealed interface Optimizer permits Sgd, Adam {
+public sealed interface Optimizer permits Sgd, Adam, Sam {
 
     /** Base learning rate (used when no schedule is given). */
     double learningRate();

@@ -5,10 +5,18 @@ import dev.descent.engine.kernel.KernelPool;
 import dev.descent.engine.memory.OffHeapBlock;
 import dev.descent.engine.memory.Purpose;
 import dev.descent.engine.nn.Model;
+import dev.descent.engine.nn.ParameterLayout;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * An optimizer bound to a model: one {@link Purpose#OPTIMIZER_STATE} slab holding the moment copies (each with
  * the model's parameter layout) and the step counter. {@link #step} is one flat kernel call over the slabs.
+ *
+ * <p>Tensors the model marks {@linkplain Model#freeze frozen} when this state is built are left out: the update
+ * then runs once per contiguous run of trainable tensors (slices made once, so still allocation-free), and
+ * neither the gradient nor weight decay ever changes a frozen tensor.
  */
 public final class OptimizerState implements AutoCloseable {
     private final Optimizer optimizer;
@@ -21,6 +29,9 @@ public final class OptimizerState implements AutoCloseable {
     private KernelBackend curKernels;
     private float curLr;
     private final KernelPool.Task chunkStep = this::stepChunk;
+    // trainable runs when some tensors are frozen (null: the whole slab); slices [slab][run], lengths in floats
+    private final MemorySegment[][] runs;
+    private final long[] runLength;
 
     public OptimizerState(Optimizer optimizer, Model model) {
         this.optimizer = optimizer;
@@ -28,6 +39,41 @@ public final class OptimizerState implements AutoCloseable {
         this.stride = model.layout().totalFloats();
         this.moments = OffHeapBlock.allocateFloats(Math.max(1, optimizer.momentSlabs()) * stride,
                 Purpose.OPTIMIZER_STATE);
+        List<long[]> r = trainableRuns(model);
+        if (r.size() == 1 && r.get(0)[0] == 0 && r.get(0)[1] == stride) {
+            runs = null;
+            runLength = null;
+        } else {
+            MemorySegment[] slabs = {model.params().segment(), model.grads().segment(), moments.segment()};
+            runs = new MemorySegment[3][r.size()];
+            runLength = new long[r.size()];
+            for (int i = 0; i < r.size(); i++) {
+                runLength[i] = r.get(i)[1] - r.get(i)[0];
+                for (int s = 0; s < 3; s++) {
+                    runs[s][i] = slabs[s].asSlice(r.get(i)[0] * Float.BYTES);
+                }
+            }
+        }
+    }
+
+    /** [start, end) float ranges of the non-frozen tensors (padding included), merged where adjacent. */
+    private static List<long[]> trainableRuns(Model model) {
+        List<long[]> out = new ArrayList<>();
+        List<ParameterLayout.Entry> es = model.layout().entries();
+        for (int i = 0; i < es.size(); i++) {
+            if (model.frozen(i)) {
+                continue;
+            }
+            ParameterLayout.Entry e = es.get(i);
+            long start = e.offset();
+            long end = i + 1 < es.size() ? es.get(i + 1).offset() : model.layout().totalFloats();
+            if (!out.isEmpty() && out.get(out.size() - 1)[1] == start) {
+                out.get(out.size() - 1)[1] = end;
+            } else {
+                out.add(new long[]{start, end});
+            }
+        }
+        return out;
     }
 
     public Optimizer optimizer() {
@@ -47,16 +93,23 @@ public final class OptimizerState implements AutoCloseable {
     /** Applies one update with learning rate {@code lr} to the model's parameters from its gradients. */
     public void step(KernelBackend k, float lr) {
         t++;
-        optimizer.step(k, model.params().segment(), model.grads().segment(), moments.segment(), stride, stride, lr, t);
+        if (runs == null) {
+            optimizer.step(k, model.params().segment(), model.grads().segment(), moments.segment(), stride, stride, lr,
+                    t);
+            return;
+        }
+        for (int i = 0; i < runLength.length; i++) {
+            optimizer.step(k, runs[0][i], runs[1][i], runs[2][i], stride, runLength[i], lr, t);
+        }
     }
 
     /**
      * The same update split into {@code parts} contiguous, 64-byte-aligned chunks of the slabs run on {@code pool}.
      * Every optimizer update is elementwise, so the result is bit-identical to {@link #step(KernelBackend, float)}.
-     * No allocation once the chunks for a part count are laid out.
+     * No allocation once the chunks for a part count are laid out. With frozen tensors it runs on the calling thread.
      */
     public void step(KernelBackend k, float lr, KernelPool pool, int parts) {
-        if (parts <= 1) {
+        if (parts <= 1 || runs != null) {
             step(k, lr);
             return;
         }

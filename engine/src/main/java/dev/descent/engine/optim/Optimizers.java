@@ -49,6 +49,16 @@ public final class Optimizers {
         };
     }
 
+    /** SAM (Foret et al. 2020) around {@code base} with radius {@code rho}. */
+    public static Optimizer sam(Optimizer base, double rho) {
+        return new Sam(base, rho, false, Sam.ETA_DEFAULT);
+    }
+
+    /** Adaptive SAM (ASAM, Kwon et al. 2021) around {@code base} with radius {@code rho} and η = 0.01. */
+    public static Optimizer asam(Optimizer base, double rho) {
+        return new Sam(base, rho, true, Sam.ETA_DEFAULT);
+    }
+
     static void check(String what, double v) {
         if (!(v >= 0.0) || Double.isInfinite(v)) {
             throw new IllegalArgumentException(what + " must be finite and >= 0, was " + v);

@@ -35,9 +35,15 @@ import java.util.zip.CRC32;
  * missing. A version 1 file of a model with buffers (BatchNorm) is refused, naming the file and both versions:
  * its running statistics were never saved, and evaluating with the defaults (mean 0, variance 1) would give
  * silently wrong results.
+ *
+ * <p>Version 3 has the layout of version 2; it marks that BatchNorm's scale is stored as γ itself. Version 1 and 2
+ * files stored γ−1, and reading them adds 1 to every scale tensor ({@link Model#upgradeLegacyScales}), so old
+ * files describe the same network as before.
  */
 public final class ModelFile {
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
+    /** The format that stored BatchNorm's scale as γ−1 (same layout as {@link #VERSION}); converted on reading. */
+    static final int VERSION_GAMMA_MINUS_1 = 2;
     /** The format before buffers; read when the model has none. */
     static final int VERSION_WITHOUT_BUFFERS = 1;
     private static final byte[] MAGIC = "DESCENTM".getBytes(StandardCharsets.US_ASCII);
@@ -116,6 +122,9 @@ public final class ModelFile {
         }
         ValueLayout.OfFloat le = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
         MemorySegment.copy(p.params, le, 0, m.params().segment(), ValueLayout.JAVA_FLOAT, 0, p.floats);
+        if (p.version < VERSION) {
+            m.upgradeLegacyScales();
+        }
         if (p.bufFloats > 0) {
             float[] b = new float[Math.toIntExact(p.bufFloats)];
             MemorySegment.copy(p.buffers, le, 0, b, 0, b.length);
@@ -142,17 +151,17 @@ public final class ModelFile {
             throw new ModelFileException(path, "it is not a Descent model file (bad magic)");
         }
         int version = buf.getInt();
-        if (version != VERSION && version != VERSION_WITHOUT_BUFFERS) {
+        if (version != VERSION && version != VERSION_GAMMA_MINUS_1 && version != VERSION_WITHOUT_BUFFERS) {
             throw new ModelFileException(path, "it has format version " + version + ", this build reads versions "
-                    + VERSION_WITHOUT_BUFFERS + " and " + VERSION);
+                    + VERSION_WITHOUT_BUFFERS + " to " + VERSION);
         }
-        int header = version == VERSION ? HEADER : HEADER_V1;
+        int header = version == VERSION_WITHOUT_BUFFERS ? HEADER_V1 : HEADER;
         if (all.length < header + 8) {
             throw new ModelFileException(path, "it is truncated (" + all.length + " bytes)");
         }
         int specLen = buf.getInt();
         long floats = buf.getLong();
-        long bufFloats = version == VERSION ? buf.getLong() : 0;
+        long bufFloats = version == VERSION_WITHOUT_BUFFERS ? 0 : buf.getLong();
         boolean sane = specLen >= 0 && floats >= 0 && bufFloats >= 0 && floats < Integer.MAX_VALUE
                 && bufFloats < Integer.MAX_VALUE;
         long expected = (long) header + specLen + (floats + bufFloats) * Float.BYTES + 8;

@@ -73,7 +73,7 @@ public final class Trainer {
         long trainExamples = 0;
         try (BatchAssembler batches = new BatchAssembler(train, b.batchSize, b.seed);
              TrainingStep step = new TrainingStep(model, b.kernels, b.loss, b.optimizer, schedule, b.strategy,
-                     b.batchSize, b.clipNorm, b.threads, b.seed);
+                     b.batchSize, b.clipNorm, b.threads, b.seed, b.microBatch);
              Evaluator evaluator = test == null ? null
                      : new Evaluator(model, b.kernels, b.loss, b.evalBatchSize, b.threads);
              ParameterSnapshot lastGood = model.snapshot()) {
@@ -142,6 +142,7 @@ public final class Trainer {
         private long seed = 1;
         private int threads = 1;
         private double clipNorm;
+        private int microBatch;
         private KernelBackend kernels;
 
         public Builder model(Model model) {
@@ -204,6 +205,12 @@ public final class Trainer {
             return this;
         }
 
+        /** Rows per forward/backward: larger batches accumulate gradients over micro-batches (0 = never split). */
+        public Builder microBatch(int rows) {
+            this.microBatch = rows;
+            return this;
+        }
+
         /** Kernel backend; default {@link Kernels#backend()}. */
         public Builder kernels(KernelBackend kernels) {
             this.kernels = kernels;
@@ -225,6 +232,10 @@ public final class Trainer {
             }
             if (epochs < 0) {
                 throw new IllegalArgumentException("epochs must be >= 0, was " + epochs);
+            }
+            if (microBatch < 0) {
+                throw new IllegalArgumentException("micro-batch rows must be >= 0 (0 = never split), was "
+                        + microBatch);
             }
             if (threads < 1) {
                 throw new IllegalArgumentException("threads must be >= 1, was " + threads);

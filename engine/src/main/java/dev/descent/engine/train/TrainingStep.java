@@ -45,11 +45,22 @@ public final class TrainingStep implements AutoCloseable {
     public TrainingStep(Model model, KernelBackend kernels, LossKind lossKind, Optimizer optimizer,
                         LrSchedule schedule, BackpropStrategy strategy, int maxBatch, double clipNorm, int threads,
                         long seed) {
+        this(model, kernels, lossKind, optimizer, schedule, strategy, maxBatch, clipNorm, threads, seed, 0);
+    }
+
+    /**
+     * @param microBatch rows per forward/backward; larger batches accumulate gradients over micro-batches
+     *                   ({@code <= 0}: never split)
+     */
+    public TrainingStep(Model model, KernelBackend kernels, LossKind lossKind, Optimizer optimizer,
+                        LrSchedule schedule, BackpropStrategy strategy, int maxBatch, double clipNorm, int threads,
+                        long seed, int microBatch) {
         this.model = model;
         this.kernels = kernels;
         this.schedule = schedule;
         this.clipNorm = clipNorm;
-        GradientPass p = new GradientPass(model, kernels, lossKind, strategy, maxBatch, threads, seed);
+        GradientPass p = new GradientPass(model, kernels, lossKind, strategy, maxBatch, threads, seed, microBatch,
+                optimizer);
         try {
             this.optimizer = new OptimizerState(optimizer, model);
         } catch (RuntimeException | Error e) {
@@ -145,6 +156,11 @@ public final class TrainingStep implements AutoCloseable {
     public void steps(long steps) {
         this.step = steps;
         optimizer.steps(steps);
+    }
+
+    /** The gradient half of the step (micro-batches, noise-scale units of the last step). */
+    public GradientPass pass() {
+        return pass;
     }
 
     public ActivationLedger ledger() {

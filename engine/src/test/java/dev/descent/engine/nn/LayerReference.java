@@ -50,7 +50,7 @@ final class LayerReference {
 
     double[] run(Module mod, double[] x, int batch) {
         return switch (mod) {
-            case Linear lin -> linear(x, batch, lin.inFeatures(), lin.outFeatures(), next(), next());
+            case Linear lin -> linear(x, batch, lin.inFeatures(), lin.outFeatures(), next(), lin.hasBias() ? next() : -1);
             case ActivationLayer act -> {
                 double[] o = new double[x.length];
                 for (int j = 0; j < x.length; j++) {
@@ -112,7 +112,7 @@ final class LayerReference {
         double[] o = new double[rows * out];
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < out; j++) {
-                double s = p[b + j];
+                double s = b < 0 ? 0 : p[b + j];
                 for (int i = 0; i < in; i++) {
                     s += x[r * in + i] * p[w + j * in + i];
                 }
@@ -213,7 +213,7 @@ final class LayerReference {
             for (int b = 0; b < batch; b++) {
                 for (int j = 0; j < s; j++) {
                     int i = (b * c + ch) * s + j;
-                    o[i] = (x[i] - mean) * rstd * (1 + p[g + ch]) + p[be + ch];
+                    o[i] = (x[i] - mean) * rstd * p[g + ch] + p[be + ch];
                 }
             }
         }

@@ -54,6 +54,9 @@ class LayersGradientTest {
                 new Case("batchnorm 1-D", new int[]{5}, 0, () -> Sequential.input(5)
                         .add(new Linear(6)).add(new BatchNorm()).add(new ActivationLayer(Activation.TANH))
                         .add(new Linear(3))),
+                new Case("linear without bias + batchnorm (scale-invariant block)", new int[]{5}, 0, () -> Sequential
+                        .input(5).add(new Linear(6, false)).add(new BatchNorm()).add(new ActivationLayer(Activation.TANH))
+                        .add(new Linear(4, false)).add(new BatchNorm()).add(new Linear(3))),
                 new Case("layernorm", new int[]{5}, 0, () -> Sequential.input(5)
                         .add(new Linear(7)).add(new LayerNorm()).add(new Linear(3))),
                 new Case("residual skip", new int[]{5}, 0, () -> Sequential.input(5).add(new Linear(6))

@@ -5,12 +5,12 @@ import dev.descent.engine.loss.LossKind;
 import java.lang.foreign.ValueLayout;
 
 /** A double-precision re-implementation of a model's forward and loss, for finite-difference references. */
-final class ReferenceNet {
+public final class ReferenceNet {
     private ReferenceNet() {
     }
 
     /** Reads the parameter slab as doubles. */
-    static double[] params(Model m) {
+    public static double[] params(Model m) {
         long n = m.layout().totalFloats();
         double[] p = new double[(int) n];
         for (int i = 0; i < n; i++) {
@@ -20,7 +20,7 @@ final class ReferenceNet {
     }
 
     /** Mean loss of the model with parameters {@code p} on x[batch, in], all in double. */
-    static double loss(Model m, double[] p, double[] x, int[] labels, int batch, LossKind loss, boolean training,
+    public static double loss(Model m, double[] p, double[] x, int[] labels, int batch, LossKind loss, boolean training,
                        long seed, long step) {
         double[] a = x.clone();
         for (int i = 0; i < m.layerCount(); i++) {

@@ -86,12 +86,12 @@ class ModelFileTest {
         }
     }
 
-    /** Rewrites a version 2 file as the version 1 format (no buffer count, no buffers), with a valid CRC. */
+    /** Rewrites a version 3 file as the version 1 format (no buffer count, no buffers), with a valid CRC. */
     private static byte[] asVersion1(byte[] v2, long bufferFloats) {
         ByteBuffer in = ByteBuffer.wrap(v2).order(ByteOrder.LITTLE_ENDIAN);
         int specLen = in.getInt(12);
         long floats = in.getLong(16);
-        assertThat(in.getInt(8)).isEqualTo(2);
+        assertThat(in.getInt(8)).isEqualTo(3);
         assertThat(in.getLong(24)).isEqualTo(bufferFloats);
         int body = specLen + (int) floats * Float.BYTES;
         ByteBuffer out = ByteBuffer.allocate(24 + body + 8).order(ByteOrder.LITTLE_ENDIAN);
@@ -100,6 +100,56 @@ class ModelFileTest {
         crc.update(out.array(), 8, 24 + body - 8);
         out.putLong(crc.getValue());
         return out.array();
+    }
+
+    /**
+     * {@code resmlp-batchnorm-v2.descent} was written by the build before BatchNorm stored γ itself (commit e6326a1,
+     * format version 2, γ−1 stored): Models.resMlp([6], 3, 2, 12, skip, BN, seed 5) trained one epoch on
+     * Synthetic.blobs("train", 100, 6, 3, 1) (momentum 0.05/0.9, batch 20, seed 4). That build measured a test loss of
+     * 0.03885497031810143 on blobs("test", 60, 6, 3, 2) and stored γ−1 = -0.10607493 first in layer 2's first BN.
+     */
+    @Test
+    void shouldReadVersion2FilesWhoseBatchNormScalesHeldGammaMinus1AsTheSameNetwork() throws Exception {
+        Path old = dir.resolve("old.descent");
+        try (var in = ModelFileTest.class.getResourceAsStream("/model-files/resmlp-batchnorm-v2.descent")) {
+            Files.write(old, in.readAllBytes());
+        }
+        assertThat(ByteBuffer.wrap(Files.readAllBytes(old)).order(ByteOrder.LITTLE_ENDIAN).getInt(8)).isEqualTo(2);
+        try (Dataset test = Synthetic.blobs("test", 60, 6, 3, 2);
+             Model back = ModelFile.read(old);
+             Model into = Models.resMlp(new int[]{6}, 3, 2, 12, true, 99)) {
+            var gamma = back.layout().entry(back.entriesMatching("2:residual/1.batchnorm.gamma")[0]);
+            assertThat(back.params().segment().getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, gamma.offset()))
+                    .isEqualTo(1f + -0.10607493f);
+            try (Evaluator e = new Evaluator(back, Kernels.backend(), LossKind.CROSS_ENTROPY, 25, 1)) {
+                assertThat(e.evaluate(test).loss()).isCloseTo(0.03885497031810143, org.assertj.core.data.Offset.offset(1e-6));
+            }
+            ModelFile.load(old, into);
+            assertThat(into.parametersSha256()).isEqualTo(back.parametersSha256());
+            Path again = dir.resolve("again.descent"); // written as version 3, read back unchanged
+            ModelFile.save(back, again);
+            assertThat(ByteBuffer.wrap(Files.readAllBytes(again)).order(ByteOrder.LITTLE_ENDIAN).getInt(8)).isEqualTo(3);
+            try (Model v3 = ModelFile.read(again)) {
+                assertThat(v3.parametersSha256()).isEqualTo(back.parametersSha256());
+            }
+        }
+    }
+
+    @Test
+    void shouldStartBatchNormScalesAtOneUnderEveryInitializer() {
+        try (Model m = Models.resMlp(new int[]{6}, 3, 1, 4, true, 5)) {
+            m.initialize(Init.parse("constant:0.3"), Init.parse("constant:0.2"), 7);
+            for (int i : m.entriesMatching("*batchnorm.gamma")) {
+                var e = m.layout().entry(i);
+                for (int j = 0; j < e.count(); j++) {
+                    assertThat(m.params().segment().getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, e.offset() + j))
+                            .isEqualTo(1f);
+                }
+            }
+            var beta = m.layout().entry(m.entriesMatching("*batchnorm.beta")[0]);
+            assertThat(m.params().segment().getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, beta.offset()))
+                    .isEqualTo(0.2f);
+        }
     }
 
     @Test
@@ -121,7 +171,7 @@ class ModelFileTest {
             Files.write(oldBn, asVersion1(Files.readAllBytes(bn), m.bufferFloats()));
             assertThatThrownBy(() -> ModelFile.read(oldBn)).isInstanceOf(ModelFile.ModelFileException.class)
                     .hasMessageContaining(oldBn.toString()).hasMessageContaining("format version 1")
-                    .hasMessageContaining("version 2").hasMessageContaining("BatchNorm running statistics");
+                    .hasMessageContaining("version 3").hasMessageContaining("BatchNorm running statistics");
             assertThatThrownBy(() -> ModelFile.load(oldBn, m)).hasMessageContaining(oldBn.toString());
             byte[] cut = Arrays.copyOf(Files.readAllBytes(bn), (int) Files.size(bn) - 8 - 4);
             Path t = dir.resolve("cut.descent");

@@ -69,6 +69,8 @@ public final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() {
+            // validated before the (minutes of) measuring; a benchmark is meant to be rerun, so it replaces its summary
+            OutputDir outDir = OutputDir.create(out, true);
             int mm = m != null ? m : size;
             int nn = n != null ? n : size;
             int kk = k != null ? k : size;
@@ -94,7 +96,7 @@ public final class BenchCommand implements Runnable {
             summary.put("backend", r.backend());
             summary.put("seconds", r.seconds());
             summary.put("repetitions", r.repetitions());
-            Path written = OutputDir.create(out).writeJson("summary.json", summary);
+            Path written = outDir.writeJson("summary.json", summary);
             System.out.println("wrote " + written);
             return 0;
         }
@@ -130,8 +132,12 @@ public final class BenchCommand implements Runnable {
                 + "each on --threads kernel threads (default: the direct single-process trainer)")
         Integer workers;
 
+        private OutputDir outDir;
+
         @Override
         public Integer call() {
+            // validated before the (minutes of) measuring; a benchmark is meant to be rerun, so it replaces its summary
+            outDir = OutputDir.create(out, true);
             int cores = Descent.kernels().maxThreads();
             if (batch < 1 || epochs < 1 || threads < 1 || threads > cores) {
                 throw new UserError("need --batch >= 1, --epochs >= 1 and 1 <= --threads <= "
@@ -196,7 +202,7 @@ public final class BenchCommand implements Runnable {
             summary.put("train_seconds", r.trainSeconds());
             summary.put("epoch_examples_per_second",
                     r.epochs().stream().mapToDouble(EpochSummary::examplesPerSecond).toArray());
-            Path written = OutputDir.create(out).writeJson("summary.json", summary);
+            Path written = outDir.writeJson("summary.json", summary);
             System.out.println("wrote " + written);
             return 0;
         }
@@ -237,6 +243,8 @@ public final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            // validated before the (minutes of) measuring; a benchmark is meant to be rerun, so it replaces its summary
+            OutputDir outDir = OutputDir.create(out, true);
             if (grid < 2 || examples < 1 || rounds < 1) {
                 throw new UserError("need --grid >= 2, --examples >= 1 and --rounds >= 1; got grid " + grid
                         + ", examples " + examples + ", rounds " + rounds);
@@ -267,7 +275,7 @@ public final class BenchCommand implements Runnable {
             summary.put("scaling", m2 / m1);
             summary.put("rounds_1", one);
             summary.put("rounds_2", two);
-            Path written = OutputDir.create(out).writeJson("summary.json", summary);
+            Path written = outDir.writeJson("summary.json", summary);
             System.out.println("wrote " + written);
             return 0;
         }

@@ -471,13 +471,23 @@ public final class LandscapeCommand implements Runnable {
         s.put("top_hessian_eigenvalue", x.topHessianEigenvalue());
         s.put("power_iterations", x.powerIterations());
         s.put("last_relative_change", x.lastRelativeChange());
+        s.put("converged", x.converged());
+        s.put("hessian_vector_products", x.hessianVectorProducts());
         s.put("finite_difference_step", x.finiteDifferenceStep());
         s.put("epsilon", x.epsilon());
         s.put("epsilon_sharpness_percent", x.epsilonSharpnessPercent());
         s.put("seconds", x.seconds());
-        System.out.printf(Locale.ROOT, "sharpness: top Hessian eigenvalue %.4g (%d iterations), "
-                + "epsilon-sharpness(%.0e) %.4g%%%n", x.topHessianEigenvalue(), x.powerIterations(), x.epsilon(),
-                x.epsilonSharpnessPercent());
+        System.out.printf(Locale.ROOT, "sharpness: top Hessian eigenvalue %.4g (%d iterations, %s, relative change"
+                + " %.2g, %s), epsilon-sharpness(%.0e) %.4g%%%n", x.topHessianEigenvalue(), x.powerIterations(),
+                x.converged() ? "converged" : "NOT converged", x.lastRelativeChange(), x.hessianVectorProducts(),
+                x.epsilon(), x.epsilonSharpnessPercent());
+        if (!x.converged()) {
+            String warning = String.format(Locale.ROOT, "the top Hessian eigenvalue %.4g has not converged after %d "
+                    + "power iterations (relative change %.2g): raise --power-iterations before trusting it",
+                    x.topHessianEigenvalue(), x.powerIterations(), x.lastRelativeChange());
+            System.out.println("warning: " + warning);
+            s.put("warning", warning);
+        }
         return s;
     }
 

@@ -38,7 +38,17 @@ import picocli.CommandLine.Option;
 /** {@code descent story ...}: the loss-landscape stories, each training its models and drawing its figures. */
 @Command(name = "story", mixinStandardHelpOptions = true,
         description = "Reproduce a story end to end: train, measure, draw (figures + CSV + summary.json in --out).",
-        subcommands = {StoryCommand.LandscapeDropout.class, SkipConnectionsStory.class, LandscapePlaneStory.class})
+        subcommands = {
+            StoryCommand.LandscapeDropout.class,
+            SkipConnectionsStory.class,
+            dev.descent.samples.story.doubledescent.DoubleDescentStory.class,
+            dev.descent.samples.story.largebatch.LargeBatchStory.class,
+            WideNarrowStory.class,
+            dev.descent.samples.story.toys.SgdEscape.class,
+            dev.descent.samples.story.toys.LocalDivergence.class,
+            dev.descent.samples.story.explr.ExpLr.class,
+            LandscapePlaneStory.class,
+        })
 public final class StoryCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;

@@ -4,7 +4,9 @@ import dev.descent.engine.event.TrainingEvent;
 import dev.descent.engine.event.TrainingListener;
 import dev.descent.monitoring.Monitoring;
 import dev.descent.monitoring.MonitoringConfig;
+import dev.descent.samples.CtrlC;
 import dev.descent.samples.OutputDir;
+import dev.descent.samples.RunEstimate;
 import dev.descent.samples.ProgressBar;
 import dev.descent.samples.UserError;
 import dev.descent.sdk.Activation;
@@ -70,8 +72,17 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--loss", defaultValue = "cross-entropy", description = "cross-entropy or mse (default: ${DEFAULT-VALUE})")
     String loss;
 
-    @Option(names = "--optimizer", defaultValue = "momentum", description = "sgd, momentum, nesterov, adam, adamw (default: ${DEFAULT-VALUE})")
+    @Option(names = "--optimizer", defaultValue = "momentum", description = "sgd, momentum, nesterov, adam, adamw, sam (default: ${DEFAULT-VALUE})")
     String optimizer;
+
+    @Option(names = "--sam-rho", defaultValue = "0.05", description = "SAM neighbourhood radius rho (Foret et al.: 0.05; ASAM: 0.5-2) (default: ${DEFAULT-VALUE})")
+    double samRho;
+
+    @Option(names = "--sam-adaptive", description = "adaptive SAM (ASAM, Kwon et al. 2021): neighbourhood scaled by |w|")
+    boolean samAdaptive;
+
+    @Option(names = "--sam-base", defaultValue = "momentum", description = "update rule SAM steps with: sgd, momentum, nesterov, adam, adamw (default: ${DEFAULT-VALUE})")
+    String samBase;
 
     @Option(names = "--lr", description = "peak learning rate (default: 0.02; 0.01 for --loss mse; 0.001 for adam/adamw)")
     Double lr;
@@ -82,10 +93,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--weight-decay", defaultValue = "0", description = "weight decay (L2 for sgd/momentum/adam, decoupled for adamw) (default: ${DEFAULT-VALUE})")
     double weightDecay;
 
-    @Option(names = "--schedule", defaultValue = "cosine", description = "constant, step, cosine, exponential, warmup-cosine (default: ${DEFAULT-VALUE})")
+    @Option(names = "--schedule", defaultValue = "cosine", description = "constant, step, cosine, exponential, exponential-step, warmup-cosine (default: ${DEFAULT-VALUE})")
     String schedule;
 
-    @Option(names = "--gamma", defaultValue = "0.5", description = "decay factor: per --step-epochs for step, per epoch for exponential (default: ${DEFAULT-VALUE})")
+    @Option(names = "--gamma", defaultValue = "0.5", description = "decay factor: per --step-epochs for step, per epoch for exponential, per optimizer step for exponential-step (default: ${DEFAULT-VALUE})")
     double gamma;
 
     @Option(names = "--step-epochs", defaultValue = "3", description = "epochs between decays for --schedule step (default: ${DEFAULT-VALUE})")
@@ -93,6 +104,12 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--warmup-epochs", defaultValue = "1", description = "linear warmup length for warmup-cosine (default: ${DEFAULT-VALUE})")
     double warmupEpochs;
+
+    @Option(names = "--warmup-steps", defaultValue = "0", description = "gradual linear warm-up over the first N steps, composed with any --schedule except warmup-cosine (Goyal et al. 2017) (default: ${DEFAULT-VALUE})")
+    long warmupSteps;
+
+    @Option(names = "--micro-batch", defaultValue = "0", description = "rows per forward/backward of a worker; a larger share of a batch accumulates gradients over micro-batches (same update), 0 = never split (default: ${DEFAULT-VALUE})")
+    int microBatch;
 
     @Option(names = "--clip-norm", defaultValue = "0", description = "clip the global gradient norm to this value, 0 = off (default: ${DEFAULT-VALUE})")
     double clipNorm;
@@ -159,7 +176,9 @@ public final class TrainCommand implements Callable<Integer> {
         validate();
         Loss lossKind = Loss.parse(loss);
         double learningRate = resolveLearningRate();
-        Optimizer opt = Optimizer.parse(optimizer, learningRate, momentum, weightDecay);
+        Optimizer opt = optimizer.trim().equalsIgnoreCase("sam")
+                ? Optimizer.sam(Optimizer.parse(samBase, learningRate, momentum, weightDecay), samRho, samAdaptive)
+                : Optimizer.parse(optimizer, learningRate, momentum, weightDecay);
         Backprop backprop = Backprop.parse(strategy);
         Activation act = Activation.parse(activation);
         Corpus corpus = parseCorpus(dataset);
@@ -170,7 +189,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             out = resume;
         }
-        OutputDir dir = OutputDir.create(out);
+        OutputDir dir = OutputDir.create(out, resume != null);
         int available = corpus.count(Split.TRAIN, dataDir);
         int trainCount = trainLimit == null ? available : Math.min(trainLimit, available);
         int stepsPerEpoch = (trainCount + batch - 1) / batch;
@@ -178,7 +197,7 @@ public final class TrainCommand implements Callable<Integer> {
         ModelDefinition model = model(act, corpus);
         System.out.printf(Locale.ROOT, "descent train: %s (%d examples), %s, %s, %s lr=%s %s, batch %d, %d epochs, "
                         + "%s backprop, seed %d, %d worker(s) x %d thread(s), %s kernels%n", corpus.displayName(),
-                trainCount, model, lossKind.name().toLowerCase(Locale.ROOT), optimizer, learningRate, schedule, batch,
+                trainCount, model, lossKind == Loss.MSE ? "mse" : "cross-entropy", optimizer, learningRate, schedule, batch,
                 epochs, backprop, seed, workerCount, threads, Descent.kernels().backend());
 
         DataSource train = corpus.source(Split.TRAIN, dataDir);
@@ -186,7 +205,7 @@ public final class TrainCommand implements Callable<Integer> {
                 .train(trainLimit == null ? train : train.limit(trainLimit)).test(corpus.source(Split.TEST, dataDir))
                 .loss(lossKind).optimizer(opt).schedule(schedule(learningRate, stepsPerEpoch)).backprop(backprop)
                 .batchSize(batch).epochs(epochs).seed(seed).workers(workerCount).threadsPerWorker(threads)
-                .clipNorm(clipNorm).modelFile(dir.resolve("model.descent"));
+                .clipNorm(clipNorm).microBatch(microBatch).modelFile(dir.resolve("model.descent"));
         if (saveTrajectory) {
             plan.trajectoryDir(dir.resolve("trajectory"));
         }
@@ -197,6 +216,7 @@ public final class TrainCommand implements Callable<Integer> {
         RunRecorder recorder = new RunRecorder(dir, epochs, stepsPerEpoch, corpus.displayName() + " training");
         plan.listener(recorder);
         Monitoring monitoring = null;
+        CtrlC ctrlC = null;
         try (DescentEngine engine = Descent.start(new DescentConfig().workers(workerCount).threads(threads))) {
             if (metricsPort != null) {
                 monitoring = Monitoring.start(new MonitoringConfig().host(metricsHost).port(metricsPort).job("train"));
@@ -204,6 +224,7 @@ public final class TrainCommand implements Callable<Integer> {
                 System.out.println("metrics: " + monitoring.metricsUri() + " (status: /api/jobs, health: /health)");
             }
             TrainingJob job = engine.submit(plan.build());
+            ctrlC = CtrlC.watch(job, checkpointEvery > 0 || resume != null, dir.path());
             TrainingResult result;
             try {
                 result = job.await();
@@ -216,6 +237,9 @@ public final class TrainCommand implements Callable<Integer> {
                         + ") are in " + dir.resolve("model.descent") + ", the epochs before it in "
                         + dir.resolve("metrics.csv"), e);
             } catch (RuntimeException e) {
+                if (ctrlC.requested()) {
+                    ctrlC.yieldToShutdown(); // Ctrl-C: the hook reports what was kept, the JVM exits with 130
+                }
                 recorder.finishBar();
                 if (monitoring != null) {
                     monitoring.jobs().failed("train", String.valueOf(e.getMessage()));
@@ -238,6 +262,9 @@ public final class TrainCommand implements Callable<Integer> {
             }
             return 0;
         } finally {
+            if (ctrlC != null) {
+                ctrlC.close();
+            }
             if (monitoring != null) {
                 monitoring.close();
             }
@@ -260,6 +287,9 @@ public final class TrainCommand implements Callable<Integer> {
             return lr;
         }
         String o = optimizer.trim().toLowerCase(Locale.ROOT);
+        if (o.equals("sam")) {
+            o = samBase.trim().toLowerCase(Locale.ROOT);
+        }
         if (o.startsWith("adam")) {
             return 0.001;
         }
@@ -292,21 +322,47 @@ public final class TrainCommand implements Callable<Integer> {
         if (trainLimit != null && trainLimit < 1) {
             throw new UserError("--train-limit must be >= 1, was " + trainLimit);
         }
+        if (warmupSteps < 0) {
+            throw new UserError("--warmup-steps must be >= 0, was " + warmupSteps);
+        }
+        if (warmupSteps > 0 && schedule.trim().equalsIgnoreCase("warmup-cosine")) {
+            throw new UserError("--warmup-steps " + warmupSteps + " with --schedule warmup-cosine: that schedule has "
+                    + "its own warm-up (--warmup-epochs); use --schedule cosine --warmup-steps N instead");
+        }
+        if (microBatch < 0) {
+            throw new UserError("--micro-batch must be >= 0 (0 = never split), was " + microBatch);
+        }
         if (!(momentum >= 0 && momentum < 1)) {
             throw new UserError("--momentum must be in [0, 1), was " + momentum);
+        }
+        if (!(samRho > 0) || Double.isInfinite(samRho)) {
+            throw new UserError("--sam-rho must be a finite number > 0, was " + samRho);
+        }
+        if (!List.of("sgd", "momentum", "nesterov", "adam", "adamw", "sam")
+                .contains(optimizer.trim().toLowerCase(Locale.ROOT))) {
+            throw new UserError("unknown optimizer '" + optimizer + "'; expected sgd, momentum, nesterov, adam, adamw"
+                    + " or sam");
+        }
+        if (samBase.trim().equalsIgnoreCase("sam")) {
+            throw new UserError("--sam-base must be sgd, momentum, nesterov, adam or adamw, was " + samBase);
         }
     }
 
     private Schedule schedule(double lr0, int stepsPerEpoch) {
+        return scheduleWithoutWarmup(lr0, stepsPerEpoch).withWarmup(warmupSteps);
+    }
+
+    private Schedule scheduleWithoutWarmup(double lr0, int stepsPerEpoch) {
         return switch (schedule.trim().toLowerCase(Locale.ROOT)) {
             case "constant" -> Schedule.constant(lr0);
             case "step" -> Schedule.step(lr0, gamma, (long) stepEpochs * stepsPerEpoch);
             case "cosine" -> Schedule.cosine(lr0, 0.0);
             case "exponential" -> Schedule.exponential(lr0, Math.pow(gamma, 1.0 / stepsPerEpoch));
+            case "exponential-step" -> Schedule.exponential(lr0, gamma);
             case "warmup-cosine" -> Schedule.warmupCosine(Math.max(1, Math.round(warmupEpochs * stepsPerEpoch)),
                     lr0, 0.0);
             default -> throw new UserError("unknown --schedule '" + schedule
-                    + "'; expected constant, step, cosine, exponential or warmup-cosine");
+                    + "'; expected constant, step, cosine, exponential, exponential-step or warmup-cosine");
         };
     }
 
@@ -345,12 +401,17 @@ public final class TrainCommand implements Callable<Integer> {
         cfg.put("dataset", corpus.displayName());
         cfg.put("train_examples", trainCount);
         cfg.put("model", model.toString());
-        cfg.put("loss", loss);
+        cfg.put("loss", loss.trim().toLowerCase(Locale.ROOT));
         cfg.put("optimizer", optimizer);
+        if (optimizer.trim().equalsIgnoreCase("sam")) {
+            cfg.put("sam", Map.of("rho", samRho, "adaptive", samAdaptive, "base", samBase));
+        }
         cfg.put("lr", learningRate);
         cfg.put("momentum", momentum);
         cfg.put("weight_decay", weightDecay);
         cfg.put("schedule", schedule);
+        cfg.put("warmup_steps", warmupSteps);
+        cfg.put("micro_batch", microBatch);
         cfg.put("batch", batch);
         cfg.put("dropout", dropout);
         cfg.put("init", init);
@@ -374,6 +435,16 @@ public final class TrainCommand implements Callable<Integer> {
         private final String title;
         private final List<double[]> rows = new ArrayList<>(); // epoch, trainLoss, trainAcc, testLoss, testAcc, lr, s, ex/s
         private ProgressBar bar;
+        private final RunEstimate estimate = new RunEstimate(System.out);
+        private long firstStep = -1;
+
+        /** The step this process started at (0, or the resumed step). */
+        private long firstStep(TrainingEvent.StepCompleted s) {
+            if (firstStep < 0) {
+                firstStep = s.step();
+            }
+            return firstStep;
+        }
         private int barEpoch = -1;
         private double epochSeconds;
         private long epochExamples;
@@ -405,6 +476,7 @@ public final class TrainCommand implements Callable<Integer> {
                 bar = new ProgressBar(System.out, String.format(Locale.ROOT, "epoch %d/%d", s.epoch() + 1, epochs),
                         stepsPerEpoch);
             }
+            estimate.onStep(s.step() + 1 - firstStep(s), (long) epochs * stepsPerEpoch - firstStep(s));
             epochSeconds += s.seconds();
             epochExamples += s.examples();
             lastLr = s.learningRate();

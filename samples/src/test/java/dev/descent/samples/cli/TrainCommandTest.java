@@ -122,7 +122,11 @@ class TrainCommandTest {
                 new Case(new String[] {"--loss", "hinge"}, "hinge"),
                 new Case(new String[] {"--optimizer", "lbfgs"}, "unknown optimizer 'lbfgs'"),
                 new Case(new String[] {"--strategy", "magic"}, "unknown backprop strategy 'magic'"),
-                new Case(new String[] {"--schedule", "zigzag"}, "unknown --schedule 'zigzag'"))) {
+                new Case(new String[] {"--schedule", "zigzag"}, "unknown --schedule 'zigzag'"),
+                new Case(new String[] {"--warmup-steps", "-1"}, "--warmup-steps must be >= 0, was -1"),
+                new Case(new String[] {"--warmup-steps", "5", "--schedule", "warmup-cosine"},
+                        "use --schedule cosine --warmup-steps N instead"),
+                new Case(new String[] {"--micro-batch", "-3"}, "--micro-batch must be >= 0 (0 = never split), was -3"))) {
             Path dir = out.resolve("run");
             CliRunner.Run run = CliRunner.run(concat(concat(new String[] {"train", "--data-dir", dataDir.toString()},
                     c.args()), "--out", dir.toString()));
@@ -130,6 +134,20 @@ class TrainCommandTest {
             assertThat(run.err()).contains(c.message()).doesNotContain("at dev.descent");
             assertThat(Files.exists(dir.resolve("summary.json"))).isFalse();
         }
+    }
+
+    @Test
+    void shouldWarmUpAnyScheduleAndAccumulateMicroBatches(@TempDir Path out) throws Exception {
+        // 600 examples / batch 50 = 12 steps, all inside a 30-step warm-up of a constant 0.05: the last lr is 0.05*12/30
+        CliRunner.Run run = CliRunner.run("train", "--data-dir", dataDir.toString(), "--train-limit", "600", "--batch",
+                "50", "--epochs", "1", "--widths", "16", "--schedule", "constant", "--lr", "0.05", "--warmup-steps", "30",
+                "--micro-batch", "20", "--workers", "1", "--out", out.toString());
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        List<String> csv = Files.readAllLines(out.resolve("metrics.csv"));
+        assertThat(csv.get(1).split(",")[5]).isEqualTo("0.0200000");
+        JsonNode cfg = new ObjectMapper().readTree(out.resolve("summary.json").toFile()).get("config");
+        assertThat(cfg.get("warmup_steps").asLong()).isEqualTo(30);
+        assertThat(cfg.get("micro_batch").asInt()).isEqualTo(20);
     }
 
     @Test

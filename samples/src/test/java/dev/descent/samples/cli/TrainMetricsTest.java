@@ -40,7 +40,7 @@ class TrainMetricsTest {
         try {
             run = CompletableFuture.supplyAsync(() -> DescentCli.commandLine().execute("train", "--data-dir",
                     TrainCommandTest.dataDir.toString(), "--train-limit", "3000", "--epochs", "2", "--widths", "32",
-                    "--metrics-port", "0", "--metrics-linger", "20", "--out", out.toString()));
+                    "--workers", "2", "--metrics-port", "0", "--metrics-linger", "20", "--out", out.toString()));
             long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
             String text = "";
             while (System.nanoTime() < deadline && !text.contains("done: test accuracy") && !run.isDone()) {
@@ -65,6 +65,8 @@ class TrainMetricsTest {
         assertThat(metrics).containsPattern("descent_train_steps_total\\{[^}]*job=\"train\"[^}]*} 48(\\.0)?\\n");
         assertThat(metrics).contains("descent_loss{").contains("split=\"test\"")
                 .contains("descent_accuracy_ratio{").contains("descent_activation_peak_bytes{");
+        // two workers: the gradient noise scale from their two shard gradients, on by default
+        assertThat(metrics).containsPattern("descent_gradient_noise_scale\\{[^}]*job=\"train\"[^}]*} [0-9.eE+-]+\\n");
         assertThat(jobs).contains("\"train\"").containsIgnoringCase("finished");
     }
 }

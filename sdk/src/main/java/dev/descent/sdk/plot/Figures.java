@@ -74,18 +74,22 @@ public final class Figures {
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(new Color(0xDDDDDD));
         plot.setRangeGridlinePaint(new Color(0xDDDDDD));
-        NumberAxis x = new NumberAxis(panel.xLabel());
-        x.setAutoRangeIncludesZero(false);
-        if (integerValued(panel)) {
-            x.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+        if (panel.logX()) {
+            LogAxis x = new LogAxis(panel.xLabel());
+            x.setSmallestValue(1e-30);
+            x.setStandardTickUnits(NumberAxis.createStandardTickUnits());
+            x.setNumberFormatOverride(new SignificantFormat());
+            plot.setDomainAxis(x);
+        } else {
+            NumberAxis x = new NumberAxis(panel.xLabel());
+            x.setAutoRangeIncludesZero(false);
+            if (integerValued(panel)) {
+                x.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+            }
+            plot.setDomainAxis(x);
         }
-        plot.setDomainAxis(x);
         if (panel.logY()) {
-            LogAxis y = new LogAxis(panel.yLabel());
-            y.setSmallestValue(1e-30);
-            y.setStandardTickUnits(NumberAxis.createStandardTickUnits()); // steps in decades: 0.1, 0.2, 0.5, 1...
-            y.setNumberFormatOverride(new SignificantFormat());          // labels show values, not exponents
-            plot.setRangeAxis(0, y);
+            plot.setRangeAxis(0, new DecadeLogAxis(panel.yLabel())); // ticks at decades / 1-2-5 steps
         } else {
             NumberAxis y = new NumberAxis(panel.yLabel());
             y.setAutoRangeIncludesZero(false);
@@ -127,7 +131,8 @@ public final class Figures {
             XYSeries out = new XYSeries(in.name(), false, true);
             for (int i = 0; i < in.size(); i++) {
                 double yv = in.yAt(i);
-                if (Double.isFinite(yv) && !(plot.getRangeAxis(index) instanceof LogAxis && yv <= 0)) {
+                if (Double.isFinite(yv) && !(plot.getRangeAxis(index) instanceof LogAxis && yv <= 0)
+                        && !(plot.getDomainAxis() instanceof LogAxis && in.xAt(i) <= 0)) {
                     out.add(in.xAt(i), yv);
                 }
             }

@@ -71,6 +71,79 @@ public final class Heatmaps {
         return new double[] {lo, hi};
     }
 
+    /**
+     * Like {@link #write} but every panel on one colour scale with the same contour levels (the range of all panels
+     * together), so equal colours and equal contour lines mean equal values across panels. The panels should share
+     * {@code logScale}; the first panel's decides.
+     */
+    public static Path writeSharedScale(Path png, String title, List<HeatmapPanel> panels) {
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
+        boolean log = !panels.isEmpty() && panels.get(0).logScale();
+        for (HeatmapPanel p : panels) {
+            double[] r = range(p.z(), log);
+            lo = Math.min(lo, r[0]);
+            hi = Math.max(hi, r[1]);
+        }
+        double[] shared = {lo, hi};
+        return Canvas.write(png, title, panels.size(), Math.max(1, panels.size()), PANEL_WIDTH, PANEL_HEIGHT,
+                (g, i, w, h) -> chart(panels.get(i), shared).draw(g, new Rectangle2D.Double(0, 0, w, h)));
+    }
+
+    /**
+     * As {@link #write(Path, String, List)}, with {@code paths.get(i)} drawn over panel i (e.g. many optimizer
+     * trajectories); the panels' own single paths are drawn too.
+     */
+    public static Path write(Path png, String title, List<HeatmapPanel> panels, List<List<PathOverlay>> paths) {
+        if (paths.size() != panels.size()) {
+            throw new IllegalArgumentException(panels.size() + " panels but " + paths.size() + " path lists");
+        }
+        return Canvas.write(png, title, panels.size(), Math.max(1, panels.size()), PANEL_WIDTH, PANEL_HEIGHT,
+                (g, i, w, h) -> overlay(chart(panels.get(i)), paths.get(i)).draw(g, new Rectangle2D.Double(0, 0, w, h)));
+    }
+
+    /**
+     * One row: the line charts {@code charts} first, then the heatmaps with {@code paths.get(i)} over map i (e.g. a
+     * loss curve beside the path on the surface).
+     */
+    public static Path write(Path png, String title, List<Panel> charts, List<HeatmapPanel> panels,
+                             List<List<PathOverlay>> paths) {
+        if (paths.size() != panels.size()) {
+            throw new IllegalArgumentException(panels.size() + " panels but " + paths.size() + " path lists");
+        }
+        int count = charts.size() + panels.size();
+        return Canvas.write(png, title, count, Math.max(1, count), PANEL_WIDTH, PANEL_HEIGHT, (g, i, w, h) -> {
+            JFreeChart c = i < charts.size() ? Figures.chart(charts.get(i))
+                    : overlay(chart(panels.get(i - charts.size())), paths.get(i - charts.size()));
+            c.draw(g, new Rectangle2D.Double(0, 0, w, h));
+        });
+    }
+
+    private static JFreeChart overlay(JFreeChart chart, List<PathOverlay> paths) {
+        XYPlot plot = chart.getXYPlot();
+        if (!paths.isEmpty() && plot.getDatasetCount() > 1) {
+            plot.setDataset(1, null); // the overlaid paths replace the centre mark (a landscape's origin)
+        }
+        BasicStroke stroke = new BasicStroke(1.1f);
+        double rx = plot.getDomainAxis().getRange().getLength() * 0.007; // marker radii: ~4 px on a 600 px panel
+        double ry = plot.getRangeAxis().getRange().getLength() * 0.007;
+        for (PathOverlay o : paths) {
+            double[][] pts = o.points();
+            for (int k = 0; k + 1 < pts.length; k++) {
+                plot.addAnnotation(new XYLineAnnotation(pts[k][0], pts[k][1], pts[k + 1][0], pts[k + 1][1], stroke,
+                        o.color()), false);
+            }
+            double[] a = pts[0];
+            double[] b = pts[pts.length - 1];
+            plot.addAnnotation(new org.jfree.chart.annotations.XYShapeAnnotation(
+                    new Ellipse2D.Double(a[0] - rx, a[1] - ry, 2 * rx, 2 * ry), stroke, o.color()), false);
+            plot.addAnnotation(new org.jfree.chart.annotations.XYShapeAnnotation(
+                    new Ellipse2D.Double(b[0] - 1.2 * rx, b[1] - 1.2 * ry, 2.4 * rx, 2.4 * ry), stroke, Color.BLACK,
+                    o.color()), false);
+        }
+        return chart;
+    }
+
     /** Finite range of z as {min, max}; for log scale only positive values count. */
     static double[] range(double[][] z, boolean log) {
         double lo = Double.POSITIVE_INFINITY;
@@ -93,16 +166,15 @@ public final class Heatmaps {
     }
 
     static JFreeChart chart(HeatmapPanel p) {
-        return chart(p, null);
+        return chart(p, range(p.z(), p.logScale()));
     }
 
-    /** {@code fixedRange}: the colour scale's {min, max} (null: this panel's own range). */
-    static JFreeChart chart(HeatmapPanel p, double[] fixedRange) {
+    /** The panel with colours and contour levels over {@code r} = {min, max}. */
+    static JFreeChart chart(HeatmapPanel p, double[] r) {
         double[] xs = p.xs();
         double[] ys = p.ys();
         double[][] z = p.z();
         boolean log = p.logScale();
-        double[] r = fixedRange != null ? fixedRange : range(z, log);
         double tLo = log ? Math.log10(r[0]) : r[0];
         double tHi = log ? Math.log10(r[1]) : r[1];
         PaintScale scale = new ViridisScale(r[0], r[1], log);

@@ -48,15 +48,34 @@ public final class SurfaceRenderer {
         double[] shared = Heatmaps.sharedRange(panels.stream().map(SurfacePanel::z).toList(),
                 !panels.isEmpty() && panels.get(0).logScale());
         return Canvas.write(png, title, panels.size(), columns, PANEL_WIDTH, PANEL_HEIGHT,
-                (g, i, w, h) -> render(g, panels.get(i), w, h, shared));
+                (g, i, w, h) -> render(g, panels.get(i), w, h, List.of(), shared));
+    }
+
+    /**
+     * As {@link #write(Path, String, List)}, with {@code paths.get(i)} drawn on panel i: points (x, y, z) in the
+     * panel's coordinates, z on the panel's height scale (drawn over the surface, not hidden behind hills).
+     */
+    public static Path write(Path png, String title, List<SurfacePanel> panels, List<List<PathOverlay>> paths) {
+        if (paths.size() != panels.size()) {
+            throw new IllegalArgumentException(panels.size() + " panels but " + paths.size() + " path lists");
+        }
+        return Canvas.write(png, title, panels.size(), Math.max(1, panels.size()), PANEL_WIDTH, PANEL_HEIGHT,
+                (g, i, w, h) -> render(g, panels.get(i), w, h, paths.get(i)));
     }
 
     /** Renders one panel into a {@code width × height} area at the graphics' origin. */
     public static void render(Graphics2D g, SurfacePanel p, int width, int height) {
-        render(g, p, width, height, null);
+        render(g, p, width, height, List.of());
     }
 
-    private static void render(Graphics2D g, SurfacePanel p, int width, int height, double[] fixedRange) {
+    /** Renders one panel with paths (x, y, z) drawn over it. */
+    public static void render(Graphics2D g, SurfacePanel p, int width, int height, List<PathOverlay> paths) {
+        render(g, p, width, height, paths, null);
+    }
+
+    /** {@code fixedRange}: the height and colour scale's {min, max} (null: this panel's own range). */
+    private static void render(Graphics2D g, SurfacePanel p, int width, int height, List<PathOverlay> paths,
+                               double[] fixedRange) {
         double[] xs = p.xs();
         double[] ys = p.ys();
         double[][] z = p.z();
@@ -146,7 +165,43 @@ public final class SurfaceRenderer {
             g.setColor(new Color(0, 0, 0, 45));
             g.drawPolygon(poly);
         }
+        drawPaths(g, pr, p, lo, hi, paths);
         drawLabels(g, pr, p, r, width);
+    }
+
+    private static void drawPaths(Graphics2D g, Projector pr, SurfacePanel p, double lo, double hi,
+                                  List<PathOverlay> paths) {
+        double[] xs = p.xs();
+        double[] ys = p.ys();
+        BasicStroke halo = new BasicStroke(3.2f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND);
+        BasicStroke line = new BasicStroke(1.6f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND);
+        for (PathOverlay o : paths) {
+            double[][] pts = o.points();
+            float[][] s = new float[pts.length][];
+            for (int k = 0; k < pts.length; k++) {
+                double zz = pts[k].length > 2 ? pts[k][2] : lo;
+                double tz = p.logScale() ? (zz > 0 ? Math.log10(zz) : lo) : zz;
+                double f = Math.max(0, Math.min(1, (tz - lo) / (hi - lo)));
+                s[k] = pr.project(new Vector3f((float) (2 * (pts[k][0] - xs[0]) / (xs[xs.length - 1] - xs[0]) - 1),
+                        (float) (2 * (pts[k][1] - ys[0]) / (ys[ys.length - 1] - ys[0]) - 1),
+                        (float) (f * HEIGHT + 0.015)));
+            }
+            for (int pass = 0; pass < 2; pass++) {
+                g.setStroke(pass == 0 ? halo : line);
+                g.setColor(pass == 0 ? new Color(255, 255, 255, 150) : o.color());
+                for (int k = 0; k + 1 < s.length; k++) {
+                    g.draw(new Line2D.Float(s[k][0], s[k][1], s[k + 1][0], s[k + 1][1]));
+                }
+            }
+            g.setStroke(line);
+            float[] a = s[0];
+            float[] b = s[s.length - 1];
+            g.setColor(o.color());
+            g.draw(new java.awt.geom.Ellipse2D.Float(a[0] - 4, a[1] - 4, 8, 8));
+            g.fill(new java.awt.geom.Ellipse2D.Float(b[0] - 4.5f, b[1] - 4.5f, 9, 9));
+            g.setColor(Color.BLACK);
+            g.draw(new java.awt.geom.Ellipse2D.Float(b[0] - 4.5f, b[1] - 4.5f, 9, 9));
+        }
     }
 
     private static int clamp(float v) {

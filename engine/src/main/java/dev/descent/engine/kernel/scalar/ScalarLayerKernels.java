@@ -296,12 +296,12 @@ public class ScalarLayerKernels implements LayerKernels {
 
     @Override
     public void batchNormForward(MemorySegment out, long outOff, MemorySegment in, long inOff, MemorySegment mean,
-                                 long meanOff, MemorySegment rstd, long rstdOff, MemorySegment gammaM1, long gOff,
+                                 long meanOff, MemorySegment rstd, long rstdOff, MemorySegment gamma, long gOff,
                                  MemorySegment beta, long betaOff, int n, int c, int s) {
         for (int i = 0; i < n; i++) {
             for (int ch = 0; ch < c; ch++) {
                 float mu = get(mean, meanOff + ch);
-                float a = get(rstd, rstdOff + ch) * (1f + get(gammaM1, gOff + ch));
+                float a = get(rstd, rstdOff + ch) * get(gamma, gOff + ch);
                 float bt = get(beta, betaOff + ch);
                 long o = ((long) i * c + ch) * s;
                 for (int j = 0; j < s; j++) {
@@ -315,7 +315,7 @@ public class ScalarLayerKernels implements LayerKernels {
     public void batchNormBackward(MemorySegment dIn, long dInOff, MemorySegment dGamma, long dGammaOff,
                                   MemorySegment dBeta, long dBetaOff, MemorySegment dOut, long dOutOff,
                                   MemorySegment in, long inOff, MemorySegment mean, long meanOff, MemorySegment rstd,
-                                  long rstdOff, MemorySegment gammaM1, long gOff, int n, int c, int s,
+                                  long rstdOff, MemorySegment gamma, long gOff, int n, int c, int s,
                                   boolean batchStats) {
         double count = (double) n * s;
         for (int ch = 0; ch < c; ch++) {
@@ -336,7 +336,7 @@ public class ScalarLayerKernels implements LayerKernels {
             if (dIn == null) {
                 continue;
             }
-            float gr = (1f + get(gammaM1, gOff + ch)) * r;
+            float gr = get(gamma, gOff + ch) * r;
             float mdy = batchStats ? (float) (sdy / count) : 0f;
             float mdyx = batchStats ? (float) (sdyx / count) : 0f;
             for (int i = 0; i < n; i++) {

@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <pre>
  * for jc in n step NC                       columns block
- *   for pc in k step kc (<= KC, equal steps)  depth block
+ *   for pc in k step kc ({@literal <=} KC, equal steps)  depth block
  *     pack B[pc:+kc, jc:+nc] into NR-wide panels  (k-major: bp[p*NR + j])
  *     for ic in m step MC                   rows block
  *       pack A[ic:+mc, pc:+kc] into MR-tall panels (k-major: ap[p*MR + i])

@@ -275,18 +275,18 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
 
     @Override
     public void batchNormForward(MemorySegment out, long outOff, MemorySegment in, long inOff, MemorySegment mean,
-                                 long meanOff, MemorySegment rstd, long rstdOff, MemorySegment gammaM1, long gOff,
+                                 long meanOff, MemorySegment rstd, long rstdOff, MemorySegment gamma, long gOff,
                                  MemorySegment beta, long betaOff, int n, int c, int s) {
         if (s == 1) {
             for (int i = 0; i < n; i++) {
                 long o = (long) i * c;
                 int j = 0;
                 for (; j <= c - L; j += L) {
-                    bn1dForward(out, outOff + o + j, in, inOff + o + j, mean, meanOff + j, rstd, rstdOff + j, gammaM1,
+                    bn1dForward(out, outOff + o + j, in, inOff + o + j, mean, meanOff + j, rstd, rstdOff + j, gamma,
                             gOff + j, beta, betaOff + j);
                 }
                 for (; j < c; j++) {
-                    float a = get(rstd, rstdOff + j) * (1f + get(gammaM1, gOff + j));
+                    float a = get(rstd, rstdOff + j) * get(gamma, gOff + j);
                     set(out, outOff + o + j, (get(in, inOff + o + j) - get(mean, meanOff + j)) * a + get(beta, betaOff + j));
                 }
             }
@@ -295,7 +295,7 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         for (int i = 0; i < n; i++) {
             for (int ch = 0; ch < c; ch++) {
                 float mu = get(mean, meanOff + ch);
-                float a = get(rstd, rstdOff + ch) * (1f + get(gammaM1, gOff + ch));
+                float a = get(rstd, rstdOff + ch) * get(gamma, gOff + ch);
                 float bt = get(beta, betaOff + ch);
                 long o = ((long) i * c + ch) * s;
                 affine(out, outOff + o, in, inOff + o, mu, a, bt, s);
@@ -306,7 +306,7 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
     private static void bn1dForward(MemorySegment out, long o, MemorySegment in, long x, MemorySegment mean, long m,
                                     MemorySegment rstd, long r, MemorySegment g, long gi, MemorySegment beta, long b) {
         FloatVector a = FloatVector.fromMemorySegment(S, rstd, r * Float.BYTES, O)
-                .mul(FloatVector.fromMemorySegment(S, g, gi * Float.BYTES, O).add(1f));
+                .mul(FloatVector.fromMemorySegment(S, g, gi * Float.BYTES, O));
         FloatVector.fromMemorySegment(S, in, x * Float.BYTES, O)
                 .sub(FloatVector.fromMemorySegment(S, mean, m * Float.BYTES, O))
                 .fma(a, FloatVector.fromMemorySegment(S, beta, b * Float.BYTES, O))
@@ -332,12 +332,12 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
     public void batchNormBackward(MemorySegment dIn, long dInOff, MemorySegment dGamma, long dGammaOff,
                                   MemorySegment dBeta, long dBetaOff, MemorySegment dOut, long dOutOff,
                                   MemorySegment in, long inOff, MemorySegment mean, long meanOff, MemorySegment rstd,
-                                  long rstdOff, MemorySegment gammaM1, long gOff, int n, int c, int s,
+                                  long rstdOff, MemorySegment gamma, long gOff, int n, int c, int s,
                                   boolean batchStats) {
         if (s < L) {
             // [n, c] and tiny planes: the reference loops (per-channel sums over rows do not vectorize along s)
             super.batchNormBackward(dIn, dInOff, dGamma, dGammaOff, dBeta, dBetaOff, dOut, dOutOff, in, inOff, mean,
-                    meanOff, rstd, rstdOff, gammaM1, gOff, n, c, s, batchStats);
+                    meanOff, rstd, rstdOff, gamma, gOff, n, c, s, batchStats);
             return;
         }
         float count = (float) n * s;
@@ -356,7 +356,7 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
             if (dIn == null) {
                 continue;
             }
-            float gr = (1f + get(gammaM1, gOff + ch)) * r;
+            float gr = get(gamma, gOff + ch) * r;
             float mdy = batchStats ? sdy / count : 0f;
             float mdyx = batchStats ? sdyx / count : 0f;
             for (int i = 0; i < n; i++) {

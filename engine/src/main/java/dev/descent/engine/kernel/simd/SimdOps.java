@@ -387,7 +387,7 @@ public final class SimdOps {
     /**
      * Row by row: max (vector), e = exp(x - max) stored into probs while summed in a float vector accumulator,
      * then probs *= 1/sum; loss = log(sum) - (x_label - max) in double (finite even when p underflows).
-     * The float sum of cols positive terms has relative error <= (cols/L + log2 L + 2) ulp; the probs add
+     * The float sum of cols positive terms has relative error {@literal <=} (cols/L + log2 L + 2) ulp; the probs add
      * the exp error (~2 ulp) and |x - max| ulp from the float subtraction.
      */
     public static double softmaxCrossEntropyForward(MemorySegment probs, long probsOff, MemorySegment losses,

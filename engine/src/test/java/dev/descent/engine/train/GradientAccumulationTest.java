@@ -1,0 +1,157 @@
+package dev.descent.engine.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.descent.engine.backprop.BackpropStrategy;
+import dev.descent.engine.data.Dataset;
+import dev.descent.engine.init.Init;
+import dev.descent.engine.kernel.Activation;
+import dev.descent.engine.kernel.KernelBackend;
+import dev.descent.engine.kernel.Kernels;
+import dev.descent.engine.loss.LossKind;
+import dev.descent.engine.nn.Mlp;
+import dev.descent.engine.nn.Model;
+import dev.descent.engine.optim.Optimizers;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** Gradient accumulation over micro-batches equals the big batch; the noise-scale units it records. */
+class GradientAccumulationTest {
+    private static final KernelBackend K = Kernels.backend();
+
+    private static Model mlp() {
+        return Mlp.builder().input(8).hidden(32, 16).activation(Activation.RELU).output(4)
+                .init(Init.KAIMING_NORMAL).seed(7).build();
+    }
+
+    private static float[] floats(MemorySegment s, long n) {
+        return s.asSlice(0, n * Float.BYTES).toArray(ValueLayout.JAVA_FLOAT);
+    }
+
+    @Test
+    void shouldGiveTheBigBatchGradientFromMicroBatchesOfUnequalSize() {
+        try (Dataset data = Synthetic.blobs("blobs", 100, 8, 4, 3);
+             Model big = mlp();
+             Model small = mlp();
+             GradientPass one = new GradientPass(big, K, LossKind.CROSS_ENTROPY, BackpropStrategy.VANILLA, 100, 1, 1);
+             GradientPass acc = new GradientPass(small, K, LossKind.CROSS_ENTROPY, BackpropStrategy.VANILLA, 100, 1, 1,
+                     32)) {
+            MemorySegment f = data.features().segment();
+            MemorySegment y = data.labels().segment();
+            double l1 = one.run(f, 0, y, 0, 100, 0);
+            double l2 = acc.run(f, 0, y, 0, 100, 0); // 32 + 32 + 32 + 4 rows
+            assertThat(acc.microBatch()).isEqualTo(32);
+            assertThat(l2).isCloseTo(l1, org.assertj.core.data.Offset.offset(1e-5 * Math.abs(l1)));
+            assertThat(acc.correct()).isEqualTo(one.correct());
+            long n = big.layout().totalFloats();
+            float[] g1 = floats(big.grads().segment(), n);
+            float[] g2 = floats(small.grads().segment(), n);
+            double maxAbs = 0;
+            double maxDiff = 0;
+            for (int i = 0; i < g1.length; i++) {
+                maxAbs = Math.max(maxAbs, Math.abs(g1[i]));
+                maxDiff = Math.max(maxDiff, Math.abs(g1[i] - g2[i]));
+            }
+            assertThat(maxAbs).isPositive();
+            assertThat(maxDiff).as("largest gradient difference (largest entry %s)", maxAbs).isLessThan(1e-5 * maxAbs);
+        }
+    }
+
+    @Test
+    void shouldTrainToTheSameParametersAsTheBigBatch() {
+        try (Dataset train = Synthetic.blobs("train", 600, 8, 4, 1);
+             Model big = mlp();
+             Model small = mlp()) {
+            Trainer.builder().model(big).optimizer(Optimizers.momentum(0.05, 0.9)).batchSize(120).epochs(3).seed(2)
+                    .build().fit(train, null, FitListener.NONE);
+            Trainer.builder().model(small).optimizer(Optimizers.momentum(0.05, 0.9)).batchSize(120).epochs(3).seed(2)
+                    .microBatch(25).build().fit(train, null, FitListener.NONE);
+            long n = big.layout().totalFloats();
+            float[] p1 = floats(big.params().segment(), n);
+            float[] p2 = floats(small.params().segment(), n);
+            double maxDiff = 0;
+            double maxAbs = 0;
+            boolean identical = true;
+            for (int i = 0; i < p1.length; i++) {
+                maxDiff = Math.max(maxDiff, Math.abs(p1[i] - p2[i]));
+                maxAbs = Math.max(maxAbs, Math.abs(p1[i]));
+                identical &= p1[i] == p2[i];
+            }
+            assertThat(maxDiff).as("max |Δparam| after 15 steps (max |param| %s)", maxAbs).isLessThan(1e-4);
+            // not trivially equal: the two runs really took different code paths (different rounding)
+            assertThat(identical || big.parametersSha256().equals(small.parametersSha256())).isFalse();
+        }
+    }
+
+    @Test
+    void shouldRecordOneUnitPerMicroBatchWithRowWeightedSquaredNorms() {
+        try (Dataset data = Synthetic.blobs("blobs", 64, 8, 4, 5);
+             Model m = mlp();
+             Model ref = mlp();
+             GradientPass acc = new GradientPass(m, K, LossKind.CROSS_ENTROPY, BackpropStrategy.VANILLA, 64, 1, 1, 16);
+             GradientPass one = new GradientPass(ref, K, LossKind.CROSS_ENTROPY, BackpropStrategy.VANILLA, 16, 1, 1)) {
+            MemorySegment f = data.features().segment();
+            MemorySegment y = data.labels().segment();
+            acc.measureUnits(true).run(f, 0, y, 0, 64, 0);
+            assertThat(acc.units()).isEqualTo(4);
+            double expected = 0;
+            long n = ref.layout().totalFloats();
+            for (int k = 0; k < 4; k++) {
+                one.run(f, (long) k * 16 * 8, y, k * 16, 16, 0);
+                expected += 16 * K.sumSquares(ref.grads().segment(), 0, n);
+            }
+            assertThat(acc.unitSquares()).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-5 * expected));
+            acc.measureUnits(false).run(f, 0, y, 0, 64, 1);
+            assertThat(acc.units()).isZero();
+        }
+    }
+
+    @Test
+    void shouldEstimateTheNoiseScaleOfKnownGradientNoise() {
+        // per-example gradients x_i = G + ξ_i, ξ_i ~ N(0, σ² I) in d dimensions: tr(Σ) = dσ², B_simple = dσ²/|G|²
+        int d = 50;
+        double sigma = 2.0;
+        double[] g = new double[d];
+        SplittableRandom r = new SplittableRandom(11);
+        double g2 = 0;
+        for (int i = 0; i < d; i++) {
+            g[i] = r.nextGaussian() * 0.5;
+            g2 += g[i] * g[i];
+        }
+        double truth = d * sigma * sigma / g2;
+        GradientNoiseScale est = new GradientNoiseScale(0.99);
+        int batch = 64;
+        int[] parts = {16, 16, 32}; // unequal parts
+        for (int step = 0; step < 3000; step++) {
+            double[] sum = new double[d];
+            double unitSquares = 0;
+            for (int rows : parts) {
+                double[] gk = new double[d];
+                for (int i = 0; i < rows; i++) {
+                    for (int j = 0; j < d; j++) {
+                        gk[j] += (g[j] + sigma * r.nextGaussian()) / rows;
+                    }
+                }
+                double sq = 0;
+                for (int j = 0; j < d; j++) {
+                    sq += gk[j] * gk[j];
+                    sum[j] += gk[j] * rows / batch;
+                }
+                unitSquares += rows * sq;
+            }
+            double big = 0;
+            for (double v : sum) {
+                big += v * v;
+            }
+            assertThat(est.add(unitSquares, parts.length, big, batch)).isTrue();
+        }
+        assertThat(est.trace()).isCloseTo(d * sigma * sigma, org.assertj.core.data.Percentage.withPercentage(10));
+        assertThat(est.squaredNorm()).isCloseTo(g2, org.assertj.core.data.Percentage.withPercentage(15));
+        assertThat(est.value()).isCloseTo(truth, org.assertj.core.data.Percentage.withPercentage(20));
+        assertThat(est.add(1, 1, 1, 64)).as("one part says nothing about the noise").isFalse();
+        assertThatThrownBy(() -> new GradientNoiseScale(1.0)).hasMessageContaining("decay must be in [0, 1), was 1.0");
+    }
+}

@@ -1,0 +1,120 @@
+package dev.descent.samples.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * `descent story large-batch` on a tiny sweep (2 batch sizes, 1 epoch, 1,024 Fashion-MNIST examples): stopped after
+ * two points, continued by the same command, then checked: every point, the figures and summary.json.
+ */
+class LargeBatchStoryTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @BeforeAll
+    static void findTheData() {
+        StoryCommandTest.findTheData();
+    }
+
+    private static String[] args(Path out, String... extra) {
+        return sweep(out, "1", extra);
+    }
+
+    private static String[] sweep(Path out, String epochs, String... extra) {
+        List<String> a = new ArrayList<>(List.of("story", "large-batch", "--data-dir",
+                StoryCommandTest.dataDir.toString(), "--batches", "32,512", "--workers", "1,2", "--epochs", epochs,
+                "--train-limit", "1024", "--test-limit", "500", "--sharpness-examples", "200", "--power-iterations", "3",
+                "--interpolation-points", "5", "--eval-examples", "300", "--micro-batch", "256", "--reference-batch",
+                "32", "--out", out.toString()));
+        a.addAll(List.of(extra));
+        return a.toArray(String[]::new);
+    }
+
+    @Test
+    void shouldContinueAStoppedSweepAndWriteEveryPointFigureAndTheSummary(@TempDir Path out) throws Exception {
+        CliRunner.Run first = CliRunner.run(args(out, "--max-new-points", "2"));
+        assertThat(first.exitCode()).as(first.err()).isZero();
+        assertThat(first.out()).contains("stopping after 2 new point(s)");
+        Map<Path, byte[]> before = new HashMap<>();
+        try (Stream<Path> files = Files.list(out.resolve("points"))) {
+            for (Path p : files.filter(f -> f.toString().endsWith(".json")).toList()) {
+                before.put(p, Files.readAllBytes(p));
+            }
+        }
+        assertThat(before).hasSize(2);
+        assertThat(out.resolve("summary.json")).doesNotExist();
+
+        CliRunner.Run second = CliRunner.run(args(out));
+        assertThat(second.exitCode()).as(second.err()).isZero();
+        assertThat(second.out()).contains("continuing: 2 of 6 points were done earlier").doesNotContain("[1/6]")
+                .doesNotContain("[2/6]").contains("[3/6]").contains("[6/6]");
+        for (Map.Entry<Path, byte[]> e : before.entrySet()) {
+            assertThat(Files.readAllBytes(e.getKey())).as("%s was not recomputed", e.getKey()).isEqualTo(e.getValue());
+        }
+
+        JsonNode s = JSON.readTree(out.resolve("summary.json").toFile());
+        JsonNode points = s.get("points");
+        assertThat(points).hasSize(6);
+        Map<String, JsonNode> byId = new HashMap<>();
+        for (JsonNode p : points) {
+            for (String f : List.of("batch", "workers", "schedule", "lr", "seconds_per_epoch", "examples_per_second",
+                    "test_accuracy", "lambda_max", "epsilon_sharpness")) {
+                assertThat(p.has(f)).as("point %s has %s", p, f).isTrue();
+            }
+            assertThat(p.get("schedule").asText()).isIn("fixed", "linear-warmup");
+            assertThat(p.get("diverged").asBoolean()).as(p.toString()).isFalse();
+            assertThat(p.get("seconds_per_epoch").asDouble()).isPositive();
+            assertThat(p.get("examples_per_second").asDouble())
+                    .isCloseTo(1024 / p.get("seconds_per_epoch").asDouble(), org.assertj.core.data.Percentage.withPercentage(0.01));
+            assertThat(p.get("test_accuracy").asDouble()).isBetween(0.05, 1.0);
+            byId.put(p.get("batch").asInt() + "/" + p.get("workers").asInt() + "/" + p.get("schedule").asText(), p);
+        }
+        // the linear scaling rule: lr(B) = 0.02 * B / 128
+        assertThat(byId.get("512/1/linear-warmup").get("lr").asDouble()).isCloseTo(0.08, org.assertj.core.data.Offset.offset(1e-12));
+        assertThat(byId.get("32/1/linear-warmup").get("lr").asDouble()).isCloseTo(0.005, org.assertj.core.data.Offset.offset(1e-12));
+        assertThat(byId.get("512/1/linear-warmup").get("warmup_steps").asLong()).isEqualTo(2);
+        assertThat(byId.get("512/1/fixed").get("steps").asLong()).isEqualTo(2);
+        for (int b : new int[] {32, 512}) {
+            JsonNode one = byId.get(b + "/1/fixed");
+            JsonNode two = byId.get(b + "/2/fixed");
+            // 2 workers compute the same update up to float rounding: the same model, nearly the same accuracy
+            assertThat(two.get("test_accuracy").asDouble()).as("batch %d", b)
+                    .isCloseTo(one.get("test_accuracy").asDouble(), org.assertj.core.data.Offset.offset(0.02));
+            assertThat(one.get("lambda_max").isNull()).isFalse();
+            assertThat(one.get("epsilon_sharpness").asDouble()).isPositive();
+            assertThat(two.get("lambda_max").isNull()).as("sharpness is measured on 1-worker solutions").isTrue();
+        }
+        assertThat(s.get("gradient_noise_scale").asDouble()).as("B_simple of the reference run").isPositive();
+        assertThat(s.get("gradient_noise_scale_run").asText()).isEqualTo("b00032-w2-fixed");
+        assertThat(s.get("interpolation").get("points").asInt()).isEqualTo(5);
+        assertThat(Files.readAllLines(out.resolve("interpolation.csv"))).hasSize(1 + 5);
+        assertThat(Files.readAllLines(out.resolve("points.csv"))).hasSize(1 + 6);
+        for (String png : List.of("time-per-epoch.png", "accuracy-vs-batch.png", "sharpness-vs-batch.png",
+                "interpolation.png", "noise-scale.png")) {
+            assertThat(out.resolve(png)).isRegularFile();
+            assertThat(Files.size(out.resolve(png))).isGreaterThan(5_000);
+        }
+
+        CliRunner.Run other = CliRunner.run(sweep(out, "2"));
+        assertThat(other.exitCode()).isNotZero();
+        assertThat(other.err()).contains("belongs to a sweep with other settings").contains("--fresh");
+    }
+
+    @Test
+    void shouldRejectASweepWithoutOneWorker(@TempDir Path out) {
+        CliRunner.Run r = CliRunner.run("story", "large-batch", "--workers", "2", "--out", out.toString());
+        assertThat(r.exitCode()).isNotZero();
+        assertThat(r.err()).contains("--workers must be counts >= 1 including 1");
+    }
+}
