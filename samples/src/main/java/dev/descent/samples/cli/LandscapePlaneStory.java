@@ -79,6 +79,7 @@ final class LandscapePlaneStory extends StoryCommand.StoryOptions implements Cal
         OutputDir dir = OutputDir.create(out);
         OutputDir planes = OutputDir.create(dir.resolve("planes"));
         Path trajectory = dir.resolve("trajectory");
+        Files.createDirectories(planes.path()); // the inputs are valid: the run writes here from now on
         String arch = "MLP 784-" + join(widths) + "-10";
         System.out.printf(Locale.ROOT, "story landscape-plane: %s, %d epochs on %d examples, a snapshot every %d steps;"
                 + " %dx%d planes%n", arch, ep, limit, snapshotEvery, grid, grid);

@@ -101,6 +101,9 @@ final class SkipConnectionsStory extends StoryCommand.StoryOptions implements Ca
         OutputDir planes = OutputDir.create(dir.resolve("planes"));
         OutputDir curvature = OutputDir.create(dir.resolve("curvature"));
         OutputDir models = OutputDir.create(dir.resolve("models"));
+        for (OutputDir d : List.of(planes, curvature, models)) {
+            Files.createDirectories(d.path()); // the inputs are valid: the run writes here from now on
+        }
         System.out.printf(Locale.ROOT, "story skip-connections: Models.resMlp (%s) width %d + BatchNorm, depths %s Linear "
                 + "layers, with vs without skips, %d epochs on %d examples; %dx%d plane over [-%s, %s]^2 (BatchNorm %s)"
                 + "%s%n", activation, width, joinDepths(), ep, limit, grid, grid, range, range, bnMode.name().toLowerCase(Locale.ROOT),
