@@ -147,8 +147,8 @@ final class SkipConnectionsStory extends StoryCommand.StoryOptions implements Ca
                         CurvatureMap cm = curvature(m, directions, train, bnMode, name);
                         cm.writeCsv(curvature.resolve(name + ".csv"));
                         double[][] ratio = cm.negativeRatio();
-                        convexity.add(HeatmapPanel.of(label, "α", "β", cm.xs(), cm.ys(), ratio,
-                                "|λmin/λmax|", false));
+                        convexity.add(HeatmapPanel.of(label, "α", "β", cm.xs(), cm.ys(), clip(ratio, 1),
+                                "|λmin/λmax| (clipped at 1)", false));
                         run.put("nonconvex_fraction", cm.nonconvexFraction(threshold));
                         run.put("negative_ratio_median", median(ratio));
                         run.put("negative_ratio_max", max(ratio));
@@ -165,15 +165,14 @@ final class SkipConnectionsStory extends StoryCommand.StoryOptions implements Ca
         }
         int cols = depths.length;
         String depthText = joinDepths();
-        Heatmaps.writeShared(dir.resolve("skip-connections-contours.png"), "Train loss on a random filter-normalized "
-                + "plane around w*, " + depthText + "-layer MLPs: top with skips, bottom without (one colour scale)",
+        Heatmaps.writeShared(dir.resolve("skip-connections-contours.png"), "Train loss around w*, " + depthText
+                + "-layer MLPs, random filter-normalized plane: top with skips, bottom without",
                 maps, cols);
         SurfaceRenderer.writeShared(dir.resolve("skip-connections-surface.png"), "Train loss surfaces (log height, "
                 + "one scale): top with skips, bottom without", surfaces, cols);
         if (!convexity.isEmpty()) {
             Heatmaps.writeShared(dir.resolve("skip-connections-convexity.png"), String.format(Locale.ROOT,
-                    "|λmin/λmax| of the Hessian over the same planes (0 = locally convex; non-convex above %s)",
-                    threshold), convexity, cols);
+                    "Hessian |λmin/λmax| over the same planes (0 = convex; non-convex > %s)", threshold), convexity, cols);
         }
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("runs", runs);
@@ -269,6 +268,18 @@ final class SkipConnectionsStory extends StoryCommand.StoryOptions implements Ca
             sb.append(i == 0 ? "" : "/").append(depths[i]);
         }
         return sb.toString();
+    }
+
+    /** The ratios for the map's colours: above {@code cap} they all mean "negative curvature as strong as positive". */
+    private static double[][] clip(double[][] z, double cap) {
+        double[][] c = new double[z.length][];
+        for (int j = 0; j < z.length; j++) {
+            c[j] = z[j].clone();
+            for (int i = 0; i < c[j].length; i++) {
+                c[j][i] = Math.min(c[j][i], cap);
+            }
+        }
+        return c;
     }
 
     private static double median(double[][] z) {
