@@ -59,6 +59,7 @@ final class JobMeters {
     private final Bounded<DoubleHolder> gradientNormByLayer;
     private final Bounded<DoubleHolder> updateRatioByLayer;
     private volatile DoubleHolder globalGradientNorm;
+    private volatile DoubleHolder firstLastRatio;
     private volatile DoubleHolder noiseScale;
     private volatile DoubleHolder examplesPerSecond;
     private volatile DoubleHolder checkpointBytes;
@@ -144,6 +145,16 @@ final class JobMeters {
             globalGradientNorm = global;
         }
         global.set(e.globalGradientNorm());
+        if (norms.length >= 2) {
+            DoubleHolder ratio = firstLastRatio;
+            if (ratio == null) {
+                ratio = gauge(MetricNames.GRADIENT_FIRST_LAST_RATIO, null, "Gradient norm of the first layer over "
+                        + "that of the last (<< 1 vanishing, >> 1 exploding toward the input)", Tags.empty(),
+                        new DoubleHolder(Double.NaN));
+                firstLastRatio = ratio;
+            }
+            ratio.set(norms[0] / norms[norms.length - 1]);
+        }
     }
 
     void onNoiseScale(GradientNoiseScale e) {
@@ -192,7 +203,7 @@ final class JobMeters {
     }
 
     void onAnomaly(Anomaly e) {
-        anomalies.get(e.kind()).increment();
+        anomalies.get(e.kind().replace('-', '_')).increment();
     }
 
     void remove() {

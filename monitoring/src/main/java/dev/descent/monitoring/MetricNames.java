@@ -48,6 +48,11 @@ public final class MetricNames {
     public static final String CHECKPOINT_SIZE = "descent.checkpoint.size";
     /** Counter {@code descent_anomalies_total{kind}}: anomalies reported (NaN loss, exploding gradient, ...). */
     public static final String ANOMALIES = "descent.anomalies";
+    /**
+     * Gauge {@code descent_gradient_norm_first_last_ratio}: gradient norm of the first parameter-owning layer over
+     * that of the last (far below 1: vanishing toward the input; far above 1: exploding toward the input).
+     */
+    public static final String GRADIENT_FIRST_LAST_RATIO = "descent.gradient.norm.first.last.ratio";
     /** Gauge {@code descent_build_info{version}}: always 1. */
     public static final String BUILD_INFO = "descent.build.info";
 

@@ -25,6 +25,7 @@ public final class MonitoringConfig {
     public static final int MAX_CONNECTIONS_DEFAULT = 16;
     public static final int MAX_REQUEST_BYTES_DEFAULT = 8 * 1024;
     public static final int IDLE_TIMEOUT_MS_DEFAULT = 60_000;
+    public static final int REQUEST_TIMEOUT_MS_DEFAULT = ConnectionGuard.Limits.REQUEST_TIMEOUT_MS_DEFAULT;
     public static final long STALLED_AFTER_MS_DEFAULT = 60_000;
 
     private String host;
@@ -33,6 +34,7 @@ public final class MonitoringConfig {
     private int maxConnections;
     private int maxRequestBytes;
     private int idleTimeoutMs;
+    private int requestTimeoutMs;
     private long stalledAfterMs;
     private boolean jvmMetrics = true;
     private PrometheusMeterRegistry registry;
@@ -71,7 +73,11 @@ public final class MonitoringConfig {
         return job;
     }
 
-    /** Open connections served at once; more are answered 503 and closed. Default {@value #MAX_CONNECTIONS_DEFAULT}. */
+    /**
+     * Connections open at once (three quarters of them per client address); a new one beyond the bound replaces the oldest
+     * idle or incomplete connection, and only when all are busy is it answered 503. Default
+     * {@value #MAX_CONNECTIONS_DEFAULT}.
+     */
     public MonitoringConfig maxConnections(int maxConnections) {
         this.maxConnections = maxConnections;
         return this;
@@ -99,6 +105,19 @@ public final class MonitoringConfig {
 
     public int idleTimeoutMs() {
         return idleTimeoutMs;
+    }
+
+    /**
+     * A connection that has not sent a complete request this long after connecting (or after its previous response
+     * started a new one) is closed; trickled bytes do not extend it. Default {@value #REQUEST_TIMEOUT_MS_DEFAULT}.
+     */
+    public MonitoringConfig requestTimeoutMs(int requestTimeoutMs) {
+        this.requestTimeoutMs = requestTimeoutMs;
+        return this;
+    }
+
+    public int requestTimeoutMs() {
+        return requestTimeoutMs;
     }
 
     /** A running job with no event for this long shows as STALLED. Default {@value #STALLED_AFTER_MS_DEFAULT}. */
@@ -161,6 +180,7 @@ public final class MonitoringConfig {
         maxConnections = positive("maxConnections", maxConnections, MAX_CONNECTIONS_DEFAULT);
         maxRequestBytes = positive("maxRequestBytes", maxRequestBytes, MAX_REQUEST_BYTES_DEFAULT);
         idleTimeoutMs = positive("idleTimeoutMs", idleTimeoutMs, IDLE_TIMEOUT_MS_DEFAULT);
+        requestTimeoutMs = positive("requestTimeoutMs", requestTimeoutMs, REQUEST_TIMEOUT_MS_DEFAULT);
         if (stalledAfterMs < 0) {
             throw new IllegalArgumentException("stalledAfterMs must be > 0: " + stalledAfterMs);
         }

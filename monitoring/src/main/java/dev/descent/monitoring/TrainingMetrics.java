@@ -46,9 +46,11 @@ public final class TrainingMetrics implements TrainingListener, AutoCloseable {
     public static final String OTHER = "other";
     /**
      * Anomaly kinds whose counters exist (at 0) from a job's first event, so that rate() and increase() see
-     * their first occurrence. Other kinds the engine reports appear when they first happen.
+     * their first occurrence. Other kinds the engine reports appear when they first happen. Kinds are written with
+     * underscores: the engine's {@code non-finite-loss} is counted as {@code non_finite_loss}.
      */
-    public static final List<String> ANOMALY_KINDS = List.of("nan_loss", "exploding_gradient", "worker_retry");
+    public static final List<String> ANOMALY_KINDS = List.of("nan_loss", "exploding_gradient", "worker_retry",
+            "non_finite_loss");
 
     private final MeterRegistry registry;
     private final Map<String, JobMeters> jobs = new ConcurrentHashMap<>();

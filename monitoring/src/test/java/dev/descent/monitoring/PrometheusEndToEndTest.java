@@ -134,6 +134,12 @@ class PrometheusEndToEndTest {
                 .replace("evaluation_interval: 5s", "evaluation_interval: 1s");
         Path file = dir.resolve("prometheus.yml");
         Files.writeString(file, config);
+        // the alerting rules, where rule_files (relative to the config) expects them
+        Path rules = PrometheusTools.repoRoot().resolve("grafana/alerts/descent-alerts.yml");
+        if (config.contains("alerts/descent-alerts.yml") && Files.exists(rules)) {
+            Files.createDirectories(dir.resolve("alerts"));
+            Files.copy(rules, dir.resolve("alerts/descent-alerts.yml"));
+        }
         return file;
     }
 

@@ -39,6 +39,7 @@ class TrainingMetricsTest {
         metrics.onEvent(new BackpropMemory("mlp", 2, "checkpointed", 4096, 7));
         metrics.onEvent(new CheckpointWritten("mlp", 2, "/tmp/x", 12345, 0.5));
         metrics.onEvent(new Anomaly("mlp", 2, "nan_loss", "loss is NaN"));
+        metrics.onEvent(new Anomaly("mlp", 3, "non-finite-loss", "loss is Inf")); // the engine's spelling
 
         String text = registry.scrape(HttpRoutes.PROMETHEUS_TEXT);
 
@@ -56,6 +57,8 @@ class TrainingMetricsTest {
                 "descent_gradient_norm{job=\"mlp\",layer=\"fc1\"} 1.0E-7",
                 "descent_gradient_norm{job=\"mlp\",layer=\"fc2\"} 3.0",
                 "descent_gradient_global_norm{job=\"mlp\"} 3.5",
+                "descent_gradient_norm_first_last_ratio{job=\"mlp\"} 3.3333333333333334E-8",
+                "descent_anomalies_total{job=\"mlp\",kind=\"non_finite_loss\"} 1.0",
                 "descent_update_ratio{job=\"mlp\",layer=\"fc1\"} 1.0E-4",
                 "descent_update_ratio{job=\"mlp\",layer=\"fc2\"} 0.002",
                 "descent_examples_per_second{job=\"mlp\"} 640.0",

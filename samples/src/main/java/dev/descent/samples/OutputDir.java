@@ -2,16 +2,16 @@ package dev.descent.samples;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.descent.sdk.OutputFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 /**
- * A command's output folder. Every file is written atomically (temp file in the same folder, then rename),
- * so an interrupted run never leaves a half-written summary or CSV behind.
+ * A command's output folder. Every file is written atomically and durably through the SDK's one mechanism
+ * ({@link OutputFiles}: temp file in the same folder, fsync, rename), so an interrupted run never leaves a
+ * half-written summary or CSV behind.
  */
 public final class OutputDir {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -85,18 +85,12 @@ public final class OutputDir {
         }
     }
 
-    /** Writes text atomically. */
+    /** Writes text atomically and durably (temp file, fsync, rename: {@link OutputFiles#writeString}). */
     public Path writeString(String name, String text) {
         Path target = dir.resolve(name);
         ensureExists();
         try {
-            Path tmp = Files.createTempFile(dir, name, ".tmp");
-            try {
-                Files.writeString(tmp, text, StandardCharsets.UTF_8);
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            OutputFiles.writeString(target, text);
             return target;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);

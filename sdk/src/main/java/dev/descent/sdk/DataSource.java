@@ -95,6 +95,11 @@ public final class DataSource {
         });
     }
 
+    /** A source over a generated engine dataset, made afresh for every job (package use: synthetic sets). */
+    static DataSource generated(String name, java.util.function.Supplier<Dataset> make) {
+        return new DataSource(name, make::get);
+    }
+
     /** The first {@code n} examples of this source (all of them when it has fewer). */
     public DataSource limit(int n) {
         if (n < 1) {
@@ -108,6 +113,35 @@ public final class DataSource {
             }
             try (all) {
                 return all.subset(0, n);
+            }
+        });
+    }
+
+    /**
+     * This source loaded once and shared read-only by every job that uses it at the same time: the first job loads
+     * it, later ones borrow the same off-heap copy, and the last one to end frees it (the next job loads it again).
+     * For a service that runs many jobs on one dataset ({@code limit} of a shared source copies its first N
+     * examples per job).
+     */
+    public DataSource shared() {
+        Loader inner = loader;
+        Object lock = new Object();
+        Dataset[] owner = new Dataset[1];
+        int[] users = new int[1];
+        return new DataSource(name, () -> {
+            synchronized (lock) {
+                if (owner[0] == null) {
+                    owner[0] = inner.load();
+                }
+                users[0]++;
+                return owner[0].view(() -> {
+                    synchronized (lock) {
+                        if (--users[0] == 0) {
+                            owner[0].close();
+                            owner[0] = null;
+                        }
+                    }
+                });
             }
         });
     }

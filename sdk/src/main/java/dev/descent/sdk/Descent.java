@@ -66,7 +66,9 @@ public final class Descent {
      * Runs {@code plan} on the calling thread with the engine's single-process trainer: no actors, one model, the
      * plan's {@code threadsPerWorker} kernel threads (0: 1). The same numbers as a one-worker job on a
      * {@link DescentEngine}, without its messaging; the baseline of the throughput benchmarks. The plan's listeners
-     * receive StepCompleted, EpochCompleted and (with a test set) EvaluationCompleted events on this thread; its model
+     * receive StepCompleted, EpochCompleted and (with a test set) EvaluationCompleted events on this thread, and
+     * GradientStats (per-layer gradient norms and update ratios) after steps 1, N + 1, 2N + 1, ... for the plan's
+     * {@code gradientStatsEvery} N (the first at step 1 carries the gradients at initialization); its model
      * file, if any, is written after every epoch. Settings that need the actor engine (more than one worker, async
      * mode, checkpoints, trajectories) are refused with an {@link IllegalArgumentException}. A non-finite loss throws
      * {@link DivergedException}.

@@ -14,7 +14,6 @@ public final class DescentConfig {
     public static final String THREADS_PROP_NAME = "descent.threads";
     public static final String MEMORY_BUDGET_PROP_NAME = "descent.memory.budget.bytes";
     public static final String CHECKPOINT_DIR_PROP_NAME = "descent.checkpoint.dir";
-    public static final String METRICS_PROP_NAME = "descent.metrics";
     /** Default workers per job: one per core. */
     public static final int WORKERS_DEFAULT = Runtime.getRuntime().availableProcessors();
     /** Default GEMM threads per worker (1: deterministic). */
@@ -27,7 +26,6 @@ public final class DescentConfig {
     private int threads = -1;
     private long memoryBudgetBytes = -1;
     private Path checkpointDir;
-    private Boolean metricsEnabled;
     private String systemName = "descent";
     private boolean concluded;
 
@@ -58,12 +56,6 @@ public final class DescentConfig {
         return this;
     }
 
-    /** Whether the host should export metrics for this engine (read by descent-monitoring; default true). */
-    public DescentConfig metricsEnabled(boolean on) {
-        this.metricsEnabled = on;
-        return this;
-    }
-
     /** Name of the actor system the engine creates (ignored when attaching to a host's). */
     public DescentConfig systemName(String name) {
         this.systemName = name;
@@ -83,9 +75,6 @@ public final class DescentConfig {
         }
         if (checkpointDir == null) {
             checkpointDir = Path.of(System.getProperty(CHECKPOINT_DIR_PROP_NAME, CHECKPOINT_DIR_DEFAULT));
-        }
-        if (metricsEnabled == null) {
-            metricsEnabled = Boolean.parseBoolean(System.getProperty(METRICS_PROP_NAME, "true"));
         }
         if (workers < 1) {
             throw new IllegalArgumentException("workers must be >= 1, was " + workers);
@@ -122,10 +111,6 @@ public final class DescentConfig {
 
     public Path checkpointDir() {
         return checkpointDir;
-    }
-
-    public boolean metricsEnabled() {
-        return metricsEnabled != null && metricsEnabled;
     }
 
     public String systemName() {

@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
 /**
  * A running Descent engine: accepts {@link TrainingPlan}s and runs them as jobs on the actor engine, several at
  * a time; a job that fails stops only itself. Obtain one from {@link Descent#start} (owns its actor system) or
- * {@link Descent#attach} (runs on the host's). {@link #close()} cancels the jobs still running, waits for them
+ * {@link Descent#attach} (runs on the host's). {@link #close()} cancels the jobs (training and landscape) still running, waits for them
  * to free their memory and, when it owns it, terminates the actor system.
  */
 public final class DescentEngine implements AutoCloseable {
@@ -44,6 +44,9 @@ public final class DescentEngine implements AutoCloseable {
     private final Map<String, TrainingJob> jobs = new ConcurrentHashMap<>();
     private final Listeners listeners = new Listeners();
     private final AtomicLong ids = new AtomicLong();
+    /** Names of jobs not yet finished: a name names the job's checkpoint folder, so two live jobs never share one. */
+    private final java.util.Set<String> liveNames = ConcurrentHashMap.newKeySet();
+    private final java.util.Set<LandscapeJob> landscapes = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     DescentEngine(ActorSystem<?> system, boolean ownsSystem, DescentConfig config) {
@@ -86,7 +89,10 @@ public final class DescentEngine implements AutoCloseable {
         if (closed) {
             throw new DescentException("the engine is closed");
         }
-        return LandscapeJob.start(plan, system);
+        LandscapeJob job = LandscapeJob.start(plan, system);
+        landscapes.add(job);
+        job.result().whenComplete((r, e) -> landscapes.remove(job));
+        return job;
     }
 
     /**
@@ -104,6 +110,10 @@ public final class DescentEngine implements AutoCloseable {
         }
         String id = Long.toString(ids.incrementAndGet());
         String name = plan.name != null ? plan.name : "job-" + id;
+        if (!liveNames.add(name)) {
+            throw new DescentException("a job named " + name + " is still running; names of running jobs are unique "
+                    + "(a name picks the job's checkpoint folder)");
+        }
         List<AutoCloseable> owned = new ArrayList<>();
         try {
             Dataset train = own(owned, plan.train.open());
@@ -138,6 +148,7 @@ public final class DescentEngine implements AutoCloseable {
             }
             done.whenComplete((r, err) -> {
                 closeAll(owned);
+                liveNames.remove(name);
                 jobs.computeIfPresent(id, (k, v) -> v); // keep finished jobs listed
                 if (err != null) {
                     result.completeExceptionally(publicFailure(err));
@@ -156,6 +167,7 @@ public final class DescentEngine implements AutoCloseable {
             return job;
         } catch (RuntimeException | Error e) {
             closeAll(owned);
+            liveNames.remove(name);
             if (e instanceof DescentException d) {
                 throw d;
             }
@@ -225,6 +237,14 @@ public final class DescentEngine implements AutoCloseable {
         return Optional.ofNullable(jobs.get(id));
     }
 
+    /**
+     * Forgets one finished job (a service that keeps only its recent jobs); false, and nothing changes, while it
+     * is still running.
+     */
+    public boolean forget(TrainingJob job) {
+        return job.isDone() && jobs.remove(job.id(), job);
+    }
+
     /** Forgets finished jobs (they stay listed otherwise). */
     public void purgeFinished() {
         jobs.values().removeIf(TrainingJob::isDone);
@@ -238,7 +258,17 @@ public final class DescentEngine implements AutoCloseable {
         closed = true;
         Collection<TrainingJob> all = jobs.values();
         all.forEach(TrainingJob::cancel);
+        List<LandscapeJob> running = new ArrayList<>(landscapes);
+        running.forEach(LandscapeJob::cancel);
         long deadline = System.nanoTime() + timeout.toNanos();
+        for (LandscapeJob l : running) {
+            try {
+                l.result().toCompletableFuture().handle((r, e) -> null)
+                        .get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (Exception e) {
+                LOG.warn("landscape job did not stop within {}", timeout);
+            }
+        }
         for (TrainingJob j : all) {
             try {
                 j.future().handle((r, e) -> null).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);

@@ -1,8 +1,9 @@
 package dev.descent.sdk;
 
 /**
- * A job stopped because its loss became NaN or infinite. The step's update was not applied; the model file (if the
- * plan saves one) holds the parameters of the last epoch that finished.
+ * A job stopped because its loss became NaN or infinite, or grew explosively: more than 1000 times the mean loss of
+ * its first 10 steps (a learning rate far too high drives the loss to 1e20 and the model to chance long before it
+ * overflows). The model (and its file, if the plan saves one) holds the parameters of the start of the epoch.
  */
 public final class DivergedException extends DescentException {
     private static final long serialVersionUID = 1L;
@@ -18,7 +19,7 @@ public final class DivergedException extends DescentException {
         this.loss = loss;
     }
 
-    /** The 0-based optimizer step whose loss was not finite. */
+    /** The 0-based optimizer step whose loss stopped the job (the message counts from 1). */
     public long step() {
         return step;
     }
@@ -28,7 +29,7 @@ public final class DivergedException extends DescentException {
         return epoch;
     }
 
-    /** The non-finite loss (NaN or an infinity). */
+    /** The loss that stopped the job (NaN, an infinity, or an explosive finite value). */
     public double loss() {
         return loss;
     }

@@ -23,7 +23,8 @@ final class Futures {
             if (c instanceof Error err) {
                 throw err;
             }
-            throw new DescentException(what + " failed: " + c, c);
+            throw new DescentException(what + " failed: " + (c instanceof java.io.IOException && c.getMessage() != null
+                    ? c.getMessage() : c.toString()), c);
         }
     }
 }

@@ -89,6 +89,17 @@ final class InProcessTraining {
         }
 
         @Override
+        public int layerStatsEvery() {
+            return plan.listeners.isEmpty() ? 0 : plan.gradientStatsEvery;
+        }
+
+        @Override
+        public void onLayerStats(long step, java.util.List<String> layers, double[] gradientNorms,
+                                 double[] updateRatios, double globalNorm) {
+            publish(new TrainingEvent.GradientStats(job, step + 1, layers, gradientNorms, updateRatios, globalNorm));
+        }
+
+        @Override
         public void onStep(StepReport r) {
             if (plan.trajectoryEverySteps > 0 && plan.trajectoryDir != null
                     && (r.step() + 1) % plan.trajectoryEverySteps == 0) {

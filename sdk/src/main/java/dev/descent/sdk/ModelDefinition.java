@@ -80,6 +80,36 @@ public final class ModelDefinition {
     }
 
     /**
+     * A decoder-only transformer over sequences of {@code seqLen} token ids in [0, vocab): token + learned position
+     * embedding of {@code width}, {@code layers} pre-norm blocks of causal self-attention ({@code heads} heads) and
+     * an MLP (4x, GELU), a final LayerNorm, and {@code classes} logits read at the last position. Weights
+     * N(0, 0.02), zero biases. The grokking paper's model is {@code transformer(p + 2, 4, 128, 4, 2, p, seed)}.
+     */
+    public static ModelDefinition transformer(int vocab, int seqLen, int width, int heads, int layers, int classes,
+                                              long seed) {
+        dev.descent.engine.nn.Models.transformer(vocab, seqLen, width, heads, layers, classes, seed).close();
+        return new ModelDefinition("transformer(" + layers + " layers, width " + width + ", " + heads + " heads, vocab "
+                + vocab + ")", () -> dev.descent.engine.nn.Models.transformer(vocab, seqLen, width, heads, layers,
+                classes, seed));
+    }
+
+    /**
+     * Token embedding (+ learned positions) of {@code dim} per token, flattened, then an MLP with ReLU hidden layers
+     * of the given widths and {@code classes} logits: a small, fast model for short token sequences such as
+     * {@code a op b =}. Kaiming-normal weights from {@code seed}.
+     */
+    public static ModelDefinition embeddingMlp(int vocab, int seqLen, int dim, int[] hidden, int classes, long seed) {
+        int[] h = hidden.clone();
+        dev.descent.engine.nn.Models.embeddingMlp(vocab, seqLen, dim, h, classes, seed).close();
+        StringBuilder d = new StringBuilder("embedding-mlp(dim " + dim + ", hidden");
+        for (int x : h) {
+            d.append(' ').append(x);
+        }
+        return new ModelDefinition(d.append(')').toString(),
+                () -> dev.descent.engine.nn.Models.embeddingMlp(vocab, seqLen, dim, h, classes, seed));
+    }
+
+    /**
      * This definition with the parameter tensors matching each glob frozen: the optimizer never updates them, weight
      * decay included (their gradients are still computed for the layers below). Tensor names are
      * {@code LAYER:KIND.NAME}, e.g. {@code 3:batchnorm.gamma} ({@link Network#parameterNames()}); {@code *} matches

@@ -87,6 +87,55 @@ public final class Network implements AutoCloseable {
     }
 
     /**
+     * The mean and standard deviation of every node (the input, then each layer's output, first layer first) on the
+     * first {@code examples} examples of {@code data}, in eval mode (Dropout off), one forward pass. On a fresh
+     * {@link #create network} this shows how the initialization scales the signal layer by layer: with Xavier
+     * weights each ReLU layer halves the variance of a plain MLP, with Kaiming weights it keeps it (He et al. 2015).
+     * Throws {@link IllegalArgumentException} when {@code examples} is not in [1, size of data] or the data's
+     * feature size is not the network's input size.
+     */
+    public java.util.List<LayerActivation> activationStatistics(DataSource data, int examples) {
+        try (dev.descent.engine.data.Dataset d = data.open()) {
+            return dev.descent.engine.train.ActivationStatistics.measure(model,
+                            dev.descent.engine.kernel.Kernels.backend(), d, examples).stream()
+                    .map(n -> new LayerActivation(n.node(), n.layer(), n.mean(), n.std())).toList();
+        }
+    }
+
+    /**
+     * A copy of the weight matrix of the {@code layer}-th parameter-owning layer (0 = the first, in the order of
+     * {@link #parameterLayers()}) as rows of its first 2-D weight tensor: for a Linear layer {@code [out][in]}, one
+     * row per unit. Throws {@link IllegalArgumentException} for a layer index out of range or a layer without a
+     * 2-D weight (e.g. BatchNorm).
+     */
+    public float[][] weightRows(int layer) {
+        int[] owners = model.layout().layersWithParameters();
+        if (layer < 0 || layer >= owners.length) {
+            throw new IllegalArgumentException("layer " + layer + " outside [0, " + owners.length
+                    + ") (the network has " + owners.length + " parameter-owning layers)");
+        }
+        for (dev.descent.engine.nn.ParameterLayout.Entry e : model.layout().entries()) {
+            int[] shape = e.shape();
+            if (e.layerIndex() == owners[layer] && !e.bias() && shape.length == 2) {
+                float[][] rows = new float[shape[0]][shape[1]];
+                for (int r = 0; r < shape[0]; r++) {
+                    for (int c = 0; c < shape[1]; c++) {
+                        rows[r][c] = model.params().getFloat(e.offset() + (long) r * shape[1] + c);
+                    }
+                }
+                return rows;
+            }
+        }
+        throw new IllegalArgumentException("layer " + layer + " (" + model.parameterLayerNames().get(layer)
+                + ") has no 2-D weight matrix");
+    }
+
+    /** Names of the parameter-owning layers, e.g. {@code 0:linear}, first first (as in gradient statistics). */
+    public java.util.List<String> parameterLayers() {
+        return model.parameterLayerNames();
+    }
+
+    /**
      * Mean loss and accuracy of this network (eval mode) on the first {@code examples} examples of {@code data}
      * (0: all of them) as one batch of any size: the engine reads the rows in place from the loaded dataset,
      * {@code chunkRows} at a time, and adds up exact per-example sums, so the result does not depend on

@@ -35,6 +35,14 @@ public final class Optimizer {
         return new Optimizer(Optimizers.adamW(lr, wd));
     }
 
+    /**
+     * AdamW with its betas and eps given: decoupled weight decay {@code wd} (applied to every parameter), e.g.
+     * {@code adamW(1e-3, 0.9, 0.98, 1e-8, 1.0)} as in the grokking paper.
+     */
+    public static Optimizer adamW(double lr, double beta1, double beta2, double eps, double wd) {
+        return new Optimizer(new dev.descent.engine.optim.Adam(lr, beta1, beta2, eps, wd, true));
+    }
+
     /** {@code sgd}, {@code momentum}, {@code nesterov}, {@code adam}, {@code adamw}. */
     public static Optimizer parse(String name, double lr, double momentum, double weightDecay) {
         return new Optimizer(Optimizers.parse(name, lr, momentum, weightDecay));

@@ -145,6 +145,19 @@ class LandscapeTest {
     }
 
     @Test
+    void shouldCancelRunningLandscapeJobsWhenTheEngineCloses() throws Exception {
+        try (Network trained = Network.load(run.resolve("model.descent"))) {
+            LandscapePlan plan = data(LandscapePlan.builder().plane(trained, 0.5, 41).seed(3).evaluators(1)).build();
+            DescentEngine engine = Descent.start(new DescentConfig().workers(1));
+            LandscapeJob job = engine.startLandscape(plan);
+            engine.close();
+            assertThat(job.isDone()).as("close() waited for the landscape job to stop").isTrue();
+            assertThat(job.pointsDone()).isLessThan(job.points());
+            assertThatThrownBy(job::await).isNotNull();
+        }
+    }
+
+    @Test
     void shouldResumeACancelledRunWithExactlyTheSameNumbers(@TempDir Path out) throws Exception {
         try (Network trained = Network.load(run.resolve("model.descent"))) {
             LandscapeResult whole = Descent.landscape(data(LandscapePlan.builder().line(trained, 1.0, 31)).build());

@@ -19,7 +19,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * moments and buffers into its staging slabs, answers {@link Captured} at once so training resumes, then writes
  * the file atomically (temp, fsync, rename) and keeps the newest K, answering {@link Written} or {@link
  * WriteFailed}. Saves are handled one at a time, so a slow disk delays the next capture (backpressure), it never
- * queues copies.
+ * queues copies. It runs on the blocking dispatcher (a slow fsync must not hold a compute thread).
  */
 public final class CheckpointStore extends AbstractBehavior<CheckpointStore.Command> {
 
@@ -51,14 +51,18 @@ public final class CheckpointStore extends AbstractBehavior<CheckpointStore.Comm
     private final Model model;
     private final OptimizerState optimizer;
     private final TrainingCheckpoint.Staging staging;
+    private final FaultInjector faults;
 
-    static Behavior<Command> create(CheckpointDirectory dir, Model model, OptimizerState optimizer) {
-        return Behaviors.setup(ctx -> new CheckpointStore(ctx, dir, model, optimizer));
+    static Behavior<Command> create(CheckpointDirectory dir, Model model, OptimizerState optimizer,
+                                    FaultInjector faults) {
+        return Behaviors.setup(ctx -> new CheckpointStore(ctx, dir, model, optimizer, faults));
     }
 
-    private CheckpointStore(ActorContext<Command> ctx, CheckpointDirectory dir, Model model, OptimizerState optimizer) {
+    private CheckpointStore(ActorContext<Command> ctx, CheckpointDirectory dir, Model model, OptimizerState optimizer,
+                            FaultInjector faults) {
         super(ctx);
         this.dir = dir;
+        this.faults = faults;
         this.model = model;
         this.optimizer = optimizer;
         this.staging = new TrainingCheckpoint.Staging(model, optimizer);
@@ -81,6 +85,7 @@ public final class CheckpointStore extends AbstractBehavior<CheckpointStore.Comm
         long t0 = System.nanoTime();
         Path path = dir.pathFor(s.step());
         try {
+            faults.beforeCheckpointWrite(s.step());
             long bytes = dir.write(s.step(), staging.sections());
             s.replyTo().tell(new Written(s.step(), path, bytes, (System.nanoTime() - t0) / 1e9));
         } catch (Exception e) {

@@ -134,6 +134,7 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
     private long trainExamples;
     private long mark;
     private boolean checkpointRequested;
+    private final dev.descent.engine.train.DivergenceGuard divergence = new dev.descent.engine.train.DivergenceGuard();
     // barrier in progress
     private boolean inBarrier;
     private int pendingEvals;
@@ -243,7 +244,8 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
                     applied), "parameter-server", props));
         }
         if (dir != null) {
-            store = watch(ctx.spawn(CheckpointStore.create(dir, model, optimizer), "checkpoints", props));
+            store = watch(ctx.spawn(CheckpointStore.create(dir, model, optimizer, spec.faults()), "checkpoints",
+                    org.apache.pekko.actor.typed.DispatcherSelector.blocking())); // fsync off the compute threads
         }
         if (spec.test() != null) {
             for (int e = 0; e < spec.evaluators(); e++) {
@@ -323,6 +325,9 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
         status.step = applied;
         status.epoch = m.epoch();
         status.lastLoss = m.loss();
+        if (divergence.explosive(m.loss())) {
+            return onNonFinite(new NonFinite(-1, m.step(), m.epoch(), m.loss()));
+        }
         status.examplesPerSecond = epochNanos > 0 ? epochExamples / (epochNanos / 1e9) : 0;
         publish(new TrainingEvent.StepCompleted(spec.name(), applied, m.epoch(), m.loss(), m.learningRate(), m.rows(),
                 seconds));
@@ -467,6 +472,9 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
     }
 
     private boolean checkpointCaptured;
+    private int failedWritesInARow;
+    /** A job fails after this many failed checkpoint writes in a row (a full or read-only disk, a lost mount). */
+    public static final int MAX_FAILED_CHECKPOINT_WRITES = 3;
 
     private Behavior<Command> onStore(CheckpointStore.Reply r) {
         switch (r) {
@@ -478,14 +486,22 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
             }
             case CheckpointStore.Written w -> {
                 pendingWrites--;
+                failedWritesInARow = 0;
                 publish(new TrainingEvent.CheckpointWritten(spec.name(), w.step(), w.path().toString(), w.bytes(),
                         w.seconds()));
             }
             case CheckpointStore.WriteFailed f -> {
                 pendingWrites--;
-                LOG.warn("job {}: checkpoint {} failed", spec.name(), f.path(), f.cause());
-                publish(new TrainingEvent.Anomaly(spec.name(), f.step(), "checkpoint-failed",
-                        "cannot write checkpoint " + f.path() + ": " + f.cause()));
+                failedWritesInARow++;
+                String why = "cannot write checkpoint " + f.path() + ": " + f.cause().getMessage() + " ("
+                        + failedWritesInARow + " of at most " + MAX_FAILED_CHECKPOINT_WRITES + " failures in a row)";
+                LOG.warn("job {}: {}", spec.name(), why); // one line: the cause's message says it all
+                publish(new TrainingEvent.Anomaly(spec.name(), f.step(), "checkpoint-failed", why));
+                if (failedWritesInARow >= MAX_FAILED_CHECKPOINT_WRITES) {
+                    return fail(new CheckpointException(f.path(), "checkpoint writes failed "
+                            + failedWritesInARow + " times in a row (last: " + f.cause().getMessage()
+                            + "); stopped so as not to train on without a way back"));
+                }
             }
         }
         if (inBarrier && applied >= endStep && pendingWrites == 0) {
@@ -506,8 +522,10 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
         model.restore(lastGood);
         saveModelFile(); // the last good parameters stay on disk
         int epoch = n.epoch();
-        NonFiniteLossException e = new NonFiniteLossException(n.step(), epoch, n.loss(), epoch,
-                "the learning rate (" + updater.schedule().lr(n.step()) + ") is probably too high for "
+        String growth = Double.isFinite(n.loss()) ? "more than " + (long) dev.descent.engine.train.DivergenceGuard.FACTOR
+                + " times the loss of the first steps (" + (float) divergence.reference() + "): the run diverged; " : "";
+        NonFiniteLossException e = new NonFiniteLossException(n.step(), epoch, n.loss(), epoch, growth
+                + "the learning rate (" + updater.schedule().lr(n.step()) + ") is probably too high for "
                         + spec.optimizer().describe() + " — lower it, add warmup, or clip gradients (clipNorm)");
         publish(new TrainingEvent.Anomaly(spec.name(), n.step(), "non-finite-loss", e.getMessage()));
         return fail(e);
@@ -579,20 +597,42 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
 
     // ---- resume ----
 
+    /**
+     * Restores the newest checkpoint that can be used. Any unreadable one (bad CRC, truncated, a damaged header or
+     * section, a META that does not parse) is reported and the previous one is tried; a checkpoint of other
+     * settings is an error (the older ones share them). Checkpoint files of which none can be used are an error
+     * too: retraining from step 0 would overwrite the outputs of the run the user meant to resume.
+     */
     private void resume(CheckpointDirectory dir) throws Exception {
-        CheckpointDirectory.Found found = dir.readLatest(e -> {
-            LOG.warn("{}; falling back to the previous checkpoint", e.getMessage());
-            publish(new TrainingEvent.Anomaly(spec.name(), 0, "checkpoint-corrupt", e.getMessage()
-                    + "; falling back to the previous checkpoint"));
-        });
-        if (found == null) {
-            return;
+        java.util.List<java.nio.file.Path> all = dir.list();
+        Exception newest = null;
+        for (int i = all.size() - 1; i >= 0; i--) {
+            java.nio.file.Path p = all.get(i);
+            try {
+                TrainingCheckpoint.Loaded ck = TrainingCheckpoint.Loaded.of(new CheckpointDirectory.Found(p,
+                        CheckpointDirectory.stepOf(p), dev.descent.engine.checkpoint.CheckpointFile.read(p)));
+                CheckpointMeta.check(ck, spec, perEpoch);
+                ck.restoreInto(model, optimizer);
+                history.clear();
+                CheckpointMeta.read(ck, this);
+                LOG.info("job {}: resumed from {} at step {}", spec.name(), ck.path(), applied);
+                return;
+            } catch (CheckpointMeta.Mismatch e) {
+                throw e.getCause();
+            } catch (Exception | OutOfMemoryError e) {
+                String why = e instanceof CheckpointException ? e.getMessage() : "checkpoint " + p + ": " + e;
+                newest = newest == null ? new CheckpointException(p, String.valueOf(e.getMessage())) : newest;
+                LOG.warn("{}; falling back to the previous checkpoint", why);
+                publish(new TrainingEvent.Anomaly(spec.name(), 0, "checkpoint-corrupt", why
+                        + "; falling back to the previous checkpoint"));
+            }
         }
-        TrainingCheckpoint.Loaded ck = TrainingCheckpoint.Loaded.of(found);
-        CheckpointMeta.check(ck, spec, perEpoch);
-        ck.restoreInto(model, optimizer);
-        CheckpointMeta.read(ck, this);
-        LOG.info("job {}: resumed from {} at step {}", spec.name(), ck.path(), applied);
+        applied = 0;
+        history.clear();
+        if (!all.isEmpty()) {
+            throw new CheckpointException(dir.dir(), "none of its " + all.size() + " checkpoint file(s) can be read "
+                    + "(newest: " + newest.getMessage() + "); move them away, or start afresh without resuming");
+        }
     }
 
     /** Reads and writes the supervisor's position and counters in a checkpoint's META. */
@@ -633,19 +673,37 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
             return Double.toHexString(d);
         }
 
-        static void check(TrainingCheckpoint.Loaded ck, JobSpec spec, int perEpoch) throws CheckpointException {
+        static void check(TrainingCheckpoint.Loaded ck, JobSpec spec, int perEpoch)
+                throws CheckpointException, Mismatch {
             requireEqual(ck, "seed", Long.toString(spec.seed()));
+            requireEqual(ck, "workers", Integer.toString(spec.workers()));
+            requireEqual(ck, "mode", spec.mode().name());
             requireEqual(ck, "batchSize", Integer.toString(spec.batchSize()));
             requireEqual(ck, "stepsPerEpoch", Integer.toString(perEpoch));
             requireEqual(ck, "optimizer", spec.optimizer().describe());
         }
 
         private static void requireEqual(TrainingCheckpoint.Loaded ck, String key, String expected)
-                throws CheckpointException {
+                throws CheckpointException, Mismatch {
             String v = ck.get(key);
             if (!v.equals(expected)) {
-                throw new CheckpointException(ck.path(), "it was written with " + key + " " + v + ", this run has "
-                        + expected + ": resume with the same settings, or use another checkpoint folder");
+                throw new Mismatch(new CheckpointException(ck.path(), "it was written with " + key + " " + v
+                        + ", this run has " + expected + ": resume with the same settings, or use another checkpoint "
+                        + "folder"));
+            }
+        }
+
+        /** A readable checkpoint of other settings: not a reason to fall back (older ones share the settings). */
+        static final class Mismatch extends Exception {
+            private static final long serialVersionUID = 1L;
+
+            Mismatch(CheckpointException cause) {
+                super(cause.getMessage(), cause, false, false);
+            }
+
+            @Override
+            public synchronized CheckpointException getCause() {
+                return (CheckpointException) super.getCause();
             }
         }
 

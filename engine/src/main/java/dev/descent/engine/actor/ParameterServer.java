@@ -37,6 +37,11 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
     public record Resume(long applied) implements Command {
     }
 
+    /** Step watchdog tick (internal): fails the job when no gradient was applied within the step timeout. */
+    private enum Watchdog implements Command {
+        INSTANCE
+    }
+
     private final Model master;
     private final Model[] replicas;
     private final Updater updater;
@@ -49,11 +54,20 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
     private long applied;
     private boolean paused;
     private ActorRef<Worker.Command> held;
+    private final java.time.Duration timeout;
+    private final long timeoutNanos;
+    private long lastProgress;
+    private boolean timedOut;
 
     static Behavior<Command> create(JobSpec spec, Model[] replicas, Updater updater, JobSupervisor.Barriers barriers,
                                     ActorRef<JobSupervisor.Command> supervisor, JobStatus status, long startStep) {
-        return Behaviors.withStash(2 * replicas.length + 2, stash -> Behaviors.setup(ctx -> new ParameterServer(ctx,
-                stash, spec, replicas, updater, barriers, supervisor, status, startStep)));
+        return Behaviors.withStash(2 * replicas.length + 2, stash -> Behaviors.withTimers(timers -> {
+            long nanos = spec.stepTimeout().toNanos();
+            timers.startTimerWithFixedDelay(Watchdog.INSTANCE, java.time.Duration.ofNanos(Math.max(1_000_000L,
+                    nanos / 4)));
+            return Behaviors.setup(ctx -> new ParameterServer(ctx, stash, spec, replicas, updater, barriers,
+                    supervisor, status, startStep));
+        }));
     }
 
     private ParameterServer(ActorContext<Command> ctx, StashBuffer<Command> stash, JobSpec spec, Model[] replicas,
@@ -70,6 +84,9 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
         this.maxStaleness = spec.maxStaleness();
         this.perEpoch = spec.stepsPerEpoch();
         this.applied = startStep;
+        this.timeout = spec.stepTimeout();
+        this.timeoutNanos = timeout.toNanos();
+        this.lastProgress = System.nanoTime();
     }
 
     @Override
@@ -77,6 +94,7 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
         return newReceiveBuilder()
                 .onMessage(GradientReady.class, this::onGradient)
                 .onMessage(Resume.class, this::onResume)
+                .onMessageEquals(Watchdog.INSTANCE, this::onWatchdog)
                 .build();
     }
 
@@ -105,6 +123,7 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
             return this;
         }
         MemorySegment.copy(replica.grads().segment(), 0, master.grads().segment(), 0, master.grads().byteSize());
+        lastProgress = System.nanoTime();
         long step = applied;
         updater.apply(step);
         applied++;
@@ -124,6 +143,19 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
         return this;
     }
 
+    /**
+     * Fails the job once when, outside a barrier, no gradient has been applied for the step timeout (a stalled or
+     * lost worker: the others soon wait for its batch); like the sync aggregator's watchdog.
+     */
+    private Behavior<Command> onWatchdog() {
+        if (!paused && !timedOut && System.nanoTime() - lastProgress >= timeoutNanos) {
+            timedOut = true;
+            supervisor.tell(new JobSupervisor.Fail(new java.util.concurrent.TimeoutException("async step " + applied
+                    + ": no worker gradient was applied within " + timeout + " (a stalled worker?)")));
+        }
+        return this;
+    }
+
     private void refresh(Model replica) {
         MemorySegment.copy(master.params().segment(), 0, replica.params().segment(), 0, master.params().byteSize());
     }
@@ -133,6 +165,7 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
             return this;
         }
         paused = false;
+        lastProgress = System.nanoTime();
         if (held != null) {
             held.tell(new Worker.Proceed(applied));
             held = null;

@@ -186,6 +186,20 @@ public final class BackpropExecutor implements AutoCloseable {
         return nodeOff[n];
     }
 
+    /**
+     * Float offset in {@link #segment()} of node x_j (1 <= j <= n, the output of module j - 1), valid after
+     * {@link #forward} for the nodes the strategy retains: every node under {@link BackpropStrategy#VANILLA}.
+     */
+    public long retainedNodeOffset(int j) {
+        if (j < 1 || j > n) {
+            throw new IndexOutOfBoundsException("node " + j + " outside [1, " + n + "]");
+        }
+        if (!nodeLive[j]) {
+            throw new IllegalStateException("node " + j + " is not held after the forward pass under " + strategy);
+        }
+        return nodeOff[j];
+    }
+
     /** Segment where the loss writes dL/dx_n. */
     public MemorySegment outputGradient() {
         return seg;

@@ -16,6 +16,7 @@ public final class Dataset implements AutoCloseable {
     private final int featureSize;
     private final int classes;
     private final int[] sampleShape;
+    private final Runnable release; // null: this dataset owns its blocks; else a borrowed view that runs this on close
 
     /**
      * @param sampleShape shape of one sample, e.g. {1, 28, 28} for an image (product must equal featureSize)
@@ -41,6 +42,36 @@ public final class Dataset implements AutoCloseable {
         this.featureSize = size;
         this.classes = classes;
         this.sampleShape = sampleShape.clone();
+        this.release = null;
+    }
+
+    private Dataset(Dataset owner, Runnable release) {
+        this.name = owner.name;
+        this.features = owner.features;
+        this.labels = owner.labels;
+        this.count = owner.count;
+        this.featureSize = owner.featureSize;
+        this.classes = owner.classes;
+        this.sampleShape = owner.sampleShape;
+        this.release = java.util.Objects.requireNonNull(release, "release");
+    }
+
+    /**
+     * A read-only view of this dataset's blocks for one more user: closing the view runs {@code release} (once)
+     * instead of freeing the blocks, which stay owned by this dataset. The engine never writes a dataset's blocks,
+     * so concurrent jobs can share one copy; the owner must outlive every view (count them in {@code release}).
+     */
+    public Dataset view(Runnable release) {
+        return new Dataset(this, new Runnable() {
+            private final java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+
+            @Override
+            public void run() {
+                if (done.compareAndSet(false, true)) {
+                    release.run();
+                }
+            }
+        });
     }
 
     /** Builds a dataset from heap arrays (copied off-heap); convenient for tests and small synthetic sets. */
@@ -134,6 +165,10 @@ public final class Dataset implements AutoCloseable {
 
     @Override
     public void close() {
+        if (release != null) {
+            release.run();
+            return;
+        }
         features.close();
         labels.close();
     }

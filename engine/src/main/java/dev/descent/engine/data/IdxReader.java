@@ -6,7 +6,6 @@ import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
@@ -50,8 +49,23 @@ public final class IdxReader {
         }
     }
 
+    /**
+     * Images become float32 in one off-heap block, whose Agrona view indexes bytes with an int: at most this many
+     * image bytes (a quarter of 2 GiB) can be loaded.
+     */
+    static final long MAX_IMAGE_BYTES = Integer.MAX_VALUE / Float.BYTES;
+
     /** Reads an unsigned-byte IDX file of the given rank (3 for images, 1 for labels). */
     public static IdxBytes read(Path file, int expectedRank) throws IOException {
+        return read(file, expectedRank, MAX_DATA_BYTES, "the most supported");
+    }
+
+    /**
+     * As {@link #read(Path, int)}, refusing (from the header, before reading any data) dimensions that declare
+     * more than {@code maxDataBytes}; {@code why} explains the bound in the message. The data read, decompressed
+     * or not, never exceeds the declared size: a gzip stream that goes on is refused after one more byte.
+     */
+    static IdxBytes read(Path file, int expectedRank, long maxDataBytes, String why) throws IOException {
         long fileBytes = Files.size(file);
         try (InputStream in = open(file)) {
             boolean gzip = in instanceof GZIPInputStream;
@@ -97,9 +111,9 @@ public final class IdxReader {
                 }
                 dims[d] = (int) dim;
                 dataBytes *= dim;
-                if (dataBytes > MAX_DATA_BYTES) {
+                if (dataBytes > maxDataBytes) {
                     throw new IdxFormatException(file, "dimensions " + describe(header, rank)
-                            + " declare more than " + MAX_DATA_BYTES + " bytes of data, the most supported");
+                            + " declare more than " + maxDataBytes + " bytes of data, " + why);
                 }
             }
             int len = (int) dataBytes;
@@ -126,12 +140,9 @@ public final class IdxReader {
                 throw new IdxFormatException(file, "truncated: " + what + " holds " + data.length
                         + " bytes of data, expected " + len + " for dimensions " + Arrays.toString(dims));
             }
-            if (gzip) {
-                long trailing = in.transferTo(OutputStream.nullOutputStream());
-                if (trailing > 0) {
-                    throw new IdxFormatException(file, "has " + trailing + " trailing bytes after the " + len
-                            + " bytes of data declared by dimensions " + Arrays.toString(dims));
-                }
+            if (gzip && in.read() >= 0) { // never decompress beyond the declared size (a gzip bomb stops here)
+                throw new IdxFormatException(file, "has trailing bytes after the " + len
+                        + " bytes of data declared by dimensions " + Arrays.toString(dims));
             }
             return new IdxBytes(file, dims, data);
         } catch (EOFException e) {
@@ -143,7 +154,8 @@ public final class IdxReader {
 
     /** Reads an IDX image file [count, rows, cols] of unsigned bytes and checks the image size. */
     public static IdxBytes readImages(Path file, int rows, int cols) throws IOException {
-        IdxBytes images = read(file, 3);
+        IdxBytes images = read(file, 3, MAX_IMAGE_BYTES, "the most one off-heap float32 block can hold (2 GiB: "
+                + "Agrona buffers index bytes with an int); load a subset");
         int[] d = images.dims();
         if (d[1] != rows || d[2] != cols) {
             throw new IdxFormatException(file, "images are " + d[1] + "x" + d[2] + ", expected " + rows + "x" + cols);

@@ -64,15 +64,65 @@ public final class Init {
     }
 
     /**
+     * {@code base} with every value multiplied by {@code factor}: the standard deviation (or uniform bound, or
+     * constant) times {@code factor}, e.g. {@code scaled(KAIMING_NORMAL, 2)} for an initialization twice as wide as
+     * He's (the "exploding" configuration). The random draws are those of {@code base} for the same seed.
+     */
+    public static Initializer scaled(Initializer base, double factor) {
+        if (!Double.isFinite(factor)) {
+            throw new IllegalArgumentException("initializer scale must be finite, was " + factor);
+        }
+        float f = (float) factor;
+        return new Named(base.describe() + "*" + fmt(factor), (p, o, c, fi, fo, r) -> {
+            base.fill(p, o, c, fi, fo, r);
+            for (int i = 0; i < c; i++) {
+                p.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, o + i,
+                        p.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, o + i) * f);
+            }
+        });
+    }
+
+    /**
      * Parses a CLI name: {@code zeros}, {@code constant:0.1}, {@code normal:0.01}, {@code uniform:0.05},
      * {@code xavier-normal}, {@code xavier-uniform}, {@code kaiming-normal}, {@code kaiming-uniform}
-     * (underscores also accepted).
+     * (underscores also accepted). The variance-scaling rules take an explicit gain, {@code kaiming-normal:gain=1}
+     * or {@code xavier-uniform:gain=1.414} (defaults: sqrt 2 for Kaiming, 1 for Xavier). Any initializer may end in
+     * {@code *K} to multiply its values by K, e.g. {@code kaiming-normal*2} (standard deviation doubled).
      */
     public static Initializer parse(String text) {
         String t = text.trim().toLowerCase(Locale.ROOT).replace('_', '-');
+        int star = t.lastIndexOf('*');
+        if (star >= 0) {
+            String k = t.substring(star + 1).trim();
+            double factor;
+            try {
+                factor = Double.parseDouble(k);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("initializer '" + text + "': scale '" + k
+                        + "' after '*' is not a number (expected e.g. kaiming-normal*2)", e);
+            }
+            return scaled(parse(t.substring(0, star)), factor);
+        }
         int colon = t.indexOf(':');
         String name = colon < 0 ? t : t.substring(0, colon);
         String arg = colon < 0 ? null : t.substring(colon + 1);
+        boolean variance = name.startsWith("xavier") || name.startsWith("glorot") || name.startsWith("kaiming")
+                || name.startsWith("he-");
+        if (variance && arg != null) {
+            if (!arg.startsWith("gain=")) {
+                throw new IllegalArgumentException("initializer '" + text + "': expected " + name
+                        + ":gain=G, e.g. " + name + ":gain=1");
+            }
+            double gain = number(text, arg.substring(5));
+            requireNonNegative("gain", gain);
+            return switch (name) {
+                case "xavier-normal", "glorot-normal" -> xavierNormal(gain);
+                case "xavier-uniform", "glorot-uniform" -> xavierUniform(gain);
+                case "kaiming-normal", "he-normal" -> kaimingNormal(FanMode.FAN_IN, gain);
+                case "kaiming-uniform", "he-uniform" -> kaimingUniform(FanMode.FAN_IN, gain);
+                default -> throw unknown(text);
+            };
+        }
         return switch (name) {
             case "zeros", "zero" -> ZEROS;
             case "constant" -> constant(number(text, arg));
@@ -82,9 +132,14 @@ public final class Init {
             case "xavier-uniform", "glorot-uniform" -> XAVIER_UNIFORM;
             case "kaiming-normal", "he-normal" -> KAIMING_NORMAL;
             case "kaiming-uniform", "he-uniform" -> KAIMING_UNIFORM;
-            default -> throw new IllegalArgumentException("unknown initializer '" + text + "'; expected zeros, "
-                    + "constant:V, normal:STD, uniform:A, xavier-normal, xavier-uniform, kaiming-normal, kaiming-uniform");
+            default -> throw unknown(text);
         };
+    }
+
+    private static IllegalArgumentException unknown(String text) {
+        return new IllegalArgumentException("unknown initializer '" + text + "'; expected zeros, constant:V, "
+                + "normal:STD, uniform:A, xavier-normal, xavier-uniform, kaiming-normal, kaiming-uniform (optionally "
+                + ":gain=G for the last four, and *K to scale any of them)");
     }
 
     private static double number(String text, String arg) {

@@ -453,6 +453,37 @@ public final class Model implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Writes into {@code out} ‖w − w_before‖ / ‖w‖ for each parameter-owning layer (all its tensors together), in the
+     * order of {@link #parameterLayerNames()}: the relative size of the last update each layer received.
+     * {@code before} holds the parameters before the update in this model's layout (a {@link ParameterSnapshot}'s
+     * block) and is overwritten with {@code before − w}. A layer whose parameters are all zero gets 0.
+     */
+    public double[] layerUpdateRatios(KernelBackend kernels, MemorySegment before, double[] out) {
+        int[] owners = layout.layersWithParameters();
+        if (out.length < owners.length) {
+            throw new IllegalArgumentException("need room for " + owners.length + " ratios, got " + out.length);
+        }
+        MemorySegment p = params.segment();
+        kernels.axpy(before, 0, -1f, p, 0, layout.totalFloats()); // before = before - after
+        double[] weight = new double[owners.length];
+        Arrays.fill(out, 0, owners.length, 0.0);
+        int slot = -1;
+        int lastLayer = -1;
+        for (ParameterLayout.Entry e : layout.entries()) {
+            if (e.layerIndex() != lastLayer) {
+                slot++;
+                lastLayer = e.layerIndex();
+            }
+            out[slot] += kernels.sumSquares(before, e.offset(), e.count());
+            weight[slot] += kernels.sumSquares(p, e.offset(), e.count());
+        }
+        for (int i = 0; i < owners.length; i++) {
+            out[i] = weight[i] == 0 ? 0 : Math.sqrt(out[i]) / Math.sqrt(weight[i]);
+        }
+        return out;
+    }
+
     @Override
     public void close() {
         if (ownsParams) {

@@ -83,4 +83,44 @@ public final class Models {
         return s.add(new LayerNorm()).add(new LastToken()).add(new Linear(vocab))
                 .build().initialize(Init.normal(0.02), Init.ZEROS, seed);
     }
+
+    /**
+     * As {@link #transformer(int, int, int, int, int, long)} with an output layer of {@code classes} logits instead
+     * of {@code vocab} (e.g. the p residues of {@code a op b =} while the vocabulary also holds the operator and '=').
+     */
+    public static Model transformer(int vocab, int seqLen, int width, int heads, int layers, int classes, long seed) {
+        if (vocab < 1 || seqLen < 1 || width < 1 || heads < 1 || layers < 0 || classes < 1 || width % heads != 0) {
+            throw new IllegalArgumentException("transformer: vocab, seqLen, width, heads, classes >= 1, layers >= 0 "
+                    + "and width divisible by heads required, was vocab=" + vocab + " seqLen=" + seqLen + " width="
+                    + width + " heads=" + heads + " layers=" + layers + " classes=" + classes);
+        }
+        Sequential s = Sequential.input(seqLen).add(new Embedding(vocab, width));
+        for (int l = 0; l < layers; l++) {
+            s.add(new TransformerBlock(heads));
+        }
+        return s.add(new LayerNorm()).add(new LastToken()).add(new Linear(classes))
+                .build().initialize(Init.normal(0.02), Init.ZEROS, seed);
+    }
+
+    /**
+     * Token embedding + MLP over a short sequence: Embedding(vocab, dim) (token + position), Flatten to
+     * {@code seqLen · dim}, then Linear(h) + ReLU per hidden width, then Linear(classes). The fast grokking model:
+     * on {@code a op b =} it sees both operands' embeddings at once. Weights Kaiming normal (embeddings N(0, 1/dim)
+     * by their fan-in), zero biases.
+     */
+    public static Model embeddingMlp(int vocab, int seqLen, int dim, int[] hidden, int classes, long seed) {
+        if (vocab < 1 || seqLen < 1 || dim < 1 || classes < 1) {
+            throw new IllegalArgumentException("embedding MLP: vocab, seqLen, dim and classes must be >= 1, was vocab="
+                    + vocab + " seqLen=" + seqLen + " dim=" + dim + " classes=" + classes);
+        }
+        Sequential s = Sequential.input(seqLen).add(new Embedding(vocab, dim)).add(new Flatten());
+        for (int h : hidden) {
+            if (h < 1) {
+                throw new IllegalArgumentException("embedding MLP: hidden widths must be >= 1, got "
+                        + java.util.Arrays.toString(hidden));
+            }
+            s.add(new Linear(h)).add(new ActivationLayer(Activation.RELU));
+        }
+        return s.add(new Linear(classes)).build().initialize(Init.KAIMING_NORMAL, Init.ZEROS, seed);
+    }
 }

@@ -13,6 +13,25 @@ public interface FitListener {
         return false;
     }
 
+    /**
+     * Return N > 0 to receive {@link #onLayerStats} for steps 0, N, 2N, ...: per-layer gradient norms and update
+     * ratios (costs a parameter snapshot before those steps and three passes over the parameters after them).
+     */
+    default int layerStatsEvery() {
+        return 0;
+    }
+
+    /**
+     * Gradient health of optimizer step {@code step} (0-based): for each parameter-owning layer ({@code layers},
+     * e.g. {@code 0:linear}, first layer first) the L2 norm of its gradient (computed at the parameters before the
+     * step, so step 0 shows the gradients at initialization) and ‖Δw‖/‖w‖ of the update it received;
+     * {@code globalNorm} is the L2 norm of the whole gradient. Called after {@link #onStep} of that step; the arrays
+     * are fresh (the listener may keep them).
+     */
+    default void onLayerStats(long step, java.util.List<String> layers, double[] gradientNorms, double[] updateRatios,
+                              double globalNorm) {
+    }
+
     default void onStep(StepReport report) {
     }
 

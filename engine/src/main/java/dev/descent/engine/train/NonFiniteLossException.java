@@ -1,7 +1,8 @@
 package dev.descent.engine.train;
 
 /**
- * The loss became NaN or infinite. Thrown before the bad step's update is applied; the trainer restores the
+ * The loss became NaN or infinite, or grew explosively (see {@link DivergenceGuard}). The message counts steps and
+ * epochs from 1, the accessors from 0. Thrown before the bad step's update is applied; the trainer restores the
  * parameters it saved at the start of the epoch (see {@link #restoredEpoch()}).
  */
 public final class NonFiniteLossException extends RuntimeException {
@@ -14,8 +15,8 @@ public final class NonFiniteLossException extends RuntimeException {
     private final String hint;
 
     public NonFiniteLossException(long step, int epoch, double loss, int restoredEpoch, String hint) {
-        super("loss is " + loss + " at step " + step + " (epoch " + epoch + "); " + hint
-                + (restoredEpoch >= 0 ? "; parameters restored to the start of epoch " + restoredEpoch : ""));
+        super("loss is " + loss + " at step " + (step + 1) + " (epoch " + (epoch + 1) + "); " + hint
+                + (restoredEpoch >= 0 ? "; parameters restored to the start of epoch " + (restoredEpoch + 1) : ""));
         this.step = step;
         this.epoch = epoch;
         this.loss = loss;

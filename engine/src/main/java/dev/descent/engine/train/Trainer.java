@@ -67,7 +67,8 @@ public final class Trainer {
         LrSchedule schedule = (b.schedule == null ? LrSchedule.constant(b.optimizer.learningRate()) : b.schedule)
                 .resolve(Math.max(1, totalSteps));
         boolean norms = l.wantsGradientNorms();
-        List<String> layerNames = norms ? model.parameterLayerNames() : List.of();
+        int statsEvery = l.layerStatsEvery();
+        List<String> layerNames = norms || statsEvery > 0 ? model.parameterLayerNames() : List.of();
         List<EpochReport> history = new ArrayList<>();
         long trainNanos = 0;
         long trainExamples = 0;
@@ -76,8 +77,9 @@ public final class Trainer {
                      b.batchSize, b.clipNorm, b.threads, b.seed, b.microBatch);
              Evaluator evaluator = test == null ? null
                      : new Evaluator(model, b.kernels, b.loss, b.evalBatchSize, b.threads);
-             ParameterSnapshot lastGood = model.snapshot()) {
-            step.measureGradientNorm(norms);
+             ParameterSnapshot lastGood = model.snapshot();
+             ParameterSnapshot before = statsEvery > 0 ? model.snapshot() : null) {
+            step.measureGradientNorm(norms || statsEvery > 0);
             int perEpoch = batches.batchesPerEpoch();
             for (int epoch = 0; epoch < b.epochs; epoch++) {
                 model.snapshotInto(lastGood);
@@ -89,6 +91,10 @@ public final class Trainer {
                 for (int bi = 0; bi < perEpoch; bi++) {
                     long t0 = System.nanoTime();
                     int rows = batches.fill(bi);
+                    boolean stats = statsEvery > 0 && step.steps() % statsEvery == 0;
+                    if (stats) {
+                        model.snapshotInto(before);
+                    }
                     try {
                         step.run(batches.features(), 0, batches.labels(), 0, rows, epoch);
                     } catch (NonFiniteLossException e) {
@@ -105,6 +111,13 @@ public final class Trainer {
                     l.onStep(new StepReport(step.steps() - 1, epoch, bi, perEpoch, step.loss(),
                             (double) step.correct() / rows, step.learningRate(), eps, step.gradientNorm(),
                             layerNames, layerNorms));
+                    if (stats) {
+                        double[] g = norms ? layerNorms.clone()
+                                : model.layerGradientNorms(b.kernels, new double[layerNames.size()]);
+                        double[] u = model.layerUpdateRatios(b.kernels, before.block().segment(),
+                                new double[layerNames.size()]);
+                        l.onLayerStats(step.steps() - 1, layerNames, g, u, step.gradientNorm());
+                    }
                 }
                 trainNanos += epochNanos;
                 trainExamples += examples;

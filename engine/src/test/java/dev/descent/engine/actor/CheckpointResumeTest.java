@@ -150,7 +150,12 @@ class CheckpointResumeTest {
         Files.write(only, java.util.Arrays.copyOf(all, all.length - 100));
         assertThatThrownBy(() -> CheckpointFile.read(only)).isInstanceOf(CheckpointException.class)
                 .hasMessageContaining(only.toString()).hasMessageContaining("truncated");
-        // no usable checkpoint left: the run starts from scratch and still ends where it should
+        // no usable checkpoint left: resuming is an error naming the folder (never a silent restart from step 0)
+        try (Model m = Fixtures.mlp(0.1)) {
+            assertThatThrownBy(() -> Fixtures.run(kit, checkpointed(Fixtures.spec(m, train, test), dir)))
+                    .hasMessageContaining(dir.toString()).hasMessageContaining("none of its 1 checkpoint file(s)");
+        }
+        Files.delete(only); // the user moves it away: the run starts from scratch and ends where it should
         try (Model m = Fixtures.mlp(0.1)) {
             assertThat(Fixtures.run(kit, checkpointed(Fixtures.spec(m, train, test), dir)).parametersSha256())
                     .isEqualTo(uninterrupted);

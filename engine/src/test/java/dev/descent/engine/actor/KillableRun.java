@@ -11,7 +11,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
  * Child-JVM entry point of {@link CheckpointResumeTest}: trains the test job with checkpoints into {@code args[0]},
- * slowed down so that the parent can SIGKILL it mid-epoch; prints {@code CHECKPOINT <step>} after each write.
+ * slowed down so that the parent can SIGKILL it mid-epoch; prints {@code CHECKPOINT <step>} after each write and,
+ * with a second argument, {@code STEP <step>} after each step (for {@link FaultInjectionTest}).
  */
 public final class KillableRun {
     private KillableRun() {
@@ -28,6 +29,9 @@ public final class KillableRun {
                     .listener(e -> {
                         if (e instanceof TrainingEvent.CheckpointWritten c) {
                             System.out.println("CHECKPOINT " + c.step());
+                            System.out.flush();
+                        } else if (args.length > 1 && e instanceof TrainingEvent.StepCompleted s) {
+                            System.out.println("STEP " + s.step());
                             System.out.flush();
                         }
                     });

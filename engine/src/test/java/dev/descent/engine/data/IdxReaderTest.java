@@ -12,6 +12,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.descent.engine.memory.MemoryAccounting;
 import dev.descent.engine.memory.OffHeapBlock;
 import dev.descent.engine.memory.Purpose;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
@@ -171,7 +172,7 @@ class IdxReaderTest {
         assertThatThrownBy(() -> IdxReader.readLabels(file, 10))
                 .isInstanceOf(IdxFormatException.class)
                 .hasMessageContaining(file.toString())
-                .hasMessageContaining("has 7 trailing bytes after the 3 bytes of data declared by dimensions [3]");
+                .hasMessageContaining("trailing bytes after the 3 bytes of data declared by dimensions [3]");
     }
 
     @Test
@@ -180,13 +181,36 @@ class IdxReaderTest {
         Path gz = write(dir, "huge.gz", idx(IdxReader.UBYTE, new int[] {2_000_000, 28, 28}, new byte[10]), true);
         Path overflow = write(dir, "overflow", idx(IdxReader.UBYTE, new int[] {-1, 28, 28}, new byte[0]));
 
-        assertThatThrownBy(() -> IdxReader.readImages(raw, 28, 28))
-                .hasMessageContaining("holds 10 bytes of data, expected 1568000000");
-        assertThatThrownBy(() -> IdxReader.readImages(gz, 28, 28))
-                .hasMessageContaining("holds 10 bytes of data, expected 1568000000");
+        // as float32 these images would need 6.3 GB in one block: refused from the header, naming the file
+        for (Path file : new Path[] {raw, gz}) {
+            assertThatThrownBy(() -> IdxReader.readImages(file, 28, 28))
+                    .isInstanceOf(IdxFormatException.class).hasMessageContaining(file.toString())
+                    .hasMessageContaining("declare more than 536870911 bytes of data")
+                    .hasMessageContaining("Agrona buffers index bytes with an int");
+        }
+        Path labels = write(dir, "huge-labels", idx(IdxReader.UBYTE, new int[] {2_000_000_000}, new byte[10]));
+        assertThatThrownBy(() -> IdxReader.readLabels(labels, 10))
+                .hasMessageContaining("holds 10 bytes of data, expected 2000000000");
         assertThatThrownBy(() -> IdxReader.readImages(overflow, 28, 28))
                 .isInstanceOf(IdxFormatException.class)
                 .hasMessageContaining("dimension 0 is 4294967295");
+    }
+
+    /** A gzip bomb: 3 declared bytes, then 64 MiB of zeros (64 KiB compressed): refused after one more byte. */
+    @Test
+    void shouldNeverDecompressBeyondTheDeclaredSize() throws Exception {
+        byte[] full = labels((byte) 1, (byte) 2, (byte) 3);
+        byte[] bomb = Arrays.copyOf(full, full.length + (64 << 20));
+        Path file = write(dir, "bomb.gz", bomb, true);
+        assertThat(Files.size(file)).isLessThan(1 << 20);
+        long before = java.lang.management.ManagementFactory.getThreadMXBean() instanceof
+                com.sun.management.ThreadMXBean t ? t.getCurrentThreadAllocatedBytes() : 0;
+        assertThatThrownBy(() -> IdxReader.readLabels(file, 10))
+                .isInstanceOf(IdxFormatException.class).hasMessageContaining(file.toString())
+                .hasMessageContaining("trailing bytes after the 3 bytes");
+        long after = java.lang.management.ManagementFactory.getThreadMXBean() instanceof
+                com.sun.management.ThreadMXBean t ? t.getCurrentThreadAllocatedBytes() : 0;
+        assertThat(after - before).as("heap allocated while reading").isLessThan(4L << 20);
     }
 
     @Test

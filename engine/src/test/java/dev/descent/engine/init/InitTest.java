@@ -51,6 +51,33 @@ class InitTest {
     }
 
     @Test
+    void shouldParseAnExplicitGainAndAScaleFactor() {
+        int in = 400;
+        int out = 300;
+        assertThat(stats(Init.parse("kaiming-normal:gain=1"), in, out)[1]).isCloseTo(Math.sqrt(1.0 / in), within(0.003));
+        assertThat(stats(Init.parse("xavier-normal:gain=2"), in, out)[1])
+                .isCloseTo(2 * Math.sqrt(2.0 / (in + out)), within(0.003));
+        double[] base = stats(Init.KAIMING_NORMAL, in, out);
+        double[] doubled = stats(Init.parse("kaiming-normal*2"), in, out);
+        assertThat(doubled[1]).isCloseTo(2 * base[1], within(1e-6)); // same draws, times two
+        assertThat(doubled[2]).isCloseTo(2 * base[2], within(1e-6));
+        assertThat(stats(Init.parse("constant:0.25*2"), in, out)[0]).isEqualTo(0.5);
+        assertThat(Init.parse("kaiming-normal*2").describe()).isEqualTo("kaiming_normal(fan_in, gain=1.414)*2.000");
+    }
+
+    @Test
+    void shouldNameTheBadPartOfAnInitializer() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Init.parse("kaiming-normal*big"))
+                .hasMessageContaining("'big'").hasMessageContaining("kaiming-normal*2");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Init.parse("xavier-normal:2"))
+                .hasMessageContaining("xavier-normal:gain=G");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Init.parse("kaiming-normal:gain=-1"))
+                .hasMessageContaining("gain must be finite and >= 0, was -1.0");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Init.parse("lecun"))
+                .hasMessageContaining("unknown initializer 'lecun'");
+    }
+
+    @Test
     void sameSeedShouldGiveSameWeights() {
         try (Model a = Sequential.input(20).add(new Linear(10)).add(new Linear(5)).build()
                 .initialize(Init.KAIMING_NORMAL, Init.ZEROS, 3);

@@ -47,6 +47,10 @@ import picocli.CommandLine.Option;
             dev.descent.samples.story.toys.SgdEscape.class,
             dev.descent.samples.story.toys.LocalDivergence.class,
             dev.descent.samples.story.explr.ExpLr.class,
+            dev.descent.samples.story.InitStory.class,
+            dev.descent.samples.story.GradientsStory.class,
+            dev.descent.samples.story.SymmetryStory.class,
+            dev.descent.samples.story.grokking.GrokkingStory.class,
             LandscapePlaneStory.class,
         })
 public final class StoryCommand implements Runnable {
@@ -78,24 +82,34 @@ public final class StoryCommand implements Runnable {
         @Option(names = "--evaluators", description = "points evaluated in parallel (default: the number of cores)")
         Integer evaluators;
 
+        /** A holder whose {@code @Mixin} gives the story's landscape options the defaults of {@code descent landscape}. */
+        @Command(name = "story-landscape")
+        static final class LandscapeDefaults {
+            @picocli.CommandLine.Mixin
+            LandscapeCommand.Common common;
+        }
+
+        /**
+         * The landscape options of a story: {@code descent landscape}'s own ({@code @Mixin}, so every default comes
+         * from its annotations, never copied), with the story's dataset, example counts, evaluators and folder.
+         */
         LandscapeCommand.Common common(Path out) {
             if (evalExamples < 1) {
                 throw new UserError("--eval-examples must be >= 1, was " + evalExamples);
             }
-            LandscapeCommand.Common c = new LandscapeCommand.Common();
-            c.dataset = "fashion-mnist";
-            c.dataDir = dataDir;
-            c.loss = "cross-entropy";
-            c.trainExamples = String.valueOf(evalExamples);
-            c.testExamples = String.valueOf(evalExamples);
-            c.evalBatch = 1000;
-            c.evaluators = evaluators;
-            c.bn = "running";
-            c.sharpnessExamples = Math.min(1000, evalExamples);
-            c.powerIterations = 20;
-            c.out = out;
-            c.validate();
-            return c;
+            List<String> args = new ArrayList<>(List.of("--dataset", "fashion-mnist", "--loss", "cross-entropy",
+                    "--train-examples", String.valueOf(evalExamples), "--test-examples", String.valueOf(evalExamples),
+                    "--sharpness-examples", String.valueOf(Math.min(1000, evalExamples)), "--out", out.toString()));
+            if (dataDir != null) {
+                args.addAll(List.of("--data-dir", dataDir.toString()));
+            }
+            if (evaluators != null) {
+                args.addAll(List.of("--evaluators", String.valueOf(evaluators)));
+            }
+            LandscapeDefaults d = new LandscapeDefaults();
+            new picocli.CommandLine(d).parseArgs(args.toArray(String[]::new));
+            d.common.validate();
+            return d.common;
         }
 
         /** Fashion-MNIST train examples of the story (the first --train-limit, default {@code defaultLimit}). */

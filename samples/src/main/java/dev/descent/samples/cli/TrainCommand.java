@@ -1,13 +1,9 @@
 package dev.descent.samples.cli;
 
-import dev.descent.engine.event.TrainingEvent;
-import dev.descent.engine.event.TrainingListener;
 import dev.descent.monitoring.Monitoring;
 import dev.descent.monitoring.MonitoringConfig;
 import dev.descent.samples.CtrlC;
 import dev.descent.samples.OutputDir;
-import dev.descent.samples.RunEstimate;
-import dev.descent.samples.ProgressBar;
 import dev.descent.samples.UserError;
 import dev.descent.sdk.Activation;
 import dev.descent.sdk.Backprop;
@@ -22,17 +18,12 @@ import dev.descent.sdk.Loss;
 import dev.descent.sdk.ModelDefinition;
 import dev.descent.sdk.Optimizer;
 import dev.descent.sdk.Schedule;
-import dev.descent.sdk.Split;
 import dev.descent.sdk.TrainingJob;
 import dev.descent.sdk.TrainingPlan;
 import dev.descent.sdk.TrainingResult;
-import dev.descent.sdk.plot.Figures;
-import dev.descent.sdk.plot.Panel;
-import dev.descent.sdk.plot.Series;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -51,8 +42,17 @@ import picocli.CommandLine.Option;
             "Writes metrics.csv, summary.json, training-curves.png and model.descent to --out."})
 public final class TrainCommand implements Callable<Integer> {
 
-    @Option(names = "--dataset", defaultValue = "fashion-mnist", description = "fashion-mnist or mnist (default: ${DEFAULT-VALUE})")
+    @Option(names = "--dataset", defaultValue = "fashion-mnist", description = "fashion-mnist, mnist or modular (all pairs of a op b mod p as tokens 'a op b =': --operation, --modulus, --train-fraction) (default: ${DEFAULT-VALUE})")
     String dataset;
+
+    @Option(names = "--operation", defaultValue = "add", description = "modular: add, sub, mul, div or square-sum (default: ${DEFAULT-VALUE})")
+    String operation;
+
+    @Option(names = "--modulus", defaultValue = "97", description = "modular: the prime p (default: ${DEFAULT-VALUE})")
+    int modulus;
+
+    @Option(names = "--train-fraction", defaultValue = "0.5", description = "modular: fraction of the pairs trained on, the rest is the test set (default: ${DEFAULT-VALUE})")
+    double trainFraction;
 
     @Option(names = "--data-dir", description = "folder with the IDX files (default: data/ of the checkout, or $DESCENT_DATA_DIR)")
     Path dataDir;
@@ -66,7 +66,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--dropout", defaultValue = "0", description = "dropout probability after each hidden layer (default: ${DEFAULT-VALUE})")
     double dropout;
 
-    @Option(names = "--init", defaultValue = "kaiming-normal", description = "zeros, constant:V, normal:STD, uniform:A, xavier-normal, xavier-uniform, kaiming-normal, kaiming-uniform (default: ${DEFAULT-VALUE})")
+    @Option(names = "--init", defaultValue = "kaiming-normal", description = "zeros, constant:V, normal:STD, uniform:A, xavier-normal, xavier-uniform, kaiming-normal, kaiming-uniform; :gain=G on the last four, *K scales any (kaiming-normal*2) (default: ${DEFAULT-VALUE})")
     String init;
 
     @Option(names = "--loss", defaultValue = "cross-entropy", description = "cross-entropy or mse (default: ${DEFAULT-VALUE})")
@@ -138,14 +138,20 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--save-trajectory", description = "also save the model before training and after every epoch as trajectory/epoch-NNN.descent (for `descent landscape plane --trajectory`)")
     boolean saveTrajectory;
 
-    @Option(names = "--model", defaultValue = "mlp", description = "mlp, resmlp (residual MLP: --depth, --width, --no-skip) or cnn (LeNet-like) (default: ${DEFAULT-VALUE})")
+    @Option(names = "--model", defaultValue = "mlp", description = "mlp, resmlp (residual MLP: --depth, --width, --no-skip), cnn (LeNet-like); for --dataset modular: transformer (decoder-only: --layers, --width, --heads) or embedding-mlp (--width per token, --widths) (default: ${DEFAULT-VALUE})")
     String modelName;
 
     @Option(names = "--depth", defaultValue = "8", description = "resmlp: residual blocks (default: ${DEFAULT-VALUE})")
     int depth;
 
-    @Option(names = "--width", defaultValue = "256", description = "resmlp: width of every block (default: ${DEFAULT-VALUE})")
-    int width;
+    @Option(names = "--width", description = "resmlp: width of every block (default: 256); transformer: model width (default: 128); embedding-mlp: embedding per token (default: 32)")
+    Integer width;
+
+    @Option(names = "--layers", defaultValue = "2", description = "transformer: blocks (default: ${DEFAULT-VALUE})")
+    int layers;
+
+    @Option(names = "--heads", defaultValue = "4", description = "transformer: attention heads (default: ${DEFAULT-VALUE})")
+    int heads;
 
     @Option(names = "--no-skip", description = "resmlp: drop the skip connections (same depth and parameters)")
     boolean noSkip;
@@ -171,6 +177,16 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--metrics-linger", defaultValue = "0", description = "seconds to keep serving metrics after training ends, so a scraper sees the final values (default: ${DEFAULT-VALUE})")
     double metricsLinger;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--fresh", description = "with --resume: if no checkpoint there can be read, start over from step 0 (the unreadable ones are moved to checkpoints/unreadable-TIME/) instead of failing")
+    boolean fresh;
+
+    private CtrlC ctrlC;
+    @Option(names = "--gradient-stats-every", defaultValue = "50", description = "publish per-layer gradient norms and update ratios every N steps (metrics and listeners), 0 = never (default: ${DEFAULT-VALUE})")
+    int gradientStatsEvery;
+
     @Override
     public Integer call() throws IOException, InterruptedException {
         validate();
@@ -181,31 +197,36 @@ public final class TrainCommand implements Callable<Integer> {
                 : Optimizer.parse(optimizer, learningRate, momentum, weightDecay);
         Backprop backprop = Backprop.parse(strategy);
         Activation act = Activation.parse(activation);
-        Corpus corpus = parseCorpus(dataset);
+        TrainData data = TrainData.of(dataset, dataDir, operation, modulus, trainFraction, seed);
         if (resume != null) {
             if (!Files.isDirectory(resume.resolve("checkpoints"))) {
                 throw new UserError("--resume " + resume + ": no checkpoints/ folder there (train with "
                         + "--checkpoint-every N --out " + resume + " first)");
             }
+            if (!fresh && !hasCheckpoints(resume.resolve("checkpoints"))) {
+                throw new UserError("--resume " + resume + ": its checkpoints/ folder holds no checkpoint (add --fresh "
+                        + "to start over there)");
+            }
             out = resume;
         }
-        OutputDir dir = OutputDir.create(out, resume != null);
-        int available = corpus.count(Split.TRAIN, dataDir);
+        OutputDir dir = OutputDir.create(out, resume != null); // checks now that --out can be written
+        int available = data.available();
         int trainCount = trainLimit == null ? available : Math.min(trainLimit, available);
         int stepsPerEpoch = (trainCount + batch - 1) / batch;
         int workerCount = workers != null ? workers : DescentConfig.WORKERS_DEFAULT;
-        ModelDefinition model = model(act, corpus);
+        ModelDefinition model = model(act, data);
         System.out.printf(Locale.ROOT, "descent train: %s (%d examples), %s, %s, %s lr=%s %s, batch %d, %d epochs, "
-                        + "%s backprop, seed %d, %d worker(s) x %d thread(s), %s kernels%n", corpus.displayName(),
+                        + "%s backprop, seed %d, %d worker(s) x %d thread(s), %s kernels%n", data.displayName(),
                 trainCount, model, lossKind == Loss.MSE ? "mse" : "cross-entropy", optimizer, learningRate, schedule, batch,
                 epochs, backprop, seed, workerCount, threads, Descent.kernels().backend());
 
-        DataSource train = corpus.source(Split.TRAIN, dataDir);
+        DataSource train = data.train();
         TrainingPlan.Builder plan = TrainingPlan.builder().name("train").model(model)
-                .train(trainLimit == null ? train : train.limit(trainLimit)).test(corpus.source(Split.TEST, dataDir))
+                .train(trainLimit == null ? train : train.limit(trainLimit)).test(data.test())
                 .loss(lossKind).optimizer(opt).schedule(schedule(learningRate, stepsPerEpoch)).backprop(backprop)
                 .batchSize(batch).epochs(epochs).seed(seed).workers(workerCount).threadsPerWorker(threads)
                 .clipNorm(clipNorm).microBatch(microBatch).modelFile(dir.resolve("model.descent"));
+        plan.gradientStatsEvery(gradientStatsEvery);
         if (saveTrajectory) {
             plan.trajectoryDir(dir.resolve("trajectory"));
         }
@@ -213,44 +234,56 @@ public final class TrainCommand implements Callable<Integer> {
             plan.checkpointDir(dir.resolve("checkpoints")).checkpointEvery(checkpointEvery)
                     .keepCheckpoints(keepCheckpoints).resume(resume != null);
         }
-        RunRecorder recorder = new RunRecorder(dir, epochs, stepsPerEpoch, corpus.displayName() + " training");
+        RunRecorder recorder = new RunRecorder(dir, epochs, stepsPerEpoch, data.displayName() + " training");
+        if (resume != null) {
+            recorder.keepHistory(dir.resolve("metrics.csv"));
+        }
         plan.listener(recorder);
         Monitoring monitoring = null;
-        CtrlC ctrlC = null;
         try (DescentEngine engine = Descent.start(new DescentConfig().workers(workerCount).threads(threads))) {
             if (metricsPort != null) {
-                monitoring = Monitoring.start(new MonitoringConfig().host(metricsHost).port(metricsPort).job("train"));
+                try {
+                    monitoring = Monitoring.start(new MonitoringConfig().host(metricsHost).port(metricsPort)
+                            .job("train"));
+                } catch (IllegalStateException e) {
+                    throw new UserError(e.getMessage() + " (--metrics-port " + metricsPort
+                            + "; choose a free port, or 0 for any free port)", e);
+                }
                 plan.listener(monitoring.listener());
                 System.out.println("metrics: " + monitoring.metricsUri() + " (status: /api/jobs, health: /health)");
             }
-            TrainingJob job = engine.submit(plan.build());
-            ctrlC = CtrlC.watch(job, checkpointEvery > 0 || resume != null, dir.path());
             TrainingResult result;
             try {
-                result = job.await();
+                result = submitAndAwait(engine, plan, dir);
             } catch (DivergedException e) {
                 recorder.finishBar();
                 if (monitoring != null) {
                     monitoring.jobs().failed("train", e.getMessage());
+                    lingerAfterFailure();
                 }
                 throw new UserError(e.getMessage() + "; the last good parameters (start of epoch " + (e.epoch() + 1)
-                        + ") are in " + dir.resolve("model.descent") + ", the epochs before it in "
-                        + dir.resolve("metrics.csv"), e);
+                        + ") are in " + dir.resolve("model.descent") + (Files.exists(dir.resolve("metrics.csv"))
+                        ? ", the finished epochs in " + dir.resolve("metrics.csv") : ""), e);
             } catch (RuntimeException e) {
-                if (ctrlC.requested()) {
+                if (ctrlC != null && ctrlC.requested()) {
                     ctrlC.yieldToShutdown(); // Ctrl-C: the hook reports what was kept, the JVM exits with 130
                 }
                 recorder.finishBar();
                 if (monitoring != null) {
                     monitoring.jobs().failed("train", String.valueOf(e.getMessage()));
                 }
+                dir.writeJson("summary.json", failureSummary(e, recorder));
                 throw e;
             }
             if (monitoring != null) {
                 monitoring.jobs().finished("train");
             }
-            dir.writeJson("summary.json", summary(result, corpus, backprop, learningRate, model, trainCount,
-                    workerCount));
+            Map<String, Object> summary = summary(result, data, backprop, learningRate, model, trainCount,
+                    workerCount);
+            summary.put("train_seconds_this_process", recorder.stepSeconds());
+            summary.put("last_checkpoint", recorder.lastCheckpoint());
+            summary.put("checkpoint_write_failures", recorder.failedCheckpoints());
+            dir.writeJson("summary.json", summary);
             EpochSummary last = result.last();
             System.out.printf(Locale.ROOT, "done: test accuracy %.4f, test loss %.4f, %.0f examples/s, %.1f s; "
                             + "wrote %s%n", last == null ? Double.NaN : last.testAccuracy(),
@@ -259,6 +292,12 @@ public final class TrainCommand implements Callable<Integer> {
             if (monitoring != null && metricsLinger > 0) {
                 System.out.printf(Locale.ROOT, "serving the final metrics for %.0f s more%n", metricsLinger);
                 Thread.sleep((long) (metricsLinger * 1000));
+            }
+            if (recorder.failedCheckpoints() > 0) {
+                spec.commandLine().getErr().println("descent train: " + recorder.failedCheckpoints() + " checkpoint write(s) failed; "
+                        + (recorder.lastCheckpoint() == null ? "no checkpoint was written"
+                        : "the newest good checkpoint is " + recorder.lastCheckpoint()) + " (see summary.json)");
+                return 3;
             }
             return 0;
         } finally {
@@ -271,14 +310,103 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private ModelDefinition model(Activation act, Corpus corpus) {
-        int[] input = corpus.sampleShape();
-        return switch (modelName.trim().toLowerCase(Locale.ROOT)) {
+    /** Ctrl-C from now on checkpoints (when the run can), says what was kept and exits 130. */
+    private TrainingJob watched(TrainingJob job, OutputDir dir) {
+        if (ctrlC != null) {
+            ctrlC.close();
+        }
+        ctrlC = CtrlC.watch(job, checkpointEvery > 0 || resume != null, dir.path());
+        return job;
+    }
+
+    /**
+     * Submits and waits. With {@code --resume --fresh}, a folder none of whose checkpoints can be read is set aside
+     * and the run starts over; without {@code --fresh} that is an error (the job fails before it trains).
+     */
+    private TrainingResult submitAndAwait(DescentEngine engine, TrainingPlan.Builder plan, OutputDir dir)
+            throws InterruptedException {
+        try {
+            return watched(engine.submit(plan.build()), dir).await();
+        } catch (dev.descent.sdk.DescentException e) {
+            if (resume == null || !String.valueOf(e.getMessage()).contains("can be read")) {
+                throw e;
+            }
+            if (!fresh) {
+                throw new UserError(e.getMessage() + " (or add --fresh to set them aside and start over)", e);
+            }
+            Path aside = dir.resolve("checkpoints").resolve("unreadable-" + System.currentTimeMillis());
+            try {
+                Files.createDirectories(aside);
+                try (var files = Files.list(dir.resolve("checkpoints"))) {
+                    for (Path f : files.filter(Files::isRegularFile).toList()) {
+                        Files.move(f, aside.resolve(f.getFileName()));
+                    }
+                }
+            } catch (IOException io) {
+                throw new UserError("cannot set the unreadable checkpoints aside into " + aside + ": " + io.getMessage(),
+                        io);
+            }
+            spec.commandLine().getErr().println("descent train: no checkpoint could be read; moved them to " + aside
+                    + " and starting over (--fresh)");
+            return watched(engine.submit(plan.build()), dir).await();
+        }
+    }
+
+    private static boolean hasCheckpoints(Path folder) throws IOException {
+        try (var files = Files.list(folder)) {
+            return files.anyMatch(f -> f.getFileName().toString().matches("checkpoint-\\d{12}\\.dck"));
+        }
+    }
+
+    /** summary.json of a run that failed: the reason and the newest checkpoint to resume from. */
+    private static Map<String, Object> failureSummary(RuntimeException e, RunRecorder recorder) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("status", "failed");
+        s.put("error", String.valueOf(e.getMessage()));
+        s.put("last_checkpoint", recorder.lastCheckpoint());
+        s.put("last_checkpoint_step", recorder.lastCheckpointStep() < 0 ? null : recorder.lastCheckpointStep());
+        s.put("checkpoint_write_failures", recorder.failedCheckpoints());
+        return s;
+    }
+
+    /** Keeps the metrics of a diverged run up for --metrics-linger seconds, so alerts on it can fire. */
+    private void lingerAfterFailure() throws InterruptedException {
+        if (metricsLinger > 0) {
+            System.out.printf(Locale.ROOT, "training diverged; serving the final metrics for %.0f s more%n",
+                    metricsLinger);
+            Thread.sleep((long) (metricsLinger * 1000));
+        }
+    }
+
+    private ModelDefinition model(Activation act, TrainData data) {
+        int[] input = data.sampleShape();
+        String name = modelName.trim().toLowerCase(Locale.ROOT);
+        if (name.equals("transformer") || name.equals("embedding-mlp")) {
+            if (!data.sequences()) {
+                throw new UserError("--model " + name + " reads token sequences; use it with --dataset modular");
+            }
+            try {
+                return name.equals("transformer")
+                        ? ModelDefinition.transformer(data.vocabulary(), input[0], width == null ? 128 : width, heads,
+                                layers, data.classes(), seed)
+                        : ModelDefinition.embeddingMlp(data.vocabulary(), input[0], width == null ? 32 : width,
+                                widths, data.classes(), seed);
+            } catch (IllegalArgumentException e) {
+                throw new UserError("--model " + name + ": " + e.getMessage(), e);
+            }
+        }
+        if (data.sequences()) {
+            throw new UserError("--dataset modular holds token ids: use --model transformer or embedding-mlp, not "
+                    + modelName);
+        }
+        return switch (name) {
             case "mlp" -> ModelDefinition.mlp().input(input).hidden(widths).activation(act)
-                    .output(corpus.classes()).dropout(dropout).init(init).seed(seed).build();
-            case "resmlp" -> ModelDefinition.resMlp(input, corpus.classes(), depth, width, !noSkip, seed);
-            case "cnn" -> ModelDefinition.cnn(input, corpus.classes(), seed);
-            default -> throw new UserError("unknown --model '" + modelName + "'; expected mlp, resmlp or cnn");
+                    .output(data.classes()).dropout(dropout).init(init).seed(seed).build();
+            case "resmlp" -> ModelDefinition.resMlp(input, data.classes(), depth, width == null ? 256 : width, !noSkip,
+                    seed);
+            case "cnn" -> ModelDefinition.cnn(input, data.classes(), seed);
+            default -> throw new UserError("unknown --model '" + modelName + "'; expected mlp, resmlp, cnn, "
+                    + "transformer or embedding-mlp");
         };
     }
 
@@ -346,6 +474,15 @@ public final class TrainCommand implements Callable<Integer> {
         if (samBase.trim().equalsIgnoreCase("sam")) {
             throw new UserError("--sam-base must be sgd, momentum, nesterov, adam or adamw, was " + samBase);
         }
+        if (checkpointEvery < 0) {
+            throw new UserError("--checkpoint-every must be >= 0 steps (0 = off), was " + checkpointEvery);
+        }
+        if (keepCheckpoints < 1) {
+            throw new UserError("--keep-checkpoints must be >= 1, was " + keepCheckpoints);
+        }
+        if (fresh && resume == null) {
+            throw new UserError("--fresh only applies with --resume DIR");
+        }
     }
 
     private Schedule schedule(double lr0, int stepsPerEpoch) {
@@ -382,23 +519,24 @@ public final class TrainCommand implements Callable<Integer> {
         return sb.toString();
     }
 
-    private Map<String, Object> summary(TrainingResult r, Corpus corpus, Backprop backprop,
+    private Map<String, Object> summary(TrainingResult r, TrainData data, Backprop backprop,
                                         double learningRate, ModelDefinition model, int trainCount, int workerCount) {
         EpochSummary last = r.last();
         Map<String, Object> s = new LinkedHashMap<>();
+        s.put("status", "succeeded");
         s.put("test_accuracy", last.testAccuracy());
         s.put("test_loss", last.testLoss());
         s.put("train_loss", last.trainLoss());
         s.put("train_accuracy", last.trainAccuracy());
         s.put("examples_per_second", r.examplesPerSecond());
         s.put("wall_seconds", r.wallSeconds());
-        s.put("train_seconds", r.trainSeconds());
+        s.put("train_seconds", r.trainSeconds()); // all processes of a resumed run; wall_seconds: this one
         s.put("epochs", r.epochs().size());
         s.put("steps", r.steps());
         s.put("parameters", r.parameters());
         s.put("parameters_sha256", r.parametersSha256());
         Map<String, Object> cfg = new LinkedHashMap<>();
-        cfg.put("dataset", corpus.displayName());
+        cfg.put("dataset", data.displayName());
         cfg.put("train_examples", trainCount);
         cfg.put("model", model.toString());
         cfg.put("loss", loss.trim().toLowerCase(Locale.ROOT));
@@ -422,116 +560,5 @@ public final class TrainCommand implements Callable<Integer> {
         cfg.put("kernels", Descent.kernels().backend());
         s.put("config", cfg);
         return s;
-    }
-
-    /**
-     * Turns the job's events into a progress bar per epoch, metrics.csv (rewritten after every epoch) and the
-     * training curves. Events arrive in order on one engine thread.
-     */
-    private static final class RunRecorder implements TrainingListener {
-        private final OutputDir dir;
-        private final int epochs;
-        private final int stepsPerEpoch;
-        private final String title;
-        private final List<double[]> rows = new ArrayList<>(); // epoch, trainLoss, trainAcc, testLoss, testAcc, lr, s, ex/s
-        private ProgressBar bar;
-        private final RunEstimate estimate = new RunEstimate(System.out);
-        private long firstStep = -1;
-
-        /** The step this process started at (0, or the resumed step). */
-        private long firstStep(TrainingEvent.StepCompleted s) {
-            if (firstStep < 0) {
-                firstStep = s.step();
-            }
-            return firstStep;
-        }
-        private int barEpoch = -1;
-        private double epochSeconds;
-        private long epochExamples;
-        private double lastLr;
-        private TrainingEvent.EpochCompleted pendingEpoch;
-
-        RunRecorder(OutputDir dir, int epochs, int stepsPerEpoch, String title) {
-            this.dir = dir;
-            this.epochs = epochs;
-            this.stepsPerEpoch = stepsPerEpoch;
-            this.title = title;
-        }
-
-        @Override
-        public void onEvent(TrainingEvent event) {
-            switch (event) {
-                case TrainingEvent.StepCompleted s -> onStep(s);
-                case TrainingEvent.EpochCompleted e -> pendingEpoch = e;
-                case TrainingEvent.EvaluationCompleted ev -> onEvaluation(ev);
-                default -> { }
-            }
-        }
-
-        private void onStep(TrainingEvent.StepCompleted s) {
-            if (s.epoch() != barEpoch) {
-                barEpoch = s.epoch();
-                epochSeconds = 0;
-                epochExamples = 0;
-                bar = new ProgressBar(System.out, String.format(Locale.ROOT, "epoch %d/%d", s.epoch() + 1, epochs),
-                        stepsPerEpoch);
-            }
-            estimate.onStep(s.step() + 1 - firstStep(s), (long) epochs * stepsPerEpoch - firstStep(s));
-            epochSeconds += s.seconds();
-            epochExamples += s.examples();
-            lastLr = s.learningRate();
-            long inEpoch = s.step() + 1 - (long) s.epoch() * stepsPerEpoch;
-            bar.update(inEpoch, String.format(Locale.ROOT, "loss %.4f lr %.3g %,.0f ex/s", s.loss(), s.learningRate(),
-                    epochExamples / Math.max(1e-9, epochSeconds)));
-        }
-
-        private void onEvaluation(TrainingEvent.EvaluationCompleted ev) {
-            TrainingEvent.EpochCompleted e = pendingEpoch;
-            if (e == null || e.epoch() != ev.epoch()) {
-                return;
-            }
-            pendingEpoch = null;
-            rows.add(new double[] {e.epoch() + 1, e.trainLoss(), e.trainAccuracy(), ev.loss(), ev.accuracy(), lastLr,
-                e.seconds(), e.examplesPerSecond()});
-            if (bar != null) {
-                bar.finish(String.format(Locale.ROOT, "train loss %.4f acc %.4f | test loss %.4f acc %.4f | %,.0f ex/s",
-                        e.trainLoss(), e.trainAccuracy(), ev.loss(), ev.accuracy(), e.examplesPerSecond()));
-                bar = null;
-            }
-            writeCsv();
-            drawCurves();
-        }
-
-        void finishBar() {
-            if (bar != null) {
-                bar.finish("stopped");
-                bar = null;
-            }
-        }
-
-        private void writeCsv() {
-            StringBuilder csv = new StringBuilder(
-                    "epoch,train_loss,train_accuracy,test_loss,test_accuracy,lr,seconds,examples_per_second\n");
-            for (double[] r : rows) {
-                csv.append(String.format(Locale.ROOT, "%d,%.6f,%.6f,%.6f,%.6f,%.6g,%.3f,%.1f%n", (int) r[0], r[1],
-                        r[2], r[3], r[4], r[5], r[6], r[7]));
-            }
-            dir.writeString("metrics.csv", csv.toString());
-        }
-
-        private void drawCurves() {
-            int n = rows.size();
-            double[][] col = new double[4][n];
-            for (int i = 0; i < n; i++) {
-                for (int c = 0; c < 4; c++) {
-                    col[c][i] = rows.get(i)[c + 1];
-                }
-            }
-            Figures.write(dir.resolve("training-curves.png"), title, List.of(
-                    Panel.of("Loss", "epoch", "loss", List.of(Series.ofIndexed("train", col[0]),
-                            Series.ofIndexed("test", col[2]))),
-                    Panel.of("Accuracy", "epoch", "accuracy", List.of(Series.ofIndexed("train", col[1]),
-                            Series.ofIndexed("test", col[3])))));
-        }
     }
 }

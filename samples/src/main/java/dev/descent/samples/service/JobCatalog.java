@@ -14,25 +14,46 @@ import java.util.TreeMap;
  * paths, only these names and numeric hyperparameters.
  */
 public final class JobCatalog {
-    /** A named dataset: its training and test sources and the per-sample shape. */
-    public record DatasetEntry(DataSource train, DataSource test, int[] inputShape, int classes) {
+    /**
+     * A named dataset: its training and test sources (shared: jobs running at the same time use one off-heap copy,
+     * see {@link DataSource#shared()}), the per-sample shape and how many examples train and test hold (for the
+     * service's memory budget).
+     */
+    public record DatasetEntry(DataSource train, DataSource test, int[] inputShape, int classes, int trainExamples,
+                               int testExamples) {
+        /** Off-heap bytes of one loaded copy of train and test (float32 features and an int32 label each). */
+        public long bytes() {
+            long features = 1;
+            for (int d : inputShape) {
+                features *= d;
+            }
+            return ((long) trainExamples + testExamples) * (features + 1) * Float.BYTES;
+        }
+
+        /** Bytes of the per-job copy that {@code limit} first training examples take (0: none). */
+        public long limitBytes(int limit) {
+            if (limit <= 0 || limit >= trainExamples) {
+                return 0;
+            }
+            return bytes() / ((long) trainExamples + testExamples) * limit;
+        }
     }
 
-    private final Map<String, DatasetEntry> datasets = new TreeMap<>();
+    private final Map<String, DatasetEntry> datasets = java.util.Collections.synchronizedMap(new TreeMap<>());
 
     /** Models by name for a given dataset (the input and output sizes come from the dataset). */
     public interface ModelFactory {
         ModelDefinition build(int[] inputShape, int classes, long seed);
     }
 
-    private final Map<String, ModelFactory> models = new TreeMap<>();
+    private final Map<String, ModelFactory> models = java.util.Collections.synchronizedMap(new TreeMap<>());
 
     /** The default catalog: datasets {@code blobs} (synthetic, in memory) and {@code fashion-mnist}. */
     public static JobCatalog standard() {
         JobCatalog c = new JobCatalog();
         c.datasets.put("blobs", blobs());
-        c.datasets.put("fashion-mnist", new DatasetEntry(DataSource.fashionMnist(Split.TRAIN),
-                DataSource.fashionMnist(Split.TEST), new int[]{1, 28, 28}, 10));
+        c.datasets.put("fashion-mnist", new DatasetEntry(DataSource.fashionMnist(Split.TRAIN).shared(),
+                DataSource.fashionMnist(Split.TEST).shared(), new int[]{1, 28, 28}, 10, 60_000, 10_000));
         c.models.put("tiny-mlp", (in, k, seed) -> ModelDefinition.mlp().input(in).hidden(32).output(k).seed(seed)
                 .build());
         c.models.put("mlp", (in, k, seed) -> ModelDefinition.mlp().input(in).hidden(256, 128)
@@ -62,8 +83,20 @@ public final class JobCatalog {
         }
         float[][] tx = java.util.Arrays.copyOfRange(x, 0, 512);
         int[] ty = java.util.Arrays.copyOfRange(y, 0, 512);
-        return new DatasetEntry(DataSource.arrays("blobs", x, y, 4), DataSource.arrays("blobs-test", tx, ty, 4),
-                new int[]{f}, 4);
+        return new DatasetEntry(DataSource.arrays("blobs", x, y, 4).shared(),
+                DataSource.arrays("blobs-test", tx, ty, 4).shared(), new int[]{f}, 4, n, tx.length);
+    }
+
+    /** Adds (or replaces) a dataset a request may name; a service embedding the sample registers its own. */
+    public JobCatalog withDataset(String name, DatasetEntry entry) {
+        datasets.put(name, java.util.Objects.requireNonNull(entry, "entry"));
+        return this;
+    }
+
+    /** Adds (or replaces) a model a request may name. */
+    public JobCatalog withModel(String name, ModelFactory factory) {
+        models.put(name, java.util.Objects.requireNonNull(factory, "factory"));
+        return this;
     }
 
     public DatasetEntry dataset(String name) {
@@ -83,10 +116,14 @@ public final class JobCatalog {
     }
 
     public List<String> datasetNames() {
-        return List.copyOf(datasets.keySet());
+        synchronized (datasets) {
+            return List.copyOf(datasets.keySet());
+        }
     }
 
     public List<String> modelNames() {
-        return List.copyOf(models.keySet());
+        synchronized (models) {
+            return List.copyOf(models.keySet());
+        }
     }
 }

@@ -2,6 +2,7 @@ package dev.descent.samples.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,9 +58,15 @@ class TrainResumeTest {
         CliRunner.Run resumed = CliRunner.run(TrainCommandTest.concat(common, "--checkpoint-every", "10",
                 "--resume", killed.toString()));
         assertThat(resumed.exitCode()).as(resumed.err()).isZero();
+        // metrics.csv covers every epoch with its real number, however the run was split between processes
+        assertThat(Files.readAllLines(killed.resolve("metrics.csv")).stream().skip(1).map(l -> l.split(",")[0]))
+                .containsExactly("1", "2", "3");
         ObjectMapper json = new ObjectMapper();
         assertThat(json.readTree(killed.resolve("summary.json").toFile()).get("parameters_sha256").asText())
                 .isEqualTo(json.readTree(whole.resolve("summary.json").toFile()).get("parameters_sha256").asText());
+        JsonNode s = json.readTree(killed.resolve("summary.json").toFile());
+        assertThat(s.get("train_seconds_this_process").asDouble()).isLessThanOrEqualTo(s.get("wall_seconds")
+                .asDouble());
     }
 
     @Test

@@ -3,60 +3,44 @@ package dev.descent.samples.service;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.descent.sdk.Descent;
 import dev.descent.sdk.DescentConfig;
 import dev.descent.sdk.DescentEngine;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The embedded service over real HTTP on 127.0.0.1. */
 class JobServiceTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static DescentEngine engine;
     private static JobService service;
-    private static HttpClient http;
+    private static ServiceClient client;
 
     @BeforeAll
     static void start() {
         engine = Descent.start(new DescentConfig().workers(2).systemName("service-test"));
-        service = JobService.start(engine, JobCatalog.standard(), 0);
-        http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        service = JobService.start(engine, JobCatalog.standard(), 0, new ServiceConfig().maxEpochs(100_000));
+        client = new ServiceClient(service);
     }
 
     @AfterAll
     static void stop() {
+        client.close();
         service.close();
         engine.close();
     }
 
     private static HttpResponse<String> send(String method, String path, String body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + service.port() + path))
-                .timeout(Duration.ofSeconds(30));
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return client.send(method, path, body);
     }
 
     private static JsonNode json(HttpResponse<String> r) throws Exception {
-        return JSON.readTree(r.body());
+        return ServiceClient.json(r);
     }
 
     private static JsonNode waitFor(String id, String state) throws Exception {
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            JsonNode j = json(send("GET", "/jobs/" + id, null));
-            if (j.get("state").asText().equals(state)) {
-                return j;
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("job " + id + " never reached " + state);
+        return client.waitFor(id, state);
     }
 
     @Test
@@ -120,5 +104,8 @@ class JobServiceTest {
         assertThat(send("POST", "/jobs/" + id + "/cancel", null).statusCode()).isEqualTo(202);
         JsonNode cancelled = waitFor(id, "CANCELLED");
         assertThat(cancelled.get("error").asText()).contains("cancelled");
+        HttpResponse<String> again = send("POST", "/jobs/" + id + "/cancel", null);
+        assertThat(again.statusCode()).isEqualTo(409);
+        assertThat(json(again).get("error").asText()).contains("already finished");
     }
 }

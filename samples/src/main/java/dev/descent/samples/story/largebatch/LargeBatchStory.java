@@ -124,7 +124,7 @@ public final class LargeBatchStory implements Callable<Integer> {
     @Override
     public Integer call() throws IOException, InterruptedException {
         validate();
-        OutputDir dir = OutputDir.create(out);
+        OutputDir dir = OutputDir.create(out, true); // resumable point by point: it checks its own settings
         OutputDir pointsDir = OutputDir.create(dir.resolve("points"));
         Map<String, Object> config = config();
         List<PointSpec> specs = specs();
