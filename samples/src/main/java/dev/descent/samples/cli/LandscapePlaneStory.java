@@ -79,13 +79,13 @@ final class LandscapePlaneStory extends StoryCommand.StoryOptions implements Cal
         OutputDir dir = OutputDir.create(out);
         OutputDir planes = OutputDir.create(dir.resolve("planes"));
         Path trajectory = dir.resolve("trajectory");
-        Files.createDirectories(planes.path()); // the inputs are valid: the run writes here from now on
         String arch = "MLP 784-" + join(widths) + "-10";
         System.out.printf(Locale.ROOT, "story landscape-plane: %s, %d epochs on %d examples, a snapshot every %d steps;"
                 + " %dx%d planes%n", arch, ep, limit, snapshotEvery, grid, grid);
         DataSource train = trainData(limit);
         DataSource test = Corpus.FASHION_MNIST.source(Split.TEST, dataDir);
         int examples = trainCount(limit);
+        Files.createDirectories(planes.path()); // inputs and data are valid: the run writes here from now on
         ModelDefinition def = ModelDefinition.mlp().input(Corpus.FASHION_MNIST.sampleShape()).hidden(widths)
                 .activation(Activation.RELU).output(10).init("kaiming-normal").seed(seed).build();
         deleteOld(trajectory);

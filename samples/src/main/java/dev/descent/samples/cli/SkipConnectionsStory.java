@@ -101,9 +101,6 @@ final class SkipConnectionsStory extends StoryCommand.StoryOptions implements Ca
         OutputDir planes = OutputDir.create(dir.resolve("planes"));
         OutputDir curvature = OutputDir.create(dir.resolve("curvature"));
         OutputDir models = OutputDir.create(dir.resolve("models"));
-        for (OutputDir d : List.of(planes, curvature, models)) {
-            Files.createDirectories(d.path()); // the inputs are valid: the run writes here from now on
-        }
         System.out.printf(Locale.ROOT, "story skip-connections: Models.resMlp (%s) width %d + BatchNorm, depths %s Linear "
                 + "layers, with vs without skips, %d epochs on %d examples; %dx%d plane over [-%s, %s]^2 (BatchNorm %s)"
                 + "%s%n", activation, width, joinDepths(), ep, limit, grid, grid, range, range, bnMode.name().toLowerCase(Locale.ROOT),
@@ -113,6 +110,9 @@ final class SkipConnectionsStory extends StoryCommand.StoryOptions implements Ca
         DataSource train = trainData(limit);
         DataSource test = Corpus.FASHION_MNIST.source(Split.TEST, dataDir);
         int examples = trainCount(limit);
+        for (OutputDir d : List.of(planes, curvature, models)) {
+            Files.createDirectories(d.path()); // inputs and data are valid: the run writes here from now on
+        }
         Map<String, Object> runs = new LinkedHashMap<>();
         List<HeatmapPanel> maps = new ArrayList<>();
         List<SurfacePanel> surfaces = new ArrayList<>();

@@ -87,6 +87,11 @@ class StoryCommandTest {
         for (String png : List.of("contours", "surface", "convexity")) {
             assertThat(out.resolve("skip-connections-" + png + ".png")).isRegularFile();
         }
+        Path never = out.resolve("never");
+        CliRunner.Run noData = CliRunner.run("story", "skip-connections", "--data-dir", out.resolve("no-data").toString(),
+                "--out", never.toString());
+        assertThat(noData.exitCode()).isNotZero();
+        assertThat(never).as("no output folder without data").doesNotExist();
         CliRunner.Run bad = CliRunner.run("story", "skip-connections", "--depths", "5", "--out", out.toString());
         assertThat(bad.exitCode()).isNotZero();
         assertThat(bad.err()).contains("--depths").contains("5");
