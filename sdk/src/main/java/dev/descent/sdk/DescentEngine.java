@@ -104,6 +104,10 @@ public final class DescentEngine implements AutoCloseable {
         if (closed) {
             throw new DescentException("the engine is closed");
         }
+        if (plan.trajectoryEverySteps > 0) {
+            throw new IllegalArgumentException("trajectoryEverySteps(" + plan.trajectoryEverySteps + ") is supported by "
+                    + "in-process training only (Descent.trainInProcess); the engine saves the trajectory per epoch");
+        }
         String id = Long.toString(ids.incrementAndGet());
         String name = plan.name != null ? plan.name : "job-" + id;
         if (!liveNames.add(name)) {

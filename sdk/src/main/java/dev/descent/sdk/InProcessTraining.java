@@ -61,6 +61,16 @@ final class InProcessTraining {
         }
     }
 
+    private static void saveStep(Model model, Path trajectoryDir, long steps) {
+        Path file = trajectoryDir.resolve(String.format(Locale.ROOT, "step-%06d.descent", steps));
+        try {
+            Files.createDirectories(trajectoryDir);
+            ModelFile.save(model, file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot save the trajectory point " + file + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Trainer callbacks as the engine's event records, to the plan's listeners. */
     private static final class Events implements FitListener {
         private final String job;
@@ -91,6 +101,10 @@ final class InProcessTraining {
 
         @Override
         public void onStep(StepReport r) {
+            if (plan.trajectoryEverySteps > 0 && plan.trajectoryDir != null
+                    && (r.step() + 1) % plan.trajectoryEverySteps == 0) {
+                saveStep(model, plan.trajectoryDir, r.step() + 1);
+            }
             long now = System.nanoTime();
             int rows = Math.min(plan.batchSize, examples - r.batchInEpoch() * plan.batchSize);
             publish(new TrainingEvent.StepCompleted(job, r.step(), r.epoch(), r.loss(), r.learningRate(), rows,

@@ -55,6 +55,7 @@ public final class TrainingPlan {
     final Duration stepTimeout;
     final Path modelFile;
     final Path trajectoryDir;
+    final int trajectoryEverySteps;
     final List<TrainingListener> listeners;
 
     private TrainingPlan(Builder b) {
@@ -87,6 +88,7 @@ public final class TrainingPlan {
         this.stepTimeout = b.stepTimeout;
         this.modelFile = b.modelFile;
         this.trajectoryDir = b.trajectoryDir;
+        this.trajectoryEverySteps = b.trajectoryEverySteps;
         this.listeners = List.copyOf(b.listeners);
     }
 
@@ -148,6 +150,7 @@ public final class TrainingPlan {
         private Duration stepTimeout = Duration.ofMinutes(10);
         private Path modelFile;
         private Path trajectoryDir;
+        private int trajectoryEverySteps;
         private final List<TrainingListener> listeners = new ArrayList<>();
 
         private Builder() {
@@ -330,6 +333,19 @@ public final class TrainingPlan {
          */
         public Builder trajectoryDir(Path dir) {
             this.trajectoryDir = dir;
+            return this;
+        }
+
+        /**
+         * With {@link #trajectoryDir}: also save the model every {@code steps} optimizer steps as
+         * {@code step-NNNNNN.descent} (NNNNNN = steps done), a finer path for PCA planes than the epochs
+         * (0 = epochs only, the default). In-process training ({@link Descent#trainInProcess}) only.
+         */
+        public Builder trajectoryEverySteps(int steps) {
+            if (steps < 0) {
+                throw new IllegalArgumentException("trajectoryEverySteps must be >= 0, was " + steps);
+            }
+            this.trajectoryEverySteps = steps;
             return this;
         }
 

@@ -183,7 +183,7 @@ public final class Sharpness {
     }
 
     /** out = (∇L(w + h v) − ∇L(w − h v)) / 2h; {@code p} is the model's parameter slab; {@code tmp} scratch. */
-    private static void hessianVector(LossProbe probe, Dataset data, MemorySegment w, MemorySegment p, MemorySegment v,
+    static void hessianVector(LossProbe probe, Dataset data, MemorySegment w, MemorySegment p, MemorySegment v,
                                       double h, MemorySegment out, MemorySegment tmp, long n, KernelBackend k) {
         MemorySegment.copy(w, 0, p, 0, n * Float.BYTES);
         k.axpy(p, 0, (float) h, v, 0, n);

@@ -21,12 +21,8 @@ import dev.descent.sdk.Split;
 import dev.descent.sdk.TrainingPlan;
 import dev.descent.sdk.TrainingResult;
 import dev.descent.sdk.plot.Figures;
-import dev.descent.sdk.plot.HeatmapPanel;
-import dev.descent.sdk.plot.Heatmaps;
 import dev.descent.sdk.plot.Panel;
 import dev.descent.sdk.plot.Series;
-import dev.descent.sdk.plot.SurfacePanel;
-import dev.descent.sdk.plot.SurfaceRenderer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,7 +40,7 @@ import picocli.CommandLine.Option;
         description = "Reproduce a story end to end: train, measure, draw (figures + CSV + summary.json in --out).",
         subcommands = {
             StoryCommand.LandscapeDropout.class,
-            StoryCommand.SkipConnections.class,
+            SkipConnectionsStory.class,
             dev.descent.samples.story.doubledescent.DoubleDescentStory.class,
             dev.descent.samples.story.largebatch.LargeBatchStory.class,
             WideNarrowStory.class,
@@ -55,6 +51,7 @@ import picocli.CommandLine.Option;
             dev.descent.samples.story.GradientsStory.class,
             dev.descent.samples.story.SymmetryStory.class,
             dev.descent.samples.story.grokking.GrokkingStory.class,
+            LandscapePlaneStory.class,
         })
 public final class StoryCommand implements Runnable {
     @picocli.CommandLine.Spec
@@ -247,107 +244,6 @@ public final class StoryCommand implements Runnable {
             cfg.put("range", range);
             cfg.put("points", points);
             cfg.put("norm", "filter, biases ignored");
-            cfg.put("seed", seed);
-            summary.put("config", cfg);
-            dir.writeJson("summary.json", summary);
-            System.out.println("done: wrote " + dir.path());
-            return 0;
-        }
-    }
-
-    @Command(name = "skip-connections", mixinStandardHelpOptions = true, sortOptions = false,
-            description = {"Trains a deep residual MLP (Models.resMlp) with and without its skip connections and draws "
-                    + "the loss on the same kind of filter-normalized random plane around each trained point, side by "
-                    + "side (Li et al. 2018, figure 5).",
-                "Writes skip-connections-contours.png, skip-connections-surface.png, planes/*.csv, summary.json."})
-    static final class SkipConnections extends StoryOptions implements Callable<Integer> {
-        @Option(names = "--depth", defaultValue = "10", description = "residual blocks (2 Linear each) (default: ${DEFAULT-VALUE})")
-        int depth;
-
-        @Option(names = "--width", defaultValue = "64", description = "block width (default: ${DEFAULT-VALUE})")
-        int width;
-
-        @Option(names = "--batch-norm", negatable = true, defaultValue = "true", fallbackValue = "true", description = "BatchNorm inside the blocks (default: ${DEFAULT-VALUE})")
-        boolean batchNorm;
-
-        @Option(names = "--grid", defaultValue = "21", description = "points per side (default: ${DEFAULT-VALUE})")
-        int grid;
-
-        @Option(names = "--range", defaultValue = "1.0", description = "plane over [-range, range]² (default: ${DEFAULT-VALUE})")
-        double range;
-
-        @Option(names = "--lr", defaultValue = "0.02", description = "peak learning rate (default: ${DEFAULT-VALUE})")
-        double lr;
-
-        @Option(names = "--out", defaultValue = "out/story-skip-connections", description = "output folder (default: ${DEFAULT-VALUE})")
-        Path out;
-
-        @Override
-        public Integer call() throws IOException {
-            if (depth < 1 || width < 1 || grid < 2) {
-                throw new UserError("--depth, --width must be >= 1 and --grid >= 2");
-            }
-            int ep = epochs == null ? 8 : epochs;
-            int limit = trainLimit == null ? 10000 : trainLimit;
-            OutputDir dir = OutputDir.create(out);
-            System.out.printf(Locale.ROOT, "story skip-connections: Models.resMlp depth %d (%d Linear layers) width %d%s, "
-                    + "with vs without skips, %d epochs on %d examples; %dx%d plane over [-%s, %s]^2%n", depth,
-                    2 * depth + 2, width, batchNorm ? " + BatchNorm" : "", ep, limit, grid, grid, range, range);
-            Map<String, Object> summary = new LinkedHashMap<>();
-            List<HeatmapPanel> maps = new ArrayList<>();
-            List<SurfacePanel> surfaces = new ArrayList<>();
-            int[] shape = Corpus.FASHION_MNIST.sampleShape();
-            DataSource train = trainData(limit);
-            DataSource test = Corpus.FASHION_MNIST.source(Split.TEST, dataDir);
-            int examples = trainCount(limit);
-            for (boolean skip : new boolean[] {true, false}) {
-                String name = skip ? "resnet" : "no-skip";
-                String label = skip ? "with skip connections" : "without skip connections";
-                ModelDefinition def = ModelDefinition.resMlp(shape, 10, depth, width, skip, batchNorm, seed);
-                Map<String, Object> part = new LinkedHashMap<>();
-                Path file = Files.createTempFile(dir.path(), name, ".descent"); // the trained model, read back
-                try {
-                    TrainingResult tr = train(def, train, examples, test, ep, seed, lr, "train " + name, file);
-                    part.put("training", trainingSummary(tr));
-                    LandscapeCommand.Common c = common(dir.resolve("planes"));
-                    OutputDir planes = OutputDir.create(dir.resolve("planes"));
-                    try (Network m = Network.load(file)) {
-                        LandscapeResult r = LandscapeCommand.evaluate(c, planes, c.apply(LandscapePlan.builder()
-                                .plane(m, range, grid), planes, name).seed(seed).norm(DirectionNorm.FILTER)
-                                .ignoreBiases(true), name);
-                        r.writeCsv(planes.resolve(name + ".csv"));
-                        Files.deleteIfExists(planes.resolve(name + ".partial.csv"));
-                        double[] xs = r.xs();
-                        double[] ys = r.ys();
-                        maps.add(HeatmapPanel.of(label, "α", "β", xs, ys, r.trainLossGrid(), "train loss", true));
-                        surfaces.add(SurfacePanel.of(label, "α", "β", xs, ys, r.trainLossGrid(), "train loss", true));
-                        Map<String, Object> l = new LinkedHashMap<>();
-                        l.put("centre_train_loss", r.point(r.points().size() / 2).trainLoss());
-                        l.put("train_loss_max", r.maxTrainLoss());
-                        l.put("points_per_second", r.pointsPerSecond());
-                        l.put("local_minima_on_grid", localMinima(r.trainLossGrid()));
-                        part.put("plane", l);
-                        part.put("sharpness", LandscapeCommand.sharpness(c, r, 0));
-                    }
-                } finally {
-                    Files.deleteIfExists(file);
-                }
-                summary.put(name, part);
-            }
-            Heatmaps.write(dir.resolve("skip-connections-contours.png"), "Train loss on a random filter-normalized "
-                    + "plane: " + (2 * depth + 2) + "-layer MLP", maps);
-            SurfaceRenderer.write(dir.resolve("skip-connections-surface.png"), "Train loss surface (log height): "
-                    + (2 * depth + 2) + "-layer MLP", surfaces);
-            Map<String, Object> cfg = new LinkedHashMap<>();
-            cfg.put("model", "Models.resMlp(depth=" + depth + ", width=" + width + ", batchNorm=" + batchNorm + ")");
-            cfg.put("epochs", ep);
-            cfg.put("train_examples", limit);
-            cfg.put("eval_examples", evalExamples);
-            cfg.put("grid", grid);
-            cfg.put("range", range);
-            cfg.put("lr", lr);
-            cfg.put("norm", "filter, biases and BatchNorm parameters ignored");
-            cfg.put("bn_mode", "running (statistics of the trained model)");
             cfg.put("seed", seed);
             summary.put("config", cfg);
             dir.writeJson("summary.json", summary);

@@ -60,21 +60,63 @@ class StoryCommandTest {
     }
 
     @Test
-    void shouldDrawPlanesWithAndWithoutSkipConnections(@TempDir Path out) throws Exception {
+    void shouldSweepDepthsWithAndWithoutSkipsAndMapTheHessian(@TempDir Path out) throws Exception {
         CliRunner.Run r = CliRunner.run("story", "skip-connections", "--data-dir", dataDir.toString(),
-                "--train-limit", "400", "--epochs", "1", "--depth", "2", "--width", "16", "--grid", "4",
+                "--train-limit", "400", "--epochs", "1", "--depths", "4,6", "--width", "16", "--grid", "5",
+                "--eval-examples", "200", "--hessian-grid", "3", "--hessian-examples", "64", "--lanczos-steps", "4",
+                "--evaluators", "2", "--out", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        for (String name : List.of("skip-4", "skip-6", "noskip-4", "noskip-6")) {
+            JsonNode run = s.get("runs").get(name);
+            assertThat(run).as(name).isNotNull();
+            assertThat(run.get("train_loss_max").asDouble()).as(name)
+                    .isGreaterThan(run.get("train_loss_centre").asDouble());
+            assertThat(run.get("local_minima_on_grid").asInt()).as(name).isBetween(0, 9);
+            assertThat(run.get("nonconvex_fraction").asDouble()).as(name).isBetween(0.0, 1.0);
+            assertThat(run.get("lambda_max_centre").asDouble()).as(name).isPositive();
+            assertThat(run.get("lambda_min_centre").asDouble()).as(name)
+                    .isLessThan(run.get("lambda_max_centre").asDouble());
+            assertThat(run.get("test_accuracy").asDouble()).as(name).isBetween(0.0, 1.0);
+            assertThat(Files.readAllLines(out.resolve("planes/" + name + ".csv"))).hasSize(1 + 25);
+            assertThat(Files.readAllLines(out.resolve("curvature/" + name + ".csv"))).hasSize(1 + 9);
+            assertThat(out.resolve("models/" + name + ".descent")).isRegularFile();
+            assertThat(out.resolve("planes/" + name + ".partial.csv")).doesNotExist();
+        }
+        assertThat(s.get("config").get("nonconvex_threshold").asDouble()).isEqualTo(0.1);
+        for (String png : List.of("contours", "surface", "convexity")) {
+            assertThat(out.resolve("skip-connections-" + png + ".png")).isRegularFile();
+        }
+        Path never = out.resolve("never");
+        CliRunner.Run noData = CliRunner.run("story", "skip-connections", "--data-dir", out.resolve("no-data").toString(),
+                "--out", never.toString());
+        assertThat(noData.exitCode()).isNotZero();
+        assertThat(never).as("no output folder without data").doesNotExist();
+        CliRunner.Run bad = CliRunner.run("story", "skip-connections", "--depths", "5", "--out", out.toString());
+        assertThat(bad.exitCode()).isNotZero();
+        assertThat(bad.err()).contains("--depths").contains("5");
+    }
+
+    @Test
+    void shouldDrawRandomPlanesAroundW0AndWstarAndThePcaPath(@TempDir Path out) throws Exception {
+        CliRunner.Run r = CliRunner.run("story", "landscape-plane", "--data-dir", dataDir.toString(),
+                "--train-limit", "640", "--epochs", "2", "--widths", "32", "--snapshot-every", "2", "--grid", "5",
                 "--eval-examples", "200", "--evaluators", "2", "--out", out.toString());
         assertThat(r.exitCode()).as(r.err()).isZero();
         JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
-        for (String name : List.of("resnet", "no-skip")) {
-            assertThat(s.get(name).get("plane").get("train_loss_max").asDouble()).as(name)
-                    .isGreaterThan(s.get(name).get("plane").get("centre_train_loss").asDouble());
-            assertThat(Files.readAllLines(out.resolve("planes/" + name + ".csv"))).hasSize(1 + 16);
+        // 2 epochs x 5 steps, a snapshot every 2 steps: w0 + 5 snapshots + w*
+        JsonNode pca = s.get("plane_pca");
+        assertThat(pca.get("snapshots").asInt()).isEqualTo(7);
+        double ev1 = pca.get("explained_variance").get(0).asDouble();
+        double ev2 = pca.get("explained_variance").get(1).asDouble();
+        assertThat(ev1).isGreaterThanOrEqualTo(ev2).isLessThanOrEqualTo(1.0);
+        assertThat(ev1 + ev2).isGreaterThan(0.5).isLessThanOrEqualTo(1.0 + 1e-9);
+        assertThat(Files.readAllLines(out.resolve("trajectory.csv"))).hasSize(1 + 7);
+        assertThat(s.get("plane_wstar").get("centre_train_loss").asDouble()).as("w* is lower than w0")
+                .isLessThan(s.get("plane_w0").get("centre_train_loss").asDouble());
+        for (String png : List.of("random", "surface", "pca")) {
+            assertThat(out.resolve("landscape-plane-" + png + ".png")).isRegularFile();
         }
-        assertThat(s.get("config").get("model").asText()).contains("batchNorm=true");
-        try (var files = Files.list(out)) {
-            assertThat(files.map(p -> p.getFileName().toString()).sorted().toList()).containsExactly("planes",
-                    "skip-connections-contours.png", "skip-connections-surface.png", "summary.json");
-        }
+        assertThat(Files.readAllLines(out.resolve("planes/w0.csv"))).hasSize(1 + 25);
     }
 }

@@ -49,6 +49,29 @@ public final class Heatmaps {
     }
 
     /**
+     * As {@link #write}, in {@code columns} columns, with ONE colour scale and ONE set of contour levels for all
+     * panels (the range of all their values together), so that equal colours mean equal values across panels.
+     */
+    public static Path writeShared(Path png, String title, List<HeatmapPanel> panels, int columns) {
+        double[] shared = sharedRange(panels.stream().map(HeatmapPanel::z).toList(),
+                !panels.isEmpty() && panels.get(0).logScale());
+        return Canvas.write(png, title, panels.size(), columns, PANEL_WIDTH, PANEL_HEIGHT,
+                (g, i, w, h) -> chart(panels.get(i), shared).draw(g, new Rectangle2D.Double(0, 0, w, h)));
+    }
+
+    /** Finite range over several grids (for log scale only positive values count). */
+    static double[] sharedRange(List<double[][]> grids, boolean log) {
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
+        for (double[][] z : grids) {
+            double[] r = range(z, log);
+            lo = Math.min(lo, r[0]);
+            hi = Math.max(hi, r[1]);
+        }
+        return new double[] {lo, hi};
+    }
+
+    /**
      * Like {@link #write} but every panel on one colour scale with the same contour levels (the range of all panels
      * together), so equal colours and equal contour lines mean equal values across panels. The panels should share
      * {@code logScale}; the first panel's decides.

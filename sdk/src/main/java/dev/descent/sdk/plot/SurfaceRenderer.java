@@ -41,6 +41,17 @@ public final class SurfaceRenderer {
     }
 
     /**
+     * As {@link #write}, in {@code columns} columns, all panels on ONE height and colour scale (the range of all their
+     * values together), so that equal heights mean equal values across panels.
+     */
+    public static Path writeShared(Path png, String title, List<SurfacePanel> panels, int columns) {
+        double[] shared = Heatmaps.sharedRange(panels.stream().map(SurfacePanel::z).toList(),
+                !panels.isEmpty() && panels.get(0).logScale());
+        return Canvas.write(png, title, panels.size(), columns, PANEL_WIDTH, PANEL_HEIGHT,
+                (g, i, w, h) -> render(g, panels.get(i), w, h, List.of(), shared));
+    }
+
+    /**
      * As {@link #write(Path, String, List)}, with {@code paths.get(i)} drawn on panel i: points (x, y, z) in the
      * panel's coordinates, z on the panel's height scale (drawn over the surface, not hidden behind hills).
      */
@@ -59,13 +70,19 @@ public final class SurfaceRenderer {
 
     /** Renders one panel with paths (x, y, z) drawn over it. */
     public static void render(Graphics2D g, SurfacePanel p, int width, int height, List<PathOverlay> paths) {
+        render(g, p, width, height, paths, null);
+    }
+
+    /** {@code fixedRange}: the height and colour scale's {min, max} (null: this panel's own range). */
+    private static void render(Graphics2D g, SurfacePanel p, int width, int height, List<PathOverlay> paths,
+                               double[] fixedRange) {
         double[] xs = p.xs();
         double[] ys = p.ys();
         double[][] z = p.z();
         int nx = xs.length;
         int ny = ys.length;
         boolean log = p.logScale();
-        double[] r = Heatmaps.range(z, log);
+        double[] r = fixedRange != null ? fixedRange : Heatmaps.range(z, log);
         double lo = log ? Math.log10(r[0]) : r[0];
         double hi = log ? Math.log10(r[1]) : r[1];
 

@@ -73,6 +73,50 @@ class LandscapePlotsTest {
     }
 
     @Test
+    void shouldColourAllPanelsOnOneScaleWhenShared() throws Exception {
+        double[] g = grid(21);
+        double[][] low = bowl(g, g);
+        double[][] high = new double[g.length][g.length];
+        for (int j = 0; j < g.length; j++) {
+            for (int i = 0; i < g.length; i++) {
+                high[j][i] = 100 * low[j][i];
+            }
+        }
+        List<HeatmapPanel> panels = List.of(HeatmapPanel.of("low", "α", "β", g, g, low, "loss", true),
+                HeatmapPanel.of("high", "α", "β", g, g, high, "loss", true));
+        BufferedImage own = ImageIO.read(Heatmaps.write(OUT.resolve("heatmap-own.png"), "own", panels).toFile());
+        BufferedImage shared = ImageIO.read(Heatmaps.writeShared(OUT.resolve("heatmap-shared.png"), "shared", panels,
+                2).toFile());
+        // each on its own scale, both minima get the darkest colour; on one scale the 100x higher bowl is lighter
+        // each on its own scale, both minima get viridis' darkest colour; on one scale only the lower bowl has it
+        Color darkest = ColorMaps.viridis(0.0);
+        assertThat(countColour(own, darkest, 12, 0, 620)).isGreaterThan(200);
+        assertThat(countColour(own, darkest, 12, 620, 1240)).isGreaterThan(200);
+        assertThat(countColour(shared, darkest, 12, 0, 620)).isGreaterThan(200);
+        assertThat(countColour(shared, darkest, 12, 620, 1240)).as("no cell of the higher bowl").isLessThan(20);
+        assertThat(Heatmaps.sharedRange(List.of(low, high), true)[1]).isCloseTo(100 * Heatmaps.range(low, true)[1],
+                within(1e-9));
+        assertThat(SurfaceRenderer.writeShared(OUT.resolve("surface-shared.png"), "shared",
+                List.of(SurfacePanel.of("low", "α", "β", g, g, low, "loss", true),
+                        SurfacePanel.of("high", "α", "β", g, g, high, "loss", true)), 2)).isRegularFile();
+    }
+
+    /** Pixels within {@code tol} of {@code c} in columns [x0, x1), left of each panel's colour bar. */
+    private static int countColour(BufferedImage img, Color c, int tol, int x0, int x1) {
+        int n = 0;
+        for (int y = 0; y < img.getHeight(); y++) {
+            for (int x = x0; x < x1 - 100; x++) {
+                Color p = new Color(img.getRGB(x, y));
+                if (Math.abs(p.getRed() - c.getRed()) < tol && Math.abs(p.getGreen() - c.getGreen()) < tol
+                        && Math.abs(p.getBlue() - c.getBlue()) < tol) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    @Test
     void shouldRenderAShadedSurfaceInPerspective() throws Exception {
         double[] g = grid(31);
         double[][] z = bowl(g, g);
