@@ -43,6 +43,7 @@ import picocli.CommandLine.Option;
  * the plane of its first two principal components (PCA of per-few-steps snapshots).
  */
 @Command(name = "landscape-plane", mixinStandardHelpOptions = true, sortOptions = false,
+        defaultValueProvider = StoryCommand.PlaneDefaults.class,
         description = {"Trains an MLP once, saving the model every few steps; draws the train loss on a random "
                 + "filter-normalized plane around w0 and around w* (one colour scale), and the training path on the "
                 + "plane of its first two principal components, with the explained variance on the axes.",

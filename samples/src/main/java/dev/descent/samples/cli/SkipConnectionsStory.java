@@ -38,6 +38,7 @@ import picocli.CommandLine.Option;
  * the Hessian's |λ_min / λ_max| over the plane (their Fig. 7) from Lanczos on Hessian-vector products.
  */
 @Command(name = "skip-connections", mixinStandardHelpOptions = true, sortOptions = false,
+        defaultValueProvider = StoryCommand.SkipDefaults.class,
         description = {"Li et al. 2018 (Fig. 5 and 7): deep residual MLPs (Models.resMlp) of several depths, with and "
                 + "without skip connections, trained alike; around each trained point the train loss on a random "
                 + "filter-normalized plane, its local minima, and a map of the Hessian's |lambda_min/lambda_max| "

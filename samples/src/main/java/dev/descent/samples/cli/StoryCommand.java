@@ -62,15 +62,69 @@ public final class StoryCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
-    /** Options both stories share. */
+    /**
+     * A story's own defaults for the shared options ({@code --epochs}, {@code --train-limit}): picocli applies them
+     * and {@code --help} shows them (a story names its provider in {@code @Command(defaultValueProvider = ...)}).
+     */
+    abstract static class StoryDefaults implements picocli.CommandLine.IDefaultValueProvider {
+        private final int epochs;
+        private final int trainLimit;
+
+        StoryDefaults(int epochs, int trainLimit) {
+            this.epochs = epochs;
+            this.trainLimit = trainLimit;
+        }
+
+        @Override
+        public String defaultValue(picocli.CommandLine.Model.ArgSpec arg) {
+            if (arg instanceof picocli.CommandLine.Model.OptionSpec o) {
+                return switch (o.longestName()) {
+                    case "--epochs" -> Integer.toString(epochs);
+                    case "--train-limit" -> Integer.toString(trainLimit);
+                    default -> null;
+                };
+            }
+            return null;
+        }
+    }
+
+    /** landscape-dropout: 30 epochs on 6,000 examples. */
+    static final class DropoutDefaults extends StoryDefaults {
+        DropoutDefaults() {
+            super(30, 6000);
+        }
+    }
+
+    /** skip-connections: 8 epochs on 10,000 examples. */
+    static final class SkipDefaults extends StoryDefaults {
+        SkipDefaults() {
+            super(8, 10000);
+        }
+    }
+
+    /** landscape-plane: 10 epochs on 6,000 examples. */
+    static final class PlaneDefaults extends StoryDefaults {
+        PlaneDefaults() {
+            super(10, 6000);
+        }
+    }
+
+    /** wide-narrow: 30 epochs on 5,000 examples. */
+    static final class WideNarrowDefaults extends StoryDefaults {
+        WideNarrowDefaults() {
+            super(30, 5000);
+        }
+    }
+
+    /** Options the landscape stories share. */
     abstract static class StoryOptions {
         @Option(names = "--data-dir", description = "folder with the IDX files (default: data/ of the checkout, or $DESCENT_DATA_DIR)")
         Path dataDir;
 
-        @Option(names = "--train-limit", description = "train on the first N training examples")
+        @Option(names = "--train-limit", description = "train on the first N training examples (default: ${DEFAULT-VALUE})")
         Integer trainLimit;
 
-        @Option(names = "--epochs", description = "training epochs")
+        @Option(names = "--epochs", description = "training epochs (default: ${DEFAULT-VALUE})")
         Integer epochs;
 
         @Option(names = "--eval-examples", defaultValue = "2000", description = "train and test examples per landscape point (default: ${DEFAULT-VALUE})")
@@ -157,6 +211,7 @@ public final class StoryCommand implements Runnable {
     }
 
     @Command(name = "landscape-dropout", mixinStandardHelpOptions = true, sortOptions = false,
+            defaultValueProvider = DropoutDefaults.class,
             description = {"Trains the same MLP with and without dropout and draws 1-D landscapes (filter-normalized "
                     + "random direction) around the initial point w0 and the trained point w*, train and test loss.",
                 "Writes landscape-dropout.png, wstar-compared.png, lines/*.csv, models and summary.json to --out."})

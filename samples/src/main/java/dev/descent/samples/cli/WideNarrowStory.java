@@ -44,6 +44,7 @@ import picocli.CommandLine.Option;
  * on one colour scale with the same contour levels. SDK only.
  */
 @Command(name = "wide-narrow", mixinStandardHelpOptions = true, sortOptions = false,
+        defaultValueProvider = StoryCommand.WideNarrowDefaults.class,
         description = {"Wide vs narrow minima: trains the same MLP with SGD (momentum 0.9) and with SAM "
                 + "(Foret et al. 2020) around the same SGD, over several seeds, on Fashion-MNIST; measures the top "
                 + "Hessian eigenvalue, the 1-D filter-normalized profile and its basin width, test accuracy, and the "

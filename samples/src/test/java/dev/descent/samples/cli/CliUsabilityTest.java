@@ -107,4 +107,17 @@ class CliUsabilityTest {
         assertThat(java.nio.file.Files.readString(out.resolve("summary.json"))).contains("\"warning\"")
                 .contains("raise --power-iterations");
     }
+
+    @Test
+    void shouldShowEveryStorysOwnDefaultsForEpochsAndExamplesInItsHelp() {
+        for (String[] story : new String[][] {{"landscape-dropout", "30", "6000"}, {"skip-connections", "8", "10000"},
+            {"landscape-plane", "10", "6000"}, {"wide-narrow", "30", "5000"}}) {
+            CliRunner.Run r = CliRunner.run("story", story[0], "--help");
+            assertThat(r.exitCode()).isZero();
+            String help = r.out().replaceAll("\\s+", " ");
+            assertThat(help).as(story[0]).contains("--epochs=<epochs> training epochs (default: " + story[1] + ")")
+                    .contains("--train-limit=<trainLimit> train on the first N training examples (default: "
+                            + story[2] + ")");
+        }
+    }
 }
