@@ -75,11 +75,7 @@ public final class Figures {
         plot.setDomainGridlinePaint(new Color(0xDDDDDD));
         plot.setRangeGridlinePaint(new Color(0xDDDDDD));
         if (panel.logX()) {
-            LogAxis x = new LogAxis(panel.xLabel());
-            x.setSmallestValue(1e-30);
-            x.setStandardTickUnits(NumberAxis.createStandardTickUnits());
-            x.setNumberFormatOverride(new SignificantFormat());
-            plot.setDomainAxis(x);
+            plot.setDomainAxis(new DecadeLogAxis(panel.xLabel())); // ticks at decades / 1-2-5 steps
         } else {
             NumberAxis x = new NumberAxis(panel.xLabel());
             x.setAutoRangeIncludesZero(false);

@@ -49,4 +49,18 @@ class DecadeLogAxisTest {
             assertThat(t.getText()).matches("[0-9.]+");
         }
     }
+
+    @Test
+    void shouldUseTheSameTicksOnALogStepAxis() {
+        double[] x = new double[3000];
+        double[] y = new double[3000];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = i + 1;
+            y[i] = Math.min(1, i / 1000.0);
+        }
+        Panel p = Panel.of("t", "step", "accuracy", List.of(new Series("acc", x, y))).withLogX();
+        JFreeChart chart = Figures.chart(p);
+        assertThat(chart.getXYPlot().getDomainAxis()).isInstanceOf(DecadeLogAxis.class);
+        assertThat(DecadeLogAxis.tickValues(1, 3000)).containsExactly(1.0, 10.0, 100.0, 1000.0);
+    }
 }
