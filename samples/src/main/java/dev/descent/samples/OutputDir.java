@@ -72,7 +72,12 @@ public final class OutputDir {
         return dir;
     }
 
+    /**
+     * A path in the folder for a file the caller writes itself (or hands to the SDK): the folder is created now, so
+     * every writer finds it (until the first resolve or write, a command leaves no folder behind).
+     */
     public Path resolve(String name) {
+        ensureExists();
         return dir.resolve(name);
     }
 

@@ -40,7 +40,8 @@ class DoubleDescentStoryTest {
     }
 
     @Test
-    void shouldPeakAtTheInterpolationThresholdAndDescendAgain(@TempDir Path out) throws Exception {
+    void shouldPeakAtTheInterpolationThresholdAndDescendAgain(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("not/yet/there"); // as a user's --out: the story creates it
         int n = 150;
         CliRunner.Run r = CliRunner.run("story", "double-descent", "--data-dir", dataDir.toString(), "--n", "150",
                 "--test-examples", "400", "--features-hi", "5", "--coarse-points", "6", "--nn-widths", "2,32",
