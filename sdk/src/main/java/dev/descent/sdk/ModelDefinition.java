@@ -143,13 +143,16 @@ public final class ModelDefinition {
         return description;
     }
 
-    /** Fluent MLP description: Linear + activation (+ Dropout) per hidden width, then a Linear output. */
+    /**
+     * Fluent MLP description: Linear (+ BatchNorm) + activation (+ Dropout) per hidden width, then a Linear output.
+     */
     public static final class MlpBuilder {
         private int[] input;
         private int[] hidden = {};
         private int outputs = -1;
         private Activation activation = Activation.RELU;
         private double dropout;
+        private boolean batchNorm;
         private String init = "kaiming-normal";
         private long seed = 1;
 
@@ -180,6 +183,15 @@ public final class ModelDefinition {
 
         public MlpBuilder dropout(double p) {
             this.dropout = p;
+            return this;
+        }
+
+        /**
+         * BatchNorm between every hidden Linear and its activation (off by default): the normalization that lets
+         * large learning rates train (e.g. the linear scaling rule at large batches).
+         */
+        public MlpBuilder batchNorm(boolean on) {
+            this.batchNorm = on;
             return this;
         }
 
@@ -217,6 +229,7 @@ public final class ModelDefinition {
             dev.descent.engine.kernel.Activation act = activation.engine();
             double p = dropout;
             long s = seed;
+            boolean bn = batchNorm;
             StringBuilder d = new StringBuilder("MLP ");
             for (int i = 0; i < in.length; i++) {
                 d.append(i == 0 ? "" : "x").append(in[i]);
@@ -225,8 +238,11 @@ public final class ModelDefinition {
                 d.append('-').append(x);
             }
             d.append('-').append(out).append(' ').append(activation.name().toLowerCase(java.util.Locale.ROOT));
+            if (bn) {
+                d.append(", BatchNorm");
+            }
             return new ModelDefinition(d.toString(), () -> Mlp.builder().input(in).hidden(h).activation(act).output(out)
-                    .dropout(p).init(weights).seed(s).build());
+                    .dropout(p).batchNorm(bn).init(weights).seed(s).build());
         }
     }
 }

@@ -8,8 +8,8 @@ import dev.descent.engine.kernel.Activation;
  * Fluent builder of a multilayer perceptron:
  * {@code Mlp.builder().input(784).hidden(256, 128).activation(RELU).output(10).dropout(0.0)
  * .init(Init.KAIMING_NORMAL).seed(1).build()}.
- * Each hidden layer is Linear then the activation, then Dropout when p > 0; the output layer is a Linear
- * (the loss applies softmax). Weights use {@link #init}, biases {@link #biasInit} (zeros by default).
+ * Each hidden layer is Linear, then BatchNorm when {@link #batchNorm} is on, then the activation, then Dropout
+ * when p > 0; the output layer is a Linear (the loss applies softmax). Weights use {@link #init}, biases {@link #biasInit} (zeros by default).
  */
 public final class Mlp {
     private int[] inputShape;
@@ -17,6 +17,7 @@ public final class Mlp {
     private int outputs = -1;
     private Activation activation = Activation.RELU;
     private double dropout;
+    private boolean batchNorm;
     private Initializer init = Init.KAIMING_NORMAL;
     private Initializer biasInit = Init.ZEROS;
     private long seed = 1;
@@ -51,6 +52,12 @@ public final class Mlp {
 
     public Mlp dropout(double p) {
         this.dropout = p;
+        return this;
+    }
+
+    /** BatchNorm between every hidden Linear and its activation (off by default). */
+    public Mlp batchNorm(boolean on) {
+        this.batchNorm = on;
         return this;
     }
 
@@ -90,7 +97,11 @@ public final class Mlp {
             s.add(new Flatten());
         }
         for (int w : hidden) {
-            s.add(new Linear(w)).add(new ActivationLayer(activation));
+            s.add(new Linear(w));
+            if (batchNorm) {
+                s.add(new BatchNorm());
+            }
+            s.add(new ActivationLayer(activation));
             if (dropout > 0.0) {
                 s.add(new Dropout(dropout));
             }

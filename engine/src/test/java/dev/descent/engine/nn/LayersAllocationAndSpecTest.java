@@ -55,4 +55,20 @@ class LayersAllocationAndSpecTest {
             assertThat(skip.parameterLayerNames()).hasSize(6);
         }
     }
+
+    @Test
+    void shouldPutBatchNormBetweenEveryHiddenLinearAndItsActivationOnlyWhenAsked() {
+        try (Model plain = Mlp.builder().input(1, 28, 28).hidden(32, 16).output(10).seed(3).build();
+             Model bn = Mlp.builder().input(1, 28, 28).hidden(32, 16).output(10).batchNorm(true).seed(3).build();
+             Model back = Model.fromSpec(bn.spec())) {
+            assertThat(plain.spec()).doesNotContainIgnoringCase("batchnorm");
+            assertThat(bn.layerCount()).isEqualTo(plain.layerCount() + 2);
+            assertThat(bn.layer(2)).isInstanceOf(BatchNorm.class); // flatten, linear, batchnorm, relu, ...
+            assertThat(bn.layer(3)).isInstanceOf(ActivationLayer.class);
+            assertThat(bn.layer(5)).isInstanceOf(BatchNorm.class);
+            // BatchNorm adds a scale and a shift per hidden unit
+            assertThat(bn.parameterCount()).isEqualTo(plain.parameterCount() + 2 * (32 + 16));
+            assertThat(back.spec()).isEqualTo(bn.spec());
+        }
+    }
 }

@@ -36,7 +36,7 @@ class LargeBatchStoryTest {
                 StoryCommandTest.dataDir.toString(), "--batches", "32,512", "--workers", "1,2", "--epochs", epochs,
                 "--train-limit", "1024", "--test-limit", "500", "--sharpness-examples", "200", "--power-iterations", "3",
                 "--interpolation-points", "5", "--eval-examples", "300", "--micro-batch", "256", "--reference-batch",
-                "32", "--out", out.toString()));
+                "32", "--no-batch-norm", "--out", out.toString())); // plain MLP: 2 workers = 1 worker, see below
         a.addAll(List.of(extra));
         return a.toArray(String[]::new);
     }
@@ -109,6 +109,28 @@ class LargeBatchStoryTest {
         CliRunner.Run other = CliRunner.run(sweep(out, "2"));
         assertThat(other.exitCode()).isNotZero();
         assertThat(other.err()).contains("belongs to a sweep with other settings").contains("--fresh");
+    }
+
+    @Test
+    void shouldTrainTheBatchNormMlpByDefaultAndInterpolateBetweenItsSolutions(@TempDir Path out) throws Exception {
+        CliRunner.Run r = CliRunner.run("story", "large-batch", "--data-dir", StoryCommandTest.dataDir.toString(),
+                "--batches", "16,64", "--workers", "1", "--epochs", "2", "--train-limit", "512", "--test-limit", "300",
+                "--sharpness-examples", "100", "--power-iterations", "2", "--interpolation-points", "5",
+                "--eval-examples", "200", "--out", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("MLP 784-256-128-10 (BatchNorm)");
+        JsonNode s = JSON.readTree(out.resolve("summary.json").toFile());
+        assertThat(s.get("config").get("model").asText()).contains("BatchNorm");
+        for (JsonNode p : s.get("points")) {
+            assertThat(p.get("test_accuracy").asDouble()).isBetween(0.3, 1.0);
+        }
+        // at alpha = 1 the interpolation evaluates the batch-64 network itself (BatchNorm statistics recomputed from
+        // the evaluation batch): a trained network, its train loss below chance's ln 10
+        List<String> csv = Files.readAllLines(out.resolve("interpolation.csv"));
+        assertThat(csv).hasSize(1 + 5); // alpha = -0.5, 0, 0.5, 1, 1.5
+        double atOne = Double.parseDouble(csv.get(4).split(",")[3]);
+        assertThat(csv.get(4).split(",")[1]).isEqualTo("1.000000");
+        assertThat(atOne).isFinite().isLessThan(Math.log(10));
     }
 
     @Test

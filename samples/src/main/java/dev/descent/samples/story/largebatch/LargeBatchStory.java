@@ -6,6 +6,7 @@ import dev.descent.samples.OutputDir;
 import dev.descent.samples.ProgressBar;
 import dev.descent.samples.UserError;
 import dev.descent.sdk.Activation;
+import dev.descent.sdk.BatchNormMode;
 import dev.descent.sdk.Corpus;
 import dev.descent.sdk.DataSource;
 import dev.descent.sdk.Descent;
@@ -64,10 +65,10 @@ public final class LargeBatchStory implements Callable<Integer> {
     @Option(names = "--workers", defaultValue = "1,2", split = ",", description = "worker counts timed at every batch size; accuracy and sharpness come from 1 worker (default: ${DEFAULT-VALUE})")
     int[] workers;
 
-    @Option(names = "--epochs", defaultValue = "3", description = "epochs of every run (default: ${DEFAULT-VALUE})")
+    @Option(names = "--epochs", defaultValue = "8", description = "epochs of every run (default: ${DEFAULT-VALUE})")
     int epochs;
 
-    @Option(names = "--train-limit", defaultValue = "16384", description = "train on the first N Fashion-MNIST training examples (default: ${DEFAULT-VALUE})")
+    @Option(names = "--train-limit", defaultValue = "60000", description = "train on the first N Fashion-MNIST training examples (default: ${DEFAULT-VALUE})")
     int trainLimit;
 
     @Option(names = "--test-limit", defaultValue = "5000", description = "test examples evaluated after every epoch (default: ${DEFAULT-VALUE})")
@@ -75,6 +76,9 @@ public final class LargeBatchStory implements Callable<Integer> {
 
     @Option(names = "--widths", defaultValue = "256,128", split = ",", description = "hidden widths of the MLP (default: ${DEFAULT-VALUE})")
     int[] widths;
+
+    @Option(names = "--batch-norm", negatable = true, defaultValue = "true", fallbackValue = "true", description = "BatchNorm after every hidden Linear (--no-batch-norm: the plain MLP) (default: ${DEFAULT-VALUE})")
+    boolean batchNorm;
 
     @Option(names = "--lr", defaultValue = "0.02", description = "the fixed learning rate, and the linear rule's rate at --base-batch (default: ${DEFAULT-VALUE})")
     double lr;
@@ -94,10 +98,10 @@ public final class LargeBatchStory implements Callable<Integer> {
     @Option(names = "--reference-batch", defaultValue = "128", description = "the fixed-lr run (most workers, nearest swept batch) whose final noise scale is summary.json's gradient_noise_scale (default: ${DEFAULT-VALUE})")
     int referenceBatch;
 
-    @Option(names = "--sharpness-examples", defaultValue = "1000", description = "training examples of the Hessian eigenvalue and epsilon-sharpness (default: ${DEFAULT-VALUE})")
+    @Option(names = "--sharpness-examples", defaultValue = "2000", description = "training examples of the Hessian eigenvalue and epsilon-sharpness (default: ${DEFAULT-VALUE})")
     int sharpnessExamples;
 
-    @Option(names = "--power-iterations", defaultValue = "10", description = "power-iteration steps of the top Hessian eigenvalue (default: ${DEFAULT-VALUE})")
+    @Option(names = "--power-iterations", defaultValue = "20", description = "power-iteration steps of the top Hessian eigenvalue (default: ${DEFAULT-VALUE})")
     int powerIterations;
 
     @Option(names = "--interpolation-points", defaultValue = "21", description = "points of the small-to-large-batch interpolation (default: ${DEFAULT-VALUE})")
@@ -129,9 +133,10 @@ public final class LargeBatchStory implements Callable<Integer> {
         Map<String, Object> config = config();
         List<PointSpec> specs = specs();
         int trainCount = Math.min(trainLimit, Corpus.FASHION_MNIST.count(Split.TRAIN, dataDir));
-        System.out.printf(Locale.ROOT, "story large-batch: MLP 784-%s-10 on %d Fashion-MNIST examples, %d epochs per "
-                        + "run, batches %s, workers %s, lr %s fixed vs %s*B/%d with %s epoch(s) of warm-up; %d points%n",
-                join(widths), trainCount, epochs, Arrays.toString(batches), Arrays.toString(workers), lr, lr,
+        System.out.printf(Locale.ROOT, "story large-batch: MLP 784-%s-10%s on %d Fashion-MNIST examples, %d epochs "
+                        + "per run, batches %s, workers %s, lr %s fixed vs %s*B/%d with %s epoch(s) of warm-up; %d points%n",
+                join(widths), batchNorm ? " (BatchNorm)" : "", trainCount, epochs, Arrays.toString(batches),
+                Arrays.toString(workers), lr, lr,
                 baseBatch, warmupEpochs, specs.size());
         Map<String, JsonNode> done = loadDone(pointsDir, specs, config);
         if (!done.isEmpty()) {
@@ -347,6 +352,8 @@ public final class LargeBatchStory implements Callable<Integer> {
             ProgressBar bar = new ProgressBar(System.out, "  interpolate", interpolationPoints);
             LandscapeResult r = Descent.landscape(LandscapePlan.builder().interpolation(a, b, 0.5, interpolationPoints)
                     .train(train.limit(evalExamples)).test(test.limit(evalExamples)).seed(seed)
+                    // BatchNorm statistics follow the interpolated weights (the running ones belong to alpha = 0)
+                    .batchNorm(batchNorm ? BatchNormMode.RECOMPUTE : BatchNormMode.RUNNING)
                     .partialResults(dir.resolve("interpolation.partial.csv"), fresh)
                     .listener((done, total, last) -> bar.update(done, String.format(Locale.ROOT,
                             "train loss %.4f", last.trainLoss()))).build());
@@ -400,7 +407,7 @@ public final class LargeBatchStory implements Callable<Integer> {
 
     private Map<String, Object> config() {
         Map<String, Object> c = new LinkedHashMap<>();
-        c.put("model", "MLP 784-" + join(widths) + "-10, ReLU, Kaiming normal");
+        c.put("model", "MLP 784-" + join(widths) + "-10, ReLU" + (batchNorm ? ", BatchNorm" : "") + ", Kaiming normal");
         c.put("train_examples", trainLimit);
         c.put("test_examples", testLimit);
         c.put("epochs", epochs);
@@ -417,7 +424,7 @@ public final class LargeBatchStory implements Callable<Integer> {
 
     private ModelDefinition model() {
         return ModelDefinition.mlp().input(Corpus.FASHION_MNIST.sampleShape()).hidden(widths)
-                .activation(Activation.RELU).output(10).init("kaiming-normal").seed(seed).build();
+                .activation(Activation.RELU).batchNorm(batchNorm).output(10).init("kaiming-normal").seed(seed).build();
     }
 
     private void validate() {
