@@ -68,6 +68,11 @@ public final class OutputDir {
         }
     }
 
+    /** A subfolder, created (with this folder) on its first write, like this one. */
+    public OutputDir sub(String name) {
+        return new OutputDir(dir.resolve(name));
+    }
+
     public Path path() {
         return dir;
     }

@@ -78,7 +78,7 @@ final class LandscapePlaneStory extends StoryCommand.StoryOptions implements Cal
         int ep = epochs == null ? 10 : epochs;
         int limit = trainLimit == null ? 6000 : trainLimit;
         OutputDir dir = OutputDir.create(out);
-        OutputDir planes = OutputDir.create(dir.resolve("planes"));
+        OutputDir planes = dir.sub("planes");
         Path trajectory = dir.resolve("trajectory");
         String arch = "MLP 784-" + join(widths) + "-10";
         System.out.printf(Locale.ROOT, "story landscape-plane: %s, %d epochs on %d examples, a snapshot every %d steps;"

@@ -99,9 +99,9 @@ final class SkipConnectionsStory extends StoryCommand.StoryOptions implements Ca
         int ep = epochs == null ? 8 : epochs;
         int limit = trainLimit == null ? 10000 : trainLimit;
         OutputDir dir = OutputDir.create(out);
-        OutputDir planes = OutputDir.create(dir.resolve("planes"));
-        OutputDir curvature = OutputDir.create(dir.resolve("curvature"));
-        OutputDir models = OutputDir.create(dir.resolve("models"));
+        OutputDir planes = dir.sub("planes");
+        OutputDir curvature = dir.sub("curvature");
+        OutputDir models = dir.sub("models");
         System.out.printf(Locale.ROOT, "story skip-connections: Models.resMlp (%s) width %d + BatchNorm, depths %s Linear "
                 + "layers, with vs without skips, %d epochs on %d examples; %dx%d plane over [-%s, %s]^2 (BatchNorm %s)"
                 + "%s%n", activation, width, joinDepths(), ep, limit, grid, grid, range, range, bnMode.name().toLowerCase(Locale.ROOT),

@@ -257,7 +257,7 @@ public final class StoryCommand implements Runnable {
                 TrainingResult tr = train(def, train, examples, test, ep, seed, 0.02, "train " + label, file);
                 part.put("training", trainingSummary(tr));
                 LandscapeCommand.Common c = common(dir.resolve("lines"));
-                OutputDir lines = OutputDir.create(dir.resolve("lines"));
+                OutputDir lines = dir.sub("lines");
                 try (Network w0 = Network.create(def);
                      Network m = Network.load(file)) {
                     for (String at : List.of("w0", "w*")) {

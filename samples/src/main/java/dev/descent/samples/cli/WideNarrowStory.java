@@ -110,7 +110,7 @@ final class WideNarrowStory extends StoryCommand.StoryOptions implements Callabl
         LandscapeCommand.Common lineCommon = common(dir.resolve("lines"));
         lineCommon.sharpnessExamples = Math.min(sharpnessExamples, examples);
         lineCommon.powerIterations = powerIterations;
-        OutputDir lines = OutputDir.create(dir.resolve("lines"));
+        OutputDir lines = dir.sub("lines");
         List<Run> sgd = new ArrayList<>();
         List<Run> sam = new ArrayList<>();
         List<HeatmapPanel> planes = new ArrayList<>();
@@ -145,7 +145,7 @@ final class WideNarrowStory extends StoryCommand.StoryOptions implements Callabl
                         LandscapeCommand.Common pc = common(dir.resolve("planes"));
                         pc.testExamples = "0";
                         pc.sharpnessExamples = 0;
-                        OutputDir pd = OutputDir.create(dir.resolve("planes"));
+                        OutputDir pd = dir.sub("planes");
                         LandscapeResult plane = LandscapeCommand.evaluate(pc, pd, pc.apply(LandscapePlan.builder()
                                 .plane(net, range, grid), pd, name).seed(s).norm(DirectionNorm.FILTER)
                                 .ignoreBiases(true), "plane " + name);

@@ -129,7 +129,7 @@ public final class LargeBatchStory implements Callable<Integer> {
     public Integer call() throws IOException, InterruptedException {
         validate();
         OutputDir dir = OutputDir.create(out, true); // resumable point by point: it checks its own settings
-        OutputDir pointsDir = OutputDir.create(dir.resolve("points"));
+        OutputDir pointsDir = dir.sub("points");
         Map<String, Object> config = config();
         List<PointSpec> specs = specs();
         int trainCount = Math.min(trainLimit, Corpus.FASHION_MNIST.count(Split.TRAIN, dataDir));
