@@ -298,8 +298,8 @@ final class WideNarrowStory extends StoryCommand.StoryOptions implements Callabl
         Figures.write(dir.resolve("wide-narrow-profile.png"), "Wide vs narrow minima: SGD vs " + samName, List.of(line,
                 numbers), 2);
         if (!planes.isEmpty()) {
-            Heatmaps.writeSharedScale(dir.resolve("wide-narrow-plane.png"), "Train loss on a filter-normalized "
-                    + "random plane around each solution (one colour scale, same contour levels)", planes);
+            Heatmaps.writeShared(dir.resolve("wide-narrow-plane.png"), "Train loss on a filter-normalized "
+                    + "random plane around each solution (one colour scale, same contour levels)", planes, planes.size());
         }
     }
 

@@ -82,7 +82,7 @@ public final class InitStory implements Callable<Integer> {
         }
         DataSource train = StoryTraining.train(dataDir, trainLimit);
         DataSource test = StoryTraining.test(dataDir, testLimit);
-        int examples = Math.min(trainLimit, Corpus.FASHION_MNIST.count(dev.descent.sdk.Split.TRAIN, dataDir));
+        int examples = StoryTraining.trainExamples(dataDir, trainLimit);
         OutputDir dir = OutputDir.create(out); // only once the data is known to be there
         System.out.printf(Locale.ROOT, "story init: plain ReLU MLPs of %s Linear layers (width %d), Xavier vs Kaiming "
                 + "normal, momentum 0.9 lr %s, batch %d, %d epochs on %d examples, seed %d%n", join(depths), width, lr,

@@ -24,7 +24,7 @@ import java.util.Locale;
  * rate, momentum 0.9): a progress bar, the batch loss of every step, the per-layer gradient statistics the plan asks
  * for, and the epochs; a diverged run (non-finite loss) is recorded, not thrown.
  */
-final class StoryTraining {
+public final class StoryTraining {
     /** Everything a story keeps of one run. */
     record Run(String name, double[] batchLoss, List<EpochSummary> epochs, List<TrainingEvent.GradientStats> stats,
                List<Double> epochTestAccuracy, String divergedMessage) {
@@ -50,6 +50,11 @@ final class StoryTraining {
     }
 
     private StoryTraining() {
+    }
+
+    /** How many Fashion-MNIST training examples a story with {@code --train-limit limit} trains on. */
+    public static int trainExamples(Path dataDir, int limit) {
+        return Math.min(limit, Corpus.FASHION_MNIST.count(Split.TRAIN, dataDir));
     }
 
     static DataSource train(Path dataDir, int limit) {

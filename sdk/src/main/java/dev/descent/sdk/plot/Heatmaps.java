@@ -72,25 +72,6 @@ public final class Heatmaps {
     }
 
     /**
-     * Like {@link #write} but every panel on one colour scale with the same contour levels (the range of all panels
-     * together), so equal colours and equal contour lines mean equal values across panels. The panels should share
-     * {@code logScale}; the first panel's decides.
-     */
-    public static Path writeSharedScale(Path png, String title, List<HeatmapPanel> panels) {
-        double lo = Double.POSITIVE_INFINITY;
-        double hi = Double.NEGATIVE_INFINITY;
-        boolean log = !panels.isEmpty() && panels.get(0).logScale();
-        for (HeatmapPanel p : panels) {
-            double[] r = range(p.z(), log);
-            lo = Math.min(lo, r[0]);
-            hi = Math.max(hi, r[1]);
-        }
-        double[] shared = {lo, hi};
-        return Canvas.write(png, title, panels.size(), Math.max(1, panels.size()), PANEL_WIDTH, PANEL_HEIGHT,
-                (g, i, w, h) -> chart(panels.get(i), shared).draw(g, new Rectangle2D.Double(0, 0, w, h)));
-    }
-
-    /**
      * As {@link #write(Path, String, List)}, with {@code paths.get(i)} drawn over panel i (e.g. many optimizer
      * trajectories); the panels' own single paths are drawn too.
      */

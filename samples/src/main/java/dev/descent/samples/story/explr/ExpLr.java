@@ -4,6 +4,7 @@ import dev.descent.engine.event.TrainingEvent;
 import dev.descent.samples.OutputDir;
 import dev.descent.samples.ProgressBar;
 import dev.descent.samples.UserError;
+import dev.descent.samples.story.StoryTraining;
 import dev.descent.sdk.Corpus;
 import dev.descent.sdk.DataSource;
 import dev.descent.sdk.Descent;
@@ -123,7 +124,7 @@ public final class ExpLr implements Callable<Integer> {
         }
         DataSource train = Corpus.FASHION_MNIST.source(Split.TRAIN, dataDir).limit(trainLimit);
         DataSource test = Corpus.FASHION_MNIST.source(Split.TEST, dataDir);
-        int examples = Math.min(trainLimit, Corpus.FASHION_MNIST.count(Split.TRAIN, dataDir));
+        int examples = StoryTraining.trainExamples(dataDir, trainLimit);
         long stepsTotal = (long) ((examples + batch - 1) / batch) * epochs;
         System.out.printf(Locale.ROOT, "story exp-lr: scale-invariant MLP 784-%d-%d-10 (Linear without bias + BatchNorm; BN "
                 + "affine and last layer frozen), %d epochs x %d examples, batch %d = %d steps%n  run 1: %s, lr %s, "

@@ -5,6 +5,7 @@ import dev.descent.engine.event.TrainingEvent;
 import dev.descent.samples.OutputDir;
 import dev.descent.samples.ProgressBar;
 import dev.descent.samples.UserError;
+import dev.descent.samples.story.StoryTraining;
 import dev.descent.sdk.Activation;
 import dev.descent.sdk.BatchNormMode;
 import dev.descent.sdk.Corpus;
@@ -132,7 +133,7 @@ public final class LargeBatchStory implements Callable<Integer> {
         OutputDir pointsDir = dir.sub("points");
         Map<String, Object> config = config();
         List<PointSpec> specs = specs();
-        int trainCount = Math.min(trainLimit, Corpus.FASHION_MNIST.count(Split.TRAIN, dataDir));
+        int trainCount = StoryTraining.trainExamples(dataDir, trainLimit);
         System.out.printf(Locale.ROOT, "story large-batch: MLP 784-%s-10%s on %d Fashion-MNIST examples, %d epochs "
                         + "per run, batches %s, workers %s, lr %s fixed vs %s*B/%d with %s epoch(s) of warm-up; %d points%n",
                 join(widths), batchNorm ? " (BatchNorm)" : "", trainCount, epochs, Arrays.toString(batches),
@@ -189,7 +190,7 @@ public final class LargeBatchStory implements Callable<Integer> {
     }
 
     private List<PointSpec> specs() {
-        int trainCount = Math.min(trainLimit, Corpus.FASHION_MNIST.count(Split.TRAIN, dataDir));
+        int trainCount = StoryTraining.trainExamples(dataDir, trainLimit);
         List<PointSpec> out = new ArrayList<>();
         for (int b : batches) {
             int perEpoch = (trainCount + b - 1) / b;
