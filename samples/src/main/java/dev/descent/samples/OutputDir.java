@@ -17,6 +17,7 @@ public final class OutputDir {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final Path dir;
+    private boolean created; // once created, later writes and resolves skip the file-system call
 
     private OutputDir(Path dir) {
         this.dir = dir;
@@ -61,8 +62,12 @@ public final class OutputDir {
 
     /** Creates the folder (on the first write). */
     private void ensureExists() {
+        if (created) {
+            return;
+        }
         try {
             Files.createDirectories(dir);
+            created = true;
         } catch (IOException e) {
             throw new UserError("cannot create output folder " + dir + ": " + e.getMessage(), e);
         }
