@@ -239,7 +239,7 @@ public final class HessianExtremes {
 
     /**
      * Eigenvalues of the symmetric tridiagonal matrix with diagonal {@code alpha[0..n)} and off-diagonal
-     * {@code beta[0..n-1)} (n is a few dozen at most: dense Jacobi rotations, as for the trajectory's PCA).
+     * {@code beta[0..n-1)} (n is a few dozen at most: EJML's dense symmetric decomposition, as for the trajectory's PCA).
      */
     static double[] tridiagonalEigenvalues(double[] alpha, double[] beta, int n) {
         double[][] a = new double[n][n];
@@ -250,7 +250,7 @@ public final class HessianExtremes {
                 a[i + 1][i] = beta[i];
             }
         }
-        return TrajectoryPca.jacobi(a, new double[n][n]);
+        return TrajectoryPca.eigen(a, new double[n][n]);
     }
 
     private static void scale(MemorySegment x, double s, long n) {

@@ -5,12 +5,15 @@ import dev.descent.engine.memory.Purpose;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
+import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
 
 /**
  * PCA directions of an optimization trajectory (Li et al. 2018, section 7): with the final point w_n as origin, the
  * two principal components of {w_i - w_n} (centred, as sklearn's PCA does) span the plane that best captures the
  * path; each point of the path then has coordinates (⟨w_i - w_n, d1⟩, ⟨w_i - w_n, d2⟩). The directions are unit
- * vectors, orthogonal, in the parameter layout. The n × n Gram matrix is diagonalized with Jacobi rotations, so the
+ * vectors, orthogonal, in the parameter layout. Only the n × n Gram matrix of the points is diagonalized, so the
  * cost is n² dot products, not a P × P matrix.
  *
  * @param d1        first principal direction (unit norm; owned)
@@ -63,7 +66,7 @@ public record TrajectoryPca(OffHeapBlock d1, OffHeapBlock d2, double[] explained
             trace += g[i][i];
         }
         double[][] vec = new double[n][n];
-        double[] val = jacobi(g, vec);
+        double[] val = eigen(g, vec);
         int[] order = topTwo(val);
         OffHeapBlock[] dirs = new OffHeapBlock[2];
         double[] explained = new double[2];
@@ -130,58 +133,23 @@ public record TrajectoryPca(OffHeapBlock d1, OffHeapBlock d2, double[] explained
         return new int[] {first, second};
     }
 
-    /** Eigenvalues of symmetric {@code a} (destroyed); eigenvectors as the columns of {@code v}. Cyclic Jacobi. */
-    static double[] jacobi(double[][] a, double[][] v) {
+    /**
+     * Eigenvalues of symmetric {@code a} (left unchanged); eigenvectors as the columns of {@code v}. EJML's symmetric
+     * decomposition (tridiagonal QR), the project's linear-algebra library (docs/adr/0002-linear-algebra-ejml.md).
+     */
+    static double[] eigen(double[][] a, double[][] v) {
         int n = a.length;
-        for (int i = 0; i < n; i++) {
-            v[i][i] = 1;
-        }
-        for (int sweep = 0; sweep < 100; sweep++) {
-            double off = 0;
-            for (int p = 0; p < n; p++) {
-                for (int q = p + 1; q < n; q++) {
-                    off += a[p][q] * a[p][q];
-                }
-            }
-            if (off < 1e-30) {
-                break;
-            }
-            for (int p = 0; p < n; p++) {
-                for (int q = p + 1; q < n; q++) {
-                    if (Math.abs(a[p][q]) < 1e-300) {
-                        continue;
-                    }
-                    double theta = (a[q][q] - a[p][p]) / (2 * a[p][q]);
-                    double t = Math.signum(theta) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-                    if (theta == 0) {
-                        t = 1;
-                    }
-                    double c = 1 / Math.sqrt(t * t + 1);
-                    double s = t * c;
-                    for (int k = 0; k < n; k++) {
-                        double akp = a[k][p];
-                        double akq = a[k][q];
-                        a[k][p] = c * akp - s * akq;
-                        a[k][q] = s * akp + c * akq;
-                    }
-                    for (int k = 0; k < n; k++) {
-                        double apk = a[p][k];
-                        double aqk = a[q][k];
-                        a[p][k] = c * apk - s * aqk;
-                        a[q][k] = s * apk + c * aqk;
-                    }
-                    for (int k = 0; k < n; k++) {
-                        double vkp = v[k][p];
-                        double vkq = v[k][q];
-                        v[k][p] = c * vkp - s * vkq;
-                        v[k][q] = s * vkp + c * vkq;
-                    }
-                }
-            }
+        EigenDecomposition_F64<DMatrixRMaj> eig = DecompositionFactory_DDRM.eig(n, true, true);
+        if (!eig.decompose(new DMatrixRMaj(a))) {
+            throw new IllegalStateException("eigen-decomposition of the " + n + " x " + n + " trajectory Gram matrix failed");
         }
         double[] val = new double[n];
-        for (int i = 0; i < n; i++) {
-            val[i] = a[i][i];
+        for (int k = 0; k < n; k++) {
+            val[k] = eig.getEigenvalue(k).real;
+            DMatrixRMaj vk = eig.getEigenVector(k);
+            for (int i = 0; i < n; i++) {
+                v[i][k] = vk.get(i, 0);
+            }
         }
         return val;
     }

@@ -57,7 +57,7 @@ class HessianExtremesTest {
                     }
                 }
             }
-            double[] eig = TrajectoryPca.jacobi(h, new double[FEATURES + 1][FEATURES + 1]);
+            double[] eig = TrajectoryPca.eigen(h, new double[FEATURES + 1][FEATURES + 1]);
             double lo = Arrays.stream(eig).min().orElseThrow();
             double hi = Arrays.stream(eig).max().orElseThrow();
             assertThat(hi / lo).as("a spread spectrum").isGreaterThan(3);
@@ -101,7 +101,7 @@ class HessianExtremesTest {
                     h[c][r] = s;
                 }
             }
-            double[] eig = TrajectoryPca.jacobi(h, new double[dim][dim]);
+            double[] eig = TrajectoryPca.eigen(h, new double[dim][dim]);
             double lo = Arrays.stream(eig).min().orElseThrow();
             double hi = Arrays.stream(eig).max().orElseThrow();
             assertThat(lo).as("a saddle near the origin").isLessThan(-0.05 * hi);

@@ -117,7 +117,7 @@ class QuadraticLandscapeTest {
                      .initialize(Init.normal(0.5), Init.normal(0.5), 3)) {
             double[][] h = hessian();
             double[][] vec = new double[FEATURES + 1][FEATURES + 1];
-            double[] eig = TrajectoryPca.jacobi(h, vec);
+            double[] eig = TrajectoryPca.eigen(h, vec);
             double top = Arrays.stream(eig).max().orElseThrow();
             double second = Arrays.stream(eig).filter(e -> e < top).max().orElseThrow();
             assertThat(top / second).as("a well separated top eigenvalue").isGreaterThan(1.5);

@@ -76,7 +76,7 @@ class TrajectoryPcaTest {
         double[][] a = {{4, 1, 0.5}, {1, 3, 0.2}, {0.5, 0.2, 1}};
         double[][] copy = {a[0].clone(), a[1].clone(), a[2].clone()};
         double[][] vec = new double[3][3];
-        double[] val = TrajectoryPca.jacobi(copy, vec);
+        double[] val = TrajectoryPca.eigen(copy, vec);
         for (int k = 0; k < 3; k++) {
             for (int i = 0; i < 3; i++) {
                 double av = 0;
