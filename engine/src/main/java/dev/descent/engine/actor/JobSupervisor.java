@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
  * restores a checkpoint ({@link CheckpointMeta}), spawns and watches the {@link DataLoader}, the {@link Worker}s, the
  * {@link GradientAggregator} (sync) or {@link ParameterServer} (async), the {@link ModelKeeper}, the
  * {@link CheckpointStore} and the {@link EvaluationFanOut}, publishes the job's {@link TrainingEvent}s in order,
- * keeps the epoch accounting ({@link EpochLedger}) and sequences the barrier: at an epoch end the test evaluation,
- * then the last good model and its files, then a due checkpoint, then the updater resumes. The work of each step runs
+ * keeps the epoch accounting ({@link EpochLedger}) and runs the barrier ({@link BarrierSequence}): at an epoch end the
+ * test evaluation, then the last good model and its files, then a due checkpoint, then the updater resumes. The work of each step runs
  * in the child that owns it; file and checkpoint I/O on the blocking dispatcher. Any failure — a worker out of
  * retries, a non-finite or exploding loss, a step timeout, a child that died — stops the whole job (children
  * first, then this actor frees the memory) and completes the future exceptionally with the cause; other jobs are
@@ -114,15 +114,8 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
     /** The actors that change the model: loader, workers, aggregator or server (stopped first on divergence). */
     private final Set<ActorRef<?>> compute = new HashSet<>();
 
-    private boolean checkpointRequested;
-    // barrier in progress: the pieces of work still to come back
-    private boolean inBarrier;
-    private boolean pendingEval;
+    private final BarrierSequence barrier;
     private long evalRequest;
-    private int pendingKeeps;
-    private boolean pendingCapture;
-    private boolean checkpointCaptured;
-    private int pendingWrites;
     private int failedWritesInARow;
     // outcome
     private NonFiniteLossException diverged; // the model is being restored to its last good state
@@ -180,6 +173,7 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
                     why -> publish(new TrainingEvent.Anomaly(spec.name(), 0, "checkpoint-corrupt", why)));
         }
         this.barriers = new Barriers(spec.stepsPerEpoch(), endStep, spec.checkpointEverySteps());
+        this.barrier = new BarrierSequence(endStep, spec.checkpointEverySteps(), dir != null);
         this.evalReplies = ctx.messageAdapter(EvaluationFanOut.Reply.class, EvalReply::new);
         this.keeperReplies = ctx.messageAdapter(ModelKeeper.Reply.class, KeeperReply::new);
         this.storeReplies = ctx.messageAdapter(CheckpointStore.Reply.class, StoreReply::new);
@@ -193,7 +187,7 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
         ParameterSnapshot lastGood = own(model.snapshot()); // before any child can change the model
         spawnChildren(ctx, childProps, dir, lastGood);
         if (applied == 0 && spec.trajectoryDir() != null) {
-            pendingKeeps++;
+            barrier.keepSent();
             keeper.tell(new ModelKeeper.WritePoint(0, keeperReplies));
         }
         status.state = JobStatus.State.RUNNING;
@@ -310,7 +304,7 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
         if (!m.barrier()) {
             return this;
         }
-        inBarrier = true;
+        barrier.begin();
         if (ledger.atEpochEnd()) {
             endEpoch();
         }
@@ -333,7 +327,7 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
             keepEpoch(Double.NaN, Double.NaN);
             return;
         }
-        pendingEval = true;
+        barrier.evaluationSent();
         evaluation.tell(new EvaluationFanOut.Evaluate(++evalRequest, new RangeEvaluator.ParameterPoint(model.params(),
                 model), evalReplies));
     }
@@ -344,10 +338,9 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
                 return fail(f.cause());
             }
             case EvaluationFanOut.Evaluated r -> {
-                if (r.requestId() != evalRequest || !pendingEval || diverged != null) {
+                if (r.requestId() != evalRequest || diverged != null || !barrier.evaluated()) {
                     return this;
                 }
-                pendingEval = false;
                 double loss = r.loss();
                 double acc = r.accuracy();
                 publish(new TrainingEvent.EvaluationCompleted(spec.name(), ledger.applied(), ledger.lastEpoch(), "test",
@@ -364,15 +357,15 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
     private void keepEpoch(double testLoss, double testAccuracy) {
         int epoch = ledger.lastEpoch();
         ledger.record(testLoss, testAccuracy, updater.lastLearningRate());
-        pendingKeeps++;
+        barrier.keepSent();
         keeper.tell(new ModelKeeper.Keep(epoch + 1, keeperReplies));
     }
 
     private Behavior<Command> onKeeper(ModelKeeper.Reply reply) {
         switch (reply) {
             case ModelKeeper.Kept k -> {
-                pendingKeeps--;
-                return inBarrier && diverged == null ? continueBarrier() : this;
+                barrier.kept();
+                return continueBarrier();
             }
             case ModelKeeper.WriteFailed f -> {
                 return fail(f.cause());
@@ -389,53 +382,43 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
 
     /** Next piece of barrier work, or the end of the barrier. */
     private Behavior<Command> continueBarrier() {
-        if (pendingEval || pendingKeeps > 0 || pendingCapture) {
+        if (diverged != null) {
             return this;
         }
         long applied = ledger.applied();
-        boolean due = spec.checkpointEverySteps() > 0 && applied % spec.checkpointEverySteps() == 0;
-        if (store != null && (due || checkpointRequested) && !checkpointCaptured) {
-            checkpointRequested = false;
-            checkpointCaptured = true;
-            pendingCapture = true;
-            pendingWrites++;
-            store.tell(new CheckpointStore.Save(applied, CheckpointMeta.write(ledger, spec), storeReplies));
-            return this;
-        }
-        if (applied >= endStep && pendingWrites > 0) {
-            return this; // the last checkpoint is still being written: its event comes before the end
-        }
-        checkpointCaptured = false;
-        inBarrier = false;
-        if (applied >= endStep) {
-            finishSuccess();
-            return Behaviors.stopped();
-        }
-        ledger.startClock(System.nanoTime());
-        if (aggregator != null) {
-            aggregator.tell(new GradientAggregator.Resume(applied));
-        } else {
-            server.tell(new ParameterServer.Resume(applied));
-        }
-        return this;
+        return switch (barrier.next(applied)) {
+            case WAIT -> this;
+            case CHECKPOINT -> {
+                store.tell(new CheckpointStore.Save(applied, CheckpointMeta.write(ledger, spec), storeReplies));
+                yield this;
+            }
+            case FINISH -> {
+                finishSuccess();
+                yield Behaviors.stopped();
+            }
+            case RESUME -> {
+                ledger.startClock(System.nanoTime());
+                if (aggregator != null) {
+                    aggregator.tell(new GradientAggregator.Resume(applied));
+                } else {
+                    server.tell(new ParameterServer.Resume(applied));
+                }
+                yield this;
+            }
+        };
     }
 
     private Behavior<Command> onStore(CheckpointStore.Reply r) {
         switch (r) {
-            case CheckpointStore.Captured c -> {
-                pendingCapture = false;
-                if (inBarrier && diverged == null) {
-                    return continueBarrier();
-                }
-            }
+            case CheckpointStore.Captured c -> barrier.captured();
             case CheckpointStore.Written w -> {
-                pendingWrites--;
+                barrier.written();
                 failedWritesInARow = 0;
                 publish(new TrainingEvent.CheckpointWritten(spec.name(), w.step(), w.path().toString(), w.bytes(),
                         w.seconds()));
             }
             case CheckpointStore.WriteFailed f -> {
-                pendingWrites--;
+                barrier.written();
                 failedWritesInARow++;
                 String why = "cannot write checkpoint " + f.path() + ": " + f.cause().getMessage() + " ("
                         + failedWritesInARow + " of at most " + MAX_FAILED_CHECKPOINT_WRITES + " failures in a row)";
@@ -448,10 +431,7 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
                 }
             }
         }
-        if (inBarrier && diverged == null && ledger.applied() >= endStep && pendingWrites == 0) {
-            return continueBarrier();
-        }
-        return this;
+        return continueBarrier();
     }
 
     private Behavior<Command> onRetry(WorkerRetry r) {
@@ -510,8 +490,7 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
     }
 
     private Behavior<Command> onCheckpointNow() {
-        if (store != null) {
-            checkpointRequested = true;
+        if (barrier.requestCheckpoint()) {
             barriers.request();
         }
         return this;
