@@ -57,7 +57,7 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
         INSTANCE
     }
 
-    private final JobSupervisor.Barriers barriers;
+    private final Barriers barriers;
     private final Model[] models;
     private final Updater updater;
     private final KernelBackend kernels;
@@ -83,14 +83,14 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
     private int reduceTotal;
     private final KernelPool.Task reduceChunk = this::reduceChunkPart;
 
-    static Behavior<Command> create(JobSpec spec, Model[] models, Updater updater, JobSupervisor.Barriers barriers,
+    static Behavior<Command> create(JobSpec spec, Model[] models, Updater updater, Barriers barriers,
                                     ActorRef<JobSupervisor.Command> supervisor, long startStep) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new GradientAggregator(ctx, timers, spec, models,
                 updater, barriers, supervisor, startStep)));
     }
 
     private GradientAggregator(ActorContext<Command> ctx, TimerScheduler<Command> timers, JobSpec spec,
-                               Model[] models, Updater updater, JobSupervisor.Barriers barriers,
+                               Model[] models, Updater updater, Barriers barriers,
                                ActorRef<JobSupervisor.Command> supervisor, long startStep) {
         super(ctx);
         this.timers = timers;

@@ -187,7 +187,6 @@ public final class JobSpec {
         return this;
     }
 
-    /** Publish per-layer gradient norms and update ratios every N steps (0 = never). */
     /**
      * Rows per forward/backward pass of a worker: a worker's share of a batch larger than this is accumulated over
      * micro-batches (equal to the big batch up to float rounding). 0 = never split (default).
@@ -207,6 +206,7 @@ public final class JobSpec {
         return this;
     }
 
+    /** Publish per-layer gradient norms and update ratios every N steps (0 = never). */
     public JobSpec gradientStatsEverySteps(int steps) {
         this.gradientStatsEverySteps = steps;
         return this;

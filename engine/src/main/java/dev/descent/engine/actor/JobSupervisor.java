@@ -2,26 +2,24 @@ package dev.descent.engine.actor;
 
 import dev.descent.engine.checkpoint.CheckpointDirectory;
 import dev.descent.engine.checkpoint.CheckpointException;
-import dev.descent.engine.checkpoint.TrainingCheckpoint;
 import dev.descent.engine.event.TrainingEvent;
 import dev.descent.engine.nn.Model;
 import dev.descent.engine.nn.ParameterSnapshot;
 import dev.descent.engine.optim.LrSchedule;
 import dev.descent.engine.optim.OptimizerState;
-import dev.descent.engine.train.EpochReport;
-import dev.descent.engine.train.ModelFile;
+import dev.descent.engine.train.DivergenceGuard;
 import dev.descent.engine.train.NonFiniteLossException;
 import dev.descent.engine.train.TrainingResult;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
-import java.util.List;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.ChildFailed;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.Terminated;
@@ -33,16 +31,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One per job: builds the job's memory (model replicas, optimizer state, batch pool), spawns and watches the
- * {@link DataLoader}, the {@link Worker}s, the {@link GradientAggregator} (sync) or {@link ParameterServer}
- * (async), the {@link CheckpointStore} and the {@link ProjectionEvaluator}s, publishes the job's
- * {@link TrainingEvent}s in order, runs the barrier work (epoch bookkeeping, test evaluation, model file,
- * checkpoint) and completes the job's future. Any failure — a worker out of retries, a non-finite loss, a step
- * timeout, a child that died — stops the whole job (children first, then this actor frees the memory) and
- * completes the future exceptionally with the cause; other jobs are untouched.
+ * One per job: builds the job's memory (model replicas, optimizer state, batch pool, the last good snapshot),
+ * restores a checkpoint ({@link CheckpointMeta}), spawns and watches the {@link DataLoader}, the {@link Worker}s, the
+ * {@link GradientAggregator} (sync) or {@link ParameterServer} (async), the {@link ModelKeeper}, the
+ * {@link CheckpointStore} and the {@link EvaluationFanOut}, publishes the job's {@link TrainingEvent}s in order,
+ * keeps the epoch accounting ({@link EpochLedger}) and runs the barrier ({@link BarrierSequence}): at an epoch end the
+ * test evaluation, then the last good model and its files, then a due checkpoint, then the updater resumes. The work of each step runs
+ * in the child that owns it; file and checkpoint I/O on the blocking dispatcher. Any failure — a worker out of
+ * retries, a non-finite or exploding loss, a step timeout, a child that died — stops the whole job (children
+ * first, then this actor frees the memory) and completes the future exceptionally with the cause; other jobs are
+ * untouched.
  */
 public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command> {
     private static final Logger LOG = LoggerFactory.getLogger(JobSupervisor.class);
+    /** A job fails after this many failed checkpoint writes in a row (a full or read-only disk, a lost mount). */
+    public static final int MAX_FAILED_CHECKPOINT_WRITES = 3;
 
     /** The supervisor's protocol. */
     public sealed interface Command {
@@ -79,30 +82,13 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
         INSTANCE
     }
 
-    private record EvalReply(ProjectionEvaluator.Evaluated reply) implements Command {
+    private record EvalReply(EvaluationFanOut.Reply reply) implements Command {
+    }
+
+    private record KeeperReply(ModelKeeper.Reply reply) implements Command {
     }
 
     private record StoreReply(CheckpointStore.Reply reply) implements Command {
-    }
-
-    /** When the updater must pause for the supervisor; read by the updater's thread. */
-    static final class Barriers {
-        private final int perEpoch;
-        private final long endStep;
-        private final long checkpointEvery;
-        private final AtomicBoolean requested = new AtomicBoolean();
-
-        Barriers(int perEpoch, long endStep, long checkpointEvery) {
-            this.perEpoch = perEpoch;
-            this.endStep = endStep;
-            this.checkpointEvery = checkpointEvery;
-        }
-
-        boolean isBarrier(long applied) {
-            return applied % perEpoch == 0 || applied >= endStep
-                    || (checkpointEvery > 0 && applied % checkpointEvery == 0)
-                    || (requested.get() && requested.getAndSet(false));
-        }
     }
 
     private final JobSpec spec;
@@ -113,38 +99,26 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
     private final OptimizerState optimizer;
     private final Updater updater;
     private final Barriers barriers;
-    private final ParameterSnapshot lastGood;
-    private final int perEpoch;
+    private final EpochLedger ledger;
     private final long endStep;
     private final long wallStart = System.nanoTime();
-    private final List<EpochReport> history = new ArrayList<>();
-    private final List<ActorRef<ProjectionEvaluator.Command>> evaluators = new ArrayList<>();
-    private final ActorRef<ProjectionEvaluator.Evaluated> evalReplies;
+    private final DivergenceGuard divergence = new DivergenceGuard();
+    private final ActorRef<EvaluationFanOut.Reply> evalReplies;
+    private final ActorRef<ModelKeeper.Reply> keeperReplies;
     private final ActorRef<CheckpointStore.Reply> storeReplies;
     private ActorRef<GradientAggregator.Command> aggregator;
     private ActorRef<ParameterServer.Command> server;
+    private ActorRef<ModelKeeper.Command> keeper;
     private ActorRef<CheckpointStore.Command> store;
+    private ActorRef<EvaluationFanOut.Command> evaluation;
+    /** The actors that change the model: loader, workers, aggregator or server (stopped first on divergence). */
+    private final Set<ActorRef<?>> compute = new HashSet<>();
 
-    private long applied;
-    private double epochLossSum;
-    private long epochCorrect;
-    private long epochExamples;
-    private long epochNanos;
-    private long trainNanos;
-    private long trainExamples;
-    private long mark;
-    private boolean checkpointRequested;
-    private final dev.descent.engine.train.DivergenceGuard divergence = new dev.descent.engine.train.DivergenceGuard();
-    // barrier in progress
-    private boolean inBarrier;
-    private int pendingEvals;
-    private double evalLossSum;
-    private long evalCorrect;
-    private int evalExamples;
-    private boolean pendingCapture;
-    private int pendingWrites;
+    private final BarrierSequence barrier;
     private long evalRequest;
+    private int failedWritesInARow;
     // outcome
+    private NonFiniteLossException diverged; // the model is being restored to its last good state
     private TrainingResult result;
     private Throwable failure;
 
@@ -184,8 +158,8 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
         this.future = future;
         this.owned = owned;
         this.model = spec.model();
-        this.perEpoch = spec.stepsPerEpoch();
-        this.endStep = (long) perEpoch * spec.epochs();
+        this.ledger = new EpochLedger(spec.stepsPerEpoch());
+        this.endStep = (long) spec.stepsPerEpoch() * spec.epochs();
         status.totalSteps = endStep;
         status.epochs = spec.epochs();
         this.optimizer = own(new OptimizerState(spec.optimizer(), model));
@@ -195,24 +169,29 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
         CheckpointDirectory dir = spec.checkpointDir() == null ? null
                 : new CheckpointDirectory(spec.checkpointDir(), spec.keepCheckpoints());
         if (spec.resume() && dir != null) {
-            resume(dir);
+            CheckpointMeta.resumeNewest(dir, spec, model, optimizer, ledger,
+                    why -> publish(new TrainingEvent.Anomaly(spec.name(), 0, "checkpoint-corrupt", why)));
         }
-        this.lastGood = own(model.snapshot());
-        if (applied == 0) {
-            saveTrajectoryPoint(0);
-        }
-        this.barriers = new Barriers(perEpoch, endStep, spec.checkpointEverySteps());
-        this.evalReplies = ctx.messageAdapter(ProjectionEvaluator.Evaluated.class, EvalReply::new);
+        this.barriers = new Barriers(spec.stepsPerEpoch(), endStep, spec.checkpointEverySteps());
+        this.barrier = new BarrierSequence(endStep, spec.checkpointEverySteps(), dir != null);
+        this.evalReplies = ctx.messageAdapter(EvaluationFanOut.Reply.class, EvalReply::new);
+        this.keeperReplies = ctx.messageAdapter(ModelKeeper.Reply.class, KeeperReply::new);
         this.storeReplies = ctx.messageAdapter(CheckpointStore.Reply.class, StoreReply::new);
+        long applied = ledger.applied();
         status.step = applied;
-        status.epoch = (int) Math.min(applied / perEpoch, Math.max(0, spec.epochs() - 1));
+        status.epoch = (int) Math.min(applied / spec.stepsPerEpoch(), Math.max(0, spec.epochs() - 1));
         if (applied >= endStep) {
             finishSuccess();
             return;
         }
-        spawnChildren(ctx, childProps, dir);
+        ParameterSnapshot lastGood = own(model.snapshot()); // before any child can change the model
+        spawnChildren(ctx, childProps, dir, lastGood);
+        if (applied == 0 && spec.trajectoryDir() != null) {
+            barrier.keepSent();
+            keeper.tell(new ModelKeeper.WritePoint(0, keeperReplies));
+        }
         status.state = JobStatus.State.RUNNING;
-        mark = System.nanoTime();
+        ledger.startClock(System.nanoTime());
     }
 
     private <T extends AutoCloseable> T own(T resource) {
@@ -220,8 +199,10 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
         return resource;
     }
 
-    private void spawnChildren(ActorContext<Command> ctx, Props props, CheckpointDirectory dir) {
+    private void spawnChildren(ActorContext<Command> ctx, Props props, CheckpointDirectory dir,
+                               ParameterSnapshot lastGood) {
         int w = spec.workers();
+        long applied = ledger.applied();
         boolean sync = spec.mode() == JobSpec.Mode.SYNC;
         Model[] models = new Model[w];
         for (int i = 0; i < w; i++) {
@@ -234,27 +215,30 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
         }
         DataLoader.Pool pool = own(new DataLoader.Pool(sync ? 3 : 2 * w + 1, spec.batchSize(),
                 spec.train().featureSize()));
-        ActorRef<DataLoader.Command> loader = watch(ctx.spawn(DataLoader.create(spec.train(), spec.batchSize(),
-                spec.seed(), pool, w, sync ? w : 1, applied, endStep), "loader", props));
-        if (sync) {
-            aggregator = watch(ctx.spawn(GradientAggregator.create(spec, models, updater, barriers, ctx.getSelf(),
-                    applied), "aggregator", props));
-        } else {
-            server = watch(ctx.spawn(ParameterServer.create(spec, models, updater, barriers, ctx.getSelf(), status,
-                    applied), "parameter-server", props));
-        }
+        // file and checkpoint I/O off the compute threads
+        keeper = watch(ctx.spawn(ModelKeeper.create(model, lastGood, spec.modelFile(), spec.trajectoryDir()), "model",
+                DispatcherSelector.blocking()));
         if (dir != null) {
             store = watch(ctx.spawn(CheckpointStore.create(dir, model, optimizer, spec.faults()), "checkpoints",
-                    org.apache.pekko.actor.typed.DispatcherSelector.blocking())); // fsync off the compute threads
+                    DispatcherSelector.blocking()));
         }
         if (spec.test() != null) {
-            for (int e = 0; e < spec.evaluators(); e++) {
-                evaluators.add(watch(ctx.spawn(ProjectionEvaluator.create(e, model.spec(), spec.kernels(),
-                        spec.loss(), spec.evalBatchSize()), "evaluator-" + e, props)));
-            }
+            String architecture = model.spec();
+            evaluation = watch(ctx.spawn(EvaluationFanOut.create(spec.test(), spec.evalBatchSize(), spec.evaluators(),
+                    e -> RangeEvaluator.create(e, architecture, spec.kernels(), spec.loss(), spec.evalBatchSize()),
+                    props), "evaluation", props));
+        }
+        ActorRef<DataLoader.Command> loader = computing(ctx.spawn(DataLoader.create(spec.train(), spec.batchSize(),
+                spec.seed(), pool, w, sync ? w : 1, applied, endStep), "loader", props));
+        if (sync) {
+            aggregator = computing(ctx.spawn(GradientAggregator.create(spec, models, updater, barriers, ctx.getSelf(),
+                    applied), "aggregator", props));
+        } else {
+            server = computing(ctx.spawn(ParameterServer.create(spec, models, updater, barriers, ctx.getSelf(), status,
+                    applied), "parameter-server", props));
         }
         for (int i = 0; i < w; i++) {
-            watch(ctx.spawn(Worker.create(new Worker.Setup(i, w, spec, models[i], pool, loader, aggregator, server,
+            computing(ctx.spawn(Worker.create(new Worker.Setup(i, w, spec, models[i], pool, loader, aggregator, server,
                     ctx.getSelf(), applied)), "worker-" + i, props));
         }
     }
@@ -264,47 +248,36 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
         return ref;
     }
 
+    private <T> ActorRef<T> computing(ActorRef<T> ref) {
+        compute.add(ref);
+        return watch(ref);
+    }
+
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(StepApplied.class, this::onStepApplied)
-                .onMessage(Publish.class, m -> {
-                    publish(m.event());
-                    return this;
-                })
+                .onMessage(Publish.class, this::onPublish)
                 .onMessage(WorkerRetry.class, this::onRetry)
                 .onMessage(NonFinite.class, this::onNonFinite)
                 .onMessage(Fail.class, m -> fail(m.cause()))
                 .onMessageEquals(Cancel.INSTANCE, this::onCancel)
                 .onMessageEquals(CheckpointNow.INSTANCE, this::onCheckpointNow)
-                .onMessage(EvalReply.class, m -> guard(() -> onEval(m.reply())))
-                .onMessage(StoreReply.class, m -> guard(() -> onStore(m.reply())))
-                .onSignal(ChildFailed.class, s -> fail(s.getCause()))
-                .onSignal(Terminated.class, s -> fail(new IllegalStateException("job actor " + s.getRef().path().name()
-                        + " stopped unexpectedly")))
+                .onMessage(EvalReply.class, m -> onEval(m.reply()))
+                .onMessage(KeeperReply.class, m -> onKeeper(m.reply()))
+                .onMessage(StoreReply.class, m -> onStore(m.reply()))
+                .onSignal(Terminated.class, this::onTerminated) // ChildFailed included
                 .onSignal(PostStop.class, s -> onPostStop())
                 .build();
     }
 
-    private interface Step {
-        Behavior<Command> run() throws Exception;
-    }
-
-    private Behavior<Command> guard(Step s) {
-        try {
-            return s.run();
-        } catch (Exception e) {
-            return fail(e);
-        }
-    }
-
-    /** Per step: no capturing lambda (as {@link #guard} would need), so nothing but the event is allocated. */
+    /** Per step: no capturing lambda, so nothing but the event is allocated. */
     private Behavior<Command> onStepApplied(StepApplied m) {
         long begin = HandlerProbe.ENABLED ? HandlerProbe.begin() : 0;
         Behavior<Command> next;
         try {
             next = onStep(m);
-        } catch (Exception e) {
+        } catch (RuntimeException e) {
             next = fail(e);
         }
         if (HandlerProbe.ENABLED) {
@@ -313,185 +286,139 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
         return next;
     }
 
-    private Behavior<Command> onStep(StepApplied m) throws Exception {
-        long now = System.nanoTime();
-        double seconds = (now - mark) / 1e9;
-        epochNanos += now - mark;
-        mark = now;
-        applied = m.step() + 1;
-        epochLossSum += m.loss() * m.rows();
-        epochCorrect += m.correct();
-        epochExamples += m.rows();
+    private Behavior<Command> onStep(StepApplied m) {
+        if (diverged != null) {
+            return this; // the job ends once the last good model is back
+        }
+        double seconds = ledger.step(m.step(), m.loss(), m.correct(), m.rows(), System.nanoTime());
+        long applied = ledger.applied();
         status.step = applied;
         status.epoch = m.epoch();
         status.lastLoss = m.loss();
         if (divergence.explosive(m.loss())) {
             return onNonFinite(new NonFinite(-1, m.step(), m.epoch(), m.loss()));
         }
-        status.examplesPerSecond = epochNanos > 0 ? epochExamples / (epochNanos / 1e9) : 0;
+        status.examplesPerSecond = ledger.examplesPerSecond();
         publish(new TrainingEvent.StepCompleted(spec.name(), applied, m.epoch(), m.loss(), m.learningRate(), m.rows(),
                 seconds));
         if (!m.barrier()) {
             return this;
         }
-        inBarrier = true;
-        if (applied % perEpoch == 0) {
+        barrier.begin();
+        if (ledger.atEpochEnd()) {
             endEpoch();
         }
         return continueBarrier();
     }
 
+    private Behavior<Command> onPublish(Publish m) {
+        if (diverged == null) {
+            publish(m.event());
+        }
+        return this;
+    }
+
     private void endEpoch() {
-        int epoch = (int) (applied / perEpoch) - 1;
-        trainNanos += epochNanos;
-        trainExamples += epochExamples;
-        publish(new TrainingEvent.EpochCompleted(spec.name(), applied, epoch, epochLossSum / epochExamples,
-                (double) epochCorrect / epochExamples, epochNanos / 1e9, epochExamples / (epochNanos / 1e9)));
-        if (spec.test() == null) {
-            recordEpoch(Double.NaN, Double.NaN);
+        long applied = ledger.applied();
+        ledger.endEpoch();
+        publish(new TrainingEvent.EpochCompleted(spec.name(), applied, ledger.lastEpoch(), ledger.epochLoss(),
+                ledger.epochAccuracy(), ledger.epochSeconds(), ledger.epochExamplesPerSecond()));
+        if (evaluation == null) {
+            keepEpoch(Double.NaN, Double.NaN);
             return;
         }
-        int n = spec.test().count();
-        int bs = spec.evalBatchSize();
-        int batches = (n + bs - 1) / bs;
-        int e = evaluators.size();
-        pendingEvals = e;
-        evalLossSum = 0;
-        evalCorrect = 0;
-        evalExamples = 0;
-        evalRequest++;
-        ProjectionEvaluator.ParameterPoint point = new ProjectionEvaluator.ParameterPoint(model.params(), model);
-        for (int i = 0; i < e; i++) {
-            int from = Math.min(n, (int) ((long) batches * i / e) * bs);
-            int to = Math.min(n, (int) ((long) batches * (i + 1) / e) * bs);
-            evaluators.get(i).tell(new ProjectionEvaluator.Evaluate(evalRequest, point, spec.test(), from, to - from,
-                    evalReplies));
-        }
-        evalResults = new ProjectionEvaluator.Evaluated[e];
+        barrier.evaluationSent();
+        evaluation.tell(new EvaluationFanOut.Evaluate(++evalRequest, new RangeEvaluator.ParameterPoint(model.params(),
+                model), evalReplies));
     }
 
-    private ProjectionEvaluator.Evaluated[] evalResults;
-
-    private Behavior<Command> onEval(ProjectionEvaluator.Evaluated r) throws Exception {
-        if (r.error() != null) {
-            return fail(r.error());
-        }
-        if (r.requestId() != evalRequest || pendingEvals == 0) {
-            return this;
-        }
-        evalResults[r.evaluator()] = r;
-        if (--pendingEvals > 0) {
-            return this;
-        }
-        for (ProjectionEvaluator.Evaluated x : evalResults) { // fixed order: exact for one evaluator
-            evalLossSum += x.lossSum();
-            evalCorrect += x.correct();
-            evalExamples += x.examples();
-        }
-        double loss = evalExamples == 0 ? Double.NaN : evalLossSum / evalExamples;
-        double acc = evalExamples == 0 ? Double.NaN : (double) evalCorrect / evalExamples;
-        int epoch = (int) (applied / perEpoch) - 1;
-        publish(new TrainingEvent.EvaluationCompleted(spec.name(), applied, epoch, "test", loss, acc));
-        status.testLoss = loss;
-        status.testAccuracy = acc;
-        recordEpoch(loss, acc);
-        return continueBarrier();
-    }
-
-    private void recordEpoch(double testLoss, double testAcc) {
-        int epoch = (int) (applied / perEpoch) - 1;
-        history.add(new EpochReport(epoch, applied, epochLossSum / epochExamples,
-                (double) epochCorrect / epochExamples, testLoss, testAcc, updater.lastLearningRate(), epochNanos / 1e9,
-                epochExamples / (epochNanos / 1e9)));
-        epochLossSum = 0;
-        epochCorrect = 0;
-        epochExamples = 0;
-        epochNanos = 0;
-        model.snapshotInto(lastGood);
-        saveModelFile();
-        saveTrajectoryPoint(epoch + 1);
-    }
-
-    private void saveModelFile() {
-        if (spec.modelFile() != null) {
-            try {
-                ModelFile.save(model, spec.modelFile());
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException("cannot save the model file " + spec.modelFile() + ": "
-                        + e.getMessage(), e);
+    private Behavior<Command> onEval(EvaluationFanOut.Reply reply) {
+        switch (reply) {
+            case EvaluationFanOut.Failed f -> {
+                return fail(f.cause());
+            }
+            case EvaluationFanOut.Evaluated r -> {
+                if (r.requestId() != evalRequest || diverged != null || !barrier.evaluated()) {
+                    return this;
+                }
+                double loss = r.loss();
+                double acc = r.accuracy();
+                publish(new TrainingEvent.EvaluationCompleted(spec.name(), ledger.applied(), ledger.lastEpoch(), "test",
+                        loss, acc));
+                status.testLoss = loss;
+                status.testAccuracy = acc;
+                keepEpoch(loss, acc);
+                return continueBarrier();
             }
         }
     }
 
-    /** The model after {@code epoch} epochs (0 = the initial point) as trajectoryDir/epoch-NNN.descent. */
-    private void saveTrajectoryPoint(int epoch) {
-        if (spec.trajectoryDir() == null) {
-            return;
-        }
-        java.nio.file.Path file = spec.trajectoryDir().resolve(String.format(java.util.Locale.ROOT,
-                "epoch-%03d.descent", epoch));
-        try {
-            java.nio.file.Files.createDirectories(spec.trajectoryDir());
-            ModelFile.save(model, file);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot save the trajectory point " + file + ": "
-                    + e.getMessage(), e);
+    /** The epoch's report, then the model as the last good one with its files (the barrier waits for them). */
+    private void keepEpoch(double testLoss, double testAccuracy) {
+        int epoch = ledger.lastEpoch();
+        ledger.record(testLoss, testAccuracy, updater.lastLearningRate());
+        barrier.keepSent();
+        keeper.tell(new ModelKeeper.Keep(epoch + 1, keeperReplies));
+    }
+
+    private Behavior<Command> onKeeper(ModelKeeper.Reply reply) {
+        switch (reply) {
+            case ModelKeeper.Kept k -> {
+                barrier.kept();
+                return continueBarrier();
+            }
+            case ModelKeeper.WriteFailed f -> {
+                return fail(f.cause());
+            }
+            case ModelKeeper.Restored r -> {
+                if (r.writeError() != null) {
+                    LOG.warn("job {}: {}", spec.name(), r.writeError().getMessage());
+                    diverged.addSuppressed(r.writeError());
+                }
+                return fail(diverged);
+            }
         }
     }
 
     /** Next piece of barrier work, or the end of the barrier. */
     private Behavior<Command> continueBarrier() {
-        if (pendingEvals > 0 || pendingCapture) {
+        if (diverged != null) {
             return this;
         }
-        boolean due = spec.checkpointEverySteps() > 0 && applied % spec.checkpointEverySteps() == 0;
-        if (store != null && (due || checkpointRequested) && !checkpointCaptured) {
-            checkpointRequested = false;
-            checkpointCaptured = true;
-            pendingCapture = true;
-            pendingWrites++;
-            store.tell(new CheckpointStore.Save(applied, CheckpointMeta.write(this), storeReplies));
-            return this;
-        }
-        if (applied >= endStep && pendingWrites > 0) {
-            return this; // the last checkpoint is still being written: its event comes before the end
-        }
-        checkpointCaptured = false;
-        inBarrier = false;
-        if (applied >= endStep) {
-            finishSuccess();
-            return Behaviors.stopped();
-        }
-        mark = System.nanoTime();
-        if (aggregator != null) {
-            aggregator.tell(new GradientAggregator.Resume(applied));
-        } else {
-            server.tell(new ParameterServer.Resume(applied));
-        }
-        return this;
+        long applied = ledger.applied();
+        return switch (barrier.next(applied)) {
+            case WAIT -> this;
+            case CHECKPOINT -> {
+                store.tell(new CheckpointStore.Save(applied, CheckpointMeta.write(ledger, spec), storeReplies));
+                yield this;
+            }
+            case FINISH -> {
+                finishSuccess();
+                yield Behaviors.stopped();
+            }
+            case RESUME -> {
+                ledger.startClock(System.nanoTime());
+                if (aggregator != null) {
+                    aggregator.tell(new GradientAggregator.Resume(applied));
+                } else {
+                    server.tell(new ParameterServer.Resume(applied));
+                }
+                yield this;
+            }
+        };
     }
-
-    private boolean checkpointCaptured;
-    private int failedWritesInARow;
-    /** A job fails after this many failed checkpoint writes in a row (a full or read-only disk, a lost mount). */
-    public static final int MAX_FAILED_CHECKPOINT_WRITES = 3;
 
     private Behavior<Command> onStore(CheckpointStore.Reply r) {
         switch (r) {
-            case CheckpointStore.Captured c -> {
-                pendingCapture = false;
-                if (inBarrier) {
-                    return continueBarrier();
-                }
-            }
+            case CheckpointStore.Captured c -> barrier.captured();
             case CheckpointStore.Written w -> {
-                pendingWrites--;
+                barrier.written();
                 failedWritesInARow = 0;
                 publish(new TrainingEvent.CheckpointWritten(spec.name(), w.step(), w.path().toString(), w.bytes(),
                         w.seconds()));
             }
             case CheckpointStore.WriteFailed f -> {
-                pendingWrites--;
+                barrier.written();
                 failedWritesInARow++;
                 String why = "cannot write checkpoint " + f.path() + ": " + f.cause().getMessage() + " ("
                         + failedWritesInARow + " of at most " + MAX_FAILED_CHECKPOINT_WRITES + " failures in a row)";
@@ -504,10 +431,7 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
                 }
             }
         }
-        if (inBarrier && applied >= endStep && pendingWrites == 0) {
-            return continueBarrier();
-        }
-        return this;
+        return continueBarrier();
     }
 
     private Behavior<Command> onRetry(WorkerRetry r) {
@@ -518,48 +442,73 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
         return this;
     }
 
+    /**
+     * A NaN/Inf or exploding loss: the model keeper puts the last good parameters back (in memory and in the model
+     * file); the job fails once it has.
+     */
     private Behavior<Command> onNonFinite(NonFinite n) {
-        model.restore(lastGood);
-        saveModelFile(); // the last good parameters stay on disk
+        if (diverged != null) {
+            return this;
+        }
         int epoch = n.epoch();
-        String growth = Double.isFinite(n.loss()) ? "more than " + (long) dev.descent.engine.train.DivergenceGuard.FACTOR
+        String growth = Double.isFinite(n.loss()) ? "more than " + (long) DivergenceGuard.FACTOR
                 + " times the loss of the first steps (" + (float) divergence.reference() + "): the run diverged; " : "";
-        NonFiniteLossException e = new NonFiniteLossException(n.step(), epoch, n.loss(), epoch, growth
+        diverged = new NonFiniteLossException(n.step(), epoch, n.loss(), epoch, growth
                 + "the learning rate (" + updater.schedule().lr(n.step()) + ") is probably too high for "
-                        + spec.optimizer().describe() + " — lower it, add warmup, or clip gradients (clipNorm)");
-        publish(new TrainingEvent.Anomaly(spec.name(), n.step(), "non-finite-loss", e.getMessage()));
-        return fail(e);
+                + spec.optimizer().describe() + " — lower it, add warmup, or clip gradients (clipNorm)");
+        publish(new TrainingEvent.Anomaly(spec.name(), n.step(), "non-finite-loss", diverged.getMessage()));
+        for (ActorRef<?> c : compute) { // nothing may change the model while it is restored
+            getContext().stop(c);
+        }
+        return compute.isEmpty() ? restoreLastGood() : this;
+    }
+
+    private Behavior<Command> restoreLastGood() {
+        keeper.tell(new ModelKeeper.Restore(keeperReplies));
+        return this;
+    }
+
+    private Behavior<Command> onTerminated(Terminated s) {
+        if (diverged != null && compute.remove(s.getRef())) {
+            return compute.isEmpty() ? restoreLastGood() : this;
+        }
+        if (s instanceof ChildFailed f) {
+            return fail(f.getCause());
+        }
+        return fail(new IllegalStateException("job actor " + s.getRef().path().name() + " stopped unexpectedly"));
     }
 
     private Behavior<Command> onCancel() {
+        if (diverged != null) {
+            return fail(diverged);
+        }
         if (failure == null && result == null) {
-            failure = new CancellationException("job " + spec.name() + " was cancelled at step " + applied);
+            failure = new CancellationException("job " + spec.name() + " was cancelled at step " + ledger.applied());
             status.state = JobStatus.State.CANCELLED;
         }
         return Behaviors.stopped();
     }
 
     private Behavior<Command> onCheckpointNow() {
-        if (store != null) {
-            checkpointRequested = true;
-            barriers.requested.set(true);
+        if (barrier.requestCheckpoint()) {
+            barriers.request();
         }
         return this;
     }
 
+    /** Stops the job with {@code cause} (a divergence being handled wins: its model restore was under way). */
     private Behavior<Command> fail(Throwable cause) {
         if (failure == null && result == null) {
-            failure = cause;
+            failure = diverged != null ? diverged : cause;
             status.state = JobStatus.State.FAILED;
-            LOG.debug("job {} failed", spec.name(), cause);
+            LOG.debug("job {} failed", spec.name(), failure);
         }
         return Behaviors.stopped();
     }
 
     private void finishSuccess() {
-        double trainSeconds = trainNanos / 1e9;
-        result = new TrainingResult(history, trainSeconds > 0 ? trainExamples / trainSeconds : 0, trainSeconds,
-                (System.nanoTime() - wallStart) / 1e9, applied, model.parameterCount(), model.parametersSha256());
+        result = ledger.result((System.nanoTime() - wallStart) / 1e9, model.parameterCount(),
+                model.parametersSha256());
         status.state = JobStatus.State.SUCCEEDED;
     }
 
@@ -591,141 +540,6 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
                 owned.pop().close();
             } catch (Exception e) {
                 LOG.warn("closing a job resource failed", e);
-            }
-        }
-    }
-
-    // ---- resume ----
-
-    /**
-     * Restores the newest checkpoint that can be used. Any unreadable one (bad CRC, truncated, a damaged header or
-     * section, a META that does not parse) is reported and the previous one is tried; a checkpoint of other
-     * settings is an error (the older ones share them). Checkpoint files of which none can be used are an error
-     * too: retraining from step 0 would overwrite the outputs of the run the user meant to resume.
-     */
-    private void resume(CheckpointDirectory dir) throws Exception {
-        java.util.List<java.nio.file.Path> all = dir.list();
-        Exception newest = null;
-        for (int i = all.size() - 1; i >= 0; i--) {
-            java.nio.file.Path p = all.get(i);
-            try {
-                TrainingCheckpoint.Loaded ck = TrainingCheckpoint.Loaded.of(new CheckpointDirectory.Found(p,
-                        CheckpointDirectory.stepOf(p), dev.descent.engine.checkpoint.CheckpointFile.read(p)));
-                CheckpointMeta.check(ck, spec, perEpoch);
-                ck.restoreInto(model, optimizer);
-                history.clear();
-                CheckpointMeta.read(ck, this);
-                LOG.info("job {}: resumed from {} at step {}", spec.name(), ck.path(), applied);
-                return;
-            } catch (CheckpointMeta.Mismatch e) {
-                throw e.getCause();
-            } catch (Exception | OutOfMemoryError e) {
-                String why = e instanceof CheckpointException ? e.getMessage() : "checkpoint " + p + ": " + e;
-                newest = newest == null ? new CheckpointException(p, String.valueOf(e.getMessage())) : newest;
-                LOG.warn("{}; falling back to the previous checkpoint", why);
-                publish(new TrainingEvent.Anomaly(spec.name(), 0, "checkpoint-corrupt", why
-                        + "; falling back to the previous checkpoint"));
-            }
-        }
-        applied = 0;
-        history.clear();
-        if (!all.isEmpty()) {
-            throw new CheckpointException(dir.dir(), "none of its " + all.size() + " checkpoint file(s) can be read "
-                    + "(newest: " + newest.getMessage() + "); move them away, or start afresh without resuming");
-        }
-    }
-
-    /** Reads and writes the supervisor's position and counters in a checkpoint's META. */
-    static final class CheckpointMeta {
-        private CheckpointMeta() {
-        }
-
-        static java.util.Map<String, String> write(JobSupervisor s) {
-            java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
-            m.put("job", s.spec.name());
-            m.put("applied", Long.toString(s.applied));
-            m.put("epoch", Long.toString(s.applied / s.perEpoch));
-            m.put("batchInEpoch", Long.toString(s.applied % s.perEpoch));
-            m.put("seed", Long.toString(s.spec.seed()));
-            m.put("batchSize", Integer.toString(s.spec.batchSize()));
-            m.put("stepsPerEpoch", Integer.toString(s.perEpoch));
-            m.put("workers", Integer.toString(s.spec.workers()));
-            m.put("mode", s.spec.mode().name());
-            m.put("optimizer", s.spec.optimizer().describe());
-            m.put("shuffle", "BatchAssembler(seed, epoch)");
-            m.put("epochLossSum", Double.toHexString(s.epochLossSum));
-            m.put("epochCorrect", Long.toString(s.epochCorrect));
-            m.put("epochExamples", Long.toString(s.epochExamples));
-            m.put("epochNanos", Long.toString(s.epochNanos));
-            m.put("trainNanos", Long.toString(s.trainNanos));
-            m.put("trainExamples", Long.toString(s.trainExamples));
-            m.put("history", Integer.toString(s.history.size()));
-            for (int i = 0; i < s.history.size(); i++) {
-                EpochReport r = s.history.get(i);
-                m.put("history." + i, r.epoch() + "," + r.steps() + "," + hex(r.trainLoss()) + ","
-                        + hex(r.trainAccuracy()) + "," + hex(r.testLoss()) + "," + hex(r.testAccuracy()) + ","
-                        + hex(r.learningRate()) + "," + hex(r.seconds()) + "," + hex(r.examplesPerSecond()));
-            }
-            return m;
-        }
-
-        private static String hex(double d) {
-            return Double.toHexString(d);
-        }
-
-        static void check(TrainingCheckpoint.Loaded ck, JobSpec spec, int perEpoch)
-                throws CheckpointException, Mismatch {
-            requireEqual(ck, "seed", Long.toString(spec.seed()));
-            requireEqual(ck, "workers", Integer.toString(spec.workers()));
-            requireEqual(ck, "mode", spec.mode().name());
-            requireEqual(ck, "batchSize", Integer.toString(spec.batchSize()));
-            requireEqual(ck, "stepsPerEpoch", Integer.toString(perEpoch));
-            requireEqual(ck, "optimizer", spec.optimizer().describe());
-        }
-
-        private static void requireEqual(TrainingCheckpoint.Loaded ck, String key, String expected)
-                throws CheckpointException, Mismatch {
-            String v = ck.get(key);
-            if (!v.equals(expected)) {
-                throw new Mismatch(new CheckpointException(ck.path(), "it was written with " + key + " " + v
-                        + ", this run has " + expected + ": resume with the same settings, or use another checkpoint "
-                        + "folder"));
-            }
-        }
-
-        /** A readable checkpoint of other settings: not a reason to fall back (older ones share the settings). */
-        static final class Mismatch extends Exception {
-            private static final long serialVersionUID = 1L;
-
-            Mismatch(CheckpointException cause) {
-                super(cause.getMessage(), cause, false, false);
-            }
-
-            @Override
-            public synchronized CheckpointException getCause() {
-                return (CheckpointException) super.getCause();
-            }
-        }
-
-        static void read(TrainingCheckpoint.Loaded ck, JobSupervisor s) throws CheckpointException {
-            try {
-                s.applied = Long.parseLong(ck.get("applied"));
-                s.epochLossSum = Double.parseDouble(ck.get("epochLossSum"));
-                s.epochCorrect = Long.parseLong(ck.get("epochCorrect"));
-                s.epochExamples = Long.parseLong(ck.get("epochExamples"));
-                s.epochNanos = Long.parseLong(ck.get("epochNanos"));
-                s.trainNanos = Long.parseLong(ck.get("trainNanos"));
-                s.trainExamples = Long.parseLong(ck.get("trainExamples"));
-                int n = Integer.parseInt(ck.get("history"));
-                for (int i = 0; i < n; i++) {
-                    String[] f = ck.get("history." + i).split(",");
-                    s.history.add(new EpochReport(Integer.parseInt(f[0]), Long.parseLong(f[1]),
-                            Double.parseDouble(f[2]), Double.parseDouble(f[3]), Double.parseDouble(f[4]),
-                            Double.parseDouble(f[5]), Double.parseDouble(f[6]), Double.parseDouble(f[7]),
-                            Double.parseDouble(f[8])));
-                }
-            } catch (RuntimeException e) {
-                throw new CheckpointException(ck.path(), "its META cannot be read: " + e);
             }
         }
     }

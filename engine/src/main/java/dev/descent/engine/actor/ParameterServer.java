@@ -45,7 +45,7 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
     private final Model master;
     private final Model[] replicas;
     private final Updater updater;
-    private final JobSupervisor.Barriers barriers;
+    private final Barriers barriers;
     private final ActorRef<JobSupervisor.Command> supervisor;
     private final StashBuffer<Command> stash;
     private final JobStatus status;
@@ -59,7 +59,7 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
     private long lastProgress;
     private boolean timedOut;
 
-    static Behavior<Command> create(JobSpec spec, Model[] replicas, Updater updater, JobSupervisor.Barriers barriers,
+    static Behavior<Command> create(JobSpec spec, Model[] replicas, Updater updater, Barriers barriers,
                                     ActorRef<JobSupervisor.Command> supervisor, JobStatus status, long startStep) {
         return Behaviors.withStash(2 * replicas.length + 2, stash -> Behaviors.withTimers(timers -> {
             long nanos = spec.stepTimeout().toNanos();
@@ -71,7 +71,7 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
     }
 
     private ParameterServer(ActorContext<Command> ctx, StashBuffer<Command> stash, JobSpec spec, Model[] replicas,
-                            Updater updater, JobSupervisor.Barriers barriers, ActorRef<JobSupervisor.Command> supervisor,
+                            Updater updater, Barriers barriers, ActorRef<JobSupervisor.Command> supervisor,
                             JobStatus status, long startStep) {
         super(ctx);
         this.stash = stash;

@@ -3,6 +3,8 @@ package dev.descent.engine.landscape;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.descent.engine.actor.ProjectionEvaluator;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -211,7 +213,7 @@ public final class ActorScheduler implements PointScheduler {
         private final Consumer<PointResult> sink;
         private final BooleanSupplier cancelled;
         private final CompletableFuture<Void> finished;
-        private final ActorRef<ProjectionEvaluator.Command>[] evaluators;
+        private final List<ActorRef<ProjectionEvaluator.Command>> evaluators; // an entry is null once it stopped
         /** Point (index into {@code pending}) each evaluator works on, or -1 when idle. */
         private final int[] working;
         private final ActorRef<ProjectionEvaluator.PointEvaluated> replies;
@@ -240,11 +242,11 @@ public final class ActorScheduler implements PointScheduler {
             this.cancelled = cancelled;
             this.finished = finished;
             this.replies = ctx.messageAdapter(ProjectionEvaluator.PointEvaluated.class, Reply::new);
-            this.evaluators = new ActorRef[n];
+            this.evaluators = new ArrayList<>(n);
             this.working = new int[n];
             for (int e = 0; e < n; e++) {
-                evaluators[e] = ctx.spawn(ProjectionEvaluator.forLandscape(e, factory), "evaluator-" + e, dispatcher);
-                ctx.watch(evaluators[e]);
+                evaluators.add(ctx.spawn(ProjectionEvaluator.forLandscape(e, factory), "evaluator-" + e, dispatcher));
+                ctx.watch(evaluators.get(e));
                 working[e] = -1;
             }
             for (int e = 0; e < n; e++) {
@@ -272,7 +274,7 @@ public final class ActorScheduler implements PointScheduler {
             int point = pending[k];
             working[e] = k;
             busy++;
-            evaluators[e].tell(new ProjectionEvaluator.EvaluatePoint(k, point, projection.a(point),
+            evaluators.get(e).tell(new ProjectionEvaluator.EvaluatePoint(k, point, projection.a(point),
                     projection.b(point), replies));
         }
 
@@ -305,13 +307,13 @@ public final class ActorScheduler implements PointScheduler {
         }
 
         private Behavior<Command> onEvaluatorStopped(ActorRef<Void> ref, Throwable cause) {
-            for (int e = 0; e < evaluators.length; e++) {
-                if (evaluators[e] != null && evaluators[e].equals(ref)) {
+            for (int e = 0; e < evaluators.size(); e++) {
+                if (evaluators.get(e) != null && evaluators.get(e).equals(ref)) {
                     if (working[e] >= 0) {
                         working[e] = -1;
                         busy--;
                     }
-                    evaluators[e] = null;
+                    evaluators.set(e, null);
                     return fail(new IllegalStateException("landscape evaluator " + e + " stopped"
                             + (cause == null ? "" : ": " + cause), cause));
                 }

@@ -2,6 +2,7 @@ package dev.descent.engine.train;
 
 import dev.descent.engine.io.AtomicFiles;
 import dev.descent.engine.nn.Model;
+import dev.descent.engine.nn.ParameterSnapshot;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -55,23 +56,35 @@ public final class ModelFile {
 
     /** Writes {@code model} to {@code path} atomically. */
     public static void save(Model model, Path path) throws IOException {
-        byte[] spec = model.spec().getBytes(StandardCharsets.UTF_8);
-        long floats = model.params().floatCount();
+        write(model.spec(), model.params().segment(), model.params().floatCount(), model.buffers(), path);
+    }
+
+    /**
+     * Writes a snapshot of a model ({@link Model#snapshot()}) to {@code path} atomically: the same bytes as
+     * {@link #save(Model, Path)} of the model it was taken from.
+     */
+    public static void save(ParameterSnapshot snapshot, Path path) throws IOException {
+        write(snapshot.spec(), snapshot.block().segment(), snapshot.block().floatCount(),
+                snapshot.buffers().segment().toArray(ValueLayout.JAVA_FLOAT), path);
+    }
+
+    private static void write(String modelSpec, MemorySegment paramSlab, long floats, float[] bufferValues, Path path)
+            throws IOException {
+        byte[] spec = modelSpec.getBytes(StandardCharsets.UTF_8);
         long paramBytes = floats * Float.BYTES;
-        long bufFloats = model.bufferFloats();
+        long bufFloats = bufferValues.length;
         AtomicFiles.write(path, ch -> {
             CRC32 crc = new CRC32();
             ByteBuffer head = ByteBuffer.allocate(HEADER + spec.length).order(ByteOrder.LITTLE_ENDIAN);
             head.put(MAGIC).putInt(VERSION).putInt(spec.length).putLong(floats).putLong(bufFloats).put(spec).flip();
             crc.update(head.duplicate().position(MAGIC.length));
             AtomicFiles.writeFully(ch, head);
-            ByteBuffer params = model.params().segment().asSlice(0, paramBytes).asByteBuffer()
-                    .order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer params = paramSlab.asSlice(0, paramBytes).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
             crc.update(params.duplicate());
             AtomicFiles.writeFully(ch, params);
             ByteBuffer buffers = ByteBuffer.allocate(Math.toIntExact(bufFloats * Float.BYTES))
                     .order(ByteOrder.LITTLE_ENDIAN);
-            buffers.asFloatBuffer().put(model.buffers());
+            buffers.asFloatBuffer().put(bufferValues);
             crc.update(buffers.duplicate());
             AtomicFiles.writeFully(ch, buffers);
             ByteBuffer tail = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(crc.getValue()).flip();

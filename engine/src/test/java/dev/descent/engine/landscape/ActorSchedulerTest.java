@@ -3,7 +3,9 @@ package dev.descent.engine.landscape;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.descent.engine.actor.EvaluationFanOut;
 import dev.descent.engine.actor.ProjectionEvaluator;
+import dev.descent.engine.actor.RangeEvaluator;
 import dev.descent.engine.data.Dataset;
 import dev.descent.engine.init.Init;
 import dev.descent.engine.kernel.Activation;
@@ -255,10 +257,9 @@ class ActorSchedulerTest {
     }
 
     @Test
-    void shouldAnswerLandscapePointsAndRefuseTheOtherRole() {
+    void shouldAnswerLandscapePointsWithTheEvaluatorsIndex() {
         PointResult[] reference = direct();
         TestProbe<ProjectionEvaluator.PointEvaluated> points = kit.createTestProbe();
-        TestProbe<ProjectionEvaluator.Evaluated> ranges = kit.createTestProbe();
         ActorRef<ProjectionEvaluator.Command> landscape = kit.spawn(ProjectionEvaluator.forLandscape(3, factory()));
         landscape.tell(new ProjectionEvaluator.EvaluatePoint(17, 12, projection.a(12), projection.b(12),
                 points.getRef()));
@@ -267,26 +268,17 @@ class ActorSchedulerTest {
         assertThat(r.evaluator()).isEqualTo(3);
         assertThat(r.error()).isNull();
         assertThat(r.result()).isEqualTo(reference[12]);
-        landscape.tell(new ProjectionEvaluator.Evaluate(1, new ProjectionEvaluator.ParameterPoint(model.params(),
-                model), train, 0, 10, ranges.getRef()));
-        assertThat(ranges.receiveMessage().error()).hasMessageContaining("created for landscape points");
         kit.stop(landscape);
-
-        ActorRef<ProjectionEvaluator.Command> training = kit.spawn(ProjectionEvaluator.create(0, model.spec(),
-                Kernels.backend(), LossKind.CROSS_ENTROPY, 32));
-        training.tell(new ProjectionEvaluator.EvaluatePoint(2, 0, 0, 0, points.getRef()));
-        ProjectionEvaluator.PointEvaluated refused = points.receiveMessage();
-        assertThat(refused.result()).isNull();
-        assertThat(refused.error()).hasMessageContaining("created for training-job evaluation");
-        kit.stop(training);
     }
 
     @Test
     void shouldCarryNoFloatArraysInTheEvaluatorsMessages() {
-        for (Class<?> c : ProjectionEvaluator.class.getDeclaredClasses()) {
-            if (c.isRecord()) {
-                for (RecordComponent rc : c.getRecordComponents()) {
-                    assertThat(rc.getType().isArray()).as(c.getSimpleName() + "." + rc.getName()).isFalse();
+        for (Class<?> actor : List.of(ProjectionEvaluator.class, RangeEvaluator.class, EvaluationFanOut.class)) {
+            for (Class<?> c : actor.getDeclaredClasses()) {
+                if (c.isRecord()) {
+                    for (RecordComponent rc : c.getRecordComponents()) {
+                        assertThat(rc.getType().isArray()).as(c.getSimpleName() + "." + rc.getName()).isFalse();
+                    }
                 }
             }
         }
