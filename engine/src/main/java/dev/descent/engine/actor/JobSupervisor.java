@@ -254,8 +254,13 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
             }
         }
         for (int i = 0; i < w; i++) {
-            watch(ctx.spawn(Worker.create(new Worker.Setup(i, w, spec, models[i], pool, loader, aggregator, server,
-                    ctx.getSelf(), applied)), "worker-" + i, props));
+            Worker.Setup setup = new Worker.Setup(i, w, spec, models[i], pool, loader, aggregator, server,
+                    ctx.getSelf(), applied);
+            if (spec.remoteWorkers() != null) {
+                watch(ctx.spawn(spec.remoteWorkers().worker(setup), "worker-" + i, props));
+            } else {
+                watch(ctx.spawn(Worker.create(setup), "worker-" + i, props));
+            }
         }
     }
 
