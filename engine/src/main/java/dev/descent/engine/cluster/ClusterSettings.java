@@ -29,7 +29,7 @@ public final class ClusterSettings {
     public static final int DEFAULT_NODE_PORT = 25520;
     public static final String HOST_DEFAULT = "127.0.0.1";
     public static final Duration STABLE_AFTER_DEFAULT = Duration.ofSeconds(3);
-    public static final Duration HEARTBEAT_PAUSE_DEFAULT = Duration.ofSeconds(2);
+    public static final Duration HEARTBEAT_PAUSE_DEFAULT = Duration.ofSeconds(5);
     public static final Duration JOIN_TIMEOUT_DEFAULT = Duration.ofSeconds(60);
     /** Room left in each Artery frame for the envelope and the chunk header. */
     static final int FRAME_HEADROOM = 4096;
@@ -170,6 +170,7 @@ public final class ClusterSettings {
                 pekko.cluster.split-brain-resolver.stable-after = %dms
                 pekko.cluster.failure-detector.acceptable-heartbeat-pause = %dms
                 pekko.coordinated-shutdown.exit-jvm = %s
+                pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = %s
                 descent.job-dispatcher {
                   type = Dispatcher
                   executor = "thread-pool-executor"
@@ -177,7 +178,7 @@ public final class ClusterSettings {
                   throughput = 1
                 }
                 """, host, port, seeds, role, SUBMITTER_ROLE, stableAfter.toMillis(), heartbeatPause.toMillis(),
-                exitJvmWhenDowned ? "on" : "off", workers);
+                exitJvmWhenDowned ? "on" : "off", exitJvmWhenDowned ? "on" : "off", workers);
         return ConfigFactory.parseString(text).withFallback(ConfigFactory.parseResources(
                 ClusterSettings.class.getClassLoader(), "descent-cluster.conf")).withFallback(ConfigFactory.load());
     }

@@ -133,6 +133,11 @@ public final class ClusterWorkers implements RemoteWorkers {
         return n == 0 ? 0 : computeNanos.sum() / 1e9 / n;
     }
 
+    /** Logical workers of the job. */
+    public int workers() {
+        return workers;
+    }
+
     /** Worker nodes this job lost. */
     public synchronized int nodesLost() {
         return lost.size();

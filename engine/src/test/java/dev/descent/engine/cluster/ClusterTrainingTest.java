@@ -59,7 +59,7 @@ class ClusterTrainingTest {
 
     /** Fast failure detection for tests (the same on every node). */
     static ClusterSettings timings(ClusterSettings s) {
-        return s.heartbeatPause(Duration.ofSeconds(2)).stableAfter(Duration.ofSeconds(1));
+        return s.heartbeatPause(Duration.ofSeconds(3)).stableAfter(Duration.ofSeconds(1));
     }
 
     @BeforeAll
