@@ -17,7 +17,7 @@ import java.util.function.Supplier;
  * <ul>
  *   <li>{@code descent.cluster.wire.bytes{node,direction=sent|received}} — payload bytes of the cluster protocol.</li>
  *   <li>{@code descent.cluster.step.bytes{node}} — bytes both ways of one worker's share of one step; the sum over
- *       a job's workers is the job's bytes per step (also the gauge {@code descent.cluster.job.bytes.per.step}).</li>
+ *       a job's workers is the job's bytes per step (also the gauge {@code descent.cluster.job.step{job}} in bytes).</li>
  *   <li>{@code descent.cluster.transport{node}} — per share: round trip minus the node's compute time, i.e.
  *       serialization, transport and deserialization both ways plus mailbox waits.</li>
  *   <li>{@code descent.cluster.shares{node}} — shares (worker-steps) computed on that node.</li>
@@ -63,7 +63,7 @@ public final class ClusterMetrics {
     }
 
     static void bindJob(String job, Supplier<Number> bytesPerStep) {
-        Gauge.builder("descent.cluster.job.bytes.per.step", bytesPerStep).tag("job", job).baseUnit("bytes")
+        Gauge.builder("descent.cluster.job.step", bytesPerStep).tag("job", job).baseUnit("bytes")
                 .strongReference(true).register(registry());
     }
 
