@@ -70,7 +70,7 @@ public final class SlabSerializer extends SerializerWithStringManifest implement
             case ClusterProtocol.Compute c -> 8 + 8 + 4 + 1;
             case ClusterProtocol.Computed d -> 8 + 8 + 8 + 4 + 4 + 4 + 8 + 8 + 1 + (d.error() == null ? 0
                     : 4 + d.error().getBytes(StandardCharsets.UTF_8).length);
-            case ClusterProtocol.Assign a -> 8 + 4 + 8 + 4 + 4 + 4 + 4 + str(a.job()) + str(a.modelSpec())
+            case ClusterProtocol.Assign a -> 8 + 4 + 8 + 4 + 4 + 4 + str(a.job()) + str(a.modelSpec())
                     + str(a.loss()) + str(a.strategy()) + str(resolver().toSerializationFormat(a.replyTo()));
             case ClusterProtocol.Release r -> 8;
             default -> throw new IllegalArgumentException("not a cluster protocol message: " + o.getClass());
