@@ -185,6 +185,19 @@ class ClusterTrainingTest {
     }
 
     @Test
+    @Order(1)
+    void aWorkerNodeWhoseSeedsNeverAnswerTimesOutWithAClearMessage() throws Exception {
+        String nowhere = "127.0.0.1:" + freePort(); // nothing listens there
+        try (WorkerNode lonely = WorkerNode.start(timings(new ClusterSettings()).port(0)
+                .seedNodes(List.of(nowhere)))) {
+            long t0 = System.nanoTime();
+            TimeoutException e = assertThrows(TimeoutException.class, () -> lonely.awaitUp(Duration.ofSeconds(3)));
+            assertTrue((System.nanoTime() - t0) / 1e9 < 10);
+            assertTrue(e.getMessage().contains("did not join the cluster at [" + nowhere + "]"), e.getMessage());
+        }
+    }
+
+    @Test
     @Order(2)
     void clusterRunEqualsSingleJvmRunWithTheSameWorkerCount() throws Exception {
         String local;
