@@ -160,6 +160,9 @@ public final class DescentEngine implements AutoCloseable {
             }
             done.whenComplete((r, err) -> {
                 closeAll(owned);
+                if (placement != null) {
+                    placement.release();
+                }
                 liveNames.remove(name);
                 jobs.computeIfPresent(id, (k, v) -> v); // keep finished jobs listed
                 if (err != null) {

@@ -16,8 +16,9 @@ import java.util.function.Supplier;
  *
  * <ul>
  *   <li>{@code descent.cluster.wire.bytes{node,direction=sent|received}} — payload bytes of the cluster protocol.</li>
- *   <li>{@code descent.cluster.step.bytes{node}} — bytes both ways of one worker's share of one step; the sum over
- *       a job's workers is the job's bytes per step (also the gauge {@code descent.cluster.job.step{job}} in bytes).</li>
+ *   <li>{@code descent.cluster.step.bytes{node}} — bytes both ways of one worker's share of one step; the sum
+ *       over a job's workers is the job's bytes per step (also the gauge {@code descent.cluster.job.step{job}},
+ *       in bytes, while the job runs).</li>
  *   <li>{@code descent.cluster.transport{node}} — per share: round trip minus the node's compute time, i.e.
  *       serialization, transport and deserialization both ways plus mailbox waits.</li>
  *   <li>{@code descent.cluster.shares{node}} — shares (worker-steps) computed on that node.</li>
@@ -62,9 +63,14 @@ public final class ClusterMetrics {
         Counter.builder("descent.cluster.node.losses").tag("node", node).register(registry()).increment();
     }
 
-    static void bindJob(String job, Supplier<Number> bytesPerStep) {
-        Gauge.builder("descent.cluster.job.step", bytesPerStep).tag("job", job).baseUnit("bytes")
+    /** The job's bytes-per-step gauge; remove it with {@link #unbind} when the job is over. */
+    static Gauge bindJob(String job, Supplier<Number> bytesPerStep) {
+        return Gauge.builder("descent.cluster.job.step", bytesPerStep).tag("job", job).baseUnit("bytes")
                 .strongReference(true).register(registry());
+    }
+
+    static void unbind(Gauge gauge) {
+        registry().remove(gauge);
     }
 
     /** Gauges of the cluster state of {@code system} and the serializer's time; once per JVM. */

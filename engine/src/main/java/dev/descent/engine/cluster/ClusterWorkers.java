@@ -37,6 +37,7 @@ public final class ClusterWorkers implements RemoteWorkers {
     private final LongAdder transportNanos = new LongAdder();
     private final LongAdder computeNanos = new LongAdder();
     private final int workers;
+    private final io.micrometer.core.instrument.Gauge bytesGauge;
 
     ClusterWorkers(ClusterClient client, String job, int workers, List<List<ActorRef<ClusterProtocol.ToNode>>> nodes) {
         this.client = client;
@@ -50,7 +51,12 @@ public final class ClusterWorkers implements RemoteWorkers {
             initial.add(ref);
             load.merge(ref.path().address(), 1, Integer::sum);
         }
-        ClusterMetrics.bindJob(job, this::bytesPerStep);
+        this.bytesGauge = ClusterMetrics.bindJob(job, this::bytesPerStep);
+    }
+
+    /** The job is over: drop its bytes-per-step gauge (the statistics here stay readable). */
+    public void release() {
+        ClusterMetrics.unbind(bytesGauge);
     }
 
     @Override
