@@ -78,6 +78,10 @@ public final class Monitoring implements AutoCloseable {
             }
             JobBoard jobs = new JobBoard(c.stalledAfterMs());
             MetricsServer server = MetricsServer.start(c, registry, jobs);
+            if (owns) {
+                // meters registered globally (the cluster's bytes on the wire, unreachable nodes) are exported too
+                io.micrometer.core.instrument.Metrics.addRegistry(registry);
+            }
             return new Monitoring(c, registry, owns, metrics, jobs, binders, server);
         } catch (RuntimeException e) {
             closeAll(binders);
@@ -168,6 +172,7 @@ public final class Monitoring implements AutoCloseable {
         closeAll(binders);
         metrics.close();
         if (ownsRegistry) {
+            io.micrometer.core.instrument.Metrics.removeRegistry(registry);
             registry.close();
         }
     }

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             DataCommand.class,
             TrainCommand.class,
+            dev.descent.samples.cli.NodeCommand.class,
             BackpropCommand.class,
             MonitorCommand.class,
             BenchCommand.class,

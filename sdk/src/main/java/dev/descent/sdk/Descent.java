@@ -36,6 +36,11 @@ public final class Descent {
         // momentum slabs moved between caches every step: the default MLP trained at 64-76k examples/s with one
         // worker on a 6-thread pool and at 82k on one thread (the direct trainer's speed); two workers 85k vs 116k.
         // The loader and the supervisor run between steps on the same threads; nothing in a job blocks on another actor.
+        if (c.isCluster()) {
+            dev.descent.engine.cluster.ClusterClient client = dev.descent.engine.cluster.ClusterClient.start(
+                    c.clusterSettings(false));
+            return new DescentEngine(client.system(), true, c, client);
+        }
         int pool = Math.max(1, c.workers());
         Config conf = ConfigFactory.parseString(String.format(Locale.ROOT, """
                 descent.job-dispatcher {
@@ -95,6 +100,20 @@ public final class Descent {
     public static LandscapeJob startLandscape(LandscapePlan plan) {
         JvmRequirements.check();
         return LandscapeJob.start(plan, null);
+    }
+
+    /**
+     * Starts a worker node in this JVM: it joins the configuration's cluster seed nodes and offers
+     * {@code config.workers()} compute slots (one thread each) to the jobs of submitting nodes. Stop it with
+     * {@link ClusterNode#close()}.
+     */
+    public static ClusterNode joinCluster(DescentConfig config) {
+        JvmRequirements.check();
+        DescentConfig c = config.isConcluded() ? config : config.conclude();
+        if (!c.isCluster()) {
+            throw new IllegalArgumentException("joinCluster needs seed nodes: DescentConfig.cluster(List.of(\"host:port\"))");
+        }
+        return new ClusterNode(dev.descent.engine.cluster.WorkerNode.start(c.clusterSettings(true)));
     }
 
     /** Starts an engine with the default configuration. */

@@ -27,6 +27,13 @@ public final class DescentConfig {
     private long memoryBudgetBytes = -1;
     private Path checkpointDir;
     private String systemName = "descent";
+    private final java.util.List<String> clusterSeeds = new java.util.ArrayList<>();
+    private int clusterNodes = 1;
+    private String clusterHost = "127.0.0.1";
+    private int clusterPort = -1;
+    private java.time.Duration clusterJoinTimeout = java.time.Duration.ofSeconds(60);
+    private java.time.Duration clusterHeartbeatPause = java.time.Duration.ofSeconds(5);
+    private java.time.Duration clusterStableAfter = java.time.Duration.ofSeconds(3);
     private boolean concluded;
 
     /** Default workers of a job that does not say (default: one per core). */
@@ -62,6 +69,53 @@ public final class DescentConfig {
         return this;
     }
 
+    /**
+     * Run jobs on a Pekko cluster: {@link Descent#start} joins the seed nodes ({@code host:port}) as the submitting
+     * node and each job's workers run on worker nodes ({@code descent node}, {@link Descent#joinCluster}); the
+     * supervisor, aggregator, evaluation and checkpoints stay in this JVM. For {@link Descent#joinCluster}: the
+     * seed nodes to join (list the node itself first to start a new cluster). Empty (default): no cluster.
+     */
+    public DescentConfig cluster(java.util.List<String> seedNodes) {
+        clusterSeeds.clear();
+        clusterSeeds.addAll(seedNodes);
+        return this;
+    }
+
+    /** Worker nodes a job waits for and uses (default 1); jobs take one worker per node worker unless they say. */
+    public DescentConfig clusterNodes(int nodes) {
+        this.clusterNodes = nodes;
+        return this;
+    }
+
+    /** Address this JVM binds and advertises in the cluster (default 127.0.0.1). */
+    public DescentConfig clusterHost(String host) {
+        this.clusterHost = host;
+        return this;
+    }
+
+    /** Cluster port of this JVM (default: 25520 for a worker node, any free port for a submitting one). */
+    public DescentConfig clusterPort(int port) {
+        this.clusterPort = port;
+        return this;
+    }
+
+    /** How long a submit waits for the cluster and its worker nodes (default 60 s) before failing. */
+    public DescentConfig clusterJoinTimeout(java.time.Duration timeout) {
+        this.clusterJoinTimeout = timeout;
+        return this;
+    }
+
+    /**
+     * Node-loss detection, the same on every node of a cluster: heartbeats missed for {@code heartbeatPause}
+     * (default 5 s) make a node unreachable; the split-brain resolver downs it after {@code stableAfter} (default
+     * 3 s) of stable membership.
+     */
+    public DescentConfig clusterFailureDetection(java.time.Duration heartbeatPause, java.time.Duration stableAfter) {
+        this.clusterHeartbeatPause = heartbeatPause;
+        this.clusterStableAfter = stableAfter;
+        return this;
+    }
+
     /** Validates and fills defaults; returns this. */
     public DescentConfig conclude() {
         if (workers < 0) {
@@ -89,8 +143,45 @@ public final class DescentConfig {
         if (systemName == null || !systemName.matches("[A-Za-z0-9][A-Za-z0-9_-]*")) {
             throw new IllegalArgumentException("system name must be [A-Za-z0-9_-]+, was '" + systemName + "'");
         }
+        if (clusterNodes < 1) {
+            throw new IllegalArgumentException("cluster nodes must be >= 1, was " + clusterNodes);
+        }
+        if (!clusterSeeds.isEmpty()) {
+            clusterSettings(false).conclude(); // validates host:port, durations
+        }
         concluded = true;
         return this;
+    }
+
+    /** The engine-side cluster settings of this configuration. */
+    dev.descent.engine.cluster.ClusterSettings clusterSettings(boolean workerNode) {
+        dev.descent.engine.cluster.ClusterSettings s = new dev.descent.engine.cluster.ClusterSettings()
+                .seedNodes(clusterSeeds).host(clusterHost).joinTimeout(clusterJoinTimeout)
+                .heartbeatPause(clusterHeartbeatPause).stableAfter(clusterStableAfter)
+                .role(workerNode ? dev.descent.engine.cluster.ClusterSettings.WORKER_ROLE
+                        : dev.descent.engine.cluster.ClusterSettings.SUBMITTER_ROLE)
+                .workers(Math.max(1, workers));
+        if (clusterPort >= 0) {
+            s.port(clusterPort);
+        }
+        return s;
+    }
+
+    /** True when jobs run on a cluster. */
+    public boolean isCluster() {
+        return !clusterSeeds.isEmpty();
+    }
+
+    public java.util.List<String> clusterSeedNodes() {
+        return java.util.List.copyOf(clusterSeeds);
+    }
+
+    public int clusterNodes() {
+        return clusterNodes;
+    }
+
+    public java.time.Duration clusterJoinTimeout() {
+        return clusterJoinTimeout;
     }
 
     boolean isConcluded() {

@@ -48,8 +48,16 @@ public final class DescentEngine implements AutoCloseable {
     private final java.util.Set<String> liveNames = ConcurrentHashMap.newKeySet();
     private final java.util.Set<LandscapeJob> landscapes = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
+    private final dev.descent.engine.cluster.ClusterClient cluster;
 
     DescentEngine(ActorSystem<?> system, boolean ownsSystem, DescentConfig config) {
+        this(system, ownsSystem, config, null);
+    }
+
+    /** {@code cluster} non-null: jobs place their workers on its worker nodes. */
+    DescentEngine(ActorSystem<?> system, boolean ownsSystem, DescentConfig config,
+                  dev.descent.engine.cluster.ClusterClient cluster) {
+        this.cluster = cluster;
         this.system = system;
         this.ownsSystem = ownsSystem;
         this.config = config;
@@ -119,7 +127,8 @@ public final class DescentEngine implements AutoCloseable {
             Dataset train = own(owned, plan.train.open());
             Dataset test = plan.test == null ? null : own(owned, plan.test.open());
             Model model = own(owned, plan.model.instantiate());
-            int workers = plan.workers > 0 ? plan.workers : config.workers();
+            dev.descent.engine.cluster.ClusterWorkers placement = cluster == null ? null : place(name, plan);
+            int workers = placement != null ? placement.workers() : plan.workers > 0 ? plan.workers : config.workers();
             checkBudget(model, plan, workers, name);
             JobStatus status = new JobStatus();
             CompletableFuture<dev.descent.engine.train.TrainingResult> done = new CompletableFuture<>();
@@ -140,7 +149,10 @@ public final class DescentEngine implements AutoCloseable {
                     .gradientStatsEverySteps(plan.gradientStatsEvery).maxRetries(plan.maxRetries)
                     .microBatch(plan.microBatch).noiseScaleEverySteps(plan.noiseScaleEvery)
                     .stepTimeout(plan.stepTimeout).modelFile(plan.modelFile).trajectoryDir(plan.trajectoryDir)
-                    .listener(e -> publish(job, e));
+                    .listener(e -> publish(job, e)).remoteWorkers(placement);
+            if (placement != null) {
+                job.cluster(placement);
+            }
             try {
                 spec.conclude();
             } catch (IllegalArgumentException e) {
@@ -148,6 +160,9 @@ public final class DescentEngine implements AutoCloseable {
             }
             done.whenComplete((r, err) -> {
                 closeAll(owned);
+                if (placement != null) {
+                    placement.release();
+                }
                 liveNames.remove(name);
                 jobs.computeIfPresent(id, (k, v) -> v); // keep finished jobs listed
                 if (err != null) {
@@ -172,6 +187,17 @@ public final class DescentEngine implements AutoCloseable {
                 throw d;
             }
             throw new DescentException("cannot start " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    private dev.descent.engine.cluster.ClusterWorkers place(String name, TrainingPlan plan) {
+        try {
+            return cluster.placement(name, Math.max(0, plan.workers), config.clusterNodes(), config.clusterJoinTimeout());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new DescentException("job " + name + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DescentException("job " + name + ": interrupted while waiting for worker nodes", e);
         }
     }
 

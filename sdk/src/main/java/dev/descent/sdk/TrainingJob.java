@@ -35,6 +35,20 @@ public final class TrainingJob {
         this.result = result;
     }
 
+    private volatile dev.descent.engine.cluster.ClusterWorkers cluster;
+
+    void cluster(dev.descent.engine.cluster.ClusterWorkers placement) {
+        this.cluster = placement;
+    }
+
+    /** Transfer statistics of a job whose workers run on cluster nodes (empty for a local job). */
+    public java.util.Optional<ClusterStats> clusterStats() {
+        dev.descent.engine.cluster.ClusterWorkers c = cluster;
+        return c == null ? java.util.Optional.empty() : java.util.Optional.of(new ClusterStats(c.describe(),
+                c.workers(), c.bytesPerStep(), c.transportSecondsPerShare(), c.computeSecondsPerShare(),
+                c.nodesLost()));
+    }
+
     void attach(ActorRef<JobSupervisor.Command> ref) {
         this.supervisor = ref;
     }

@@ -62,6 +62,7 @@ public final class JobSpec {
     private KernelBackend kernels;
     private Path modelFile;
     private Path trajectoryDir;
+    private RemoteWorkers remoteWorkers;
     private boolean concluded;
 
     public JobSpec name(String name) {
@@ -255,6 +256,16 @@ public final class JobSpec {
         return this;
     }
 
+    /**
+     * Run the workers elsewhere (sync mode only), e.g. on cluster nodes; null (default): local {@link Worker}s.
+     * The model must hold no buffers (BatchNorm statistics would stay on the nodes) and the optimizer must not be
+     * SAM (its second pass needs the optimizer on the node).
+     */
+    public JobSpec remoteWorkers(RemoteWorkers remoteWorkers) {
+        this.remoteWorkers = remoteWorkers;
+        return this;
+    }
+
     /** Validates and fills defaults; returns this. */
     public JobSpec conclude() {
         if (model == null || train == null) {
@@ -299,6 +310,18 @@ public final class JobSpec {
         }
         if (stepTimeout.isNegative() || stepTimeout.isZero()) {
             throw new IllegalArgumentException("step timeout must be > 0, was " + stepTimeout);
+        }
+        if (remoteWorkers != null) {
+            if (mode != Mode.SYNC) {
+                throw new IllegalArgumentException("job " + name + ": remote (cluster) workers need sync mode");
+            }
+            if (optimizer instanceof dev.descent.engine.optim.Sam) {
+                throw new IllegalArgumentException("job " + name + ": SAM is not supported with cluster workers");
+            }
+            if (model.bufferFloats() > 0) {
+                throw new IllegalArgumentException("job " + name + ": models with buffers (BatchNorm) are not "
+                        + "supported with cluster workers: their running statistics would stay on the nodes");
+            }
         }
         if (maxStaleness < 0) {
             maxStaleness = workers;
@@ -453,6 +476,11 @@ public final class JobSpec {
 
     public Path trajectoryDir() {
         return trajectoryDir;
+    }
+
+    /** Where the workers run (null: local actors). */
+    public RemoteWorkers remoteWorkers() {
+        return remoteWorkers;
     }
 
     /** Optimizer steps per epoch. */

@@ -238,8 +238,10 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
                     applied), "parameter-server", props));
         }
         for (int i = 0; i < w; i++) {
-            computing(ctx.spawn(Worker.create(new Worker.Setup(i, w, spec, models[i], pool, loader, aggregator, server,
-                    ctx.getSelf(), applied)), "worker-" + i, props));
+            Worker.Setup setup = new Worker.Setup(i, w, spec, models[i], pool, loader, aggregator, server,
+                    ctx.getSelf(), applied);
+            computing(ctx.spawn(spec.remoteWorkers() != null ? spec.remoteWorkers().worker(setup) : Worker.create(setup),
+                    "worker-" + i, props));
         }
     }
 

@@ -159,6 +159,21 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--workers", description = "data-parallel workers (default: one per core; results are bit-identical for a given worker count)")
     Integer workers;
 
+    @Option(names = "--cluster", split = ",", description = "run the workers on a Descent cluster: host:port of its seed nodes (start worker nodes with `descent node`); this JVM keeps the supervisor, aggregator, evaluation and outputs")
+    List<String> cluster;
+
+    @Option(names = "--nodes", defaultValue = "1", description = "with --cluster: worker nodes to wait for and use; --workers defaults to their compute slots (default: ${DEFAULT-VALUE})")
+    int nodes;
+
+    @Option(names = "--join-timeout", defaultValue = "60", description = "with --cluster: seconds to wait for the cluster and its worker nodes (default: ${DEFAULT-VALUE})")
+    double joinTimeout;
+
+    @Option(names = "--heartbeat-pause", defaultValue = "5", description = "with --cluster: seconds of missed heartbeats before a node is unreachable; the same on every node (default: ${DEFAULT-VALUE})")
+    double heartbeatPause;
+
+    @Option(names = "--stable-after", defaultValue = "3", description = "with --cluster: seconds of stable membership before the split-brain resolver downs unreachable nodes (default: ${DEFAULT-VALUE})")
+    double stableAfter;
+
     @Option(names = "--checkpoint-every", defaultValue = "0", description = "write a checkpoint every N steps to OUT/checkpoints, 0 = off (default: ${DEFAULT-VALUE})")
     long checkpointEvery;
 
@@ -213,12 +228,15 @@ public final class TrainCommand implements Callable<Integer> {
         int available = data.available();
         int trainCount = trainLimit == null ? available : Math.min(trainLimit, available);
         int stepsPerEpoch = (trainCount + batch - 1) / batch;
-        int workerCount = workers != null ? workers : DescentConfig.WORKERS_DEFAULT;
+        int workerCount = workers != null ? workers : cluster != null ? 0 : DescentConfig.WORKERS_DEFAULT;
         ModelDefinition model = model(act, data);
         System.out.printf(Locale.ROOT, "descent train: %s (%d examples), %s, %s, %s lr=%s %s, batch %d, %d epochs, "
-                        + "%s backprop, seed %d, %d worker(s) x %d thread(s), %s kernels%n", data.displayName(),
+                        + "%s backprop, seed %d, %s x %d thread(s), %s kernels%n", data.displayName(),
                 trainCount, model, lossKind == Loss.MSE ? "mse" : "cross-entropy", optimizer, learningRate, schedule, batch,
-                epochs, backprop, seed, workerCount, threads, Descent.kernels().backend());
+                epochs, backprop, seed, cluster == null ? workerCount + " worker(s)"
+                        : (workerCount > 0 ? workerCount + " worker(s)" : "one worker per compute slot") + " on "
+                        + nodes + " cluster node(s) via " + String.join(",", cluster), threads,
+                Descent.kernels().backend());
 
         DataSource train = data.train();
         TrainingPlan.Builder plan = TrainingPlan.builder().name("train").model(model)
@@ -240,7 +258,22 @@ public final class TrainCommand implements Callable<Integer> {
         }
         plan.listener(recorder);
         Monitoring monitoring = null;
-        try (DescentEngine engine = Descent.start(new DescentConfig().workers(workerCount).threads(threads))) {
+        DescentConfig engineConfig = new DescentConfig().workers(Math.max(1, workerCount)).threads(threads);
+        if (cluster != null) {
+            if (!(joinTimeout > 0)) {
+                throw new UserError("--join-timeout must be > 0 seconds, was " + joinTimeout);
+            }
+            engineConfig.cluster(cluster).clusterNodes(nodes).clusterFailureDetection(
+                    java.time.Duration.ofMillis(Math.round(heartbeatPause * 1000)),
+                    java.time.Duration.ofMillis(Math.round(stableAfter * 1000)))
+                    .clusterJoinTimeout(java.time.Duration.ofMillis(Math.round(joinTimeout * 1000)));
+            try {
+                engineConfig.conclude();
+            } catch (IllegalArgumentException e) {
+                throw new UserError("--cluster: " + e.getMessage(), e);
+            }
+        }
+        try (DescentEngine engine = Descent.start(engineConfig)) {
             if (metricsPort != null) {
                 try {
                     monitoring = Monitoring.start(new MonitoringConfig().host(metricsHost).port(metricsPort)
@@ -283,6 +316,21 @@ public final class TrainCommand implements Callable<Integer> {
             summary.put("train_seconds_this_process", recorder.stepSeconds());
             summary.put("last_checkpoint", recorder.lastCheckpoint());
             summary.put("checkpoint_write_failures", recorder.failedCheckpoints());
+            if (lastJob != null && lastJob.clusterStats().isPresent()) {
+                dev.descent.sdk.ClusterStats cs = lastJob.clusterStats().get();
+                Map<String, Object> c = new LinkedHashMap<>();
+                c.put("placement", cs.placement());
+                c.put("workers", cs.workers());
+                c.put("bytes_per_step", cs.bytesPerStep());
+                c.put("transport_seconds_per_share", cs.transportSecondsPerShare());
+                c.put("compute_seconds_per_share", cs.computeSecondsPerShare());
+                c.put("nodes_lost", cs.nodesLost());
+                summary.put("cluster", c);
+                System.out.printf(Locale.ROOT, "cluster: %s; %.2f MB on the wire per step; per worker-step %.1f ms "
+                                + "compute on the node, %.1f ms serialization + transport; %d node(s) lost%n",
+                        cs.placement(), cs.bytesPerStep() / 1e6, cs.computeSecondsPerShare() * 1e3,
+                        cs.transportSecondsPerShare() * 1e3, cs.nodesLost());
+            }
             dir.writeJson("summary.json", summary);
             EpochSummary last = result.last();
             System.out.printf(Locale.ROOT, "done: test accuracy %.4f, test loss %.4f, %.0f examples/s, %.1f s; "
@@ -310,8 +358,11 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    private TrainingJob lastJob;
+
     /** Ctrl-C from now on checkpoints (when the run can), says what was kept and exits 130. */
     private TrainingJob watched(TrainingJob job, OutputDir dir) {
+        lastJob = job;
         if (ctrlC != null) {
             ctrlC.close();
         }

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Two worker JVMs of one thread each (`descent node`) against one single-JVM worker of one thread, on the
+# width-1024 MLP (784-1024-1024-10), Fashion-MNIST, batch 512 (docs/cluster.md, "Measured"). Runs from a frozen
+# copy of the build (so editing sources meanwhile cannot rebuild jars under running JVMs), every process bounded
+# by `timeout`, ports 25711-25712 on 127.0.0.1. Prints epoch lines, the cluster line and CPU seconds per JVM.
+#   bench/cluster-speedup.sh [rounds] [out-dir]
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$root/scripts/lib/jdk.sh"
+descent_select_jdk
+rounds=${1:-2}
+out=${2:-$(mktemp -d /tmp/descent-cluster-speedup.XXXXXX)}
+mkdir -p "$out/dist"
+(cd "$root" && ./mvnw -q -o -DskipTests package)
+cp -r "$root/samples/target/descent-samples.jar" "$root/samples/target/lib" "$out/dist/"
+J="$JAVA_HOME/bin/java"
+FLAGS=(--add-modules jdk.incubator.vector --add-exports java.base/jdk.internal.misc=ALL-UNNAMED
+  --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xss4m -Xmx2g
+  -Ddescent.home="$root" -Ddescent.data.dir="${DESCENT_DATA_DIR:-$root/data}"
+  -cp "$out/dist/descent-samples.jar:$out/dist/lib/*" dev.descent.samples.DescentCli)
+ARGS=(--widths 1024,1024 --batch 512 --threads 1 --train-limit 10240 --epochs 2 --gradient-stats-every 0 --overwrite)
+for round in $(seq 1 "$rounds"); do
+  /usr/bin/time -f "single cpu_user=%U cpu_sys=%S wall=%e" -o "$out/single$round.time" \
+    timeout 600 "$J" "${FLAGS[@]}" train "${ARGS[@]}" --workers 1 --out "$out/single$round" > "$out/single$round.log" 2>&1
+  pids=()
+  for port in 25711 25712; do
+    /usr/bin/time -f "node$port cpu_user=%U cpu_sys=%S wall=%e" -o "$out/node$port-$round.time" \
+      timeout 900 "$J" "${FLAGS[@]}" node --seed-nodes 127.0.0.1:25711 --port $port --workers 1 \
+      > "$out/node$port-$round.log" 2>&1 &
+    pids+=($!)
+  done
+  sleep 5
+  /usr/bin/time -f "submitter cpu_user=%U cpu_sys=%S wall=%e" -o "$out/cluster$round.time" \
+    timeout 600 "$J" "${FLAGS[@]}" train "${ARGS[@]}" --cluster 127.0.0.1:25711 --nodes 2 --out "$out/cluster$round" \
+    > "$out/cluster$round.log" 2>&1
+  for p in "${pids[@]}"; do
+    kill -INT $(pgrep -P "$p") 2>/dev/null || true # the node's JVM (child of `timeout`): leaves the cluster
+  done
+  wait "${pids[@]}" 2>/dev/null || true
+  echo "== round $round (load: $(cut -d' ' -f1-3 /proc/loadavg))"
+  grep -ah "train loss\|^cluster:" "$out/single$round.log" "$out/cluster$round.log" | sed 's/.*\r//'
+  cat "$out"/single$round.time "$out"/cluster$round.time "$out"/node*-$round.time | grep cpu_user
+done
+echo "logs: $out"
