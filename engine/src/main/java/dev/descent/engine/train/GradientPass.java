@@ -8,11 +8,16 @@ import dev.descent.engine.loss.Loss;
 import dev.descent.engine.loss.LossKind;
 import dev.descent.engine.memory.OffHeapBlock;
 import dev.descent.engine.memory.Purpose;
+import dev.descent.engine.nn.BatchNorm;
+import dev.descent.engine.nn.CompositeModule;
 import dev.descent.engine.nn.ExecutionContext;
 import dev.descent.engine.nn.Model;
+import dev.descent.engine.nn.Module;
 import dev.descent.engine.optim.Optimizer;
 import dev.descent.engine.optim.Sam;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The gradient half of a training step: forward (under a backprop strategy), loss, backward into the model's
@@ -30,7 +35,18 @@ import java.lang.foreign.MemorySegment;
  *
  * <p><b>Gradient noise units.</b> When {@link #measureUnits(boolean) measuring}, a pass also records
  * Σ_k rows_k · ‖g_k‖² over its micro-batches ({@link #unitSquares()}) and their count ({@link #units()}): the
- * small-batch half of the gradient noise scale estimate ({@link GradientNoiseScale}).
+ * small-batch half of the gradient noise scale estimate ({@link GradientNoiseScale}), and ‖g‖² of the whole
+ * batch ({@link #batchSquares()}), the big-batch half. A batch that fits one micro-batch is one unit; with
+ * {@link #measureUnits(boolean, boolean) probeHalf} the pass then also computes, after the batch's gradient, the
+ * gradient g₁ of its first h = ⌈rows/2⌉ rows (an extra forward and backward of half the batch, with BatchNorm
+ * running statistics left alone), takes the second half's as the one the batch gradient implies,
+ * g₂ = (B·g − h·g₁)/(B − h), records the two as the units, and restores the batch's gradient: the update is the same
+ * as without measuring. For models without BatchNorm g is exactly the rows-weighted mean of g₁ and g₂, so this is
+ * the two-halves estimate at the cost of one half; with BatchNorm (each half would normalize with its own
+ * statistics) it is an approximation. The implied g₂ keeps the estimate of tr(Σ) non-negative and low-variance:
+ * B·(S_small − S_big) = h(B − h)/B·‖g₁ − g₂‖² = B·h/(B − h)·‖g₁ − g‖² (using ‖g₁‖² alone against ‖g‖² is unbiased
+ * too, but its cross term g·(g₁ − g) swamps tr(Σ)/B when the gradient is large). That gives a complete estimate from
+ * one pass, for single-process training and single-worker or asynchronous jobs.
  *
  * <p><b>SAM.</b> Built for a {@link Sam} optimizer, a pass is SAM's two passes: the gradient at w (accumulated over
  * micro-batches if asked), then (on a private probe model at w + ε, see {@link SamProbe}) the gradient of the whole
@@ -48,8 +64,13 @@ public final class GradientPass implements AutoCloseable {
     private final SamProbe sam; // null unless the optimizer is SAM
     private int lastCorrect;
     private boolean measureUnits;
+    private boolean probeHalf;
+    private OffHeapBlock probeSave; // [parameters] the batch gradient while the half-batch probe runs; lazily
+    private List<BatchNorm> norms; // lazily: frozen during the probe
+    private boolean[] normsFrozen; // their own frozen flags, restored after the probe
     private int lastUnits;
     private double lastUnitSquares;
+    private double lastBatchSquares;
 
     /**
      * @param threads GEMM threads (1 = fully deterministic)
@@ -118,7 +139,16 @@ public final class GradientPass implements AutoCloseable {
 
     /** Also record Σ rows_k‖g_k‖² over the micro-batches of each pass (one sum of squares per micro-batch). */
     public GradientPass measureUnits(boolean on) {
+        return measureUnits(on, false);
+    }
+
+    /**
+     * Also record the noise units of each pass; with {@code probeHalf}, a batch that fits one micro-batch is measured
+     * as two units by an extra half-batch gradient (see the class comment), so the pass alone gives an estimate.
+     */
+    public GradientPass measureUnits(boolean on, boolean probeHalf) {
         this.measureUnits = on;
+        this.probeHalf = probeHalf;
         return this;
     }
 
@@ -144,11 +174,16 @@ public final class GradientPass implements AutoCloseable {
                                long step) {
         lastUnits = 0;
         lastUnitSquares = 0;
+        lastBatchSquares = 0;
         if (batch <= microBatch) {
             double l = once(features, fOff, labels, lOff, batch, step);
             if (Double.isFinite(l) && measureUnits) {
+                lastBatchSquares = kernels.sumSquares(model.grads().segment(), 0, model.layout().totalFloats());
                 lastUnits = 1;
-                lastUnitSquares = batch * kernels.sumSquares(model.grads().segment(), 0, model.layout().totalFloats());
+                lastUnitSquares = batch * lastBatchSquares;
+                if (probeHalf && batch >= 2) {
+                    probeHalfBatch(features, fOff, labels, lOff, batch, step);
+                }
             }
             return l;
         }
@@ -174,8 +209,71 @@ public final class GradientPass implements AutoCloseable {
             kernels.axpy(acc, 0, (float) ((double) rows / batch), g, 0, n);
         }
         MemorySegment.copy(acc, 0, g, 0, n * Float.BYTES);
+        if (measureUnits) {
+            lastBatchSquares = kernels.sumSquares(g, 0, n);
+        }
         lastCorrect = correct;
         return lossSum / batch;
+    }
+
+    /**
+     * The half-batch probe: saves the batch gradient, computes the gradient of the first ⌈rows/2⌉ rows (BatchNorm
+     * running statistics frozen, so the model's state is untouched), records it as two half-batch units and restores
+     * the batch gradient and correct count. A non-finite probe loss leaves the one-unit measurement.
+     */
+    private void probeHalfBatch(MemorySegment features, long fOff, MemorySegment labels, long lOff, int batch,
+                                long step) {
+        MemorySegment g = model.grads().segment();
+        long n = model.layout().totalFloats();
+        if (probeSave == null) {
+            probeSave = accumulator != null ? accumulator
+                    : OffHeapBlock.allocateFloats(n, Purpose.GRADIENTS);
+        }
+        if (norms == null) {
+            norms = new ArrayList<>();
+            for (Module m : model.layers()) {
+                collectNorms(m, norms);
+            }
+            normsFrozen = new boolean[norms.size()];
+        }
+        MemorySegment save = probeSave.segment();
+        MemorySegment.copy(g, 0, save, 0, n * Float.BYTES);
+        int correct = lastCorrect;
+        boolean[] wasFrozen = normsFrozen;
+        for (int i = 0; i < wasFrozen.length; i++) {
+            wasFrozen[i] = norms.get(i).statisticsFrozen();
+            norms.get(i).freezeStatistics(true);
+        }
+        try {
+            int h = (batch + 1) / 2;
+            int rest = batch - h;
+            double l = once(features, fOff, labels, lOff, h, step);
+            if (Double.isFinite(l)) {
+                // g₂ = (B·g − h·g₁)/(B − h): ‖g₂‖² from ‖g‖², ‖g₁‖² and g·g₁ without materializing it
+                double s1 = kernels.sumSquares(g, 0, n);
+                double cross = kernels.dot(save, 0, g, 0, n);
+                double b = batch;
+                double s2 = (b * b * lastBatchSquares - 2 * b * h * cross + (double) h * h * s1) / ((double) rest * rest);
+                lastUnits = 2;
+                lastUnitSquares = h * s1 + rest * Math.max(0, s2);
+            }
+        } finally {
+            for (int i = 0; i < wasFrozen.length; i++) {
+                norms.get(i).freezeStatistics(wasFrozen[i]);
+            }
+            MemorySegment.copy(save, 0, g, 0, n * Float.BYTES);
+            lastCorrect = correct;
+        }
+    }
+
+    private static void collectNorms(Module m, List<BatchNorm> out) {
+        if (m instanceof BatchNorm bn) {
+            out.add(bn);
+        } else if (m instanceof CompositeModule c) {
+            for (Module child : c.children()) {
+                collectNorms(child, out);
+            }
+        }
     }
 
     private double once(MemorySegment features, long fOff, MemorySegment labels, long lOff, int batch, long step) {
@@ -201,6 +299,11 @@ public final class GradientPass implements AutoCloseable {
     /** Σ_k rows_k · ‖g_k‖² of the last pass's micro-batches (0 when not measuring). */
     public double unitSquares() {
         return lastUnitSquares;
+    }
+
+    /** ‖g‖² of the last pass's whole-batch gradient, before clipping (0 when not measuring). */
+    public double batchSquares() {
+        return lastBatchSquares;
     }
 
     /** SAM: the batch loss at w + ε of the last pass (NaN when the optimizer is not SAM). */
@@ -236,6 +339,9 @@ public final class GradientPass implements AutoCloseable {
         loss.close();
         if (accumulator != null) {
             accumulator.close();
+        }
+        if (probeSave != null && probeSave != accumulator) {
+            probeSave.close();
         }
         if (sam != null) {
             sam.close();

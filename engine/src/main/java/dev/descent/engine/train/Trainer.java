@@ -68,6 +68,8 @@ public final class Trainer {
                 .resolve(Math.max(1, totalSteps));
         boolean norms = l.wantsGradientNorms();
         int statsEvery = l.layerStatsEvery();
+        int noiseEvery = Math.max(0, l.noiseScaleEvery());
+        GradientNoiseScale noise = noiseEvery > 0 ? new GradientNoiseScale() : null;
         List<String> layerNames = norms || statsEvery > 0 ? model.parameterLayerNames() : List.of();
         List<EpochReport> history = new ArrayList<>();
         long trainNanos = 0;
@@ -95,6 +97,8 @@ public final class Trainer {
                     if (stats) {
                         model.snapshotInto(before);
                     }
+                    boolean measure = noiseEvery > 0 && (step.steps() + 1) % noiseEvery == 0;
+                    step.pass().measureUnits(measure, true);
                     try {
                         step.run(batches.features(), 0, batches.labels(), 0, rows, epoch);
                     } catch (NonFiniteLossException e) {
@@ -111,6 +115,11 @@ public final class Trainer {
                     l.onStep(new StepReport(step.steps() - 1, epoch, bi, perEpoch, step.loss(),
                             (double) step.correct() / rows, step.learningRate(), eps, step.gradientNorm(),
                             layerNames, layerNorms));
+                    if (measure && noise.add(step.pass().unitSquares(), step.pass().units(),
+                            step.pass().batchSquares(), rows)) {
+                        l.onNoiseScale(step.steps(), noise.value(), noise.trace(), noise.squaredNorm(),
+                                step.pass().units(), rows);
+                    }
                     if (stats) {
                         double[] g = norms ? layerNorms.clone()
                                 : model.layerGradientNorms(b.kernels, new double[layerNames.size()]);

@@ -10,8 +10,12 @@ import dev.descent.engine.kernel.Activation;
 import dev.descent.engine.kernel.KernelBackend;
 import dev.descent.engine.kernel.Kernels;
 import dev.descent.engine.loss.LossKind;
+import dev.descent.engine.nn.ActivationLayer;
+import dev.descent.engine.nn.BatchNorm;
+import dev.descent.engine.nn.Linear;
 import dev.descent.engine.nn.Mlp;
 import dev.descent.engine.nn.Model;
+import dev.descent.engine.nn.Sequential;
 import dev.descent.engine.optim.Optimizers;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -106,6 +110,97 @@ class GradientAccumulationTest {
             assertThat(acc.unitSquares()).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-5 * expected));
             acc.measureUnits(false).run(f, 0, y, 0, 64, 1);
             assertThat(acc.units()).isZero();
+        }
+    }
+
+    /** Linear, BatchNorm, ReLU, Linear: the half-batch probe must leave the running statistics alone. */
+    private static Model bnMlp() {
+        return Sequential.input(8).add(new Linear(16)).add(new BatchNorm()).add(new ActivationLayer(Activation.RELU))
+                .add(new Linear(4)).build().initialize(Init.KAIMING_NORMAL, Init.ZEROS, 3);
+    }
+
+    @Test
+    void shouldProbeHalfTheBatchWithoutChangingTheGradientOrTheBatchNormStatistics() {
+        try (Dataset data = Synthetic.blobs("blobs", 40, 8, 4, 6);
+             Model probed = bnMlp();
+             Model plain = bnMlp();
+             Model half = bnMlp();
+             GradientPass a = new GradientPass(probed, K, LossKind.CROSS_ENTROPY, BackpropStrategy.VANILLA, 40, 1, 1);
+             GradientPass b = new GradientPass(plain, K, LossKind.CROSS_ENTROPY, BackpropStrategy.VANILLA, 40, 1, 1);
+             GradientPass h = new GradientPass(half, K, LossKind.CROSS_ENTROPY, BackpropStrategy.VANILLA, 40, 1, 1)) {
+            MemorySegment f = data.features().segment();
+            MemorySegment y = data.labels().segment();
+            long n = probed.layout().totalFloats();
+            double la = a.measureUnits(true, true).run(f, 0, y, 0, 40, 0);
+            double lb = b.run(f, 0, y, 0, 40, 0);
+            assertThat(la).isEqualTo(lb);
+            assertThat(a.correct()).isEqualTo(b.correct());
+            assertThat(floats(probed.grads().segment(), n)).as("the batch gradient is restored after the probe")
+                    .containsExactly(floats(plain.grads().segment(), n));
+            BatchNorm bnA = (BatchNorm) probed.layers().get(1);
+            BatchNorm bnB = (BatchNorm) plain.layers().get(1);
+            assertThat(bnA.runningMean()).containsExactly(bnB.runningMean());
+            assertThat(bnA.runningVar()).containsExactly(bnB.runningVar());
+            assertThat(bnA.statisticsUpdates()).isEqualTo(1);
+            assertThat(bnA.statisticsFrozen()).isFalse();
+            // two units of 20 rows: the first half's gradient g1 and the one the batch implies, g2 = 2g - g1
+            h.run(f, 0, y, 0, 20, 0);
+            float[] g1 = floats(half.grads().segment(), n);
+            float[] g = floats(plain.grads().segment(), n);
+            double halfSquares = 0;
+            double otherSquares = 0;
+            for (int i = 0; i < g.length; i++) {
+                halfSquares += (double) g1[i] * g1[i];
+                double g2 = 2.0 * g[i] - g1[i];
+                otherSquares += g2 * g2;
+            }
+            double batchSquares = K.sumSquares(plain.grads().segment(), 0, n);
+            assertThat(a.units()).isEqualTo(2);
+            double expected = 20 * halfSquares + 20 * otherSquares;
+            assertThat(a.unitSquares()).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-6 * expected));
+            assertThat(a.unitSquares() / 40).as("S_small > S_big: a non-negative trace estimate")
+                    .isGreaterThan(batchSquares);
+            assertThat(a.batchSquares()).isCloseTo(batchSquares, org.assertj.core.data.Offset.offset(1e-9 * batchSquares));
+            assertThat(halfSquares).as("a half batch's gradient is noisier than the whole batch's")
+                    .isGreaterThan(batchSquares);
+            // without the probe, one micro-batch is one unit, as before
+            a.measureUnits(true, false).run(f, 0, y, 0, 40, 1);
+            assertThat(a.units()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void shouldEstimateTheNoiseScaleInSingleProcessTrainingWithoutChangingTheResult() {
+        try (Dataset train = Synthetic.blobs("train", 600, 8, 4, 1);
+             Model measured = mlp();
+             Model plain = mlp()) {
+            java.util.List<double[]> seen = new java.util.ArrayList<>();
+            Trainer.builder().model(measured).optimizer(Optimizers.momentum(0.05, 0.9)).batchSize(120).epochs(3)
+                    .seed(2).build().fit(train, null, new FitListener() {
+                        @Override
+                        public int noiseScaleEvery() {
+                            return 2;
+                        }
+
+                        @Override
+                        public void onNoiseScale(long step, double noiseScale, double trace, double squaredNorm,
+                                                 int units, int batch) {
+                            seen.add(new double[] {step, noiseScale, trace, units, batch});
+                        }
+                    });
+            Trainer.builder().model(plain).optimizer(Optimizers.momentum(0.05, 0.9)).batchSize(120).epochs(3)
+                    .seed(2).build().fit(train, null, FitListener.NONE);
+            assertThat(measured.parametersSha256()).as("measuring does not change the updates")
+                    .isEqualTo(plain.parametersSha256());
+            assertThat(seen).hasSize(7); // 15 steps, every 2nd: after steps 2, 4, ..., 14
+            assertThat(seen.getFirst()[0]).isEqualTo(2);
+            assertThat(seen.getLast()[0]).isEqualTo(14);
+            assertThat(seen).allSatisfy(e -> {
+                assertThat(e[3]).isEqualTo(2);
+                assertThat(e[4]).isEqualTo(120);
+            });
+            assertThat(seen.getLast()[2]).as("tr(Sigma)").isPositive();
+            assertThat(seen.getLast()[1]).as("B_simple").isPositive().isFinite();
         }
     }
 
