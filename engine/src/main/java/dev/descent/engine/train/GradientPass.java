@@ -132,6 +132,15 @@ public final class GradientPass implements AutoCloseable {
         this.executor = ex;
     }
 
+    /**
+     * Where a streamed pass ({@link #run(Rows, MemorySegment, MemorySegment, int, long)}) reads its batch: copies rows
+     * [lo, lo + rows) of the current batch into the given buffers at offset 0.
+     */
+    @FunctionalInterface
+    public interface Rows {
+        void fill(int lo, int rows, MemorySegment features, MemorySegment labels);
+    }
+
     /** Rows per forward/backward (the batch itself when it is not split). */
     public int microBatch() {
         return microBatch;
@@ -168,6 +177,58 @@ public final class GradientPass implements AutoCloseable {
             }
         }
         return l;
+    }
+
+    /**
+     * The same pass as {@link #run(MemorySegment, long, MemorySegment, long, int, long)}, but the batch is never
+     * materialized: each micro-batch is read from {@code source} into {@code features}/{@code labels}, buffers of
+     * {@link #microBatch()} rows, just before its forward. The micro-batches, their order and the arithmetic are
+     * those of the materialized pass, so the gradient is bit-identical to it. Not for SAM (its second pass needs the
+     * whole batch).
+     */
+    public double run(Rows source, MemorySegment features, MemorySegment labels, int batch, long step) {
+        if (sam != null) {
+            throw new IllegalStateException("SAM needs the whole batch: use the materialized run(...)");
+        }
+        if (batch <= microBatch) {
+            source.fill(0, batch, features, labels);
+            return gradientAtW(features, 0, labels, 0, batch, step);
+        }
+        lastUnits = 0;
+        lastUnitSquares = 0;
+        lastBatchSquares = 0;
+        MemorySegment g = model.grads().segment();
+        MemorySegment acc = accumulator.segment();
+        long n = model.layout().totalFloats();
+        acc.fill((byte) 0);
+        double lossSum = 0;
+        int correct = 0;
+        for (int lo = 0; lo < batch; lo += microBatch) {
+            int rows = Math.min(microBatch, batch - lo);
+            source.fill(lo, rows, features, labels);
+            double l = once(features, 0, labels, 0, rows, step);
+            if (!Double.isFinite(l)) {
+                return l;
+            }
+            lossSum += l * rows;
+            correct += lastCorrect;
+            if (measureUnits) {
+                lastUnits++;
+                lastUnitSquares += rows * kernels.sumSquares(g, 0, n);
+            }
+            kernels.axpy(acc, 0, (float) ((double) rows / batch), g, 0, n);
+        }
+        MemorySegment.copy(acc, 0, g, 0, n * Float.BYTES);
+        if (measureUnits) {
+            lastBatchSquares = kernels.sumSquares(g, 0, n);
+        }
+        lastCorrect = correct;
+        return lossSum / batch;
+    }
+
+    /** True when this pass can stream its micro-batches (a plain pass, not SAM). */
+    public boolean streams() {
+        return sam == null;
     }
 
     private double gradientAtW(MemorySegment features, long fOff, MemorySegment labels, long lOff, int batch,

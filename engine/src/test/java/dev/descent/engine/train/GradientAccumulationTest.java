@@ -91,6 +91,44 @@ class GradientAccumulationTest {
     }
 
     @Test
+    void shouldStreamMicroBatchesWithoutAssemblingTheBatchAndTrainBitForBitAsTheAssembledBatch() {
+        try (Dataset train = Synthetic.blobs("train", 600, 8, 4, 1);
+             Model streamed = mlp();
+             Model assembled = mlp()) {
+            // Trainer with micro-batches: the batch of 120 rows is read 25 rows at a time straight from the dataset
+            Trainer.builder().model(streamed).optimizer(Optimizers.momentum(0.05, 0.9)).batchSize(120).epochs(3)
+                    .seed(2).microBatch(25).build().fit(train, null, FitListener.NONE);
+            // the same steps on assembled 120-row batches, accumulated over the same 25-row micro-batches
+            try (BatchAssembler batches = new BatchAssembler(train, 120, 2);
+                 TrainingStep step = new TrainingStep(assembled, K, LossKind.CROSS_ENTROPY,
+                         Optimizers.momentum(0.05, 0.9), dev.descent.engine.optim.LrSchedule.constant(0.05).resolve(15),
+                         BackpropStrategy.VANILLA, 120, 0, 1, 2, 25)) {
+                for (int epoch = 0; epoch < 3; epoch++) {
+                    batches.shuffle(epoch);
+                    for (int b = 0; b < batches.batchesPerEpoch(); b++) {
+                        int rows = batches.fill(b);
+                        step.run(batches.features(), 0, batches.labels(), 0, rows, epoch);
+                    }
+                }
+            }
+            assertThat(streamed.parametersSha256()).isEqualTo(assembled.parametersSha256());
+        }
+        // a slice-serving assembler holds micro-batch rows only, and refuses to assemble a whole batch
+        try (Dataset data = Synthetic.blobs("d", 100, 8, 4, 2);
+             BatchAssembler slices = new BatchAssembler(data, 64, 1, 16);
+             BatchAssembler whole = new BatchAssembler(data, 64, 1)) {
+            assertThat(slices.features().byteSize()).isEqualTo(16L * 8 * Float.BYTES);
+            assertThatThrownBy(() -> slices.fill(0)).isInstanceOf(IllegalStateException.class);
+            slices.shuffle(0);
+            whole.shuffle(0);
+            assertThat(whole.fill(1)).isEqualTo(36).isEqualTo(slices.rows(1));
+            slices.fill(1, 16, 16, slices.features(), slices.labels()); // rows 16..31 of batch 1
+            assertThat(floats(slices.features(), 16L * 8))
+                    .containsExactly(floats(whole.features().asSlice(16L * 8 * Float.BYTES), 16L * 8));
+        }
+    }
+
+    @Test
     void shouldRecordOneUnitPerMicroBatchWithRowWeightedSquaredNorms() {
         try (Dataset data = Synthetic.blobs("blobs", 64, 8, 4, 5);
              Model m = mlp();
