@@ -226,7 +226,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
             st.current = null;
             s.aggregator().tell(new GradientAggregator.GradientReady(s.index(), b.seq(), b.epoch(),
                     b.batchInEpoch(), loss, correct, rows, rows > 0 ? pass.units() : 0,
-                    rows > 0 ? pass.unitSquares() : 0, getContext().getSelf()));
+                    rows > 0 ? pass.unitSquares() : 0, rows > 0 ? pass.batchSquares() : 0, getContext().getSelf()));
         } else {
             st.sent = true;
             s.server().tell(new ParameterServer.GradientReady(s.index(), st.applied, loss, correct, rows,

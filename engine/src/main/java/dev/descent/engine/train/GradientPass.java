@@ -42,8 +42,10 @@ import java.util.List;
  * running statistics left alone), takes the second half's as the one the batch gradient implies,
  * g₂ = (B·g − h·g₁)/(B − h), records the two as the units, and restores the batch's gradient: the update is the same
  * as without measuring. For models without BatchNorm g is exactly the rows-weighted mean of g₁ and g₂, so this is
- * the two-halves estimate at the cost of one half; with BatchNorm (each half would normalize with its own
- * statistics) it is an approximation. The implied g₂ keeps the estimate of tr(Σ) non-negative and low-variance:
+ * the two-halves estimate at the cost of one half. With BatchNorm each half normalizes with its own statistics, g is
+ * not that mean, and the implied g₂ would carry the difference as noise; there the probe computes the second half
+ * too (a whole extra batch of compute per measurement) and reports the halves' mean as the big batch
+ * ({@link #batchSquares()} = ‖(h·g₁ + (B − h)·g₂)/B‖², not the batch gradient's norm), as two workers would. The implied g₂ keeps the estimate of tr(Σ) non-negative and low-variance:
  * B·(S_small − S_big) = h(B − h)/B·‖g₁ − g₂‖² = B·h/(B − h)·‖g₁ − g‖² (using ‖g₁‖² alone against ‖g‖² is unbiased
  * too, but its cross term g·(g₁ − g) swamps tr(Σ)/B when the gradient is large). That gives a complete estimate from
  * one pass, for single-process training and single-worker or asynchronous jobs.
@@ -66,6 +68,7 @@ public final class GradientPass implements AutoCloseable {
     private boolean measureUnits;
     private boolean probeHalf;
     private OffHeapBlock probeSave; // [parameters] the batch gradient while the half-batch probe runs; lazily
+    private OffHeapBlock probeFirst; // [parameters] the first half's gradient (models with BatchNorm); lazily
     private List<BatchNorm> norms; // lazily: frozen during the probe
     private boolean[] normsFrozen; // their own frozen flags, restored after the probe
     private int lastUnits;
@@ -309,7 +312,27 @@ public final class GradientPass implements AutoCloseable {
             int h = (batch + 1) / 2;
             int rest = batch - h;
             double l = once(features, fOff, labels, lOff, h, step);
-            if (Double.isFinite(l)) {
+            if (Double.isFinite(l) && !norms.isEmpty()) {
+                // BatchNorm: the batch gradient is not the mean of the halves' (each half normalizes with its own
+                // statistics), so compute the second half too and measure against the halves' mean, as two
+                // workers would: B·(S_small − S_big) = h(B − h)/B·‖g₁ − g₂‖² ≥ 0
+                if (probeFirst == null) {
+                    probeFirst = OffHeapBlock.allocateFloats(n, Purpose.GRADIENTS);
+                }
+                MemorySegment first = probeFirst.segment();
+                MemorySegment.copy(g, 0, first, 0, n * Float.BYTES);
+                double s1 = kernels.sumSquares(g, 0, n);
+                double l2 = once(features, fOff + (long) h * model.inputSize(), labels, lOff + h, rest, step);
+                if (Double.isFinite(l2)) {
+                    double s2 = kernels.sumSquares(g, 0, n);
+                    double cross = kernels.dot(first, 0, g, 0, n);
+                    double b = batch;
+                    lastUnits = 2;
+                    lastUnitSquares = h * s1 + rest * s2;
+                    lastBatchSquares = ((double) h * h * s1 + 2.0 * h * rest * cross + (double) rest * rest * s2)
+                            / (b * b);
+                }
+            } else if (Double.isFinite(l)) {
                 // g₂ = (B·g − h·g₁)/(B − h): ‖g₂‖² from ‖g‖², ‖g₁‖² and g·g₁ without materializing it
                 double s1 = kernels.sumSquares(g, 0, n);
                 double cross = kernels.dot(save, 0, g, 0, n);
@@ -403,6 +426,9 @@ public final class GradientPass implements AutoCloseable {
         }
         if (probeSave != null && probeSave != accumulator) {
             probeSave.close();
+        }
+        if (probeFirst != null) {
+            probeFirst.close();
         }
         if (sam != null) {
             sam.close();

@@ -354,7 +354,10 @@ public final class LargeBatchStory implements Callable<Integer> {
         Schedule schedule = Schedule.constant(p.lr()).withWarmup(p.warmupSteps());
         List<double[]> noise = java.util.Collections.synchronizedList(new ArrayList<>());
         ProgressBar bar = new ProgressBar(System.out, "  train", (long) p.stepsPerEpoch() * epochs);
-        int every = Math.max(1, p.stepsPerEpoch() / 16);
+        // 16 noise-scale measurements per epoch; at least 8 steps apart when a lone worker's batch is one micro-batch,
+        // whose measurement costs an extra half (no BatchNorm) or whole (BatchNorm) batch of compute
+        boolean probes = p.workers() == 1 && (microBatch <= 0 || p.batch() <= microBatch);
+        int every = Math.max(probes ? 8 : 1, p.stepsPerEpoch() / 16);
         Path modelFile = pointsDir.resolve(p.id() + ".descent");
         TrainingPlan plan = TrainingPlan.builder().name(p.id()).model(def).train(train).test(test)
                 .optimizer(Optimizer.momentum(p.lr(), momentum)).schedule(schedule).batchSize(p.batch())
