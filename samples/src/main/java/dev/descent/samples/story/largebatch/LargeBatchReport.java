@@ -260,10 +260,10 @@ final class LargeBatchReport {
             y[3][i] = p.get(i).testAccuracy();
         }
         Figures.write(dir.resolve("interpolation.png"), String.format(Locale.ROOT,
-                "From the batch-%d solution (alpha = 0) to the batch-%d solution (alpha = 1)%s", small, large,
-                Double.isNaN(target) ? "" : String.format(Locale.ROOT, ", both trained to train loss <= %s", target)),
+                "Batch-%d solution (alpha = 0) to batch-%d solution (alpha = 1)", small, large),
                 List.of(
-                Panel.of("loss along (1 - alpha) w_small + alpha w_large", "alpha", "loss", List.of(
+                Panel.of("(1 - alpha) w_small + alpha w_large" + (Double.isNaN(target) ? ""
+                        : String.format(Locale.ROOT, ", both at train loss <= %s", target)), "alpha", "loss", List.of(
                         new Series("train loss", x, y[0]), new Series("test loss", x, y[1])))
                         .withSecondAxis("accuracy", List.of(new Series("train accuracy", x, y[2]),
                                 new Series("test accuracy", x, y[3])))));
