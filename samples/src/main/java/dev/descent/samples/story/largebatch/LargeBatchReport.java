@@ -244,8 +244,8 @@ final class LargeBatchReport {
         if (s.isEmpty()) {
             return;
         }
-        Figures.write(dir.resolve("noise-scale.png"), "Gradient noise scale B_simple = tr(Sigma)/|G|^2 during training",
-                List.of(Panel.of("B_simple (examples), fixed-lr runs", "epoch", "B_simple", s).withLogY()));
+        Figures.write(dir.resolve("noise-scale.png"), "Gradient noise scale during training",
+                List.of(Panel.of("B_simple = tr(Sigma)/|G|^2 (examples), fixed-lr runs", "epoch", "B_simple", s).withLogY()));
     }
 
     private static void interpolationFigure(OutputDir dir, LandscapeResult r, int small, int large, double target) {
@@ -260,7 +260,7 @@ final class LargeBatchReport {
             y[3][i] = p.get(i).testAccuracy();
         }
         Figures.write(dir.resolve("interpolation.png"), String.format(Locale.ROOT,
-                "Batch-%d solution (alpha = 0) to batch-%d solution (alpha = 1)", small, large),
+                "Batch %d (alpha 0) to batch %d (alpha 1)", small, large),
                 List.of(
                 Panel.of("(1 - alpha) w_small + alpha w_large" + (Double.isNaN(target) ? ""
                         : String.format(Locale.ROOT, ", both at train loss <= %s", target)), "alpha", "loss", List.of(
