@@ -44,17 +44,19 @@ import picocli.CommandLine.Option;
 /**
  * {@code descent story large-batch}: a sweep over batch sizes on Fashion-MNIST (the MLP), the same epochs for
  * each: time per epoch with 1 and 2 workers, test accuracy under a fixed learning rate and under the linear
- * scaling rule with gradual warm-up (Goyal et al. 2017), sharpness of the solutions (Keskar et al. 2017), a 1-D
- * interpolation between a small-batch and a large-batch solution, and the gradient noise scale (McCandlish et al.
+ * scaling rule with gradual warm-up (Goyal et al. 2017), sharpness of the solutions (Keskar et al. 2017) — also of
+ * every batch size trained under the fixed lr to a common train loss, Keskar's own protocol — a 1-D interpolation
+ * between the small-batch and the large-batch solution at that loss, and the gradient noise scale (McCandlish et al.
  * 2018) over training. Every finished point is a file in {@code points/}; a rerun continues where a killed one
  * stopped.
  */
 @Command(name = "large-batch", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Large-batch training: a sweep over batch sizes (same epochs each) measuring time per epoch "
                 + "with 1 and 2 workers, test accuracy under a fixed lr and under the linear scaling rule with warm-up "
-                + "(Goyal et al. 2017), sharpness (top Hessian eigenvalue, epsilon-sharpness; Keskar et al. 2017), an "
-                + "interpolation between a small-batch and a large-batch solution, and the gradient noise scale "
-                + "B_simple (McCandlish et al. 2018).",
+                + "(Goyal et al. 2017), sharpness (top Hessian eigenvalue, epsilon-sharpness; Keskar et al. 2017) of those "
+                + "solutions and, as Keskar et al. compare them, of every batch size trained under the fixed lr to a "
+                + "common train loss (--target-loss), an interpolation between the small-batch and the large-batch "
+                + "solution at that loss, and the gradient noise scale B_simple (McCandlish et al. 2018).",
             "Resumable point by point (points/*.json). Writes time-per-epoch.png, accuracy-vs-batch.png, "
                 + "sharpness-vs-batch.png, interpolation.png, noise-scale.png, points.csv and summary.json to --out."})
 public final class LargeBatchStory implements Callable<Integer> {
