@@ -28,8 +28,9 @@ public final class MetricNames {
     public static final String GLOBAL_GRADIENT_NORM = "descent.gradient.global.norm";
     /**
      * Gauge {@code descent_gradient_noise_scale}: B_simple = tr(Σ)/‖G‖² (McCandlish et al. 2018) in examples,
-     * smoothed; about the critical batch size. Present when the batch is computed in 2+ parts (workers or
-     * micro-batches).
+     * smoothed; about the critical batch size. Published by every training run with a noise-scale interval (the
+     * plan's default is 10 steps), in every mode: from the batch's parts (workers, micro-batches) or a half-batch
+     * probe.
      */
     public static final String NOISE_SCALE = "descent.gradient.noise.scale";
     /** Gauge {@code descent_update_ratio{layer}}: ‖Δw‖/‖w‖ of the layer's last update. */

@@ -100,6 +100,18 @@ final class InProcessTraining {
         }
 
         @Override
+        public int noiseScaleEvery() {
+            return plan.listeners.isEmpty() ? 0 : plan.noiseScaleEvery;
+        }
+
+        @Override
+        public void onNoiseScale(long step, double noiseScale, double traceCovariance, double gradientSquaredNorm,
+                                 int units, int batch) {
+            publish(new TrainingEvent.GradientNoiseScale(job, step, noiseScale, traceCovariance, gradientSquaredNorm,
+                    units, batch));
+        }
+
+        @Override
         public void onStep(StepReport r) {
             if (plan.trajectoryEverySteps > 0 && plan.trajectoryDir != null
                     && (r.step() + 1) % plan.trajectoryEverySteps == 0) {

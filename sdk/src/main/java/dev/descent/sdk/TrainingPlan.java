@@ -297,12 +297,13 @@ public final class TrainingPlan {
         }
 
         /**
-         * Estimate the gradient noise scale B_simple = tr(Σ)/|G|² (McCandlish et al. 2018) every N steps from the
-         * per-worker and per-micro-batch gradients of the step, and publish it as a
-         * {@code TrainingEvent.GradientNoiseScale} (a Prometheus gauge under descent-monitoring). Needs a batch
-         * computed in at least 2 parts: 2+ workers (sync mode) or a {@link #microBatch} smaller than a worker's
-         * share. Jobs on a {@link DescentEngine} only ({@link Descent#trainInProcess} does not publish it; the
-         * estimate's moving averages restart after a resume). 0 = off; default 10.
+         * Estimate the gradient noise scale B_simple = tr(Σ)/|G|² (McCandlish et al. 2018) every N steps and publish
+         * it as a {@code TrainingEvent.GradientNoiseScale} (the Prometheus gauge {@code descent_gradient_noise_scale}
+         * under descent-monitoring), in every mode: from the per-worker and per-micro-batch gradients of the step
+         * (2+ sync workers, or a {@link #microBatch} smaller than a worker's share), else from one extra gradient of
+         * half the batch (a single worker, async workers, {@link Descent#trainInProcess}; about half a step's compute
+         * per measurement, the update itself unchanged). In-process training measures only when the plan has
+         * listeners. The estimate's moving averages restart after a resume. 0 = off; default 10.
          */
         public Builder noiseScaleEvery(int steps) {
             this.noiseScaleEvery = steps;

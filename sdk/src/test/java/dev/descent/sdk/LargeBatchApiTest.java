@@ -97,12 +97,49 @@ class LargeBatchApiTest {
         engine.submit(plan(micro).workers(1).microBatch(16).noiseScaleEvery(5).build()).await();
         assertThat(noise(micro)).hasSize(4).allSatisfy(e -> assertThat(e.units()).isEqualTo(3));
 
-        List<TrainingEvent> single = new CopyOnWriteArrayList<>();
-        engine.submit(plan(single).workers(1).noiseScaleEvery(1).build()).await();
-        assertThat(noise(single)).as("one part per batch: no estimate").isEmpty();
         List<TrainingEvent> off = new CopyOnWriteArrayList<>();
         engine.submit(plan(off).workers(2).noiseScaleEvery(0).build()).await();
         assertThat(noise(off)).isEmpty();
+    }
+
+    @Test
+    void shouldPublishTheNoiseScaleInEveryModeWithoutChangingTheTraining() throws Exception {
+        // one sync worker, batch in one micro-batch: the half-batch probe gives the two parts
+        List<TrainingEvent> single = new CopyOnWriteArrayList<>();
+        TrainingResult measured = engine.submit(plan(single).workers(1).noiseScaleEvery(4).build()).await();
+        assertThat(noise(single)).hasSize(5).allSatisfy(e -> {
+            assertThat(e.units()).isEqualTo(2);
+            assertThat(e.batch()).isEqualTo(48);
+        });
+        assertThat(noise(single).getLast().noiseScale()).isPositive().isFinite();
+        TrainingResult unmeasured = engine.submit(plan(new CopyOnWriteArrayList<>()).workers(1).noiseScaleEvery(0)
+                .build()).await();
+        assertThat(measured.parametersSha256()).as("the probe leaves the updates alone")
+                .isEqualTo(unmeasured.parametersSha256());
+
+        // in process: the same estimate from the same probes, and the same parameters
+        List<TrainingEvent> inProcess = new CopyOnWriteArrayList<>();
+        TrainingResult local = Descent.trainInProcess(plan(inProcess).noiseScaleEvery(4).build());
+        assertThat(local.parametersSha256()).isEqualTo(unmeasured.parametersSha256());
+        assertThat(noise(inProcess)).hasSize(5);
+        assertThat(noise(inProcess).stream().mapToLong(TrainingEvent.GradientNoiseScale::step))
+                .containsExactly(4L, 8L, 12L, 16L, 20L);
+        assertThat(noise(inProcess).getLast().noiseScale())
+                .isCloseTo(noise(single).getLast().noiseScale(), org.assertj.core.data.Percentage.withPercentage(1e-6));
+
+        // async: every worker measures each 2nd batch it computes; the server smooths and publishes them
+        List<TrainingEvent> async = new CopyOnWriteArrayList<>();
+        engine.submit(plan(async).workers(2).mode(TrainingPlan.Mode.ASYNC).noiseScaleEvery(2).build()).await();
+        List<TrainingEvent.GradientNoiseScale> a = noise(async);
+        assertThat(a).hasSizeGreaterThanOrEqualTo(8); // 20 batches, every 2nd (a rejected stale gradient is not)
+        assertThat(a).allSatisfy(e -> {
+            assertThat(e.units()).isEqualTo(2);
+            assertThat(e.batch()).isEqualTo(48);
+            assertThat(e.step()).isBetween(1L, 20L);
+        });
+        assertThat(a.getLast().noiseScale()).isPositive().isFinite();
+        List<TrainingEvent> off = new CopyOnWriteArrayList<>();
+        engine.submit(plan(off).workers(2).noiseScaleEvery(0).build()).await();
     }
 
     @Test

@@ -42,10 +42,13 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
 
     /**
      * Worker {@code worker}'s shard gradient of {@code step} is in its gradient slab. On a noise-scale step,
-     * {@code units} is the number of its micro-batches and {@code unitSquares} = Σ rows_k·‖g_k‖² over them (else 0).
+     * {@code units} is the number of its micro-batches and {@code unitSquares} = Σ rows_k·‖g_k‖² over them (else 0);
+     * {@code batchSquares} is ‖g‖² of its shard as the pass measured it (what a lone worker's estimate uses: with
+     * BatchNorm the half-batch probe reports the halves' mean, not the batch gradient).
      */
     public record GradientReady(int worker, long step, int epoch, int batchInEpoch, double loss, int correct,
-                                int rows, int units, double unitSquares, ActorRef<Worker.Command> replyTo)
+                                int rows, int units, double unitSquares, double batchSquares,
+                                ActorRef<Worker.Command> replyTo)
             implements Command {
     }
 
@@ -73,6 +76,7 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
     private final GradientNoiseScale noise = new GradientNoiseScale();
     private int units;
     private double unitSquares;
+    private double loneBatchSquares; // a lone worker's own ‖g‖² measurement
     private long step;
     private boolean awaiting; // waiting for the gradients of step (false while a barrier holds the workers)
     private long awaitingSince; // System.nanoTime() when the gradients of step became due
@@ -149,6 +153,7 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
         correct[g.worker()] = g.correct();
         units += g.units();
         unitSquares += g.unitSquares();
+        loneBatchSquares = g.batchSquares();
         epoch = g.epoch();
         batchInEpoch = g.batchInEpoch();
         if (++received < models.length) {
@@ -226,7 +231,8 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
 
     /** Adds this step's parts to the noise scale estimate (before clipping) and publishes it. */
     private void measureNoise(int total) {
-        double batchSquares = kernels.sumSquares(models[0].grads().segment(), 0, models[0].layout().totalFloats());
+        double batchSquares = models.length == 1 && loneBatchSquares > 0 ? loneBatchSquares
+                : kernels.sumSquares(models[0].grads().segment(), 0, models[0].layout().totalFloats());
         int k = units;
         if (noise.add(unitSquares, k, batchSquares, total)) {
             supervisor.tell(new JobSupervisor.Publish(new TrainingEvent.GradientNoiseScale(

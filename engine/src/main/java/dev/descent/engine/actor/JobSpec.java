@@ -198,9 +198,10 @@ public final class JobSpec {
     }
 
     /**
-     * Measure the gradient noise scale every N steps from the per-worker / per-micro-batch gradients and publish
-     * {@code TrainingEvent.GradientNoiseScale} (sync mode, when a batch is computed in at least 2 parts);
-     * 0 = off (default).
+     * Measure the gradient noise scale every N steps and publish {@code TrainingEvent.GradientNoiseScale}: in sync
+     * mode from the per-worker / per-micro-batch gradients of the step (a single worker whose share is one
+     * micro-batch adds a half-batch probe, {@code GradientPass#measureUnits(boolean, boolean)}); in async mode from
+     * each N-th batch a worker computes, measured by that worker alone. 0 = off (default).
      */
     public JobSpec noiseScaleEverySteps(int steps) {
         this.noiseScaleEverySteps = steps;
@@ -385,9 +386,9 @@ public final class JobSpec {
         return noiseScaleEverySteps;
     }
 
-    /** True when step {@code step} (0-based) measures the gradient noise scale. */
+    /** True when step {@code step} (0-based; in async mode the batch's sequence number) measures the noise scale. */
     public boolean measuresNoiseScale(long step) {
-        return noiseScaleEverySteps > 0 && mode == Mode.SYNC && (step + 1) % noiseScaleEverySteps == 0;
+        return noiseScaleEverySteps > 0 && (step + 1) % noiseScaleEverySteps == 0;
     }
 
     public int batchSize() {

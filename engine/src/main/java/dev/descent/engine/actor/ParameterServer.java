@@ -1,6 +1,8 @@
 package dev.descent.engine.actor;
 
+import dev.descent.engine.event.TrainingEvent;
 import dev.descent.engine.nn.Model;
+import dev.descent.engine.train.GradientNoiseScale;
 import java.lang.foreign.MemorySegment;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -12,7 +14,8 @@ import org.apache.pekko.actor.typed.javadsl.StashBuffer;
 
 /**
  * Async training: owns the master parameters (the job's model) and applies each worker's gradient on arrival,
- * one optimizer step per gradient, then refreshes that worker's replica. A gradient computed on parameters more
+ * one optimizer step per gradient, then refreshes that worker's replica. Workers measure the gradient noise scale
+ * parts of every N-th batch they compute; the server smooths them into one estimate per job and publishes it. A gradient computed on parameters more
  * than {@code maxStaleness} updates old is dropped and the worker recomputes its batch on fresh parameters, so no
  * update is ever staler than the bound. Not bit-reproducible (arrival order decides); use sync mode for that.
  *
@@ -27,9 +30,12 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
 
     /**
      * Worker {@code worker}'s gradient is in its replica's gradient slab, computed on parameters that included
-     * {@code basedOn} updates.
+     * {@code basedOn} updates. On a noise-scale batch, {@code units} parts of it (micro-batches, or the two halves
+     * of the half-batch probe) had Σ rows_k‖g_k‖² = {@code unitSquares} and the whole batch ‖g‖² =
+     * {@code batchSquares}; {@code units} is 0 otherwise.
      */
-    public record GradientReady(int worker, long basedOn, double loss, int correct, int rows,
+    public record GradientReady(int worker, long basedOn, double loss, int correct, int rows, int units,
+                                double unitSquares, double batchSquares,
                                 ActorRef<Worker.Command> replyTo) implements Command {
     }
 
@@ -51,6 +57,8 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
     private final JobStatus status;
     private final int maxStaleness;
     private final int perEpoch;
+    private final String job;
+    private final GradientNoiseScale noise = new GradientNoiseScale();
     private long applied;
     private boolean paused;
     private ActorRef<Worker.Command> held;
@@ -83,6 +91,7 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
         this.status = status;
         this.maxStaleness = spec.maxStaleness();
         this.perEpoch = spec.stepsPerEpoch();
+        this.job = spec.name();
         this.applied = startStep;
         this.timeout = spec.stepTimeout();
         this.timeoutNanos = timeout.toNanos();
@@ -130,6 +139,10 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
         refresh(replica);
         if (updater.lastStats() != null) {
             supervisor.tell(new JobSupervisor.Publish(updater.lastStats()));
+        }
+        if (g.units() >= 2 && noise.add(g.unitSquares(), g.units(), g.batchSquares(), g.rows())) {
+            supervisor.tell(new JobSupervisor.Publish(new TrainingEvent.GradientNoiseScale(job, applied,
+                    noise.value(), noise.trace(), noise.squaredNorm(), g.units(), g.rows())));
         }
         boolean barrier = barriers.isBarrier(applied);
         supervisor.tell(new JobSupervisor.StepApplied(step, (int) (step / perEpoch), (int) (step % perEpoch), g.loss(),

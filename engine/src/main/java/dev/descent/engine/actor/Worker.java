@@ -188,7 +188,9 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
         int rows = hi - lo;
         double loss = 0;
         int correct = 0;
-        pass.measureUnits(sync && s.spec().measuresNoiseScale(b.seq()));
+        // a lone sync worker and every async worker measure their batch on their own (the half-batch probe when it
+        // is one micro-batch); several sync workers' shards are the aggregator's units
+        pass.measureUnits(s.spec().measuresNoiseScale(b.seq()), !sync || s.workers() == 1);
         if (rows > 0) {
             try {
                 s.spec().faults().beforeShard(s.index(), b.seq(), st.attempts);
@@ -224,11 +226,12 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
             st.current = null;
             s.aggregator().tell(new GradientAggregator.GradientReady(s.index(), b.seq(), b.epoch(),
                     b.batchInEpoch(), loss, correct, rows, rows > 0 ? pass.units() : 0,
-                    rows > 0 ? pass.unitSquares() : 0, getContext().getSelf()));
+                    rows > 0 ? pass.unitSquares() : 0, rows > 0 ? pass.batchSquares() : 0, getContext().getSelf()));
         } else {
             st.sent = true;
             s.server().tell(new ParameterServer.GradientReady(s.index(), st.applied, loss, correct, rows,
-                    getContext().getSelf()));
+                    rows > 0 ? pass.units() : 0, rows > 0 ? pass.unitSquares() : 0,
+                    rows > 0 ? pass.batchSquares() : 0, getContext().getSelf()));
         }
         pull();
         return this;

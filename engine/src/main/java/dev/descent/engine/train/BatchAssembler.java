@@ -21,17 +21,29 @@ public final class BatchAssembler implements AutoCloseable {
     private final OffHeapBlock labels;
 
     public BatchAssembler(Dataset data, int batchSize, long seed) {
+        this(data, batchSize, seed, batchSize);
+    }
+
+    /**
+     * An assembler whose own buffers hold {@code bufferRows} rows (at most the batch): with fewer rows than the batch
+     * it serves a batch in slices ({@link #fill(int, int, int, MemorySegment, MemorySegment)}), e.g. one micro-batch
+     * at a time, and never holds a whole batch.
+     */
+    public BatchAssembler(Dataset data, int batchSize, long seed, int bufferRows) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, was " + batchSize);
+        }
+        if (bufferRows < 1 || bufferRows > batchSize) {
+            throw new IllegalArgumentException("buffer rows must be in [1, " + batchSize + "], was " + bufferRows);
         }
         this.data = data;
         this.batchSize = batchSize;
         this.seed = seed;
         this.order = new int[data.count()];
-        this.features = OffHeapBlock.allocateFloats((long) batchSize * data.featureSize(), Purpose.BATCHES);
+        this.features = OffHeapBlock.allocateFloats((long) bufferRows * data.featureSize(), Purpose.BATCHES);
         OffHeapBlock l;
         try {
-            l = OffHeapBlock.allocate((long) batchSize * Integer.BYTES, Purpose.BATCHES);
+            l = OffHeapBlock.allocate((long) bufferRows * Integer.BYTES, Purpose.BATCHES);
         } catch (RuntimeException | Error e) {
             features.close();
             throw e;
@@ -58,9 +70,34 @@ public final class BatchAssembler implements AutoCloseable {
         }
     }
 
-    /** Copies batch {@code b} of the current order into the buffers; returns its number of rows. */
+    /** Copies batch {@code b} of the current order into the buffers (which must hold a batch); returns its rows. */
     public int fill(int b) {
+        if (features.segment().byteSize() < (long) batchSize * data.featureSize() * Float.BYTES) {
+            throw new IllegalStateException("this assembler's buffers hold a slice of a batch: use fill(b, lo, rows, ...)");
+        }
         return fill(b, features.segment(), labels.segment());
+    }
+
+    /** Rows of batch {@code b} of an epoch (the last may be partial). */
+    public int rows(int b) {
+        return Math.min(batchSize, data.count() - b * batchSize);
+    }
+
+    /**
+     * Copies rows [lo, lo + rows) of batch {@code b} of the current order into {@code dst}/{@code dstLabels} at
+     * offset 0: one slice of a batch, e.g. a micro-batch, without assembling the rest.
+     */
+    public void fill(int b, int lo, int rows, MemorySegment dst, MemorySegment dstLabels) {
+        int start = b * batchSize + lo;
+        int fs = data.featureSize();
+        long rowBytes = (long) fs * Float.BYTES;
+        MemorySegment src = data.features().segment();
+        MemorySegment srcLabels = data.labels().segment();
+        for (int r = 0; r < rows; r++) {
+            int i = order[start + r];
+            MemorySegment.copy(src, (long) i * rowBytes, dst, (long) r * rowBytes, rowBytes);
+            dstLabels.setAtIndex(ValueLayout.JAVA_INT, r, srcLabels.getAtIndex(ValueLayout.JAVA_INT, i));
+        }
     }
 
     /**
@@ -82,7 +119,7 @@ public final class BatchAssembler implements AutoCloseable {
         return rows;
     }
 
-    /** Batch features [batchSize, featureSize]. */
+    /** Batch features [bufferRows, featureSize] (a whole batch unless built with fewer buffer rows). */
     public MemorySegment features() {
         return features.segment();
     }

@@ -32,6 +32,25 @@ public interface FitListener {
                               double globalNorm) {
     }
 
+    /**
+     * Return N > 0 to measure the gradient noise scale on steps N−1, 2N−1, ... (0-based: every N-th step) and
+     * receive {@link #onNoiseScale} after each: from the step's micro-batches, or, when the batch is one
+     * micro-batch, from an extra half-batch gradient ({@link GradientPass#measureUnits(boolean, boolean)}; costs
+     * about half a step's compute per measurement, and leaves the update unchanged).
+     */
+    default int noiseScaleEvery() {
+        return 0;
+    }
+
+    /**
+     * The smoothed gradient noise scale after optimizer step {@code step} (1-based: steps taken), as
+     * {@link GradientNoiseScale} estimates it from {@code units} parts of a batch of {@code batch} rows. Called
+     * after {@link #onStep} of that step.
+     */
+    default void onNoiseScale(long step, double noiseScale, double traceCovariance, double gradientSquaredNorm,
+                              int units, int batch) {
+    }
+
     default void onStep(StepReport report) {
     }
 

@@ -68,11 +68,19 @@ public final class Trainer {
                 .resolve(Math.max(1, totalSteps));
         boolean norms = l.wantsGradientNorms();
         int statsEvery = l.layerStatsEvery();
+        int noiseEvery = Math.max(0, l.noiseScaleEvery());
+        GradientNoiseScale noise = noiseEvery > 0 ? new GradientNoiseScale() : null;
         List<String> layerNames = norms || statsEvery > 0 ? model.parameterLayerNames() : List.of();
         List<EpochReport> history = new ArrayList<>();
         long trainNanos = 0;
         long trainExamples = 0;
-        try (BatchAssembler batches = new BatchAssembler(train, b.batchSize, b.seed);
+        // with micro-batches (and not SAM, whose second pass needs the whole batch) a batch is never assembled: each
+        // micro-batch is copied from the dataset just before its forward, so only micro-batch rows are buffered
+        int batchRows = Math.min(b.batchSize, train.count());
+        boolean streamed = b.microBatch > 0 && b.microBatch < batchRows
+                && !(b.optimizer instanceof dev.descent.engine.optim.Sam);
+        try (BatchAssembler batches = new BatchAssembler(train, b.batchSize, b.seed,
+                streamed ? b.microBatch : b.batchSize);
              TrainingStep step = new TrainingStep(model, b.kernels, b.loss, b.optimizer, schedule, b.strategy,
                      b.batchSize, b.clipNorm, b.threads, b.seed, b.microBatch);
              Evaluator evaluator = test == null ? null
@@ -80,6 +88,7 @@ public final class Trainer {
              ParameterSnapshot lastGood = model.snapshot();
              ParameterSnapshot before = statsEvery > 0 ? model.snapshot() : null) {
             step.measureGradientNorm(norms || statsEvery > 0);
+            Slices slices = new Slices(batches);
             int perEpoch = batches.batchesPerEpoch();
             for (int epoch = 0; epoch < b.epochs; epoch++) {
                 model.snapshotInto(lastGood);
@@ -90,13 +99,20 @@ public final class Trainer {
                 long epochNanos = 0;
                 for (int bi = 0; bi < perEpoch; bi++) {
                     long t0 = System.nanoTime();
-                    int rows = batches.fill(bi);
+                    int rows = streamed ? batches.rows(bi) : batches.fill(bi);
+                    slices.batch = bi;
                     boolean stats = statsEvery > 0 && step.steps() % statsEvery == 0;
                     if (stats) {
                         model.snapshotInto(before);
                     }
+                    boolean measure = noiseEvery > 0 && (step.steps() + 1) % noiseEvery == 0;
+                    step.pass().measureUnits(measure, true);
                     try {
-                        step.run(batches.features(), 0, batches.labels(), 0, rows, epoch);
+                        if (streamed) {
+                            step.run(slices, batches.features(), batches.labels(), rows, epoch);
+                        } else {
+                            step.run(batches.features(), 0, batches.labels(), 0, rows, epoch);
+                        }
                     } catch (NonFiniteLossException e) {
                         model.restore(lastGood);
                         throw new NonFiniteLossException(e.step(), epoch, e.loss(), epoch, e.hint());
@@ -111,6 +127,11 @@ public final class Trainer {
                     l.onStep(new StepReport(step.steps() - 1, epoch, bi, perEpoch, step.loss(),
                             (double) step.correct() / rows, step.learningRate(), eps, step.gradientNorm(),
                             layerNames, layerNorms));
+                    if (measure && noise.add(step.pass().unitSquares(), step.pass().units(),
+                            step.pass().batchSquares(), rows)) {
+                        l.onNoiseScale(step.steps(), noise.value(), noise.trace(), noise.squaredNorm(),
+                                step.pass().units(), rows);
+                    }
                     if (stats) {
                         double[] g = norms ? layerNorms.clone()
                                 : model.layerGradientNorms(b.kernels, new double[layerNames.size()]);
@@ -139,6 +160,22 @@ public final class Trainer {
                     trainSeconds > 0 ? trainExamples / trainSeconds : 0, trainSeconds,
                     (System.nanoTime() - wallStart) / 1e9, step.steps(), model.parameterCount(),
                     model.parametersSha256());
+        }
+    }
+
+    /** Rows of the current batch, read slice by slice from the assembler (one object per run: no per-step garbage). */
+    private static final class Slices implements GradientPass.Rows {
+        private final BatchAssembler batches;
+        private int batch;
+
+        Slices(BatchAssembler batches) {
+            this.batches = batches;
+        }
+
+        @Override
+        public void fill(int lo, int rows, java.lang.foreign.MemorySegment features,
+                         java.lang.foreign.MemorySegment labels) {
+            batches.fill(batch, lo, rows, features, labels);
         }
     }
 

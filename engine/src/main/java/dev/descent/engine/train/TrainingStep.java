@@ -82,7 +82,20 @@ public final class TrainingStep implements AutoCloseable {
      * @param epoch only used in the error message of a non-finite loss
      */
     public void run(MemorySegment features, long fOff, MemorySegment labels, long lOff, int batch, int epoch) {
-        double l = pass.run(features, fOff, labels, lOff, batch, step);
+        update(pass.run(features, fOff, labels, lOff, batch, step), batch, epoch);
+    }
+
+    /**
+     * Runs one step on a batch that is never materialized: its micro-batches are read from {@code source} into
+     * {@code features}/{@code labels} (buffers of {@link GradientPass#microBatch()} rows) one at a time
+     * ({@link GradientPass#run(GradientPass.Rows, MemorySegment, MemorySegment, int, long)}); the same update as
+     * {@link #run(MemorySegment, long, MemorySegment, long, int, int)} on the whole batch, bit for bit.
+     */
+    public void run(GradientPass.Rows source, MemorySegment features, MemorySegment labels, int batch, int epoch) {
+        update(pass.run(source, features, labels, batch, step), batch, epoch);
+    }
+
+    private void update(double l, int batch, int epoch) {
         if (!Double.isFinite(l)) {
             throw new NonFiniteLossException(step, epoch, l, -1, hint());
         }

@@ -159,10 +159,10 @@ public final class HandlerAllocationProbe {
                 sink = new DataLoader.Release(i % 3);
                 c.release = Math.min(c.release, mx.getCurrentThreadAllocatedBytes() - t);
                 t = mx.getCurrentThreadAllocatedBytes();
-                sink = new GradientAggregator.GradientReady(0, i, 0, i, 0.5, 3, 4, 0, 0, worker);
+                sink = new GradientAggregator.GradientReady(0, i, 0, i, 0.5, 3, 4, 0, 0, 0, worker);
                 c.syncGradient = Math.min(c.syncGradient, mx.getCurrentThreadAllocatedBytes() - t);
                 t = mx.getCurrentThreadAllocatedBytes();
-                sink = new ParameterServer.GradientReady(0, i, 0.5, 3, 4, worker);
+                sink = new ParameterServer.GradientReady(0, i, 0.5, 3, 4, 0, 0, 0, worker);
                 c.asyncGradient = Math.min(c.asyncGradient, mx.getCurrentThreadAllocatedBytes() - t);
                 t = mx.getCurrentThreadAllocatedBytes();
                 sink = new Worker.Proceed(i);

@@ -10,8 +10,12 @@ import dev.descent.engine.kernel.Activation;
 import dev.descent.engine.kernel.KernelBackend;
 import dev.descent.engine.kernel.Kernels;
 import dev.descent.engine.loss.LossKind;
+import dev.descent.engine.nn.ActivationLayer;
+import dev.descent.engine.nn.BatchNorm;
+import dev.descent.engine.nn.Linear;
 import dev.descent.engine.nn.Mlp;
 import dev.descent.engine.nn.Model;
+import dev.descent.engine.nn.Sequential;
 import dev.descent.engine.optim.Optimizers;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -87,6 +91,44 @@ class GradientAccumulationTest {
     }
 
     @Test
+    void shouldStreamMicroBatchesWithoutAssemblingTheBatchAndTrainBitForBitAsTheAssembledBatch() {
+        try (Dataset train = Synthetic.blobs("train", 600, 8, 4, 1);
+             Model streamed = mlp();
+             Model assembled = mlp()) {
+            // Trainer with micro-batches: the batch of 120 rows is read 25 rows at a time straight from the dataset
+            Trainer.builder().model(streamed).optimizer(Optimizers.momentum(0.05, 0.9)).batchSize(120).epochs(3)
+                    .seed(2).microBatch(25).build().fit(train, null, FitListener.NONE);
+            // the same steps on assembled 120-row batches, accumulated over the same 25-row micro-batches
+            try (BatchAssembler batches = new BatchAssembler(train, 120, 2);
+                 TrainingStep step = new TrainingStep(assembled, K, LossKind.CROSS_ENTROPY,
+                         Optimizers.momentum(0.05, 0.9), dev.descent.engine.optim.LrSchedule.constant(0.05).resolve(15),
+                         BackpropStrategy.VANILLA, 120, 0, 1, 2, 25)) {
+                for (int epoch = 0; epoch < 3; epoch++) {
+                    batches.shuffle(epoch);
+                    for (int b = 0; b < batches.batchesPerEpoch(); b++) {
+                        int rows = batches.fill(b);
+                        step.run(batches.features(), 0, batches.labels(), 0, rows, epoch);
+                    }
+                }
+            }
+            assertThat(streamed.parametersSha256()).isEqualTo(assembled.parametersSha256());
+        }
+        // a slice-serving assembler holds micro-batch rows only, and refuses to assemble a whole batch
+        try (Dataset data = Synthetic.blobs("d", 100, 8, 4, 2);
+             BatchAssembler slices = new BatchAssembler(data, 64, 1, 16);
+             BatchAssembler whole = new BatchAssembler(data, 64, 1)) {
+            assertThat(slices.features().byteSize()).isEqualTo(16L * 8 * Float.BYTES);
+            assertThatThrownBy(() -> slices.fill(0)).isInstanceOf(IllegalStateException.class);
+            slices.shuffle(0);
+            whole.shuffle(0);
+            assertThat(whole.fill(1)).isEqualTo(36).isEqualTo(slices.rows(1));
+            slices.fill(1, 16, 16, slices.features(), slices.labels()); // rows 16..31 of batch 1
+            assertThat(floats(slices.features(), 16L * 8))
+                    .containsExactly(floats(whole.features().asSlice(16L * 8 * Float.BYTES), 16L * 8));
+        }
+    }
+
+    @Test
     void shouldRecordOneUnitPerMicroBatchWithRowWeightedSquaredNorms() {
         try (Dataset data = Synthetic.blobs("blobs", 64, 8, 4, 5);
              Model m = mlp();
@@ -106,6 +148,98 @@ class GradientAccumulationTest {
             assertThat(acc.unitSquares()).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-5 * expected));
             acc.measureUnits(false).run(f, 0, y, 0, 64, 1);
             assertThat(acc.units()).isZero();
+        }
+    }
+
+    /** Linear, BatchNorm, ReLU, Linear: the half-batch probe must leave the running statistics alone. */
+    private static Model bnMlp() {
+        return Sequential.input(8).add(new Linear(16)).add(new BatchNorm()).add(new ActivationLayer(Activation.RELU))
+                .add(new Linear(4)).build().initialize(Init.KAIMING_NORMAL, Init.ZEROS, 3);
+    }
+
+    @Test
+    void shouldProbeHalfTheBatchWithoutChangingTheGradientOrTheBatchNormStatistics() {
+        try (Dataset data = Synthetic.blobs("blobs", 40, 8, 4, 6);
+             Model probed = bnMlp();
+             Model plain = bnMlp();
+             Model half = bnMlp();
+             GradientPass a = new GradientPass(probed, K, LossKind.CROSS_ENTROPY, BackpropStrategy.VANILLA, 40, 1, 1);
+             GradientPass b = new GradientPass(plain, K, LossKind.CROSS_ENTROPY, BackpropStrategy.VANILLA, 40, 1, 1);
+             GradientPass h = new GradientPass(half, K, LossKind.CROSS_ENTROPY, BackpropStrategy.VANILLA, 40, 1, 1)) {
+            MemorySegment f = data.features().segment();
+            MemorySegment y = data.labels().segment();
+            long n = probed.layout().totalFloats();
+            double la = a.measureUnits(true, true).run(f, 0, y, 0, 40, 0);
+            double lb = b.run(f, 0, y, 0, 40, 0);
+            assertThat(la).isEqualTo(lb);
+            assertThat(a.correct()).isEqualTo(b.correct());
+            assertThat(floats(probed.grads().segment(), n)).as("the batch gradient is restored after the probe")
+                    .containsExactly(floats(plain.grads().segment(), n));
+            BatchNorm bnA = (BatchNorm) probed.layers().get(1);
+            BatchNorm bnB = (BatchNorm) plain.layers().get(1);
+            assertThat(bnA.runningMean()).containsExactly(bnB.runningMean());
+            assertThat(bnA.runningVar()).containsExactly(bnB.runningVar());
+            assertThat(bnA.statisticsUpdates()).isEqualTo(1);
+            assertThat(bnA.statisticsFrozen()).isFalse();
+            // BatchNorm: two units of 20 rows, both halves computed (each normalized by its own statistics), measured
+            // against the halves' mean as two workers would be
+            h.run(f, 0, y, 0, 20, 0);
+            float[] g1 = floats(half.grads().segment(), n);
+            h.run(f, 20L * 8, y, 20, 20, 0);
+            float[] g2 = floats(half.grads().segment(), n);
+            double halfSquares = 0;
+            double otherSquares = 0;
+            double meanSquares = 0;
+            for (int i = 0; i < g1.length; i++) {
+                halfSquares += (double) g1[i] * g1[i];
+                otherSquares += (double) g2[i] * g2[i];
+                double m = (g1[i] + (double) g2[i]) / 2;
+                meanSquares += m * m;
+            }
+            assertThat(a.units()).isEqualTo(2);
+            double expected = 20 * halfSquares + 20 * otherSquares;
+            assertThat(a.unitSquares()).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-6 * expected));
+            assertThat(a.batchSquares()).isCloseTo(meanSquares, org.assertj.core.data.Offset.offset(1e-6 * meanSquares));
+            assertThat(a.unitSquares() / 40).as("S_small > S_big: a non-negative trace estimate")
+                    .isGreaterThan(a.batchSquares());
+            // without the probe, one micro-batch is one unit, as before
+            a.measureUnits(true, false).run(f, 0, y, 0, 40, 1);
+            assertThat(a.units()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void shouldEstimateTheNoiseScaleInSingleProcessTrainingWithoutChangingTheResult() {
+        try (Dataset train = Synthetic.blobs("train", 600, 8, 4, 1);
+             Model measured = mlp();
+             Model plain = mlp()) {
+            java.util.List<double[]> seen = new java.util.ArrayList<>();
+            Trainer.builder().model(measured).optimizer(Optimizers.momentum(0.05, 0.9)).batchSize(120).epochs(3)
+                    .seed(2).build().fit(train, null, new FitListener() {
+                        @Override
+                        public int noiseScaleEvery() {
+                            return 2;
+                        }
+
+                        @Override
+                        public void onNoiseScale(long step, double noiseScale, double trace, double squaredNorm,
+                                                 int units, int batch) {
+                            seen.add(new double[] {step, noiseScale, trace, units, batch});
+                        }
+                    });
+            Trainer.builder().model(plain).optimizer(Optimizers.momentum(0.05, 0.9)).batchSize(120).epochs(3)
+                    .seed(2).build().fit(train, null, FitListener.NONE);
+            assertThat(measured.parametersSha256()).as("measuring does not change the updates")
+                    .isEqualTo(plain.parametersSha256());
+            assertThat(seen).hasSize(7); // 15 steps, every 2nd: after steps 2, 4, ..., 14
+            assertThat(seen.getFirst()[0]).isEqualTo(2);
+            assertThat(seen.getLast()[0]).isEqualTo(14);
+            assertThat(seen).allSatisfy(e -> {
+                assertThat(e[3]).isEqualTo(2);
+                assertThat(e[4]).isEqualTo(120);
+            });
+            assertThat(seen.getLast()[2]).as("tr(Sigma)").isPositive();
+            assertThat(seen.getLast()[1]).as("B_simple").isPositive().isFinite();
         }
     }
 

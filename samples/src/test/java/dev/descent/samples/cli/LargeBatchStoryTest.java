@@ -16,8 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * `descent story large-batch` on a tiny sweep (2 batch sizes, 1 epoch, 1,024 Fashion-MNIST examples): stopped after
- * two points, continued by the same command, then checked: every point, the figures and summary.json.
+ * `descent story large-batch` on a tiny sweep (2 batch sizes, 1 epoch, 1,024 Fashion-MNIST examples, and both trained
+ * to train loss 0.3 for the sharpness comparison): stopped after two points, continued by the same command, then
+ * checked: every point, the figures and summary.json.
  */
 class LargeBatchStoryTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -36,7 +37,8 @@ class LargeBatchStoryTest {
                 StoryCommandTest.dataDir.toString(), "--batches", "32,512", "--workers", "1,2", "--epochs", epochs,
                 "--train-limit", "1024", "--test-limit", "500", "--sharpness-examples", "200", "--power-iterations", "3",
                 "--interpolation-points", "5", "--eval-examples", "300", "--micro-batch", "256", "--reference-batch",
-                "32", "--no-batch-norm", "--out", out.toString())); // plain MLP: 2 workers = 1 worker, see below
+                "32", "--no-batch-norm", "--converged-train-limit", "1024", "--target-loss", "0.3",
+                "--max-epochs-to-target", "60", "--out", out.toString())); // plain MLP: 2 workers = 1 worker, see below
         a.addAll(List.of(extra));
         return a.toArray(String[]::new);
     }
@@ -95,6 +97,28 @@ class LargeBatchStoryTest {
             assertThat(one.get("epsilon_sharpness").asDouble()).isPositive();
             assertThat(two.get("lambda_max").isNull()).as("sharpness is measured on 1-worker solutions").isTrue();
         }
+        // Keskar et al.'s comparison: both batch sizes trained to the same train loss (0.3), the larger one in more
+        // epochs, ends sharper, and the interpolation between them rises faster beyond the large-batch end
+        JsonNode conv = s.get("converged");
+        assertThat(conv).hasSize(2);
+        JsonNode c32 = conv.get(0);
+        JsonNode c512 = conv.get(1);
+        for (JsonNode c : List.of(c32, c512)) {
+            assertThat(c.get("reached_target").asBoolean()).as(c.toString()).isTrue();
+            assertThat(c.get("train_loss").asDouble()).isLessThanOrEqualTo(0.3);
+            assertThat(c.get("steps").asLong()).isPositive();
+        }
+        assertThat(c512.get("epochs").asDouble()).as("the large batch needs more epochs")
+                .isGreaterThan(c32.get("epochs").asDouble());
+        assertThat(c512.get("lambda_max").asDouble()).as("lambda_max of the large-batch solution")
+                .isGreaterThan(2 * c32.get("lambda_max").asDouble());
+        assertThat(c512.get("epsilon_sharpness").asDouble()).isGreaterThan(c32.get("epsilon_sharpness").asDouble());
+        JsonNode line = s.get("interpolation");
+        assertThat(line.get("solutions").asText()).contains("target train loss");
+        assertThat(line.get("train_loss_rise_beyond_large_batch").get("0.500").asDouble())
+                .isGreaterThan(2 * line.get("train_loss_rise_beyond_small_batch").get("0.500").asDouble());
+        assertThat(Files.readAllLines(out.resolve("converged.csv"))).hasSize(1 + 2);
+        assertThat(out.resolve("points").resolve("c-b00512.descent")).isRegularFile();
         assertThat(s.get("gradient_noise_scale").asDouble()).as("B_simple of the reference run").isPositive();
         assertThat(s.get("gradient_noise_scale_run").asText()).isEqualTo("b00032-w2-fixed");
         assertThat(s.get("interpolation").get("points").asInt()).isEqualTo(5);
@@ -116,7 +140,8 @@ class LargeBatchStoryTest {
         CliRunner.Run r = CliRunner.run("story", "large-batch", "--data-dir", StoryCommandTest.dataDir.toString(),
                 "--batches", "16,64", "--workers", "1", "--epochs", "2", "--train-limit", "512", "--test-limit", "300",
                 "--sharpness-examples", "100", "--power-iterations", "2", "--interpolation-points", "5",
-                "--eval-examples", "200", "--out", out.toString());
+                "--eval-examples", "200", "--converged-train-limit", "512", "--target-loss", "0.5",
+                "--max-epochs-to-target", "20", "--out", out.toString());
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out()).contains("MLP 784-256-128-10 (BatchNorm)");
         JsonNode s = JSON.readTree(out.resolve("summary.json").toFile());
@@ -124,6 +149,7 @@ class LargeBatchStoryTest {
         for (JsonNode p : s.get("points")) {
             assertThat(p.get("test_accuracy").asDouble()).isBetween(0.3, 1.0);
         }
+        assertThat(s.get("converged")).hasSize(2);
         // at alpha = 1 the interpolation evaluates the batch-64 network itself (BatchNorm statistics recomputed from
         // the evaluation batch): a trained network, its train loss below chance's ln 10
         List<String> csv = Files.readAllLines(out.resolve("interpolation.csv"));

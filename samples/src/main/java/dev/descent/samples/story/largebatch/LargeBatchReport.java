@@ -23,14 +23,20 @@ final class LargeBatchReport {
     private LargeBatchReport() {
     }
 
-    static void write(OutputDir dir, List<JsonNode> points, LandscapeResult line, int smallBatch, int largeBatch,
-                      Map<String, Object> config, String referenceId) {
+    private static final String[] CONVERGED_FIELDS = {"batch", "lr", "steps", "epochs", "reached_target", "train_loss",
+        "train_accuracy", "test_loss", "test_accuracy", "generalization_gap", "lambda_max", "epsilon_sharpness",
+        "seconds"};
+
+    static void write(OutputDir dir, List<JsonNode> points, List<JsonNode> converged, LandscapeResult line,
+                      int smallBatch, int largeBatch, boolean lineOfConverged, Map<String, Object> config,
+                      Map<String, Object> convergedConfig, String referenceId) {
         timeFigure(dir, points);
         accuracyFigure(dir, points);
-        sharpnessFigure(dir, points);
+        double target = ((Number) convergedConfig.get("target_loss")).doubleValue();
+        sharpnessFigure(dir, points, converged, target);
         noiseFigure(dir, points);
         if (line != null) {
-            interpolationFigure(dir, line, smallBatch, largeBatch);
+            interpolationFigure(dir, line, smallBatch, largeBatch, lineOfConverged ? target : Double.NaN);
         }
         StringBuilder csv = new StringBuilder(String.join(",", CSV_FIELDS)).append('\n');
         List<Map<String, Object>> summaryPoints = new ArrayList<>();
@@ -62,10 +68,38 @@ final class LargeBatchReport {
         degrades.put(LargeBatchStory.LINEAR_WARMUP, degradesFrom(points, LargeBatchStory.LINEAR_WARMUP));
         s.put("accuracy_degrades_from_batch", degrades);
         s.put("accuracy_degradation_threshold", "test accuracy more than 0.01 below the best of its schedule (1 worker)");
+        if (!converged.isEmpty()) {
+            StringBuilder ccsv = new StringBuilder(String.join(",", CONVERGED_FIELDS)).append('\n');
+            List<Map<String, Object>> rows = new ArrayList<>();
+            for (JsonNode p : converged) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                for (int i = 0; i < CONVERGED_FIELDS.length; i++) {
+                    JsonNode v = p.get(CONVERGED_FIELDS[i]);
+                    row.put(CONVERGED_FIELDS[i], v == null || v.isNull() ? null : v.isNumber() ? v.numberValue()
+                            : v.isBoolean() ? v.booleanValue() : v.asText());
+                    ccsv.append(i == 0 ? "" : ",").append(v == null || v.isNull() ? "" : v.asText());
+                }
+                ccsv.append('\n');
+                rows.add(row);
+            }
+            dir.writeString("converged.csv", ccsv.toString());
+            s.put("converged", rows);
+            s.put("converged_protocol", String.format(Locale.ROOT, "Keskar et al.: every batch size trained with the "
+                    + "fixed lr (no warm-up) on the first %s training examples until the eval-mode train loss on them "
+                    + "is <= %s (checked every epoch and at least every 25 steps, at most %s epochs); sharpness on the "
+                    + "same first %s examples", convergedConfig.get("converged_train_examples"), target,
+                    convergedConfig.get("max_epochs_to_target"), convergedConfig.get("sharpness_examples")));
+        }
         if (line != null) {
-            s.put("interpolation", interpolationSummary(line, smallBatch, largeBatch));
+            Map<String, Object> li = interpolationSummary(line, smallBatch, largeBatch);
+            li.put("solutions", lineOfConverged ? "trained to the target train loss (converged)"
+                    : "fixed lr, same epochs");
+            s.put("interpolation", li);
         }
         s.put("config", config);
+        if (!converged.isEmpty()) {
+            s.put("converged_config", convergedConfig);
+        }
         dir.writeJson("summary.json", s);
     }
 
@@ -87,6 +121,10 @@ final class LargeBatchReport {
                 between = Math.max(between, p.trainLoss());
             }
         }
+        // how fast the train loss rises when stepping away from each solution along the line (the same parameter
+        // distance on both sides): Keskar et al.'s 1-D picture of a flat small-batch and a sharp large-batch basin
+        m.put("train_loss_rise_beyond_small_batch", rises(r, 0, -1));
+        m.put("train_loss_rise_beyond_large_batch", rises(r, 1, +1));
         m.put("train_loss_small_batch", LargeBatchStory.finite(at0));
         m.put("train_loss_large_batch", LargeBatchStory.finite(at1));
         m.put("max_train_loss_between", LargeBatchStory.finite(between));
@@ -97,6 +135,24 @@ final class LargeBatchReport {
             m.put("lambda_max_large_batch", sh.get(1).topHessianEigenvalue());
         }
         return m;
+    }
+
+    /** {alpha offset: train loss there minus at {@code at}} for the grid points on the far side of {@code at}. */
+    private static Map<String, Double> rises(LandscapeResult r, double at, int side) {
+        double base = Double.NaN;
+        for (LandscapePoint p : r.points()) {
+            if (Math.abs(p.a() - at) < 1e-9) {
+                base = p.trainLoss();
+            }
+        }
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (LandscapePoint p : r.points()) {
+            double d = (p.a() - at) * side;
+            if (d > 1e-9) {
+                out.put(String.format(Locale.ROOT, "%.3f", d), LargeBatchStory.finite(p.trainLoss() - base));
+            }
+        }
+        return out;
     }
 
     /** The smallest batch from which every larger batch's accuracy is > 0.01 below the schedule's best (or null). */
@@ -149,16 +205,25 @@ final class LargeBatchReport {
                         s)));
     }
 
-    private static void sharpnessFigure(OutputDir dir, List<JsonNode> points) {
+    private static void sharpnessFigure(OutputDir dir, List<JsonNode> points, List<JsonNode> converged,
+                                        double target) {
+        List<Series> lambda = new ArrayList<>();
+        List<Series> eps = new ArrayList<>();
+        if (!converged.isEmpty()) {
+            String name = String.format(Locale.ROOT, "fixed lr, trained to train loss <= %s", target);
+            lambda.add(series(name, converged, p -> true, "lambda_max"));
+            eps.add(series(name, converged, p -> true, "epsilon_sharpness"));
+        }
+        lambda.add(series("fixed lr, same epochs", points, one(LargeBatchStory.FIXED), "lambda_max"));
+        lambda.add(series("linear scaling + warm-up, same epochs", points, one(LargeBatchStory.LINEAR_WARMUP),
+                "lambda_max"));
+        eps.add(series("fixed lr, same epochs", points, one(LargeBatchStory.FIXED), "epsilon_sharpness"));
+        eps.add(series("linear scaling + warm-up, same epochs", points, one(LargeBatchStory.LINEAR_WARMUP),
+                "epsilon_sharpness"));
         Figures.write(dir.resolve("sharpness-vs-batch.png"), "Sharpness of the solution against batch size", List.of(
-                Panel.of("top Hessian eigenvalue", "log2(batch size)", "lambda_max", List.of(
-                        series("fixed lr", points, one(LargeBatchStory.FIXED), "lambda_max"),
-                        series("linear scaling + warm-up", points, one(LargeBatchStory.LINEAR_WARMUP), "lambda_max")))
-                        .withLogY(),
-                Panel.of("epsilon-sharpness (Keskar et al.)", "log2(batch size)", "epsilon-sharpness (%)", List.of(
-                        series("fixed lr", points, one(LargeBatchStory.FIXED), "epsilon_sharpness"),
-                        series("linear scaling + warm-up", points, one(LargeBatchStory.LINEAR_WARMUP),
-                                "epsilon_sharpness"))).withLogY()), 2);
+                Panel.of("top Hessian eigenvalue", "log2(batch size)", "lambda_max", lambda).withLogY(),
+                Panel.of("epsilon-sharpness (Keskar et al.)", "log2(batch size)", "epsilon-sharpness (%)", eps)
+                        .withLogY()), 2);
     }
 
     private static void noiseFigure(OutputDir dir, List<JsonNode> points) {
@@ -179,11 +244,11 @@ final class LargeBatchReport {
         if (s.isEmpty()) {
             return;
         }
-        Figures.write(dir.resolve("noise-scale.png"), "Gradient noise scale B_simple = tr(Sigma)/|G|^2 during training",
-                List.of(Panel.of("B_simple (examples), fixed-lr runs", "epoch", "B_simple", s).withLogY()));
+        Figures.write(dir.resolve("noise-scale.png"), "Gradient noise scale during training",
+                List.of(Panel.of("B_simple = tr(Sigma)/|G|^2 (examples), fixed-lr runs", "epoch", "B_simple", s).withLogY()));
     }
 
-    private static void interpolationFigure(OutputDir dir, LandscapeResult r, int small, int large) {
+    private static void interpolationFigure(OutputDir dir, LandscapeResult r, int small, int large, double target) {
         List<LandscapePoint> p = r.points();
         double[] x = new double[p.size()];
         double[][] y = new double[4][p.size()];
@@ -195,8 +260,10 @@ final class LargeBatchReport {
             y[3][i] = p.get(i).testAccuracy();
         }
         Figures.write(dir.resolve("interpolation.png"), String.format(Locale.ROOT,
-                "From the batch-%d solution (alpha = 0) to the batch-%d solution (alpha = 1)", small, large), List.of(
-                Panel.of("loss along (1 - alpha) w_small + alpha w_large", "alpha", "loss", List.of(
+                "Batch %d (alpha 0) to batch %d (alpha 1)", small, large),
+                List.of(
+                Panel.of("(1 - alpha) w_small + alpha w_large" + (Double.isNaN(target) ? ""
+                        : String.format(Locale.ROOT, ", both at train loss <= %s", target)), "alpha", "loss", List.of(
                         new Series("train loss", x, y[0]), new Series("test loss", x, y[1])))
                         .withSecondAxis("accuracy", List.of(new Series("train accuracy", x, y[2]),
                                 new Series("test accuracy", x, y[3])))));

@@ -25,6 +25,7 @@ import dev.descent.sdk.Optimizer;
 import dev.descent.sdk.Schedule;
 import dev.descent.sdk.SharpnessReport;
 import dev.descent.sdk.Split;
+import dev.descent.sdk.StepTrainer;
 import dev.descent.sdk.TrainingPlan;
 import dev.descent.sdk.TrainingResult;
 import java.io.IOException;
@@ -43,17 +44,19 @@ import picocli.CommandLine.Option;
 /**
  * {@code descent story large-batch}: a sweep over batch sizes on Fashion-MNIST (the MLP), the same epochs for
  * each: time per epoch with 1 and 2 workers, test accuracy under a fixed learning rate and under the linear
- * scaling rule with gradual warm-up (Goyal et al. 2017), sharpness of the solutions (Keskar et al. 2017), a 1-D
- * interpolation between a small-batch and a large-batch solution, and the gradient noise scale (McCandlish et al.
+ * scaling rule with gradual warm-up (Goyal et al. 2017), sharpness of the solutions (Keskar et al. 2017) — also of
+ * every batch size trained under the fixed lr to a common train loss, Keskar's own protocol — a 1-D interpolation
+ * between the small-batch and the large-batch solution at that loss, and the gradient noise scale (McCandlish et al.
  * 2018) over training. Every finished point is a file in {@code points/}; a rerun continues where a killed one
  * stopped.
  */
 @Command(name = "large-batch", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Large-batch training: a sweep over batch sizes (same epochs each) measuring time per epoch "
                 + "with 1 and 2 workers, test accuracy under a fixed lr and under the linear scaling rule with warm-up "
-                + "(Goyal et al. 2017), sharpness (top Hessian eigenvalue, epsilon-sharpness; Keskar et al. 2017), an "
-                + "interpolation between a small-batch and a large-batch solution, and the gradient noise scale "
-                + "B_simple (McCandlish et al. 2018).",
+                + "(Goyal et al. 2017), sharpness (top Hessian eigenvalue, epsilon-sharpness; Keskar et al. 2017) of those "
+                + "solutions and, as Keskar et al. compare them, of every batch size trained under the fixed lr to a "
+                + "common train loss (--target-loss), an interpolation between the small-batch and the large-batch "
+                + "solution at that loss, and the gradient noise scale B_simple (McCandlish et al. 2018).",
             "Resumable point by point (points/*.json). Writes time-per-epoch.png, accuracy-vs-batch.png, "
                 + "sharpness-vs-batch.png, interpolation.png, noise-scale.png, points.csv and summary.json to --out."})
 public final class LargeBatchStory implements Callable<Integer> {
@@ -98,6 +101,15 @@ public final class LargeBatchStory implements Callable<Integer> {
 
     @Option(names = "--reference-batch", defaultValue = "128", description = "the fixed-lr run (most workers, nearest swept batch) whose final noise scale is summary.json's gradient_noise_scale (default: ${DEFAULT-VALUE})")
     int referenceBatch;
+
+    @Option(names = "--target-loss", defaultValue = "0.1", description = "Keskar's comparison: train every batch size under the fixed lr until the train loss on --converged-train-limit examples is at most this, then measure sharpness (0: skip) (default: ${DEFAULT-VALUE})")
+    double targetLoss;
+
+    @Option(names = "--converged-train-limit", defaultValue = "16384", description = "training examples of the runs to --target-loss (the first N) (default: ${DEFAULT-VALUE})")
+    int convergedTrainLimit;
+
+    @Option(names = "--max-epochs-to-target", defaultValue = "400", description = "cap of a run to --target-loss, in epochs of --converged-train-limit examples (default: ${DEFAULT-VALUE})")
+    int maxEpochsToTarget;
 
     @Option(names = "--sharpness-examples", defaultValue = "2000", description = "training examples of the Hessian eigenvalue and epsilon-sharpness (default: ${DEFAULT-VALUE})")
     int sharpnessExamples;
@@ -147,7 +159,7 @@ public final class LargeBatchStory implements Callable<Integer> {
         DataSource train = Corpus.FASHION_MNIST.source(Split.TRAIN, dataDir).limit(trainLimit);
         DataSource test = Corpus.FASHION_MNIST.source(Split.TEST, dataDir).limit(testLimit);
         int maxWorkers = Arrays.stream(workers).max().orElse(1);
-        int computed = 0;
+        computed = 0;
         int index = 0;
         try (DescentEngine engine = Descent.start(new DescentConfig().workers(maxWorkers).threads(1))) {
             if (done.size() < specs.size()) {
@@ -175,11 +187,131 @@ public final class LargeBatchStory implements Callable<Integer> {
         for (PointSpec p : specs) {
             points.add(done.get(p.id()));
         }
+        List<JsonNode> converged = targetLoss > 0 ? converged(pointsDir, test) : List.of();
+        if (converged == null) {
+            return 0; // --max-new-points reached
+        }
         LandscapeResult line = interpolate(dir, pointsDir, train, test);
-        LargeBatchReport.write(dir, points, line, Arrays.stream(batches).min().orElseThrow(),
-                Arrays.stream(batches).max().orElseThrow(), config, referenceId());
+        LargeBatchReport.write(dir, points, converged, line, Arrays.stream(batches).min().orElseThrow(),
+                Arrays.stream(batches).max().orElseThrow(), targetLoss > 0, config, convergedConfig(), referenceId());
         System.out.println("done: wrote " + dir.path());
         return 0;
+    }
+
+    private int computed; // new points of this invocation (--max-new-points)
+
+    /**
+     * Keskar et al.'s comparison: every batch size trained under the fixed lr (no warm-up) on the first
+     * --converged-train-limit examples until the eval-mode train loss is at most --target-loss (checked every epoch,
+     * at least every 25 steps; capped at --max-epochs-to-target epochs), then its sharpness on the same fixed
+     * examples as the sweep's. Resumable: one points/c-bNNNNN.json (and model) per batch. Null when --max-new-points
+     * stopped it.
+     */
+    private List<JsonNode> converged(OutputDir pointsDir, DataSource test) throws IOException {
+        DataSource subset = Corpus.FASHION_MNIST.source(Split.TRAIN, dataDir).limit(convergedTrainLimit);
+        int n = StoryTraining.trainExamples(dataDir, convergedTrainLimit);
+        Map<String, Object> cfg = convergedConfig();
+        JsonNode want = OutputDir.json().valueToTree(cfg);
+        List<JsonNode> out = new ArrayList<>();
+        System.out.printf(Locale.ROOT, "to a common train loss (Keskar et al.): fixed lr %s, batches %s, %d examples, "
+                + "until train loss <= %s (at most %d epochs)%n", lr, Arrays.toString(batches), n, targetLoss,
+                maxEpochsToTarget);
+        for (int b : batches) {
+            String id = convergedId(b);
+            Path json = pointsDir.resolve(id + ".json");
+            if (Files.isRegularFile(json) && Files.isRegularFile(pointsDir.resolve(id + ".descent"))) {
+                JsonNode node = OutputDir.json().readTree(json.toFile());
+                if (!want.toString().equals(String.valueOf(node.get("config")))) {
+                    throw new UserError(json + " belongs to a sweep with other settings (" + node.get("config")
+                            + " vs now " + want + "); use another --out or --fresh");
+                }
+                out.add(node);
+                continue;
+            }
+            if (maxNewPoints != null && computed >= maxNewPoints) {
+                System.out.printf(Locale.ROOT, "stopping after %d new point(s) (--max-new-points); run the same "
+                        + "command again to continue%n", computed);
+                return null;
+            }
+            System.out.printf(Locale.ROOT, "[to target] batch %d%n", b);
+            Map<String, Object> point = trainToTarget(b, subset, n, test, pointsDir.resolve(id + ".descent"));
+            point.put("config", cfg);
+            pointsDir.writeJson(id + ".json", point);
+            out.add(OutputDir.json().valueToTree(point));
+            computed++;
+        }
+        return out;
+    }
+
+    static String convergedId(int batch) {
+        return String.format(Locale.ROOT, "c-b%05d", batch);
+    }
+
+    private Map<String, Object> trainToTarget(int batch, DataSource subset, int n, DataSource test, Path modelFile) {
+        int perEpoch = (n + batch - 1) / batch;
+        long maxSteps = (long) maxEpochsToTarget * perEpoch;
+        long every = Math.max(perEpoch, 25);
+        TrainingPlan plan = TrainingPlan.builder().name(convergedId(batch)).model(model()).train(subset).test(test)
+                .optimizer(Optimizer.momentum(lr, momentum)).batchSize(batch).evalBatchSize(1000).seed(seed)
+                .threadsPerWorker(1).build();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("batch", batch);
+        m.put("lr", lr);
+        ProgressBar bar = new ProgressBar(System.out, "  train", maxSteps);
+        long t0 = System.nanoTime();
+        try (StepTrainer t = StepTrainer.open(plan, maxSteps)) {
+            StepTrainer.Evaluation e = null;
+            try {
+                while (t.step() < maxSteps) {
+                    t.train(every);
+                    e = t.evaluateTrain();
+                    bar.update(t.step(), String.format(Locale.ROOT, "epoch %d, train loss %.4f (target %s)",
+                            (t.step() + perEpoch - 1) / perEpoch, e.loss(), targetLoss));
+                    if (e.loss() <= targetLoss) {
+                        break;
+                    }
+                }
+            } catch (DivergedException d) {
+                bar.finish("diverged: " + d.getMessage());
+                throw new UserError("the run of batch " + batch + " to --target-loss diverged at lr " + lr + ": "
+                        + d.getMessage(), d);
+            }
+            StepTrainer.Evaluation testEval = t.evaluateTest();
+            t.saveModel(modelFile);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            bar.finish(String.format(Locale.ROOT, "%d steps (%d epochs), train loss %.4f, train acc %.4f, test acc "
+                    + "%.4f, %.0f s", t.step(), (t.step() + perEpoch - 1) / perEpoch, e.loss(), e.accuracy(),
+                    testEval.accuracy(), seconds));
+            m.put("steps", t.step());
+            m.put("epochs", (double) t.step() / perEpoch);
+            m.put("reached_target", e.loss() <= targetLoss);
+            m.put("train_loss", e.loss());
+            m.put("train_accuracy", e.accuracy());
+            m.put("test_loss", testEval.loss());
+            m.put("test_accuracy", testEval.accuracy());
+            m.put("generalization_gap", e.accuracy() - testEval.accuracy());
+            m.put("seconds", seconds);
+        }
+        SharpnessReport s = sharpness(modelFile, subset);
+        m.put("lambda_max", finite(s.topHessianEigenvalue()));
+        m.put("epsilon_sharpness", finite(s.epsilonSharpnessPercent()));
+        Map<String, Object> sh = new LinkedHashMap<>();
+        sh.put("examples", s.examples());
+        sh.put("loss", s.loss());
+        sh.put("power_iterations", s.powerIterations());
+        sh.put("last_relative_change", finite(s.lastRelativeChange()));
+        sh.put("epsilon", s.epsilon());
+        sh.put("seconds", s.seconds());
+        m.put("sharpness", sh);
+        return m;
+    }
+
+    private Map<String, Object> convergedConfig() {
+        Map<String, Object> c = new LinkedHashMap<>(config());
+        c.put("target_loss", targetLoss);
+        c.put("converged_train_examples", convergedTrainLimit);
+        c.put("max_epochs_to_target", maxEpochsToTarget);
+        return c;
     }
 
     /** One run of the sweep. */
@@ -224,7 +356,10 @@ public final class LargeBatchStory implements Callable<Integer> {
         Schedule schedule = Schedule.constant(p.lr()).withWarmup(p.warmupSteps());
         List<double[]> noise = java.util.Collections.synchronizedList(new ArrayList<>());
         ProgressBar bar = new ProgressBar(System.out, "  train", (long) p.stepsPerEpoch() * epochs);
-        int every = Math.max(1, p.stepsPerEpoch() / 16);
+        // 16 noise-scale measurements per epoch; at least 8 steps apart when a lone worker's batch is one micro-batch,
+        // whose measurement costs an extra half (no BatchNorm) or whole (BatchNorm) batch of compute
+        boolean probes = p.workers() == 1 && (microBatch <= 0 || p.batch() <= microBatch);
+        int every = Math.max(probes ? 8 : 1, p.stepsPerEpoch() / 16);
         Path modelFile = pointsDir.resolve(p.id() + ".descent");
         TrainingPlan plan = TrainingPlan.builder().name(p.id()).model(def).train(train).test(test)
                 .optimizer(Optimizer.momentum(p.lr(), momentum)).schedule(schedule).batchSize(p.batch())
@@ -336,18 +471,24 @@ public final class LargeBatchStory implements Callable<Integer> {
         }
     }
 
-    /** Train and test loss on the line from the smallest-batch to the largest-batch fixed-lr solution (or null). */
+    /**
+     * Train and test loss on the line from the smallest-batch to the largest-batch solution trained to --target-loss
+     * (the same-epochs fixed-lr solutions with --target-loss 0), or null.
+     */
     private LandscapeResult interpolate(OutputDir dir, OutputDir pointsDir, DataSource train, DataSource test) {
         int small = Arrays.stream(batches).min().orElseThrow();
         int large = Arrays.stream(batches).max().orElseThrow();
-        Path from = pointsDir.resolve(new PointSpec(small, 1, FIXED, lr, 0, 0).id() + ".descent");
-        Path to = pointsDir.resolve(new PointSpec(large, 1, FIXED, lr, 0, 0).id() + ".descent");
+        Path from = pointsDir.resolve((targetLoss > 0 ? convergedId(small)
+                : new PointSpec(small, 1, FIXED, lr, 0, 0).id()) + ".descent");
+        Path to = pointsDir.resolve((targetLoss > 0 ? convergedId(large)
+                : new PointSpec(large, 1, FIXED, lr, 0, 0).id()) + ".descent");
         if (small == large || !Files.isRegularFile(from) || !Files.isRegularFile(to)) {
             System.out.println("no interpolation: it needs two batch sizes with 1-worker fixed-lr solutions");
             return null;
         }
-        System.out.printf(Locale.ROOT, "interpolating: batch %d solution (alpha = 0) -> batch %d solution (alpha = 1), "
-                + "%d points%n", small, large, interpolationPoints);
+        System.out.printf(Locale.ROOT, "interpolating: batch %d solution (alpha = 0) -> batch %d solution (alpha = 1)%s, "
+                + "%d points%n", small, large, targetLoss > 0 ? " (both trained to the target loss)" : "",
+                interpolationPoints);
         try (Network a = Network.load(from);
              Network b = Network.load(to)) {
             ProgressBar bar = new ProgressBar(System.out, "  interpolate", interpolationPoints);
@@ -402,6 +543,10 @@ public final class LargeBatchStory implements Callable<Integer> {
         }
         if (fresh) {
             Files.deleteIfExists(out.resolve("interpolation.partial.csv"));
+            for (int b : batches) {
+                Files.deleteIfExists(pointsDir.resolve(convergedId(b) + ".json"));
+                Files.deleteIfExists(pointsDir.resolve(convergedId(b) + ".descent"));
+            }
         }
         return done;
     }
@@ -448,6 +593,11 @@ public final class LargeBatchStory implements Callable<Integer> {
         check("--reference-batch", referenceBatch, 1);
         check("--micro-batch", microBatch, 0);
         check("--sharpness-examples", sharpnessExamples, 1);
+        check("--converged-train-limit", convergedTrainLimit, 1);
+        check("--max-epochs-to-target", maxEpochsToTarget, 1);
+        if (!(targetLoss >= 0) || Double.isInfinite(targetLoss)) {
+            throw new UserError("--target-loss must be a finite number >= 0 (0: skip), was " + targetLoss);
+        }
         check("--power-iterations", powerIterations, 1);
         check("--interpolation-points", interpolationPoints, 2);
         check("--eval-examples", evalExamples, 1);
