@@ -78,25 +78,18 @@ public final class PlaneTrainer implements AutoCloseable {
         this.target = p.target;
         int ny = target.length;
         int nx = target[0].length;
-        int lows = 0;
-        for (boolean[] row : target) {
-            for (boolean x : row) {
-                lows += x ? 1 : 0;
-            }
-        }
-        lowCells = new int[lows];
-        highCells = new int[nx * ny - lows];
-        int li = 0;
-        int hi = 0;
+        java.util.List<Integer> lows = new java.util.ArrayList<>();
+        java.util.List<Integer> highs = new java.util.ArrayList<>();
         for (int j = 0; j < ny; j++) {
             for (int i = 0; i < nx; i++) {
-                if (target[j][i]) {
-                    lowCells[li++] = j * nx + i;
-                } else {
-                    highCells[hi++] = j * nx + i;
+                if (p.boundaryOnly && !onBoundary(target, j, i)) {
+                    continue;
                 }
+                (target[j][i] ? lows : highs).add(j * nx + i);
             }
         }
+        lowCells = lows.stream().mapToInt(Integer::intValue).toArray();
+        highCells = highs.stream().mapToInt(Integer::intValue).toArray();
         xs = Projection.linspace(-p.range, p.range, nx);
         ys = Projection.linspace(-p.range, p.range, ny);
         lowPerStep = Math.min(p.lowPerStep, lowCells.length);
@@ -113,6 +106,30 @@ public final class PlaneTrainer implements AutoCloseable {
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** Whether a cell of the other kind is among the cell's (up to 8) neighbours. */
+    static boolean onBoundary(boolean[][] t, int j, int i) {
+        for (int dj = -1; dj <= 1; dj++) {
+            for (int di = -1; di <= 1; di++) {
+                int y = j + dj;
+                int x = i + di;
+                if (y >= 0 && y < t.length && x >= 0 && x < t[y].length && t[y][x] != t[j][i]) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Low cells that are trained (all of them, or those on the boundary). */
+    public int trainedLowCells() {
+        return lowCells.length;
+    }
+
+    /** High cells that are trained. */
+    public int trainedHighCells() {
+        return highCells.length;
     }
 
     /** Steps taken so far (including those restored from a checkpoint). */
@@ -259,6 +276,7 @@ public final class PlaneTrainer implements AutoCloseable {
         private double clipNorm = 0;
         private long seed = 1;
         private int threads = 1;
+        private boolean boundaryOnly;
 
         private Builder() {
         }
@@ -325,6 +343,16 @@ public final class PlaneTrainer implements AutoCloseable {
         /** Clip the plane's gradient to this L2 norm (default 0: no clipping; the paper clips at 100). */
         public Builder clipNorm(double clipNorm) {
             this.clipNorm = clipNorm;
+            return this;
+        }
+
+        /**
+         * Train only the cells next to a cell of the other kind (8-neighbourhood), as the paper does (its "ternary
+         * mask"): the interior of a dark region and light cells far from any dark one are left to the plane's
+         * smoothness, and the samples go where the picture's edges are. Default false: every cell is trained.
+         */
+        public Builder boundaryOnly(boolean boundaryOnly) {
+            this.boundaryOnly = boundaryOnly;
             return this;
         }
 
