@@ -66,7 +66,7 @@ public final class MpoStory implements Callable<Integer> {
     @Option(names = "--widths", defaultValue = "64", split = ",", description = "hidden widths of the MLP (default: ${DEFAULT-VALUE})")
     int[] widths;
 
-    @Option(names = "--steps", defaultValue = "3000", description = "optimizer steps of the plane (default: ${DEFAULT-VALUE})")
+    @Option(names = "--steps", defaultValue = "8000", description = "optimizer steps of the plane (default: ${DEFAULT-VALUE})")
     int steps;
 
     @Option(names = "--batch", defaultValue = "64", description = "training examples per step, shared by the step's cells (default: ${DEFAULT-VALUE})")
@@ -191,9 +191,12 @@ public final class MpoStory implements Callable<Integer> {
         summary.put("dark_cells", target.darkCells());
         summary.put("train_seconds", trainSeconds);
         summary.put("train_cpu_seconds", trainCpu);
-        summary.put("files", Map.of("origin", "origin.descent", "directions", "directions.descentd",
-                "reopen", String.format(Locale.ROOT, "descent landscape plane --model %s --directions %s --range %s "
-                        + "--grid %d", originFile, directionsFile, range, grid)));
+        Map<String, Object> files = new LinkedHashMap<>();
+        files.put("origin", "origin.descent");
+        files.put("directions", "directions.descentd");
+        files.put("reopen", String.format(Locale.ROOT, "./descent landscape plane --model %s --directions %s --range %s "
+                + "--grid %d", originFile, directionsFile, range, grid));
+        summary.put("files", files);
         Map<String, Object> cfg = new LinkedHashMap<>();
         cfg.put("model", arch + " ReLU, Kaiming normal; plane through three networks (seeds " + (seed * 3) + ", "
                 + (seed * 3 + 1) + ", " + (seed * 3 + 2) + "), v orthogonalized to u, |v| = |u|");
