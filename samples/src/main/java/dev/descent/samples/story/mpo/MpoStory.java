@@ -329,9 +329,10 @@ public final class MpoStory implements Callable<Integer> {
                                 new Series("light cells", step, lightAcc)))));
     }
 
+    /** CPU time of this thread, which runs the plane's training (one GEMM thread). */
     private static long cpuNanos() {
-        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : 0;
+        java.lang.management.ThreadMXBean t = java.lang.management.ManagementFactory.getThreadMXBean();
+        return t.isCurrentThreadCpuTimeSupported() ? t.getCurrentThreadCpuTime() : 0;
     }
 
     private static String join(int[] w) {
