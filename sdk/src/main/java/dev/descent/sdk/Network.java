@@ -43,6 +43,11 @@ public final class Network implements AutoCloseable {
         }
     }
 
+    /** A network around an engine model this network now owns (e.g. a point of a trained plane). */
+    static Network wrap(Model model, String origin) {
+        return new Network(model, origin);
+    }
+
     /** A freshly initialized network of {@code definition} (weights from the definition's seed). */
     public static Network create(ModelDefinition definition) {
         return new Network(definition.instantiate(), definition.toString());

@@ -52,6 +52,7 @@ import picocli.CommandLine.Option;
             dev.descent.samples.story.SymmetryStory.class,
             dev.descent.samples.story.grokking.GrokkingStory.class,
             LandscapePlaneStory.class,
+            dev.descent.samples.story.mpo.MpoStory.class,
         })
 public final class StoryCommand implements Runnable {
     @picocli.CommandLine.Spec
