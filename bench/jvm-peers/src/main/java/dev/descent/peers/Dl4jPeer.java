@@ -130,7 +130,7 @@ final class Dl4jPeer {
                 correct++;
             }
         }
-        return Report.train("dl4j", backend + ", Nesterovs momentum", a, perEpoch, examples, seconds,
+        return Report.train("dl4j", backend, a, perEpoch, examples, seconds,
                 (double) correct / test.n);
     }
 }
