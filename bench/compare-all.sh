@@ -7,6 +7,7 @@
 #   bench/compare-all.sh --peers numpy,torch  # a subset of: numpy, torch, djl, dl4j
 #   bench/compare-all.sh --out DIR            # raw JSON + table.md (default: out/compare-all)
 #   bench/compare-all.sh --docs FILE | --no-docs   # where the table goes (default: docs/performance.md on full runs only)
+#   bench/compare-all.sh --table-only --out DIR    # render the table again from DIR's raw results, measure nothing
 #
 # Rows: SGEMM 1024 on 1 and 2 threads; the default MLP 784-256-128-10 (3 and 10 epochs: whole run, JIT warm-up
 # included, and last epoch); the deep MLP 784-(512x8)-10; the default CNN (`train --model cnn`); the landscape grid of
@@ -24,7 +25,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 quick=0 only="gemm,mlp,deep,cnn,landscape" peers="numpy,torch,djl,dl4j" out="$root/out/compare-all" docs=auto
-timeout_s=3600
+timeout_s=3600 table_only=0
 orig_args="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -35,7 +36,8 @@ while [ $# -gt 0 ]; do
     --docs) docs=$2; shift 2 ;;
     --no-docs) docs=none; shift ;;
     --timeout) timeout_s=$2; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    --table-only) table_only=1; shift ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "compare-all: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -67,9 +69,13 @@ if [ ! -x "$java_home/bin/java" ] || ! "$java_home/bin/java" -version 2>&1 | gre
 fi
 py=/usr/bin/python3
 raw="$out/raw"
+log="$out/log.txt"
+if [ "$table_only" = 1 ]; then
+  [ -f "$raw/machine.json" ] || { echo "compare-all: no earlier results in $raw" >&2; exit 1; }
+  only=none
+else
 rm -rf "$raw"
 mkdir -p "$raw" "$out/runs"
-log="$out/log.txt"
 : >"$log"
 note() { echo "$*" >>"$raw/notes.txt"; echo "  note: $*" >&2; }
 step=0
@@ -151,13 +157,16 @@ if [ -z "$l2" ]; then  # lscpu of some VMs names no caches: ask the C library (C
   case "$l2" in ''|0|-1) l2=unknown ;; *) l2="$((l2 / 1024)) KiB per core (getconf)" ;; esac
 fi
 "$py" - "$raw/machine.json" "$cpu_model" "$family" "$model" "$(has avx2)" "$(has avx512f)" "$(nproc)" "$l2" \
-  "$("$java_home/bin/java" -version 2>&1 | head -1)" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+  "$("$java_home/bin/java" -version 2>&1 | head -1)" "$(cut -d' ' -f1-3 /proc/loadavg)" \
+  "bench/compare-all.sh${orig_args:+ $orig_args}" "$(date -u '+%Y-%m-%d %H:%M UTC')" <<'PY'
 import json, sys
-f = dict(zip(["cpu", "family", "model", "avx2", "avx512f", "cores", "l2", "java", "load_before"], sys.argv[2:]))
+f = dict(zip(["cpu", "family", "model", "avx2", "avx512f", "cores", "l2", "java", "load_before", "command", "date"],
+             sys.argv[2:]))
 json.dump(f, open(sys.argv[1], "w"))
 PY
 echo "compare-all: $cpu_model, family $family model $model, avx2 $(has avx2), avx512f $(has avx512f), $(nproc) cores," \
   "load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+fi  # table_only
 
 # ---------------------------------------------------------------- rows
 if want gemm; then
@@ -315,7 +324,8 @@ backends = {}
 for name, d in sorted(res.items()):
     lib = name.split(".", 1)[1]
     if lib != "descent" and d.get("blas"):
-        backends.setdefault(lib, set()).add(str(d["blas"]) + (f" ({d['library']})" if lib == "torch" else ""))
+        backends.setdefault(lib, set()).add(str(d["blas"]) + (" (torch " + str(d.get("torch") or d.get("version") or re.sub(r"^torch ?", "", d.get("library", "")) or "?")
+                                                     + ")" if lib == "torch" else ""))
 accs = []
 for key in [k for k in sorted(res) if k.split(".")[0] in ("mlp3", "mlp10", "deep", "cnn", "mlp1", "mlp2")]:
     a = res[key].get("test_accuracy")
@@ -329,8 +339,8 @@ if fam == 23:
 isa = "AVX-512" if machine["avx512f"] == "yes" else ("AVX2" if machine["avx2"] == "yes" else "no AVX2")
 cpu_line = (f"{cpu}{' (' + zen + ')' if zen else ''}, family {fam} model {mod}, {isa} "
             f"(avx2 {machine['avx2']}, avx512f {machine['avx512f']}), {machine['cores']} cores, L2 {machine['l2']}")
-now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-cmd = "bench/compare-all.sh" + (" " + argv if argv else "")
+now = machine.get("date") or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+cmd = machine.get("command") or ("bench/compare-all.sh" + (" " + argv if argv else ""))
 md = [f"Measured {now} with `{cmd}`{' (quick settings: smaller runs, not the reference table)' if quick == '1' else ''}.",
       "",
       f"CPU: {cpu_line}. {machine['java']}. Load average before {machine['load_before']}, after {load_after}"
