@@ -22,8 +22,9 @@ def read_model(path):
     b = open(path, "rb").read()
     assert b[:8] == b"DESCENTM", f"{path}: not a Descent model file"
     version, spec_len, floats = struct.unpack("<iiq", b[8:24])
-    # version 1: magic, version, spec length, floats; version 2 adds the buffer float count (BatchNorm statistics)
-    header = {1: 24, 2: 32}.get(version)
+    # version 1: magic, version, spec length, floats; version 2 adds the buffer float count (BatchNorm statistics);
+    # version 3 has version 2's layout (it only changes how BatchNorm's scale is stored, which this peer never reads)
+    header = {1: 24, 2: 32, 3: 32}.get(version)
     assert header, f"{path}: model file version {version} is not supported by this peer"
     spec = b[header:header + spec_len].decode()
     params = np.frombuffer(b, dtype="<f4", count=floats, offset=header + spec_len).copy()

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""PyTorch peer for `./descent bench train`: the same MLP, batch, optimizer and thread count.
+"""PyTorch peer for `./descent bench train`: the same MLP (or --model cnn: the LeNet-like CNN), batch, optimizer
+and thread count.
 
 Trains an MLP (default 784-256-128-10, ReLU, cross-entropy, SGD momentum 0.9) on Fashion-MNIST for the
 given number of epochs and prints one JSON line: examples/s of the training loop (data already in memory,
@@ -51,20 +52,32 @@ def main():
     ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--model", default="mlp", choices=["mlp", "cnn"],
+                    help="cnn: conv5x5(16, same)-ReLU-maxpool2-conv5x5(32, same)-ReLU-maxpool2-Linear128-ReLU-Linear10")
+    ap.add_argument("--train-limit", type=int, default=0, help="use only the first N training examples")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     xtr, ytr = load(a.data, "train")
     xte, yte = load(a.data, "test")
-    sizes = [784] + [int(w) for w in a.widths.split(",") if w] + [10]
-    layers = []
-    for i in range(len(sizes) - 1):
-        layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
-        if i < len(sizes) - 2:
-            layers.append(torch.nn.ReLU())
+    if a.train_limit > 0:
+        xtr, ytr = xtr[:a.train_limit], ytr[:a.train_limit]
+    if a.model == "cnn":
+        xtr, xte = xtr.reshape(-1, 1, 28, 28), xte.reshape(-1, 1, 28, 28)
+        nn = torch.nn
+        layers = [nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                  nn.Conv2d(16, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                  nn.Linear(32 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10)]
+    else:
+        sizes = [784] + [int(w) for w in a.widths.split(",") if w] + [10]
+        layers = []
+        for i in range(len(sizes) - 1):
+            layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
+            if i < len(sizes) - 2:
+                layers.append(torch.nn.ReLU())
     model = torch.nn.Sequential(*layers)
     for m in model:
-        if isinstance(m, torch.nn.Linear):
+        if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)):
             torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
             torch.nn.init.zeros_(m.bias)
     opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=0.9)
@@ -89,7 +102,7 @@ def main():
         acc = (model(xte).argmax(1) == yte).float().mean().item()
     blas = loaded_blas()
     print(json.dumps({"library": f"torch {torch.__version__}", "blas": blas, "threads": a.threads,
-                      "batch": a.batch, "widths": a.widths, "epochs": a.epochs,
+                      "batch": a.batch, "model": a.model, "widths": a.widths if a.model == "mlp" else "", "epochs": a.epochs,
                       "examples_per_second": examples / train_seconds,
                       "epoch_examples_per_second": per_epoch, "test_accuracy": acc}))
 

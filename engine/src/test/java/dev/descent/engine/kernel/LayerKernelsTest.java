@@ -60,7 +60,7 @@ class LayerKernelsTest {
 
     @ParameterizedTest
     @CsvSource({"1,5,5,3,1,1", "3,7,9,3,1,0", "2,17,17,5,1,2", "2,28,28,5,1,2", "3,9,8,3,2,1", "1,6,7,4,3,2",
-            "2,33,35,3,1,1"})
+            "2,33,35,3,1,1", "2,14,14,5,1,2", "1,13,11,3,1,1", "2,30,31,5,1,2", "1,12,12,5,1,0", "3,7,7,1,1,0"})
     void im2colAndCol2imShouldAgreeAndBeAdjoint(int c, int h, int w, int k, int stride, int pad) {
         int oh = (h + 2 * pad - k) / stride + 1;
         int ow = (w + 2 * pad - k) / stride + 1;
@@ -241,6 +241,46 @@ class LayerKernelsTest {
         assertThat(floats(dIn, 16)).containsExactly(0, 0, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 3, 0, 4);
         SIMD.maxPoolBackward(dIn, OFF, dOut, OFF, in, OFF, 1, 4, 4, 2, 2, 0, 2, 2);
         assertThat(floats(dIn, 16)).containsExactly(0, 0, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 3, 0, 4);
+    }
+
+    /** Both implementations, bit for bit: the 2x2 stride-2 fast path and the fallbacks (odd sizes, other windows). */
+    @ParameterizedTest
+    @CsvSource({"3,28,28,2,2,0", "5,14,14,2,2,0", "2,6,10,2,2,0", "2,7,9,2,2,0", "2,8,8,3,2,1", "1,9,9,3,3,0",
+            "2,6,6,2,1,0"})
+    void maxPoolShouldMatchTheReferenceIncludingTiesAndNaN(int planes, int h, int w, int k, int stride, int pad) {
+        int oh = (h + 2 * pad - k) / stride + 1;
+        int ow = (w + 2 * pad - k) / stride + 1;
+        long n = (long) planes * h * w;
+        MemorySegment in = random(n);
+        java.util.SplittableRandom r = new java.util.SplittableRandom(h * 31L + w);
+        for (long i = 0; i < n; i++) {
+            int pick = r.nextInt(20);   // ties (small integers), signed zeros and NaNs among the gaussians
+            float v = pick < 6 ? (float) r.nextInt(3) : pick == 6 ? -0f : pick == 7 ? 0f : pick == 8 ? Float.NaN
+                    : in.getAtIndex(ValueLayout.JAVA_FLOAT, OFF + i);
+            in.setAtIndex(ValueLayout.JAVA_FLOAT, OFF + i, v);
+        }
+        long on = (long) planes * oh * ow;
+        MemorySegment outA = random(on);
+        MemorySegment outB = random(on);
+        SCALAR.maxPoolForward(outA, OFF, in, OFF, planes, h, w, k, stride, pad, oh, ow);
+        SIMD.maxPoolForward(outB, OFF, in, OFF, planes, h, w, k, stride, pad, oh, ow);
+        assertSameBits(outA, outB, on, "maxPoolForward");
+        MemorySegment dOut = random(on);
+        dOut.setAtIndex(ValueLayout.JAVA_FLOAT, OFF, -0f);
+        MemorySegment dA = random(n);
+        MemorySegment dB = random(n);  // garbage in dIn must be overwritten
+        SCALAR.maxPoolBackward(dA, OFF, dOut, OFF, in, OFF, planes, h, w, k, stride, pad, oh, ow);
+        SIMD.maxPoolBackward(dB, OFF, dOut, OFF, in, OFF, planes, h, w, k, stride, pad, oh, ow);
+        assertSameBits(dA, dB, n, "maxPoolBackward");
+    }
+
+    private static void assertSameBits(MemorySegment a, MemorySegment b, long n, String what) {
+        for (long i = 0; i < n; i++) {
+            float x = a.getAtIndex(ValueLayout.JAVA_FLOAT, OFF + i);
+            float y = b.getAtIndex(ValueLayout.JAVA_FLOAT, OFF + i);
+            assertThat(Float.floatToRawIntBits(y)).as("%s[%d]: scalar %s simd %s", what, i, x, y)
+                    .isEqualTo(Float.floatToRawIntBits(x));
+        }
     }
 
     @Test

@@ -105,8 +105,16 @@ public final class BenchCommand implements Runnable {
     @Command(name = "train", mixinStandardHelpOptions = true,
             description = {"Training throughput (examples/s) of an MLP on Fashion-MNIST: the workload of "
                     + "bench/compare-train.sh (PyTorch peer: bench/peers/torch_train.py).",
-                "Default: 784-256-128-10 ReLU, cross-entropy, SGD momentum 0.9 lr 0.01, batch 128, 1 epoch."})
+                "Default: 784-256-128-10 ReLU, cross-entropy, SGD momentum 0.9 lr 0.01, batch 128, 1 epoch.",
+                "--model cnn: the LeNet-like CNN of `train --model cnn` on the same data and optimizer."})
     static final class Train implements Callable<Integer> {
+        @Option(names = "--model", defaultValue = "mlp", description = "mlp (784-widths-10) or cnn (LeNet-like, as "
+                + "`train --model cnn`; --widths ignored) (default: ${DEFAULT-VALUE})")
+        String model;
+
+        @Option(names = "--train-limit", description = "use only the first N training examples (quick runs)")
+        Integer trainLimit;
+
         @Option(names = "--widths", defaultValue = "256,128", split = ",", description = "hidden widths (default: ${DEFAULT-VALUE})")
         int[] widths;
 
@@ -139,6 +147,12 @@ public final class BenchCommand implements Runnable {
             // validated before the (minutes of) measuring; a benchmark is meant to be rerun, so it replaces its summary
             outDir = OutputDir.create(out, true);
             int cores = Descent.kernels().maxThreads();
+            if (!model.equals("mlp") && !model.equals("cnn")) {
+                throw new UserError("--model must be mlp or cnn, was " + model);
+            }
+            if (trainLimit != null && trainLimit < batch) {
+                throw new UserError("--train-limit must be >= --batch, was " + trainLimit);
+            }
             if (batch < 1 || epochs < 1 || threads < 1 || threads > cores) {
                 throw new UserError("need --batch >= 1, --epochs >= 1 and 1 <= --threads <= "
                         + cores + "; got batch " + batch + ", epochs " + epochs + ", threads " + threads);
@@ -149,18 +163,24 @@ public final class BenchCommand implements Runnable {
             TrainingResult r = Descent.trainInProcess(plan().threadsPerWorker(threads).build());
             String kernels = Descent.kernels().backend();
             double acc = r.last().testAccuracy();
-            System.out.printf(Locale.ROOT, "train MLP 784-%s-10, batch %d, %d epoch(s), %d thread(s), %s kernels: "
-                            + "%.0f examples/s (test accuracy %.4f)%n", join(widths), batch, epochs, threads,
+            System.out.printf(Locale.ROOT, "train %s, batch %d, %d epoch(s), %d thread(s), %s kernels: "
+                            + "%.0f examples/s (test accuracy %.4f)%n", modelName(), batch, epochs, threads,
                     kernels, r.examplesPerSecond(), acc);
             return writeSummary("descent", null, r);
         }
 
-        /** The benchmark's workload: the MLP on Fashion-MNIST, SGD momentum 0.9 lr 0.01, Kaiming init. */
+        private String modelName() {
+            return model.equals("cnn") ? "CNN (LeNet-like)" : "MLP 784-" + join(widths) + "-10";
+        }
+
+        /** The benchmark's workload: the MLP (or CNN) on Fashion-MNIST, SGD momentum 0.9 lr 0.01, Kaiming init. */
         private TrainingPlan.Builder plan() {
+            DataSource train = DataSource.fashionMnist(Split.TRAIN, dataDir);
             return TrainingPlan.builder().name("bench")
-                    .model(ModelDefinition.mlp().input(1, 28, 28).hidden(widths).activation(Activation.RELU)
+                    .model(model.equals("cnn") ? ModelDefinition.cnn(new int[]{1, 28, 28}, 10, seed)
+                            : ModelDefinition.mlp().input(1, 28, 28).hidden(widths).activation(Activation.RELU)
                             .output(10).init("kaiming-normal").seed(seed).build())
-                    .train(DataSource.fashionMnist(Split.TRAIN, dataDir))
+                    .train(trainLimit == null ? train : train.limit(trainLimit))
                     .test(DataSource.fashionMnist(Split.TEST, dataDir))
                     .optimizer(Optimizer.momentum(0.01, 0.9)).batchSize(batch).epochs(epochs).seed(seed);
         }
@@ -179,8 +199,8 @@ public final class BenchCommand implements Runnable {
                 throw new UserError("interrupted", e);
             }
             double acc = r.last().testAccuracy();
-            System.out.printf(Locale.ROOT, "train MLP 784-%s-10, batch %d, %d epoch(s), actor engine, %d worker(s) x %d "
-                            + "thread(s), %s kernels: %.0f examples/s (test accuracy %.4f)%n", join(widths), batch,
+            System.out.printf(Locale.ROOT, "train %s, batch %d, %d epoch(s), actor engine, %d worker(s) x %d "
+                            + "thread(s), %s kernels: %.0f examples/s (test accuracy %.4f)%n", modelName(), batch,
                     epochs, workers, threads, Descent.kernels().backend(), r.examplesPerSecond(), acc);
             return writeSummary("descent-actors", workers, r);
         }
@@ -191,7 +211,11 @@ public final class BenchCommand implements Runnable {
             summary.put("library", library);
             summary.put("examples_per_second", r.examplesPerSecond());
             summary.put("test_accuracy", r.last().testAccuracy());
-            summary.put("widths", join(widths));
+            summary.put("model", model);
+            if (trainLimit != null) {
+                summary.put("train_limit", trainLimit);
+            }
+            summary.put("widths", model.equals("cnn") ? "" : join(widths));
             summary.put("batch", batch);
             summary.put("epochs", epochs);
             if (workerCount != null) {

@@ -40,6 +40,28 @@ class BenchCommandTest {
     }
 
     @Test
+    void trainShouldRunTheCnnOnALimitedSet(@TempDir Path out) throws Exception {
+        CliRunner.Run run = CliRunner.run("bench", "train", "--model", "cnn", "--train-limit", "512", "--batch", "128",
+                "--data-dir", TrainCommandTest.dataDir.toString(), "--out", out.toString());
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).contains("CNN (LeNet-like)");
+        JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        assertThat(s.get("model").asText()).isEqualTo("cnn");
+        assertThat(s.get("train_limit").asInt()).isEqualTo(512);
+        assertThat(s.get("epoch_examples_per_second")).hasSize(1);
+        // 4 steps of 128 examples: the rate and the time agree on 512 examples, not the 60,000 of the full set
+        assertThat(512 / s.get("examples_per_second").asDouble()).isCloseTo(s.get("train_seconds").asDouble(),
+                org.assertj.core.data.Percentage.withPercentage(1));
+    }
+
+    @Test
+    void trainShouldRejectAnUnknownModel(@TempDir Path out) {
+        CliRunner.Run run = CliRunner.run("bench", "train", "--model", "rnn", "--out", out.toString());
+        assertThat(run.exitCode()).isNotZero();
+        assertThat(run.err()).contains("--model must be mlp or cnn");
+    }
+
+    @Test
     void landscapeShouldMeasureOneAndTwoEvaluatorsInOneEngine(@TempDir Path out) throws Exception {
         CliRunner.Run trained = CliRunner.run("train", "--data-dir", TrainCommandTest.dataDir.toString(),
                 "--train-limit", "1000", "--epochs", "1", "--widths", "16", "--workers", "1",

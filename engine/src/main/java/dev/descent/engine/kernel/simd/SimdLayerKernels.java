@@ -9,19 +9,24 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Vector API layer kernels. Overrides the arithmetic loops of {@link ScalarLayerKernels} (its oracle in the
  * tests): per-channel bias and sums, batch norm, layer norm, and the head-size dot products and axpys that
- * attention is made of, embedding gradients; im2col and col2im with stride 1 move each output row as masked vectors (a row of a 14- or
- * 28-pixel image is one or two vectors, where a per-row {@link MemorySegment#copy} call costs more than the copy).
- * The rest of the data movement (strided unfold, pooling, transposes, embedding lookup) is inherited.
+ * attention is made of, embedding gradients; im2col and col2im with stride 1 (each output row of a small image as
+ * whole vectors plus one 8- and one 4-float vector of narrower species, not a per-row {@link MemorySegment#copy},
+ * which costs more than the copy); 2x2 stride-2 max pooling as a straight pass over each window pair of rows (the
+ * reference re-scans a general window per output). The rest of the data movement (strided unfold, other pooling,
+ * transposes, embedding lookup) is inherited.
  *
- * <p>Loops run whole vectors and finish the tail with scalar code: no masked access at all, since masked
- * loads and stores (in a loop body, or on the 8-float heads of a small transformer) made C2 fall back to boxed
- * vectors that allocate on every call. Sums are accumulated lane-wise in float (the scalar reference
+ * <p>Loops run whole vectors and finish the tail with narrower vectors and scalar code: no masked access at all,
+ * since masked loads and stores (in a loop body, or on the 8-float heads of a small transformer) made C2 fall back
+ * to boxed vectors that allocate on every call. Sums are accumulated lane-wise in float (the scalar reference
  * accumulates in double; the tests bound the difference).
  */
 public final class SimdLayerKernels extends ScalarLayerKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     private static final ByteOrder O = ByteOrder.nativeOrder();
+    /** Narrower species for the tails of short rows (a 14-float row is 8 + 4 + 2 on AVX-512), no masks. */
+    private static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Float> S4 = FloatVector.SPECIES_128;
 
     @Override
     public String name() {
@@ -133,14 +138,7 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
                         }
                         long src = plane + (long) iy * w - pad + kx; // input index of ox = 0
                         zero(col, dst, oxLo);
-                        int ox = oxLo;
-                        for (; ox <= oxHi - L; ox += L) {
-                            FloatVector.fromMemorySegment(S, in, (src + ox) * Float.BYTES, O)
-                                    .intoMemorySegment(col, (dst + ox) * Float.BYTES, O);
-                        }
-                        for (; ox < oxHi; ox++) {
-                            set(col, dst + ox, get(in, src + ox));
-                        }
+                        copyRow(col, dst + oxLo, in, src + oxLo, oxHi - oxLo);
                         zero(col, dst + oxHi, ow - oxHi);
                     }
                 }
@@ -184,6 +182,16 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
             FloatVector.fromMemorySegment(S, src, (s + i) * Float.BYTES, O)
                     .intoMemorySegment(dst, (d + i) * Float.BYTES, O);
         }
+        if (L > 8 && i <= n - 8) {
+            FloatVector.fromMemorySegment(S8, src, (s + i) * Float.BYTES, O)
+                    .intoMemorySegment(dst, (d + i) * Float.BYTES, O);
+            i += 8;
+        }
+        if (L > 4 && i <= n - 4) {
+            FloatVector.fromMemorySegment(S4, src, (s + i) * Float.BYTES, O)
+                    .intoMemorySegment(dst, (d + i) * Float.BYTES, O);
+            i += 4;
+        }
         for (; i < n; i++) {
             set(dst, d + i, get(src, s + i));
         }
@@ -214,15 +222,7 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
                         }
                         long src = row + (long) oy * ow;
                         long dst = plane + (long) iy * w - pad + kx;
-                        int ox = oxLo;
-                        for (; ox <= oxHi - L; ox += L) {
-                            FloatVector.fromMemorySegment(S, dIn, (dst + ox) * Float.BYTES, O)
-                                    .add(FloatVector.fromMemorySegment(S, col, (src + ox) * Float.BYTES, O))
-                                    .intoMemorySegment(dIn, (dst + ox) * Float.BYTES, O);
-                        }
-                        for (; ox < oxHi; ox++) {
-                            set(dIn, dst + ox, get(dIn, dst + ox) + get(col, src + ox));
-                        }
+                        addRow(dIn, dst + oxLo, col, src + oxLo, oxHi - oxLo);
                     }
                 }
             }
@@ -235,8 +235,117 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         for (; i <= n - L; i += L) {
             z.intoMemorySegment(s, (off + i) * Float.BYTES, O);
         }
+        if (L > 8 && i <= n - 8) {
+            FloatVector.zero(S8).intoMemorySegment(s, (off + i) * Float.BYTES, O);
+            i += 8;
+        }
+        if (L > 4 && i <= n - 4) {
+            FloatVector.zero(S4).intoMemorySegment(s, (off + i) * Float.BYTES, O);
+            i += 4;
+        }
         for (; i < n; i++) {
             set(s, off + i, 0f);
+        }
+    }
+
+    /**
+     * dst[d + i] += src[s + i], i < n: whole vectors, then one 8- and one 4-float vector when the preferred one is
+     * wider (rows of small images are shorter than one 16-float vector), then scalars. Same sums as the scalar loop.
+     */
+    private static void addRow(MemorySegment dst, long d, MemorySegment src, long s, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromMemorySegment(S, dst, (d + i) * Float.BYTES, O)
+                    .add(FloatVector.fromMemorySegment(S, src, (s + i) * Float.BYTES, O))
+                    .intoMemorySegment(dst, (d + i) * Float.BYTES, O);
+        }
+        if (L > 8 && i <= n - 8) {
+            FloatVector.fromMemorySegment(S8, dst, (d + i) * Float.BYTES, O)
+                    .add(FloatVector.fromMemorySegment(S8, src, (s + i) * Float.BYTES, O))
+                    .intoMemorySegment(dst, (d + i) * Float.BYTES, O);
+            i += 8;
+        }
+        if (L > 4 && i <= n - 4) {
+            FloatVector.fromMemorySegment(S4, dst, (d + i) * Float.BYTES, O)
+                    .add(FloatVector.fromMemorySegment(S4, src, (s + i) * Float.BYTES, O))
+                    .intoMemorySegment(dst, (d + i) * Float.BYTES, O);
+            i += 4;
+        }
+        for (; i < n; i++) {
+            set(dst, d + i, get(dst, d + i) + get(src, s + i));
+        }
+    }
+
+    // ---------------------------------------------------------------- 2x2 stride-2 max pooling
+
+    private static boolean pool2x2(int h, int w, int k, int stride, int pad, int oh, int ow) {
+        return k == 2 && stride == 2 && pad == 0 && h == 2 * oh && w == 2 * ow;
+    }
+
+    /** Index 0..3 of the first maximum of (a, b, c, d), as the reference's scan: a larger value or a first NaN wins. */
+    private static int first(float a, float b, float c, float d) {
+        int at = 0;
+        float bv = a;
+        if (b > bv || (b != b && bv == bv)) {
+            bv = b;
+            at = 1;
+        }
+        if (c > bv || (c != c && bv == bv)) {
+            bv = c;
+            at = 2;
+        }
+        if (d > bv || (d != d && bv == bv)) {
+            at = 3;
+        }
+        return at;
+    }
+
+    @Override
+    public void maxPoolForward(MemorySegment out, long outOff, MemorySegment in, long inOff, int planes, int h,
+                               int w, int k, int stride, int pad, int oh, int ow) {
+        if (!pool2x2(h, w, k, stride, pad, oh, ow)) {
+            super.maxPoolForward(out, outOff, in, inOff, planes, h, w, k, stride, pad, oh, ow);
+            return;
+        }
+        long o = outOff;
+        for (int r = 0; r < planes * oh; r++) {           // output rows of all planes: input rows 2r, 2r+1
+            long r0 = inOff + 2L * r * w;
+            long r1 = r0 + w;
+            for (int ox = 0; ox < ow; ox++, o++) {
+                long x = 2L * ox;
+                float a = get(in, r0 + x);
+                float b = get(in, r0 + x + 1);
+                float c = get(in, r1 + x);
+                float d = get(in, r1 + x + 1);
+                int at = first(a, b, c, d);
+                set(out, o, at == 0 ? a : at == 1 ? b : at == 2 ? c : d);
+            }
+        }
+    }
+
+    @Override
+    public void maxPoolBackward(MemorySegment dIn, long dInOff, MemorySegment dOut, long dOutOff, MemorySegment in,
+                                long inOff, int planes, int h, int w, int k, int stride, int pad, int oh, int ow) {
+        if (!pool2x2(h, w, k, stride, pad, oh, ow)) {
+            super.maxPoolBackward(dIn, dInOff, dOut, dOutOff, in, inOff, planes, h, w, k, stride, pad, oh, ow);
+            return;
+        }
+        // the windows tile the plane: every input pixel is written once (0 + the gradient at the maximum, as the
+        // reference's zero-then-add; 0 elsewhere), no zeroing pass
+        long g = dOutOff;
+        for (int r = 0; r < planes * oh; r++) {
+            long r0 = 2L * r * w;
+            long r1 = r0 + w;
+            for (int ox = 0; ox < ow; ox++, g++) {
+                long x = 2L * ox;
+                int at = first(get(in, inOff + r0 + x), get(in, inOff + r0 + x + 1), get(in, inOff + r1 + x),
+                        get(in, inOff + r1 + x + 1));
+                float v = 0f + get(dOut, g);
+                set(dIn, dInOff + r0 + x, at == 0 ? v : 0f);
+                set(dIn, dInOff + r0 + x + 1, at == 1 ? v : 0f);
+                set(dIn, dInOff + r1 + x, at == 2 ? v : 0f);
+                set(dIn, dInOff + r1 + x + 1, at == 3 ? v : 0f);
+            }
         }
     }
 
@@ -592,19 +701,6 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
                 addRow(dTok, dTokOff + (long) id * c, dOut, dOutOff + r * c, c);
                 addRow(dPos, dPosOff + (long) i * c, dOut, dOutOff + r * c, c);
             }
-        }
-    }
-
-    /** y[n] += x[n]. */
-    private static void addRow(MemorySegment y, long yOff, MemorySegment x, long xOff, int n) {
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            FloatVector.fromMemorySegment(S, y, (yOff + i) * Float.BYTES, O)
-                    .add(FloatVector.fromMemorySegment(S, x, (xOff + i) * Float.BYTES, O))
-                    .intoMemorySegment(y, (yOff + i) * Float.BYTES, O);
-        }
-        for (; i < n; i++) {
-            set(y, yOff + i, get(y, yOff + i) + get(x, xOff + i));
         }
     }
 }
