@@ -240,8 +240,11 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
         for (int i = 0; i < w; i++) {
             Worker.Setup setup = new Worker.Setup(i, w, spec, models[i], pool, loader, aggregator, server,
                     ctx.getSelf(), applied);
-            computing(ctx.spawn(spec.remoteWorkers() != null ? spec.remoteWorkers().worker(setup) : Worker.create(setup),
-                    "worker-" + i, props));
+            if (spec.remoteWorkers() != null) {
+                computing(ctx.spawn(spec.remoteWorkers().worker(setup), "worker-" + i, props));
+            } else {
+                computing(ctx.spawn(Worker.create(setup), "worker-" + i, props));
+            }
         }
     }
 

@@ -69,6 +69,6 @@ public final class ClusterProtocol {
      * gradient). A non-finite {@code loss}: no gradient either.
      */
     public record Computed(long lease, long step, double loss, int correct, int rows, int units, double unitSquares,
-                           long computeNanos, String error) implements ToProxy {
+                           double batchSquares, long computeNanos, String error) implements ToProxy {
     }
 }

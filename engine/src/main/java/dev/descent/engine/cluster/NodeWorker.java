@@ -136,7 +136,7 @@ public final class NodeWorker extends AbstractBehavior<ClusterProtocol.ToNode> {
             LOG.info("node worker {}: job {} worker {} leased ({} parameters)", index, a.job(), a.worker(),
                     l.model.parameterCount());
         } catch (RuntimeException e) {
-            a.replyTo().tell(new ClusterProtocol.Computed(a.lease(), -1, Double.NaN, 0, 0, 0, 0, 0,
+            a.replyTo().tell(new ClusterProtocol.Computed(a.lease(), -1, Double.NaN, 0, 0, 0, 0, 0, 0,
                     "cannot build the model on node worker " + getContext().getSelf().path() + ": " + e));
         }
         return this;
@@ -165,7 +165,7 @@ public final class NodeWorker extends AbstractBehavior<ClusterProtocol.ToNode> {
             correct = l.pass.correct();
         } catch (RuntimeException e) {
             LOG.warn("node worker {}: step {} failed", index, c.step(), e);
-            l.replyTo.tell(new ClusterProtocol.Computed(c.lease(), c.step(), Double.NaN, 0, c.rows(), 0, 0,
+            l.replyTo.tell(new ClusterProtocol.Computed(c.lease(), c.step(), Double.NaN, 0, c.rows(), 0, 0, 0,
                     System.nanoTime() - t0, e.toString()));
             return this;
         }
@@ -176,7 +176,8 @@ public final class NodeWorker extends AbstractBehavior<ClusterProtocol.ToNode> {
                     l.model.grads().segment(), 0, l.model.layout().totalFloats() * (long) Float.BYTES, chunkBytes);
         }
         l.replyTo.tell(new ClusterProtocol.Computed(c.lease(), c.step(), loss, correct, c.rows(),
-                c.measureUnits() ? l.pass.units() : 0, c.measureUnits() ? l.pass.unitSquares() : 0, compute, null));
+                c.measureUnits() ? l.pass.units() : 0, c.measureUnits() ? l.pass.unitSquares() : 0,
+                c.measureUnits() ? l.pass.batchSquares() : 0, compute, null));
         ClusterMetrics.recordNodeShare(l.peer, l.bytesIn, out, compute);
         l.bytesIn = 0;
         return this;

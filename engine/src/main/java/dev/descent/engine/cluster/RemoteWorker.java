@@ -138,7 +138,7 @@ public final class RemoteWorker extends AbstractBehavior<Object> {
             s.loader().tell(new DataLoader.Release(b.slot()));
             current = null;
             s.aggregator().tell(new GradientAggregator.GradientReady(s.index(), b.seq(), b.epoch(),
-                    b.batchInEpoch(), 0, 0, 0, 0, 0, getContext().getSelf().narrow()));
+                    b.batchInEpoch(), 0, 0, 0, 0, 0, 0, getContext().getSelf().narrow()));
             pull();
             return this;
         }
@@ -226,7 +226,8 @@ public final class RemoteWorker extends AbstractBehavior<Object> {
         s.loader().tell(new DataLoader.Release(b.slot()));
         current = null;
         s.aggregator().tell(new GradientAggregator.GradientReady(s.index(), b.seq(), b.epoch(), b.batchInEpoch(),
-                d.loss(), d.correct(), d.rows(), d.units(), d.unitSquares(), getContext().getSelf().narrow()));
+                d.loss(), d.correct(), d.rows(), d.units(), d.unitSquares(), d.batchSquares(),
+                getContext().getSelf().narrow()));
         pull();
         return this;
     }

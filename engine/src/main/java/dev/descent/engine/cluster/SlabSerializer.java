@@ -68,7 +68,7 @@ public final class SlabSerializer extends SerializerWithStringManifest implement
         return switch (o) {
             case ClusterProtocol.Chunk c -> CHUNK_HEADER_BYTES + Math.toIntExact(c.data().byteSize());
             case ClusterProtocol.Compute c -> 8 + 8 + 4 + 1;
-            case ClusterProtocol.Computed d -> 8 + 8 + 8 + 4 + 4 + 4 + 8 + 8 + 1 + (d.error() == null ? 0
+            case ClusterProtocol.Computed d -> 8 + 8 + 8 + 4 + 4 + 4 + 8 + 8 + 8 + 1 + (d.error() == null ? 0
                     : 4 + d.error().getBytes(StandardCharsets.UTF_8).length);
             case ClusterProtocol.Assign a -> 8 + 4 + 8 + 4 + 4 + 4 + str(a.job()) + str(a.modelSpec())
                     + str(a.loss()) + str(a.strategy()) + str(resolver().toSerializationFormat(a.replyTo()));
@@ -101,7 +101,8 @@ public final class SlabSerializer extends SerializerWithStringManifest implement
                     .put((byte) (c.measureUnits() ? 1 : 0));
             case ClusterProtocol.Computed d -> {
                 buf.putLong(d.lease()).putLong(d.step()).putDouble(d.loss()).putInt(d.correct()).putInt(d.rows())
-                        .putInt(d.units()).putDouble(d.unitSquares()).putLong(d.computeNanos());
+                        .putInt(d.units()).putDouble(d.unitSquares()).putDouble(d.batchSquares())
+                        .putLong(d.computeNanos());
                 buf.put((byte) (d.error() == null ? 0 : 1));
                 if (d.error() != null) {
                     putString(buf, d.error());
@@ -146,9 +147,11 @@ public final class SlabSerializer extends SerializerWithStringManifest implement
                 int rows = buf.getInt();
                 int units = buf.getInt();
                 double squares = buf.getDouble();
+                double batchSquares = buf.getDouble();
                 long nanos = buf.getLong();
                 String error = buf.get() != 0 ? getString(buf) : null;
-                yield new ClusterProtocol.Computed(lease, step, loss, correct, rows, units, squares, nanos, error);
+                yield new ClusterProtocol.Computed(lease, step, loss, correct, rows, units, squares, batchSquares, nanos,
+                        error);
             }
             case "A" -> {
                 long lease = buf.getLong();

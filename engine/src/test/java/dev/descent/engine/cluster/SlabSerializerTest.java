@@ -59,7 +59,7 @@ class SlabSerializerTest {
         MemorySegment data = MemorySegment.ofArray(new byte[8]);
         for (Object m : List.of(new ClusterProtocol.Chunk(1, 2, ClusterProtocol.Kind.PARAMS, 0, data),
                 new ClusterProtocol.Compute(1, 2, 3, true), new ClusterProtocol.Release(1),
-                new ClusterProtocol.Computed(1, 2, 0.5, 3, 4, 0, 0, 9, null))) {
+                new ClusterProtocol.Computed(1, 2, 0.5, 3, 4, 0, 0, 0, 9, null))) {
             assertInstanceOf(SlabSerializer.class, ext.findSerializerFor(m), m.getClass().getSimpleName());
         }
     }
@@ -86,9 +86,9 @@ class SlabSerializerTest {
 
     @Test
     void controlMessagesRoundTrip() throws Exception {
-        var d = new ClusterProtocol.Computed(5, 9, 0.25, 11, 64, 2, 3.5, 123_456, "java.lang.IllegalStateException: é");
+        var d = new ClusterProtocol.Computed(5, 9, 0.25, 11, 64, 2, 3.5, 7.25, 123_456, "java.lang.IllegalStateException: é");
         assertEquals(d, roundTrip(d));
-        var ok = new ClusterProtocol.Computed(5, 9, Double.NaN, 0, 64, 0, 0, 1, null);
+        var ok = new ClusterProtocol.Computed(5, 9, Double.NaN, 0, 64, 0, 0, 0, 1, null);
         assertEquals(ok.toString(), roundTrip(ok).toString());
         assertEquals(new ClusterProtocol.Compute(3, 4, 17, true), roundTrip(new ClusterProtocol.Compute(3, 4, 17, true)));
         assertEquals(new ClusterProtocol.Release(-8), roundTrip(new ClusterProtocol.Release(-8)));
