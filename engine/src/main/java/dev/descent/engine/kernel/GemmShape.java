@@ -34,7 +34,7 @@ public record GemmShape(GemmTile tile, int kc, int mc, int nc, String source) {
      * kc = L2 / 1 KiB within [256, 1024] (deep blocks: every block ends with a read-modify-write pass over C,
      * measured better than BLIS's L1-sized kc here); mc so that the packed mc x kc block of A fills half of L2;
      * nc so that the packed kc x nc block of B fills half of L3, within [512, 2048].
-     * Zen 5 (1 MiB L2): 1024 / 128 / 1024; Zen 1 (512 KiB L2): 512 / 128 / 1024 (with 8 MiB L3).
+     * Zen 5 (1 MiB L2 from /proc/cpuinfo, L3 unknown): 1024 / 128 / 1024; Zen 1 (512 KiB L2, 8 MiB L3): 512 / 126 / 2048.
      */
     public static int[] blockingFor(GemmTile tile, CpuInfo cpu) {
         long l2 = cpu.l2Bytes() > 0 ? cpu.l2Bytes() : (tile.vectorBits() >= 512 ? 1L << 20 : 1L << 19);

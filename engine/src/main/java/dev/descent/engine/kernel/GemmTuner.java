@@ -20,8 +20,10 @@ import java.util.function.Consumer;
  * (128 x 256 x 784 NT, the default model's first forward); score = geometric mean of the two GFLOP/s.
  * (2) The best tile with other blockings (kc 256/512/1024 x mc half/default/double) on the big product; the
  * blocking is kept only if it beats the default by more than 2% (noise). Each figure is the best single product
- * after a warm-up (small products first, so the kernels are compiled before a big product runs): on a shared
- * machine the best repetition is the least disturbed one. One thread; the kernels are not timed anywhere else.
+ * after a warm-up (a fixed number of small products first, so the kernels are compiled before a big product runs),
+ * timed in this thread's CPU time where the JVM supports it: on a shared, oversubscribed machine wall-clock time
+ * counts the time other processes held the core, CPU time does not (cache interference remains, which the best
+ * of many repetitions filters). One thread; the kernels are not timed anywhere else.
  */
 public final class GemmTuner {
     private static final int BIG = 1024;
@@ -77,11 +79,17 @@ public final class GemmTuner {
         double budget = Math.max(5, budgetSeconds);
         List<Trial> trials = new ArrayList<>();
         try (Operands big = new Operands(BIG, BIG, BIG); Operands mlp = new Operands(MLP[0], MLP[1], MLP[2])) {
-            long perTile = (long) (budget * PHASE1_SHARE / tiles.size() * 1e9);
+            // Warm every tile up before measuring any: the driver dispatches on the tile, so C2 compiles it with a
+            // profile of all tiles at once; a tile first seen after that compile hits a deoptimization (measured: a
+            // tile tried last ran at 6 instead of 93 GFLOP/s).
+            for (GemmTile tile : tiles) {
+                warmUp(Kernels.simd(GemmShape.of(tile, cpu, "descent tune")), big);
+            }
+            double left = budget - (System.nanoTime() - start) / 1e9;
+            long perTile = (long) (Math.max(1.0, left * PHASE1_SHARE / tiles.size()) * 1e9);
             for (GemmTile tile : tiles) {
                 GemmShape shape = GemmShape.of(tile, cpu, "descent tune");
                 KernelBackend be = Kernels.simd(shape);
-                warmUp(be, big);
                 double b = best(be, big, false, perTile * 2 / 3);
                 double m = best(be, mlp, true, perTile / 3);
                 Trial t = new Trial(shape, b, m);
@@ -150,30 +158,34 @@ public final class GemmTuner {
                         "%6.1f GFLOP/s", t.mlpGflops()));
     }
 
-    /** Small products until the kernels of this shape are compiled, then a few big ones. */
+    /** Small products until the kernels of this shape are compiled (a count, not a time: load must not shorten it). */
     private static void warmUp(KernelBackend be, Operands big) {
-        long end = System.nanoTime() + 1_500_000_000L;
-        for (int i = 0; i < 3000 && System.nanoTime() < end; i++) {
+        long end = System.nanoTime() + 10_000_000_000L;
+        for (int i = 0; i < 1500 && System.nanoTime() < end; i++) {
             be.gemmNN(big.c, 0, big.a, 0, big.b, 0, PRIMER, PRIMER, PRIMER, false, 1);
             be.gemmNT(big.c, 0, big.a, 0, big.b, 0, PRIMER - 3, PRIMER + 5, PRIMER, false, 1);
         }
     }
 
-    /** GFLOP/s of the fastest product in about {@code nanos} (at least 3 products). */
+    /**
+     * GFLOP/s of the fastest product (in thread CPU time where supported, else wall-clock) over about {@code nanos}
+     * of wall-clock time, at least 3 products.
+     */
     private static double best(KernelBackend be, Operands o, boolean nt, long nanos) {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        boolean cpu = mx.isCurrentThreadCpuTimeSupported();
         long start = System.nanoTime();
         long bestNanos = Long.MAX_VALUE;
         int reps = 0;
-        long now = start;
-        while (reps < 3 || now - start < nanos) {
-            long t0 = now;
+        while (reps < 3 || System.nanoTime() - start < nanos) {
+            long t0 = cpu ? mx.getCurrentThreadCpuTime() : System.nanoTime();
             if (nt) {
                 be.gemmNT(o.c, 0, o.a, 0, o.b, 0, o.m, o.n, o.k, false, 1);
             } else {
                 be.gemmNN(o.c, 0, o.a, 0, o.b, 0, o.m, o.n, o.k, false, 1);
             }
-            now = System.nanoTime();
-            bestNanos = Math.min(bestNanos, now - t0);
+            long t = (cpu ? mx.getCurrentThreadCpuTime() : System.nanoTime()) - t0;
+            bestNanos = Math.min(bestNanos, Math.max(1, t));
             reps++;
         }
         return 2.0 * o.m * o.n * o.k / bestNanos;
