@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             BenchCommand.class,
             dev.descent.samples.cli.LandscapeCommand.class,
             dev.descent.samples.cli.StoryCommand.class,
+            dev.descent.samples.cli.TuneCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class DescentCli implements Runnable {

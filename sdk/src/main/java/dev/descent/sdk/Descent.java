@@ -63,8 +63,23 @@ public final class Descent {
      */
     public static KernelInfo kernels() {
         String backend = dev.descent.engine.kernel.Kernels.backend().name();
+        String shape = dev.descent.engine.kernel.Kernels.backend().gemmShape()
+                .map(g -> g.describe() + " [" + g.source() + "]").orElse(backend);
         return new KernelInfo(backend, dev.descent.engine.kernel.Kernels.pool().size(),
-                JvmRequirements.kernelWarning(backend));
+                JvmRequirements.kernelWarning(backend), shape, dev.descent.engine.kernel.CpuInfo.detected().describe());
+    }
+
+    /**
+     * Measures the SIMD GEMM's candidate register tiles and cache blockings on this machine for about
+     * {@code budgetSeconds} (one thread) and, if {@code save}, stores the winner in the tuning file of this CPU model
+     * ({@code ~/.descent/tuning/gemm-<cpu>.properties}, or under {@code -Ddescent.tuning.dir}), which JVMs started
+     * later use. This JVM keeps the shape it started with. {@code progress} receives one line per measurement.
+     *
+     * @throws IllegalStateException without the Vector API (the scalar kernels have nothing to tune)
+     */
+    public static KernelTuning tuneKernels(double budgetSeconds, boolean save, java.util.function.Consumer<String> progress) {
+        return KernelTuning.of(dev.descent.engine.kernel.GemmTuner.tune(budgetSeconds,
+                dev.descent.engine.kernel.GemmTuningFile.dir(), save, progress));
     }
 
     /**

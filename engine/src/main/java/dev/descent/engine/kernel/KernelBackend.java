@@ -1,6 +1,7 @@
 package dev.descent.engine.kernel;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Optional;
 
 /**
  * The compute kernels of the engine, over float32 data in off-heap {@link MemorySegment}s.
@@ -17,6 +18,16 @@ public interface KernelBackend {
 
     /** Backend name, {@code "scalar"} or {@code "simd"}. */
     String name();
+
+    /** The GEMM's register tile and cache blocking, for backends that have one (simd); empty for scalar. */
+    default Optional<GemmShape> gemmShape() {
+        return Optional.empty();
+    }
+
+    /** Width of the widest native vectors the backend uses, in bits; 0 for scalar code. */
+    default int vectorBits() {
+        return 0;
+    }
 
     // ---------------------------------------------------------------- GEMM (the three layouts backprop needs)
 

@@ -110,6 +110,26 @@ public final class Kernels {
         }
     }
 
+    /**
+     * A SIMD backend whose GEMM runs {@code shape} instead of the machine's choice (tests, {@link GemmTuner}).
+     *
+     * @throws IllegalStateException    without the Vector API module
+     * @throws IllegalArgumentException if the tile's vectors are wider than this machine's
+     */
+    public static KernelBackend simd(GemmShape shape) {
+        KernelBackend base = simd();
+        try {
+            return (KernelBackend) base.getClass().getDeclaredConstructor(GemmShape.class).newInstance(shape);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException("cannot load the simd kernels with shape " + shape + ": " + e.getCause(), e);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot load the simd kernels with shape " + shape + ": " + e, e);
+        }
+    }
+
     static KernelBackend select(String requested) {
         String choice = requested.trim().toLowerCase(Locale.ROOT);
         switch (choice) {

@@ -142,7 +142,7 @@ class GemmTest {
      * Bytes this thread allocates over 50 runs of {@code products}, repeated (up to 60 s) until a window allocates
      * nothing: the Vector API allocates until C2 has compiled the kernels.
      */
-    private static long allocatedOnceWarm(Runnable products) {
+    static long allocatedOnceWarm(Runnable products) {
         com.sun.management.ThreadMXBean mx =
                 (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         long deadline = System.nanoTime() + 60_000_000_000L;
@@ -174,6 +174,12 @@ class GemmTest {
      * nothing of A or B) changed.
      */
     private static void compare(Layout layout, int m, int n, int k, boolean accumulate, int threads, int seed) {
+        compare(Kernels.simd(), layout, m, n, k, accumulate, threads, seed);
+    }
+
+    /** {@link #compare(Layout, int, int, int, boolean, int, int)} for a given SIMD backend (e.g. a forced tile). */
+    static void compare(KernelBackend simd, Layout layout, int m, int n, int k, boolean accumulate, int threads,
+                        int seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         long aOff = 1 + rnd.nextInt(5), bOff = 3 + rnd.nextInt(5), cOff = 5 + rnd.nextInt(17);
         long pad = 23;
@@ -204,9 +210,9 @@ class GemmTest {
             float[] bCopy = bs.toArray(F);
 
             gemm(Kernels.scalar(), layout, cr, cOff, as, aOff, bs, bOff, m, n, k, accumulate, 1);
-            gemm(Kernels.simd(), layout, cs, cOff, as, aOff, bs, bOff, m, n, k, accumulate, threads);
+            gemm(simd, layout, cs, cOff, as, aOff, bs, bOff, m, n, k, accumulate, threads);
 
-            String what = layout + " m=" + m + " n=" + n + " k=" + k + " acc=" + accumulate + " threads=" + threads;
+            String what = simd.gemmShape().map(GemmShape::describe).orElse(simd.name()) + " " + layout + " m=" + m + " n=" + n + " k=" + k + " acc=" + accumulate + " threads=" + threads;
             for (int i = 0; i < m; i++) {
                 for (int j = 0; j < n; j++) {
                     double scale = Math.abs(c0[i * n + j]);

@@ -80,6 +80,9 @@ public final class BenchCommand implements Runnable {
                         + cores + " cores)");
             }
             GemmMeasurement r = Benchmarks.gemm(mm, nn, kk, layout, threads, seconds);
+            dev.descent.sdk.KernelInfo kernels = Descent.kernels();
+            System.out.println("CPU: " + kernels.cpu());
+            System.out.println("GEMM shape: " + kernels.gemmShape());
             System.out.printf(Locale.ROOT, "gemm %s %dx%dx%d, %d thread(s), %s kernels: %.1f GFLOP/s "
                             + "(best %.1f, %.3f ms per product, %d products)%n",
                     r.layout(), mm, nn, kk, threads, r.backend(), r.gflops(), r.bestGflops(), r.millisPerProduct(),
@@ -94,6 +97,8 @@ public final class BenchCommand implements Runnable {
             summary.put("layout", r.layout());
             summary.put("threads", threads);
             summary.put("backend", r.backend());
+            summary.put("gemm_shape", kernels.gemmShape());
+            summary.put("cpu", kernels.cpu());
             summary.put("seconds", r.seconds());
             summary.put("repetitions", r.repetitions());
             Path written = outDir.writeJson("summary.json", summary);

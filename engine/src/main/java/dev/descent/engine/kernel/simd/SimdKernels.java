@@ -1,11 +1,48 @@
 package dev.descent.engine.kernel.simd;
 
 import dev.descent.engine.kernel.Activation;
+import dev.descent.engine.kernel.GemmShape;
 import dev.descent.engine.kernel.KernelBackend;
 import java.lang.foreign.MemorySegment;
+import java.util.Optional;
 
-/** The Java Vector API backend. The only package that imports jdk.incubator.vector. */
+/**
+ * The Java Vector API backend. The only package that imports jdk.incubator.vector. The no-argument instance runs
+ * the GEMM shape chosen for this machine at start-up; {@link #SimdKernels(GemmShape)} forces another (every tile
+ * whose vectors are no wider than the native ones runs correctly anywhere; the tuner and the tests use this).
+ */
 public final class SimdKernels implements KernelBackend {
+    private final SimdGemm.Plan plan;
+
+    /** The backend with the GEMM shape {@link dev.descent.engine.kernel.GemmSelection} chose for this machine. */
+    public SimdKernels() {
+        this.plan = SimdGemm.DEFAULT;
+    }
+
+    /**
+     * The backend with a forced GEMM shape.
+     *
+     * @throws IllegalArgumentException if the tile's vectors are wider than this machine's (they would run in the
+     *                                  Vector API's Java fallback, ~100x slower)
+     */
+    public SimdKernels(GemmShape shape) {
+        if (shape.tile().vectorBits() > SimdGemm.preferredBits()) {
+            throw new IllegalArgumentException("GEMM tile " + shape.tile().name() + " needs "
+                    + shape.tile().vectorBits() + "-bit vectors; this CPU's widest are " + SimdGemm.preferredBits()
+                    + "-bit");
+        }
+        this.plan = new SimdGemm.Plan(shape);
+    }
+
+    @Override
+    public Optional<GemmShape> gemmShape() {
+        return Optional.of(plan.shape);
+    }
+
+    @Override
+    public int vectorBits() {
+        return SimdGemm.preferredBits();
+    }
 
     @Override
     public String name() {
@@ -14,17 +51,17 @@ public final class SimdKernels implements KernelBackend {
 
     @Override
     public void gemmNN(MemorySegment c, long cOff, MemorySegment a, long aOff, MemorySegment b, long bOff, int m, int n, int k, boolean accumulate, int threads) {
-        SimdGemm.gemmNN(c, cOff, a, aOff, b, bOff, m, n, k, accumulate, threads);
+        SimdGemm.gemm(plan, false, false, c, cOff, a, aOff, b, bOff, m, n, k, accumulate, threads);
     }
 
     @Override
     public void gemmNT(MemorySegment c, long cOff, MemorySegment a, long aOff, MemorySegment b, long bOff, int m, int n, int k, boolean accumulate, int threads) {
-        SimdGemm.gemmNT(c, cOff, a, aOff, b, bOff, m, n, k, accumulate, threads);
+        SimdGemm.gemm(plan, false, true, c, cOff, a, aOff, b, bOff, m, n, k, accumulate, threads);
     }
 
     @Override
     public void gemmTN(MemorySegment c, long cOff, MemorySegment a, long aOff, MemorySegment b, long bOff, int m, int n, int k, boolean accumulate, int threads) {
-        SimdGemm.gemmTN(c, cOff, a, aOff, b, bOff, m, n, k, accumulate, threads);
+        SimdGemm.gemm(plan, true, false, c, cOff, a, aOff, b, bOff, m, n, k, accumulate, threads);
     }
 
     @Override

@@ -1,0 +1,126 @@
+package dev.descent.engine.kernel;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A register tile of the SIMD GEMM micro-kernel: {@code rows} rows of C (broadcasts from packed A) by
+ * {@code vectors} vectors of {@code vectorBits}-bit width (loads from packed B), kept in
+ * {@code rows * vectors} accumulator registers over the depth loop. Each tile is its own kernel method in the
+ * simd package; {@link #ALL} lists them in the order of those methods' ids.
+ *
+ * <p>Names: {@code "<bits>:<rows>x<vectors>"}, e.g. {@code 512:8x2} = 8 rows x 32 floats with AVX-512,
+ * {@code 256:6x2} = 6 x 16 floats (the BLIS/OpenBLAS AVX2 shape), {@code 128:8x3} = 8 x 12 floats (NEON).
+ *
+ * @param id         index in {@link #ALL} (and of the kernel method)
+ * @param vectorBits vector width: 512, 256 or 128
+ * @param rows       MR: rows of C per tile
+ * @param vectors    NR / lanes: vectors of C per tile row
+ */
+public record GemmTile(int id, int vectorBits, int rows, int vectors) {
+    /** Every tile the simd backend has a micro-kernel for (order = kernel ids; see scripts/gen-micro-kernels.py). */
+    public static final List<GemmTile> ALL = List.of(
+            new GemmTile(0, 512, 8, 2),
+            new GemmTile(1, 512, 12, 2),
+            new GemmTile(2, 512, 6, 4),
+            new GemmTile(3, 512, 8, 3),
+            new GemmTile(4, 256, 6, 2),
+            new GemmTile(5, 256, 4, 3),
+            new GemmTile(6, 256, 8, 2),
+            new GemmTile(7, 128, 8, 3));
+
+    /** Floats per vector. */
+    public int lanes() {
+        return vectorBits / Float.SIZE;
+    }
+
+    /** NR: columns of C per tile. */
+    public int cols() {
+        return vectors * lanes();
+    }
+
+    /** Vector registers the inner loop needs: the accumulators, the B vectors of one step and one broadcast of A. */
+    public int registers() {
+        return rows * vectors + vectors + 1;
+    }
+
+    /** {@code "<bits>:<rows>x<vectors>"}. */
+    public String name() {
+        return vectorBits + ":" + rows + "x" + vectors;
+    }
+
+    @Override
+    public String toString() {
+        return name() + " (" + rows + "x" + cols() + " floats)";
+    }
+
+    /**
+     * The tile named {@code "<bits>:<rows>x<vectors>"} (e.g. {@code 512:12x2}).
+     *
+     * @throws IllegalArgumentException naming the text and the known tiles
+     */
+    public static GemmTile parse(String name) {
+        String s = name.trim().toLowerCase(Locale.ROOT);
+        for (GemmTile t : ALL) {
+            if (t.name().equals(s)) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException("unknown GEMM tile '" + name + "'; known: " + names(ALL));
+    }
+
+    /**
+     * The tiles worth trying on a machine whose widest native vectors have {@code preferredBits} and which has
+     * {@code registers} vector registers: no wider vectors than native (wider ones run in the slow Java fallback),
+     * and no more live vectors than registers (spills in the inner loop).
+     */
+    public static List<GemmTile> candidates(int preferredBits, int registers) {
+        List<GemmTile> out = new ArrayList<>();
+        for (GemmTile t : ALL) {
+            if (t.vectorBits <= preferredBits && t.registers() <= registers) {
+                out.add(t);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The built-in tile for a vector shape, used when no tuning file and no -D override exist: measured on the
+     * machines we have (docs/performance.md, "Kernel shapes"). The widest native vectors; for 8 floats and 16
+     * registers 6 x 2 vectors (12 accumulators + 2 + 1 = 15 registers, the BLIS/OpenBLAS Haswell/Zen shape);
+     * for 4 floats (NEON, 32 registers) 8 x 3.
+     */
+    public static GemmTile builtIn(int preferredBits, int registers) {
+        if (preferredBits >= 512) {
+            return registers >= 32 ? ALL.get(0) : ALL.get(4);
+        }
+        if (preferredBits >= 256) {
+            return ALL.get(4);
+        }
+        return ALL.get(7);
+    }
+
+    /**
+     * Vector registers of the machine. The Vector API does not tell, so it is inferred from the ISA: x86 with
+     * 512-bit vectors (AVX-512) has 32, x86 otherwise (AVX2) 16, AArch64 (NEON/SVE) and RISC-V 32.
+     */
+    public static int registers(String arch, int preferredBits) {
+        String a = arch.toLowerCase(Locale.ROOT);
+        if (a.equals("amd64") || a.equals("x86_64") || a.equals("x86") || a.equals("i386")) {
+            return preferredBits >= 512 ? 32 : 16;
+        }
+        if (a.equals("aarch64") || a.startsWith("riscv")) {
+            return 32;
+        }
+        return 16;
+    }
+
+    static String names(List<GemmTile> tiles) {
+        StringBuilder sb = new StringBuilder();
+        for (GemmTile t : tiles) {
+            sb.append(sb.isEmpty() ? "" : ", ").append(t.name());
+        }
+        return sb.toString();
+    }
+}
