@@ -124,8 +124,12 @@ public final class DescentEngine implements AutoCloseable {
         }
         List<AutoCloseable> owned = new ArrayList<>();
         try {
-            Dataset train = own(owned, plan.train.open());
-            Dataset test = plan.test == null ? null : own(owned, plan.test.open());
+            Dataset train;
+            Dataset test;
+            try (KernelWarmup warmup = KernelWarmup.start(plan)) { // compiles the model's kernels while the data loads
+                train = own(owned, plan.train.open());
+                test = plan.test == null ? null : own(owned, plan.test.open());
+            }
             Model model = own(owned, plan.model.instantiate());
             dev.descent.engine.cluster.ClusterWorkers placement = cluster == null ? null : place(name, plan);
             int workers = placement != null ? placement.workers() : plan.workers > 0 ? plan.workers : config.workers();

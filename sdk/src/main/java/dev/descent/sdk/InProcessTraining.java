@@ -32,9 +32,18 @@ final class InProcessTraining {
                     + " (submit it to a DescentEngine instead)");
         }
         String job = plan.name != null ? plan.name : "in-process";
-        try (Dataset train = plan.train.open();
-             Dataset test = plan.test == null ? null : plan.test.open();
-             Model model = plan.model.instantiate()) {
+        Dataset train;
+        Dataset test;
+        try (KernelWarmup warmup = KernelWarmup.start(plan)) { // compiles the model's kernels while the data loads
+            train = plan.train.open();
+            try {
+                test = plan.test == null ? null : plan.test.open();
+            } catch (RuntimeException | Error e) {
+                train.close();
+                throw e;
+            }
+        }
+        try (train; test; Model model = plan.model.instantiate()) {
             Trainer trainer = Trainer.builder().model(model).loss(plan.loss.engine())
                     .optimizer(plan.optimizer.engine())
                     .schedule(plan.schedule == null ? null : plan.schedule.engine()).strategy(plan.backprop.engine())

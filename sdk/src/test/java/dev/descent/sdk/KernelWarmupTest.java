@@ -1,0 +1,89 @@
+package dev.descent.sdk;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Iterator;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** The kernel warm-up that runs while a job's datasets load: it really trains a copy, and never changes the result. */
+class KernelWarmupTest {
+    private static final int N = 300;
+    private static final int F = 20;
+
+    /** Examples from an iterator that takes about {@code millisPerSample} each, as a slow disk or network would. */
+    private static DataSource slow(String name, long millisPerSample) {
+        SplittableRandom r = new SplittableRandom(5);
+        Iterator<Sample> it = new Iterator<>() {
+            int i;
+
+            @Override
+            public boolean hasNext() {
+                return i < N;
+            }
+
+            @Override
+            public Sample next() {
+                i++;
+                if (millisPerSample > 0) {
+                    try {
+                        Thread.sleep(millisPerSample);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                int y = r.nextInt(3);
+                float[] x = new float[F];
+                for (int f = 0; f < F; f++) {
+                    x[f] = (f % 3 == y ? 2f : 0f) + (float) r.nextGaussian() * 0.5f;
+                }
+                return new Sample(x, y);
+            }
+        };
+        return DataSource.fromIterator(name, it, F, 3);
+    }
+
+    private static TrainingPlan plan(long millisPerSample) {
+        return TrainingPlan.builder().name("warm")
+                .model(ModelDefinition.mlp().input(F).hidden(32, 16).output(3).init("kaiming-normal").seed(4).build())
+                .train(slow("train", millisPerSample)).optimizer(Optimizer.momentum(0.05, 0.9)).batchSize(32)
+                .epochs(2).seed(3).build();
+    }
+
+    @Test
+    void shouldTrainAPrivateCopyUntilClosedAndThenStop() throws Exception {
+        KernelWarmup w = KernelWarmup.start(plan(0));
+        for (int i = 0; i < 500 && w.steps() == 0; i++) { // bounded: at most ~5 s
+            Thread.sleep(10);
+        }
+        w.close();
+        long after = w.steps();
+        assertThat(after).isPositive();
+        Thread.sleep(50);
+        assertThat(w.steps()).isEqualTo(after); // close() waited for the thread: nothing runs afterwards
+    }
+
+    @Test
+    void shouldLeaveTheResultBitIdenticalInProcessAndInTheEngine() throws Exception {
+        String old = System.getProperty("descent.warmup");
+        try {
+            System.setProperty("descent.warmup", "false");
+            TrainingResult cold = Descent.trainInProcess(plan(0));
+            System.setProperty("descent.warmup", "true");
+            TrainingResult warm = Descent.trainInProcess(plan(1)); // ~0.3 s of loading: the warm-up runs meanwhile
+            TrainingResult engineWarm;
+            try (DescentEngine engine = Descent.start(new DescentConfig().workers(1).systemName("warmup-test"))) {
+                engineWarm = engine.submit(plan(1)).await();
+            }
+            assertThat(warm.parametersSha256()).isEqualTo(cold.parametersSha256());
+            assertThat(engineWarm.parametersSha256()).isEqualTo(cold.parametersSha256());
+            assertThat(warm.last().trainLoss()).isEqualTo(cold.last().trainLoss());
+        } finally {
+            if (old == null) {
+                System.clearProperty("descent.warmup");
+            } else {
+                System.setProperty("descent.warmup", old);
+            }
+        }
+    }
+}
