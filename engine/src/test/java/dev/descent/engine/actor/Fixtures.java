@@ -20,12 +20,12 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 
 /** Small generated data, a small MLP and a one-call job runner for the actor tests. */
-final class Fixtures {
+public final class Fixtures {
     private Fixtures() {
     }
 
     /** Gaussian blobs: class c centred at a random point, spread 0.7 (mostly separable). */
-    static Dataset blobs(String name, int count, int features, int classes, long seed) {
+    public static Dataset blobs(String name, int count, int features, int classes, long seed) {
         SplittableRandom centres = new SplittableRandom(4321);
         float[][] mu = new float[classes][features];
         for (int c = 0; c < classes; c++) {

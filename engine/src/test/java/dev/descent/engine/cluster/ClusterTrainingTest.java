@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.descent.engine.actor.Fixtures;
 import dev.descent.engine.actor.JobSpec;
 import dev.descent.engine.actor.JobStatus;
 import dev.descent.engine.actor.JobSupervisor;
@@ -25,7 +26,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -131,27 +131,6 @@ class ClusterTrainingTest {
         up.get(60, TimeUnit.SECONDS);
     }
 
-    static Dataset blobs(String name, int count, int features, int classes, long seed) {
-        SplittableRandom centres = new SplittableRandom(4321);
-        float[][] mu = new float[classes][features];
-        for (int c = 0; c < classes; c++) {
-            for (int f = 0; f < features; f++) {
-                mu[c][f] = (float) (centres.nextGaussian() * 1.5);
-            }
-        }
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] x = new float[count * features];
-        int[] y = new int[count];
-        for (int i = 0; i < count; i++) {
-            int c = r.nextInt(classes);
-            y[i] = c;
-            for (int f = 0; f < features; f++) {
-                x[i * features + f] = mu[c][f] + (float) (r.nextGaussian() * 0.7);
-            }
-        }
-        return Dataset.of(name, x, y, new int[] {features}, classes);
-    }
-
     private static Model mlp() {
         return Mlp.builder().input(20).hidden(32, 16).activation(Activation.RELU).output(3).dropout(0.1)
                 .init(Init.KAIMING_NORMAL).seed(7).build();
@@ -202,14 +181,14 @@ class ClusterTrainingTest {
     void clusterRunEqualsSingleJvmRunWithTheSameWorkerCount() throws Exception {
         String local;
         ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "single-jvm");
-        try (Dataset train = blobs("train", 600, 20, 3, 1); Dataset test = blobs("test", 230, 20, 3, 2);
+        try (Dataset train = Fixtures.blobs("train", 600, 20, 3, 1); Dataset test = Fixtures.blobs("test", 230, 20, 3, 2);
              Model m = mlp()) {
             local = run(system, spec("local", m, train, test)).parametersSha256();
         } finally {
             system.terminate();
             system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
         }
-        try (Dataset train = blobs("train", 600, 20, 3, 1); Dataset test = blobs("test", 230, 20, 3, 2);
+        try (Dataset train = Fixtures.blobs("train", 600, 20, 3, 1); Dataset test = Fixtures.blobs("test", 230, 20, 3, 2);
              Model m = mlp()) {
             ClusterWorkers placement = client.placement("cluster", 2, 2, Duration.ofSeconds(30));
             assertTrue(placement.describe().contains("2 node(s)"), placement.describe());
@@ -226,7 +205,7 @@ class ClusterTrainingTest {
         assertTrue(uninterrupted != null, "runs after the uninterrupted cluster run");
         List<TrainingEvent> events = new CopyOnWriteArrayList<>();
         Process victim = NODES.get(1);
-        try (Dataset train = blobs("train", 600, 20, 3, 1); Dataset test = blobs("test", 230, 20, 3, 2);
+        try (Dataset train = Fixtures.blobs("train", 600, 20, 3, 1); Dataset test = Fixtures.blobs("test", 230, 20, 3, 2);
              Model m = mlp()) {
             ClusterWorkers placement = client.placement("killed", 2, 2, Duration.ofSeconds(30));
             TrainingResult r = run(client.system(), spec("killed", m, train, test).remoteWorkers(placement)
