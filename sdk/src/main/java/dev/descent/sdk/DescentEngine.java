@@ -126,7 +126,7 @@ public final class DescentEngine implements AutoCloseable {
         try {
             Dataset train;
             Dataset test;
-            try (KernelWarmup warmup = KernelWarmup.start(plan)) { // compiles the model's kernels while the data loads
+            try (KernelWarmup warmup = KernelWarmup.start(plan, cluster == null)) { // compiles the model's kernels while the data loads
                 train = own(owned, plan.train.open());
                 test = plan.test == null ? null : own(owned, plan.test.open());
             }

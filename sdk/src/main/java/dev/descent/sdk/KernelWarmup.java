@@ -33,14 +33,17 @@ final class KernelWarmup implements AutoCloseable {
     private final AtomicLong steps = new AtomicLong();
     private final Thread thread;
 
-    private KernelWarmup(TrainingPlan plan) {
-        thread = enabled() ? Thread.ofPlatform().daemon().name("descent-kernel-warmup").unstarted(() -> run(plan))
+    private KernelWarmup(TrainingPlan plan, boolean computesHere) {
+        thread = computesHere && enabled() ? Thread.ofPlatform().daemon().name("descent-kernel-warmup").unstarted(() -> run(plan))
                 : null;
     }
 
-    /** Starts warming {@code plan}'s kernels unless warm-up is off; close it before training starts. */
-    static KernelWarmup start(TrainingPlan plan) {
-        KernelWarmup w = new KernelWarmup(plan);
+    /**
+     * Starts warming {@code plan}'s kernels unless warm-up is off or the steps run elsewhere ({@code computesHere}
+     * false: a cluster job's submitter); close it before training starts.
+     */
+    static KernelWarmup start(TrainingPlan plan, boolean computesHere) {
+        KernelWarmup w = new KernelWarmup(plan, computesHere);
         if (w.thread != null) {
             w.thread.start();
         }

@@ -52,7 +52,7 @@ class KernelWarmupTest {
 
     @Test
     void shouldTrainAPrivateCopyUntilClosedAndThenStop() throws Exception {
-        KernelWarmup w = KernelWarmup.start(plan(0));
+        KernelWarmup w = KernelWarmup.start(plan(0), true);
         for (int i = 0; i < 500 && w.steps() == 0; i++) { // bounded: at most ~5 s
             Thread.sleep(10);
         }
