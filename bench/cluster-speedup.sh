@@ -3,7 +3,7 @@
 # width-1024 MLP (784-1024-1024-10), Fashion-MNIST, batch 512 (docs/cluster.md, "Measured"). Runs from a frozen
 # copy of the build (so editing sources meanwhile cannot rebuild jars under running JVMs), every process bounded
 # by `timeout`, ports 25711-25712 on 127.0.0.1. Prints epoch lines, the cluster line and CPU seconds per JVM.
-#   bench/cluster-speedup.sh [rounds] [out-dir]
+#   [TRAIN_LIMIT=10240] [EPOCHS=2] bench/cluster-speedup.sh [rounds] [out-dir]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/scripts/lib/jdk.sh"
@@ -18,7 +18,7 @@ FLAGS=(--add-modules jdk.incubator.vector --add-exports java.base/jdk.internal.m
   --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xss4m -Xmx2g
   -Ddescent.home="$root" -Ddescent.data.dir="${DESCENT_DATA_DIR:-$root/data}"
   -cp "$out/dist/descent-samples.jar:$out/dist/lib/*" dev.descent.samples.DescentCli)
-ARGS=(--widths 1024,1024 --batch 512 --threads 1 --train-limit 10240 --epochs 2 --gradient-stats-every 0 --overwrite)
+ARGS=(--widths 1024,1024 --batch 512 --threads 1 --train-limit "${TRAIN_LIMIT:-10240}" --epochs "${EPOCHS:-2}" --gradient-stats-every 0 --overwrite)
 for round in $(seq 1 "$rounds"); do
   /usr/bin/time -f "single cpu_user=%U cpu_sys=%S wall=%e" -o "$out/single$round.time" \
     timeout 600 "$J" "${FLAGS[@]}" train "${ARGS[@]}" --workers 1 --out "$out/single$round" > "$out/single$round.log" 2>&1

@@ -183,9 +183,12 @@ public final class ClusterSettings {
                 ClusterSettings.class.getClassLoader(), "descent-cluster.conf")).withFallback(ConfigFactory.load());
     }
 
-    /** Payload bytes per chunk: Artery's maximum frame size minus room for the envelope and header. */
+    /**
+     * Payload bytes per chunk: the frame size of Artery's large-message stream (every message to a node worker or
+     * a remote worker travels on it, {@code descent-cluster.conf}) minus room for the envelope and header.
+     */
     static int chunkBytes(Config config) {
-        long frame = config.getBytes("pekko.remote.artery.advanced.maximum-frame-size");
+        long frame = config.getBytes("pekko.remote.artery.advanced.maximum-large-frame-size");
         return (int) Math.max(4096, (frame - FRAME_HEADROOM) & ~63L);
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import dev.descent.engine.memory.OffHeapBlock;
@@ -105,7 +106,9 @@ class SlabSerializerTest {
                 org.apache.pekko.actor.testkit.typed.javadsl.TestProbe.create(system);
         ActorRef<ClusterProtocol.Chunk> sink = probe.getRef();
         int chunk = ClusterSettings.chunkBytes(system.settings().config());
-        assertEquals(256 * 1024 - ClusterSettings.FRAME_HEADROOM, chunk);
+        assertEquals(2 * 1024 * 1024 - ClusterSettings.FRAME_HEADROOM, chunk); // the large-message stream's frame
+        List<String> large = system.settings().config().getStringList("pekko.remote.artery.large-message-destinations");
+        assertTrue(large.contains("/user/node-worker-*") && large.contains("/system/*/worker-*"), large.toString());
         MemorySegment big = MemorySegment.ofArray(new byte[3 * chunk + 5]);
         long bytes = RemoteWorker.sendChunks(sink, 1, 0, ClusterProtocol.Kind.PARAMS, big, 0, big.byteSize(), chunk);
         List<ClusterProtocol.Chunk> sent = probe.receiveSeveralMessages(4);
