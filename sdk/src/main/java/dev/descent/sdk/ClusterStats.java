@@ -10,7 +10,11 @@ package dev.descent.sdk;
  *                                   transport, deserialization, queueing)
  * @param computeSecondsPerShare     per worker-step: forward/backward on the node
  * @param nodesLost                  worker nodes lost during the job (their shares were re-dealt)
+ * @param sharesMoved                shares moved at an epoch start to a node worker that had none of the job's
+ *                                   shares (a node that joined during the job, or one unused so far)
+ * @param sharesPerNode              worker-steps computed per node ({@code host:port}), sorted by node
  */
 public record ClusterStats(String placement, int workers, double bytesPerStep, double transportSecondsPerShare,
-                           double computeSecondsPerShare, int nodesLost) {
+                           double computeSecondsPerShare, int nodesLost, int sharesMoved,
+                           java.util.SortedMap<String, Long> sharesPerNode) {
 }

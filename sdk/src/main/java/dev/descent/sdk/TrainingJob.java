@@ -46,7 +46,8 @@ public final class TrainingJob {
         dev.descent.engine.cluster.ClusterWorkers c = cluster;
         return c == null ? java.util.Optional.empty() : java.util.Optional.of(new ClusterStats(c.describe(),
                 c.workers(), c.bytesPerStep(), c.transportSecondsPerShare(), c.computeSecondsPerShare(),
-                c.nodesLost()));
+                c.nodesLost(), c.sharesMoved(), java.util.Collections.unmodifiableSortedMap(
+                        new java.util.TreeMap<>(c.sharesPerNode()))));
     }
 
     void attach(ActorRef<JobSupervisor.Command> ref) {

@@ -59,6 +59,10 @@ public final class ClusterMetrics {
                 .record(computeNanos, TimeUnit.NANOSECONDS);
     }
 
+    static void shareMoved(String toNode) {
+        Counter.builder("descent.cluster.shares.moved").tag("node", toNode).register(registry()).increment();
+    }
+
     static void nodeLost(String node) {
         Counter.builder("descent.cluster.node.losses").tag("node", node).register(registry()).increment();
     }

@@ -21,7 +21,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Where one job's logical workers run: worker i starts on node {@code i mod K} of the K chosen nodes (sorted by
  * address), on that node's worker slot {@code (i / K) mod slots}. After a node loss a share moves to the surviving
- * node that carries the fewest shares. Also this job's transfer statistics.
+ * node that carries the fewest shares. At the start of each later epoch a share whose node worker (slot) also
+ * computes another share of this job moves to a node worker that computes none ({@link #rebalance}): a node that
+ * joined during the job, or one left unused at the start, takes work from the next epoch. The number of logical
+ * workers, hence the shards and the result, never changes. Also this job's transfer statistics.
  */
 public final class ClusterWorkers implements RemoteWorkers {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterWorkers.class);
@@ -30,6 +33,10 @@ public final class ClusterWorkers implements RemoteWorkers {
     private final String job;
     private final List<ActorRef<ClusterProtocol.ToNode>> initial;
     private final Map<Address, Integer> load = new HashMap<>();
+    private final List<ActorRef<ClusterProtocol.ToNode>> current = new ArrayList<>(); // worker i's node worker now
+    private final Map<ActorRef<ClusterProtocol.ToNode>, Integer> slotLoad = new HashMap<>(); // shares per node worker
+    private final Map<String, Long> sharesPerNode = new TreeMap<>();
+    private int moved;
     private final Set<Address> lost = new HashSet<>();
     private final AtomicLong leases = new AtomicLong(ThreadLocalRandom.current().nextLong() & 0x7fff_ffff_0000_0000L);
     private final LongAdder bytes = new LongAdder();
@@ -49,6 +56,8 @@ public final class ClusterWorkers implements RemoteWorkers {
             List<ActorRef<ClusterProtocol.ToNode>> slots = nodes.get(i % k);
             ActorRef<ClusterProtocol.ToNode> ref = slots.get((i / k) % slots.size());
             initial.add(ref);
+            current.add(ref);
+            slotLoad.merge(ref, 1, Integer::sum);
             load.merge(ref.path().address(), 1, Integer::sum);
         }
         this.bytesGauge = ClusterMetrics.bindJob(job, this::bytesPerStep);
@@ -91,6 +100,7 @@ public final class ClusterWorkers implements RemoteWorkers {
             LOG.warn("job {}: worker node {} lost", job, RemoteWorker.nodeOf(gone));
         }
         load.computeIfPresent(gone, (a, n) -> null);
+        slotLoad.keySet().removeIf(r -> r.path().address().equals(gone));
         Map<Address, List<ActorRef<ClusterProtocol.ToNode>>> live = new TreeMap<>(
                 java.util.Comparator.comparing(Address::toString));
         for (ActorRef<ClusterProtocol.ToNode> r : client.listing()) {
@@ -111,10 +121,50 @@ public final class ClusterWorkers implements RemoteWorkers {
         List<ActorRef<ClusterProtocol.ToNode>> slots = live.get(best);
         slots.sort(java.util.Comparator.comparing(r -> r.path().toString()));
         load.merge(best, 1, Integer::sum);
-        return slots.get(worker % slots.size());
+        ActorRef<ClusterProtocol.ToNode> to = slots.get(worker % slots.size());
+        slotLoad.merge(to, 1, Integer::sum);
+        current.set(worker, to);
+        return to;
     }
 
-    void recordShare(long shareBytes, long transport, long compute) {
+    /**
+     * Called by worker {@code worker} before the first share of a new epoch: when its node worker also computes
+     * another share of this job (so the two wait for each other on one thread), a node worker of a live node that
+     * computes none of this job's shares, preferring the node with the fewest shares; null: stay.
+     */
+    synchronized ActorRef<ClusterProtocol.ToNode> rebalance(int worker) {
+        ActorRef<ClusterProtocol.ToNode> from = current.get(worker);
+        if (slotLoad.getOrDefault(from, 0) < 2) {
+            return null;
+        }
+        ActorRef<ClusterProtocol.ToNode> best = null;
+        for (ActorRef<ClusterProtocol.ToNode> r : client.listing()) {
+            Address a = r.path().address();
+            if (lost.contains(a) || slotLoad.getOrDefault(r, 0) > 0) {
+                continue;
+            }
+            if (best == null || load.getOrDefault(a, 0) < load.getOrDefault(best.path().address(), 0)
+                    || load.getOrDefault(a, 0).equals(load.getOrDefault(best.path().address(), 0))
+                    && r.path().toString().compareTo(best.path().toString()) < 0) {
+                best = r;
+            }
+        }
+        if (best == null) {
+            return null;
+        }
+        slotLoad.merge(from, -1, Integer::sum);
+        slotLoad.put(best, 1);
+        load.merge(from.path().address(), -1, Integer::sum);
+        load.merge(best.path().address(), 1, Integer::sum);
+        current.set(worker, best);
+        moved++;
+        return best;
+    }
+
+    void recordShare(String node, long shareBytes, long transport, long compute) {
+        synchronized (this) {
+            sharesPerNode.merge(node, 1L, Long::sum);
+        }
         bytes.add(shareBytes);
         shares.increment();
         transportNanos.add(transport);
@@ -142,6 +192,16 @@ public final class ClusterWorkers implements RemoteWorkers {
     /** Logical workers of the job. */
     public int workers() {
         return workers;
+    }
+
+    /** Shares (worker-steps) computed per node ({@code host:port}) so far. */
+    public synchronized Map<String, Long> sharesPerNode() {
+        return Map.copyOf(sharesPerNode);
+    }
+
+    /** Shares moved to a free node worker at an epoch start ({@link #rebalance}). */
+    public synchronized int sharesMoved() {
+        return moved;
     }
 
     /** Worker nodes this job lost. */

@@ -54,6 +54,7 @@ public final class RemoteWorker extends AbstractBehavior<Object> {
     private long sentAt;
     private long bytesOut;
     private long bytesIn;
+    private int lastEpoch = -1; // epoch of the last share dispatched
 
     static Behavior<Object> create(Worker.Setup setup, ClusterWorkers placement) {
         return Behaviors.setup(ctx -> new RemoteWorker(ctx, setup, placement));
@@ -142,9 +143,29 @@ public final class RemoteWorker extends AbstractBehavior<Object> {
             pull();
             return this;
         }
+        if (b.epoch() != lastEpoch) {
+            if (lastEpoch >= 0) {
+                ActorRef<ClusterProtocol.ToNode> to = placement.rebalance(s.index());
+                if (to != null) {
+                    move(to, b.epoch());
+                }
+            }
+            lastEpoch = b.epoch();
+        }
         dispatch(b, lo, hi - lo);
         pull();
         return this;
+    }
+
+    /** Between two shares: this worker's share goes to node worker {@code to} from epoch {@code epoch} on. */
+    private void move(ActorRef<ClusterProtocol.ToNode> to, int epoch) {
+        String from = nodeName;
+        node.tell(new ClusterProtocol.Release(lease));
+        getContext().unwatch(node);
+        assign(to);
+        ClusterMetrics.shareMoved(nodeName);
+        LOG.info("job {}: worker {} moves from node {} (its node worker also computes another share) to a free node "
+                + "worker on node {} from epoch {}", s.spec().name(), s.index(), from, nodeName, epoch + 1);
     }
 
     /** Sends the parameters, the share's rows and the compute order of batch {@code b} to the node worker. */
@@ -222,7 +243,7 @@ public final class RemoteWorker extends AbstractBehavior<Object> {
         long roundTrip = System.nanoTime() - sentAt;
         bytesIn += 64;
         ClusterMetrics.recordShare(nodeName, bytesOut, bytesIn, roundTrip - d.computeNanos());
-        placement.recordShare(bytesOut + bytesIn, roundTrip - d.computeNanos(), d.computeNanos());
+        placement.recordShare(nodeName, bytesOut + bytesIn, roundTrip - d.computeNanos(), d.computeNanos());
         s.loader().tell(new DataLoader.Release(b.slot()));
         current = null;
         s.aggregator().tell(new GradientAggregator.GradientReady(s.index(), b.seq(), b.epoch(), b.batchInEpoch(),

@@ -47,7 +47,7 @@ import org.junit.jupiter.api.Timeout;
  * with one node worker each. (1) a 2-worker cluster job ends with the parameters of a 2-worker single-JVM job,
  * bit for bit; (2) SIGKILL of one worker node mid-run: the job completes, every step once, with the node-lost
  * anomaly and the same test accuracy; (3) asking for a worker node that never joins fails with a time-out naming
- * what is missing. The child JVMs are destroyed after the tests (and exit when this JVM's pipe closes).
+ * what is missing; (4) a node that computes none of a job's shares at the start takes one from the next epoch. The child JVMs are destroyed after the tests (and exit when this JVM's pipe closes).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
@@ -201,6 +201,27 @@ class ClusterTrainingTest {
 
     @Test
     @Order(3)
+    void aNodeUnusedAtTheStartTakesAShareFromTheNextEpochWithTheSameBits() throws Exception {
+        assertTrue(uninterrupted != null, "runs after the uninterrupted cluster run");
+        try (Dataset train = Fixtures.blobs("train", 600, 20, 3, 1); Dataset test = Fixtures.blobs("test", 230, 20, 3, 2);
+             Model m = mlp()) {
+            // both logical workers start on the first node's only node worker; the second node has none of them,
+            // as if it had joined during the job
+            ClusterWorkers placement = client.placement("spread", 2, 1, Duration.ofSeconds(30));
+            assertTrue(placement.describe().contains("2 worker(s) on 1 node(s)"), placement.describe());
+            TrainingResult r = run(client.system(), spec("spread", m, train, test).remoteWorkers(placement));
+            assertEquals(1, placement.sharesMoved());
+            var perNode = placement.sharesPerNode();
+            assertEquals(2, perNode.size(), perNode.toString());
+            // epoch 1: both shares of its 10 steps on one node; epochs 2-3 (20 steps): one share per step on each
+            assertEquals(List.of(20L, 2 * 10L + 20),
+                    perNode.values().stream().sorted().toList(), perNode.toString());
+            assertEquals(uninterrupted.parametersSha256(), r.parametersSha256(), "same shards, same bits");
+        }
+    }
+
+    @Test
+    @Order(4)
     void sigkillOfAWorkerNodeMidRunLosesNoStep() throws Exception {
         assertTrue(uninterrupted != null, "runs after the uninterrupted cluster run");
         List<TrainingEvent> events = new CopyOnWriteArrayList<>();

@@ -325,11 +325,14 @@ public final class TrainCommand implements Callable<Integer> {
                 c.put("transport_seconds_per_share", cs.transportSecondsPerShare());
                 c.put("compute_seconds_per_share", cs.computeSecondsPerShare());
                 c.put("nodes_lost", cs.nodesLost());
+                c.put("shares_moved", cs.sharesMoved());
+                c.put("shares_per_node", cs.sharesPerNode());
                 summary.put("cluster", c);
                 System.out.printf(Locale.ROOT, "cluster: %s; %.2f MB on the wire per step; per worker-step %.1f ms "
-                                + "compute on the node, %.1f ms serialization + transport; %d node(s) lost%n",
+                                + "compute on the node, %.1f ms serialization + transport; %d node(s) lost; "
+                                + "%d share(s) moved to free nodes; shares computed per node %s%n",
                         cs.placement(), cs.bytesPerStep() / 1e6, cs.computeSecondsPerShare() * 1e3,
-                        cs.transportSecondsPerShare() * 1e3, cs.nodesLost());
+                        cs.transportSecondsPerShare() * 1e3, cs.nodesLost(), cs.sharesMoved(), cs.sharesPerNode());
             }
             dir.writeJson("summary.json", summary);
             EpochSummary last = result.last();
