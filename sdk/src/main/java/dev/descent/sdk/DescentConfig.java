@@ -29,6 +29,7 @@ public final class DescentConfig {
     private String systemName = "descent";
     private final java.util.List<String> clusterSeeds = new java.util.ArrayList<>();
     private int clusterNodes = 1;
+    private int clusterSubmitterWorkers;
     private String clusterHost = "127.0.0.1";
     private int clusterPort = -1;
     private java.time.Duration clusterJoinTimeout = java.time.Duration.ofSeconds(60);
@@ -84,6 +85,16 @@ public final class DescentConfig {
     /** Worker nodes a job waits for and uses (default 1); jobs take one worker per node worker unless they say. */
     public DescentConfig clusterNodes(int nodes) {
         this.clusterNodes = nodes;
+        return this;
+    }
+
+    /**
+     * Logical workers of each cluster job that compute in the submitting JVM itself, as ordinary local workers
+     * (default 0: the submitter only aggregates). Their shares never cross the wire; the others run on the worker
+     * nodes. The job's worker count includes them (with no explicit count: these plus one per node worker).
+     */
+    public DescentConfig clusterSubmitterWorkers(int workers) {
+        this.clusterSubmitterWorkers = workers;
         return this;
     }
 
@@ -146,6 +157,9 @@ public final class DescentConfig {
         if (clusterNodes < 1) {
             throw new IllegalArgumentException("cluster nodes must be >= 1, was " + clusterNodes);
         }
+        if (clusterSubmitterWorkers < 0) {
+            throw new IllegalArgumentException("cluster submitter workers must be >= 0, was " + clusterSubmitterWorkers);
+        }
         if (!clusterSeeds.isEmpty()) {
             clusterSettings(false).conclude(); // validates host:port, durations
         }
@@ -178,6 +192,10 @@ public final class DescentConfig {
 
     public int clusterNodes() {
         return clusterNodes;
+    }
+
+    public int clusterSubmitterWorkers() {
+        return clusterSubmitterWorkers;
     }
 
     public java.time.Duration clusterJoinTimeout() {

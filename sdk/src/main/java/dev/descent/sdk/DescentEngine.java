@@ -126,7 +126,8 @@ public final class DescentEngine implements AutoCloseable {
         try {
             Dataset train;
             Dataset test;
-            try (KernelWarmup warmup = KernelWarmup.start(plan, cluster == null)) { // compiles the model's kernels while the data loads
+            boolean computesHere = cluster == null || config.clusterSubmitterWorkers() > 0;
+            try (KernelWarmup warmup = KernelWarmup.start(plan, computesHere)) { // compiles the kernels while data loads
                 train = own(owned, plan.train.open());
                 test = plan.test == null ? null : own(owned, plan.test.open());
             }
@@ -196,7 +197,8 @@ public final class DescentEngine implements AutoCloseable {
 
     private dev.descent.engine.cluster.ClusterWorkers place(String name, TrainingPlan plan) {
         try {
-            return cluster.placement(name, Math.max(0, plan.workers), config.clusterNodes(), config.clusterJoinTimeout());
+            return cluster.placement(name, Math.max(0, plan.workers), config.clusterSubmitterWorkers(),
+                    config.clusterNodes(), config.clusterJoinTimeout());
         } catch (java.util.concurrent.TimeoutException e) {
             throw new DescentException("job " + name + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {

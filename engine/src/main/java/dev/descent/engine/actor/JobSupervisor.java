@@ -240,7 +240,7 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
         for (int i = 0; i < w; i++) {
             Worker.Setup setup = new Worker.Setup(i, w, spec, models[i], pool, loader, aggregator, server,
                     ctx.getSelf(), applied);
-            if (spec.remoteWorkers() != null) {
+            if (spec.remoteWorkers() != null && !spec.remoteWorkers().runsHere(i)) {
                 computing(ctx.spawn(spec.remoteWorkers().worker(setup), "worker-" + i, props));
             } else {
                 computing(ctx.spawn(Worker.create(setup), "worker-" + i, props));

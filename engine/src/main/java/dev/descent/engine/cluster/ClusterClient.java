@@ -63,13 +63,24 @@ public final class ClusterClient implements AutoCloseable {
 
     /**
      * Waits (at most the join timeout) until this node is Up and at least {@code nodes} worker nodes have
-     * registered node workers, then places {@code workers} logical workers on the first {@code nodes} of them
-     * (0: all there are then; {@code workers} 0: one per node worker of those nodes).
+     * registered node workers, then places {@code workers} logical workers: the first {@code here} compute in this
+     * JVM (ordinary local workers), the others on the first {@code nodes} worker nodes ({@code nodes} 0: all there
+     * are then; {@code workers} 0: {@code here} plus one per node worker of those nodes).
      *
      * @throws TimeoutException naming the seed nodes and the worker nodes seen, when they are not all there in time
      */
     public ClusterWorkers placement(String job, int workers, int nodes, Duration timeout)
             throws TimeoutException, InterruptedException {
+        return placement(job, workers, 0, nodes, timeout);
+    }
+
+    /** {@link #placement(String, int, int, Duration)} with {@code here} workers in this JVM. */
+    public ClusterWorkers placement(String job, int workers, int here, int nodes, Duration timeout)
+            throws TimeoutException, InterruptedException {
+        if (here < 0 || workers > 0 && here >= workers) {
+            throw new IllegalArgumentException("workers in the submitting JVM must be >= 0 and fewer than the job's "
+                    + workers + " worker(s), was " + here);
+        }
         long deadline = System.nanoTime() + timeout.toNanos();
         Cluster cluster = Cluster.get(system);
         int want = Math.max(1, nodes);
@@ -82,8 +93,8 @@ public final class ClusterClient implements AutoCloseable {
                     chosen = chosen.subList(0, nodes);
                 }
                 int slots = chosen.stream().mapToInt(List::size).sum();
-                int w = workers > 0 ? workers : slots;
-                ClusterWorkers p = new ClusterWorkers(this, job, w, chosen);
+                int w = workers > 0 ? workers : here + slots;
+                ClusterWorkers p = new ClusterWorkers(this, job, w, here, chosen);
                 LOG.info("job {}: {}", job, p.describe());
                 return p;
             }

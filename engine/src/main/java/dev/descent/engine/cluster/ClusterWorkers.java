@@ -44,15 +44,22 @@ public final class ClusterWorkers implements RemoteWorkers {
     private final LongAdder transportNanos = new LongAdder();
     private final LongAdder computeNanos = new LongAdder();
     private final int workers;
+    private final int here; // logical workers 0..here-1 compute in the submitting JVM
     private final io.micrometer.core.instrument.Gauge bytesGauge;
 
-    ClusterWorkers(ClusterClient client, String job, int workers, List<List<ActorRef<ClusterProtocol.ToNode>>> nodes) {
+    ClusterWorkers(ClusterClient client, String job, int workers, int here,
+                   List<List<ActorRef<ClusterProtocol.ToNode>>> nodes) {
         this.client = client;
         this.job = job;
         this.workers = workers;
+        this.here = here;
         this.initial = new ArrayList<>();
         int k = nodes.size();
-        for (int i = 0; i < workers; i++) {
+        for (int i = 0; i < here; i++) {
+            initial.add(null);
+            current.add(null);
+        }
+        for (int i = 0; i < workers - here; i++) {
             List<ActorRef<ClusterProtocol.ToNode>> slots = nodes.get(i % k);
             ActorRef<ClusterProtocol.ToNode> ref = slots.get((i / k) % slots.size());
             initial.add(ref);
@@ -74,12 +81,21 @@ public final class ClusterWorkers implements RemoteWorkers {
     }
 
     @Override
+    public boolean runsHere(int worker) {
+        return worker < here;
+    }
+
+    @Override
     public String describe() {
         Map<String, Integer> per = new TreeMap<>();
         for (ActorRef<ClusterProtocol.ToNode> r : initial) {
-            per.merge(RemoteWorker.nodeOf(r.path().address()), 1, Integer::sum);
+            if (r != null) {
+                per.merge(RemoteWorker.nodeOf(r.path().address()), 1, Integer::sum);
+            }
         }
-        return workers + " worker(s) on " + per.size() + " node(s) " + per;
+        return here == 0 ? workers + " worker(s) on " + per.size() + " node(s) " + per
+                : workers + " worker(s): " + here + " in the submitting JVM, " + (workers - here) + " on " + per.size()
+                + " node(s) " + per;
     }
 
     ActorRef<ClusterProtocol.ToNode> initial(int worker) {
@@ -171,10 +187,10 @@ public final class ClusterWorkers implements RemoteWorkers {
         computeNanos.add(compute);
     }
 
-    /** Bytes on the wire per optimizer step (all workers' shares, both ways), averaged over the job so far. */
+    /** Bytes on the wire per optimizer step (all remote workers' shares, both ways), averaged over the job so far. */
     public double bytesPerStep() {
         long n = shares.sum();
-        return n == 0 ? 0 : (double) bytes.sum() * workers / n;
+        return n == 0 ? 0 : (double) bytes.sum() * (workers - here) / n;
     }
 
     /** Per share, averaged: round trip minus node compute (serialization + transport + queueing), in seconds. */
@@ -192,6 +208,11 @@ public final class ClusterWorkers implements RemoteWorkers {
     /** Logical workers of the job. */
     public int workers() {
         return workers;
+    }
+
+    /** Logical workers that compute in the submitting JVM (workers 0..here-1). */
+    public int workersHere() {
+        return here;
     }
 
     /** Shares (worker-steps) computed per node ({@code host:port}) so far. */

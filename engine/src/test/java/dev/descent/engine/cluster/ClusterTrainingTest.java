@@ -47,7 +47,8 @@ import org.junit.jupiter.api.Timeout;
  * with one node worker each. (1) a 2-worker cluster job ends with the parameters of a 2-worker single-JVM job,
  * bit for bit; (2) SIGKILL of one worker node mid-run: the job completes, every step once, with the node-lost
  * anomaly and the same test accuracy; (3) asking for a worker node that never joins fails with a time-out naming
- * what is missing; (4) a node that computes none of a job's shares at the start takes one from the next epoch. The child JVMs are destroyed after the tests (and exit when this JVM's pipe closes).
+ * what is missing; (4) a node that computes none of a job's shares at the start takes one from the next epoch;
+ * (5) one worker in the submitting JVM and one on a node: the same bits. The child JVMs are destroyed after the tests (and exit when this JVM's pipe closes).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
@@ -217,6 +218,25 @@ class ClusterTrainingTest {
             assertEquals(List.of(20L, 2 * 10L + 20),
                     perNode.values().stream().sorted().toList(), perNode.toString());
             assertEquals(uninterrupted.parametersSha256(), r.parametersSha256(), "same shards, same bits");
+        }
+    }
+
+    @Test
+    @Order(3)
+    void aWorkerInTheSubmittingJvmAndOneOnANodeGiveTheSameBits() throws Exception {
+        assertTrue(uninterrupted != null, "runs after the uninterrupted cluster run");
+        try (Dataset train = Fixtures.blobs("train", 600, 20, 3, 1); Dataset test = Fixtures.blobs("test", 230, 20, 3, 2);
+             Model m = mlp()) {
+            ClusterWorkers placement = client.placement("hybrid", 2, 1, 1, Duration.ofSeconds(30));
+            assertTrue(placement.runsHere(0) && !placement.runsHere(1));
+            assertTrue(placement.describe().startsWith("2 worker(s): 1 in the submitting JVM, 1 on 1 node(s)"),
+                    placement.describe());
+            TrainingResult r = run(client.system(), spec("hybrid", m, train, test).remoteWorkers(placement));
+            assertEquals(uninterrupted.parametersSha256(), r.parametersSha256(), "same shards, same bits");
+            assertEquals(30L, placement.sharesPerNode().values().stream().mapToLong(Long::longValue).sum(),
+                    "only worker 1's shares ran on a node: " + placement.sharesPerNode());
+            assertThrows(IllegalArgumentException.class,
+                    () -> client.placement("bad", 2, 2, 1, Duration.ofSeconds(1)));
         }
     }
 

@@ -165,6 +165,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--nodes", defaultValue = "1", description = "with --cluster: worker nodes to wait for and use; --workers defaults to their compute slots (default: ${DEFAULT-VALUE})")
     int nodes;
 
+    @Option(names = "--submitter-workers", defaultValue = "0", description = "with --cluster: workers that compute in this JVM (their shares never cross the wire); the others run on the worker nodes (default: ${DEFAULT-VALUE})")
+    int submitterWorkers;
+
     @Option(names = "--join-timeout", defaultValue = "60", description = "with --cluster: seconds to wait for the cluster and its worker nodes (default: ${DEFAULT-VALUE})")
     double joinTimeout;
 
@@ -259,11 +262,15 @@ public final class TrainCommand implements Callable<Integer> {
         plan.listener(recorder);
         Monitoring monitoring = null;
         DescentConfig engineConfig = new DescentConfig().workers(Math.max(1, workerCount)).threads(threads);
+        if (cluster == null && submitterWorkers != 0) {
+            throw new UserError("--submitter-workers needs --cluster (without it every worker computes in this JVM)");
+        }
         if (cluster != null) {
             if (!(joinTimeout > 0)) {
                 throw new UserError("--join-timeout must be > 0 seconds, was " + joinTimeout);
             }
-            engineConfig.cluster(cluster).clusterNodes(nodes).clusterFailureDetection(
+            engineConfig.cluster(cluster).clusterNodes(nodes).clusterSubmitterWorkers(submitterWorkers)
+                    .clusterFailureDetection(
                     java.time.Duration.ofMillis(Math.round(heartbeatPause * 1000)),
                     java.time.Duration.ofMillis(Math.round(stableAfter * 1000)))
                     .clusterJoinTimeout(java.time.Duration.ofMillis(Math.round(joinTimeout * 1000)));
