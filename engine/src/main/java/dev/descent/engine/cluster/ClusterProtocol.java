@@ -22,11 +22,11 @@ public final class ClusterProtocol {
     }
 
     /** What a {@link NodeWorker} receives. */
-    public sealed interface ToNode extends Message permits Assign, Chunk, Compute, Release {
+    public sealed interface ToNode extends Message permits Assign, Chunk, Placed, Compute, Release {
     }
 
     /** What a {@link RemoteWorker} receives from its node. */
-    public sealed interface ToProxy extends Message permits Chunk, Computed {
+    public sealed interface ToProxy extends Message permits Chunk, Placed, Computed {
     }
 
     /** What a chunk carries (its destination buffer). */
@@ -54,6 +54,14 @@ public final class ClusterProtocol {
      * receiving side a heap segment holding the bytes.
      */
     public record Chunk(long lease, long step, Kind kind, long offset, MemorySegment data) implements ToNode, ToProxy {
+    }
+
+    /**
+     * What the receiving side's {@link SlabSerializer} makes of a {@link Chunk} whose lease is open in
+     * {@link ChunkSinks}: its {@code bytes} bytes are already at {@code offset} of the lease's {@code kind} buffer.
+     * Never sent.
+     */
+    public record Placed(long lease, long step, Kind kind, long offset, long bytes) implements ToNode, ToProxy {
     }
 
     /** Forward/backward of the lease's {@code rows} rows for optimizer step {@code step}; then send the gradient. */

@@ -44,6 +44,7 @@ public final class NodeWorker extends AbstractBehavior<ClusterProtocol.ToNode> {
         final OffHeapBlock labels;
         final ActorRef<ClusterProtocol.ToProxy> replyTo;
         final String peer;
+        final long id;
         long bytesIn;
 
         Lease(ClusterProtocol.Assign a) {
@@ -71,6 +72,11 @@ public final class NodeWorker extends AbstractBehavior<ClusterProtocol.ToNode> {
             this.features = f;
             this.replyTo = a.replyTo();
             this.peer = RemoteWorker.nodeOf(a.replyTo().path().address());
+            this.id = a.lease();
+            MemorySegment[] sinks = ChunkSinks.of(ClusterProtocol.Kind.PARAMS, m.params().segment());
+            sinks[ClusterProtocol.Kind.FEATURES.ordinal()] = f.segment();
+            sinks[ClusterProtocol.Kind.LABELS.ordinal()] = labels.segment();
+            ChunkSinks.open(id, sinks);
         }
 
         MemorySegment buffer(ClusterProtocol.Kind kind) {
@@ -84,6 +90,7 @@ public final class NodeWorker extends AbstractBehavior<ClusterProtocol.ToNode> {
 
         @Override
         public void close() {
+            ChunkSinks.close(id);
             pass.close();
             features.close();
             labels.close();
@@ -113,6 +120,7 @@ public final class NodeWorker extends AbstractBehavior<ClusterProtocol.ToNode> {
         return newReceiveBuilder()
                 .onMessage(ClusterProtocol.Assign.class, this::onAssign)
                 .onMessage(ClusterProtocol.Chunk.class, this::onChunk)
+                .onMessage(ClusterProtocol.Placed.class, this::onPlaced)
                 .onMessage(ClusterProtocol.Compute.class, this::onCompute)
                 .onMessage(ClusterProtocol.Release.class, r -> {
                     release(r.lease(), "released by its job");
@@ -147,6 +155,14 @@ public final class NodeWorker extends AbstractBehavior<ClusterProtocol.ToNode> {
         if (l != null) {
             MemorySegment.copy(c.data(), 0, l.buffer(c.kind()), c.offset(), c.data().byteSize());
             l.bytesIn += c.data().byteSize() + SlabSerializer.CHUNK_HEADER_BYTES;
+        }
+        return this;
+    }
+
+    private Behavior<ClusterProtocol.ToNode> onPlaced(ClusterProtocol.Placed c) {
+        Lease l = leases.get(c.lease());
+        if (l != null) {
+            l.bytesIn += c.bytes() + SlabSerializer.CHUNK_HEADER_BYTES;
         }
         return this;
     }

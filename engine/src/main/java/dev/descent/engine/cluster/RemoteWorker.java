@@ -74,9 +74,11 @@ public final class RemoteWorker extends AbstractBehavior<Object> {
     }
 
     private void assign(ActorRef<ClusterProtocol.ToNode> to) {
+        ChunkSinks.close(lease); // the previous lease's late chunks, if any, are no longer placed
         node = to;
         nodeName = nodeOf(to.path().address());
         lease = placement.newLease();
+        ChunkSinks.open(lease, ChunkSinks.of(ClusterProtocol.Kind.GRADS, grads));
         getContext().watch(to);
         var j = s.spec();
         int maxRows = (j.batchSize() + s.workers() - 1) / s.workers();
@@ -96,9 +98,11 @@ public final class RemoteWorker extends AbstractBehavior<Object> {
                     return this;
                 })
                 .onMessage(ClusterProtocol.Chunk.class, this::onChunk)
+                .onMessage(ClusterProtocol.Placed.class, this::onPlaced)
                 .onMessage(ClusterProtocol.Computed.class, this::onComputed)
                 .onSignal(Terminated.class, this::onNodeGone)
                 .onSignal(PostStop.class, sig -> {
+                    ChunkSinks.close(lease);
                     node.tell(new ClusterProtocol.Release(lease));
                     return this;
                 })
@@ -205,6 +209,13 @@ public final class RemoteWorker extends AbstractBehavior<Object> {
         if (c.lease() == lease && inFlight && current != null && c.step() == current.seq()) {
             MemorySegment.copy(c.data(), 0, grads, c.offset(), c.data().byteSize());
             bytesIn += c.data().byteSize() + SlabSerializer.CHUNK_HEADER_BYTES;
+        }
+        return this;
+    }
+
+    private Behavior<Object> onPlaced(ClusterProtocol.Placed c) {
+        if (c.lease() == lease && inFlight && current != null && c.step() == current.seq()) {
+            bytesIn += c.bytes() + SlabSerializer.CHUNK_HEADER_BYTES;
         }
         return this;
     }

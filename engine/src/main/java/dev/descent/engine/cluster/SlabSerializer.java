@@ -17,7 +17,9 @@ import org.apache.pekko.serialization.SerializerWithStringManifest;
  * Binary serializer of {@link ClusterProtocol} messages, registered in {@code descent-cluster.conf}. Artery calls
  * {@link #toBinary(Object, ByteBuffer)} with its outgoing envelope buffer: a {@link ClusterProtocol.Chunk}'s floats
  * are copied once, from the slab into that buffer (no intermediate array, no Jackson). Little-endian throughout.
- * On the receiving side a chunk's bytes are copied out of Artery's (reused) inbound buffer into a heap segment.
+ * On the receiving side a chunk of a lease open in {@link ChunkSinks} is copied once, from Artery's (reused) inbound
+ * buffer straight into its destination slab, and becomes a {@link ClusterProtocol.Placed} notice; any other chunk is
+ * copied into a heap segment.
  */
 public final class SlabSerializer extends SerializerWithStringManifest implements ByteBufferSerializer {
     /** Pekko serializer id (user range is > 40). */
@@ -134,6 +136,12 @@ public final class SlabSerializer extends SerializerWithStringManifest implement
                 ClusterProtocol.Kind kind = ClusterProtocol.Kind.of(buf.get());
                 long offset = buf.getLong();
                 int n = buf.getInt();
+                MemorySegment dest = ChunkSinks.target(lease, kind, offset, n);
+                if (dest != null) {
+                    MemorySegment.copy(MemorySegment.ofBuffer(buf), 0, dest, offset, n);
+                    buf.position(buf.position() + n);
+                    yield new ClusterProtocol.Placed(lease, step, kind, offset, n);
+                }
                 byte[] data = new byte[n];
                 buf.get(data);
                 yield new ClusterProtocol.Chunk(lease, step, kind, offset, MemorySegment.ofArray(data));

@@ -86,6 +86,35 @@ class SlabSerializerTest {
     }
 
     @Test
+    void aChunkOfAnOpenLeaseIsPlacedStraightIntoItsSlab() throws Exception {
+        try (OffHeapBlock from = OffHeapBlock.allocateFloats(1000, Purpose.GRADIENTS);
+             OffHeapBlock to = OffHeapBlock.allocateFloats(1000, Purpose.GRADIENTS)) {
+            MemorySegment s = from.segment();
+            for (int i = 0; i < 1000; i++) {
+                s.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) Math.cos(i));
+            }
+            ChunkSinks.open(43, ChunkSinks.of(ClusterProtocol.Kind.GRADS, to.segment()));
+            try {
+                var placed = (ClusterProtocol.Placed) roundTrip(new ClusterProtocol.Chunk(43, 7,
+                        ClusterProtocol.Kind.GRADS, 400, s.asSlice(400, 2000)));
+                assertEquals(new ClusterProtocol.Placed(43, 7, ClusterProtocol.Kind.GRADS, 400, 2000), placed);
+                assertArrayEquals(s.asSlice(400, 2000).toArray(ValueLayout.JAVA_BYTE),
+                        to.segment().asSlice(400, 2000).toArray(ValueLayout.JAVA_BYTE));
+                assertEquals(0f, to.segment().getAtIndex(ValueLayout.JAVA_FLOAT, 99)); // nothing outside the chunk
+                // another kind of the same lease, or a chunk that would not fit, is not placed: a heap copy as before
+                assertInstanceOf(ClusterProtocol.Chunk.class, roundTrip(new ClusterProtocol.Chunk(43, 7,
+                        ClusterProtocol.Kind.PARAMS, 0, s.asSlice(0, 64))));
+                assertInstanceOf(ClusterProtocol.Chunk.class, roundTrip(new ClusterProtocol.Chunk(43, 7,
+                        ClusterProtocol.Kind.GRADS, 3990, s.asSlice(0, 64))));
+            } finally {
+                ChunkSinks.close(43);
+            }
+            assertInstanceOf(ClusterProtocol.Chunk.class, roundTrip(new ClusterProtocol.Chunk(43, 7,
+                    ClusterProtocol.Kind.GRADS, 400, s.asSlice(400, 2000))), "a closed lease's chunk is not placed");
+        }
+    }
+
+    @Test
     void controlMessagesRoundTrip() throws Exception {
         var d = new ClusterProtocol.Computed(5, 9, 0.25, 11, 64, 2, 3.5, 7.25, 123_456, "java.lang.IllegalStateException: é");
         assertEquals(d, roundTrip(d));
