@@ -3,7 +3,7 @@
 #
 #   bench/compare-all.sh                      # everything (~40-60 min on 2 cores); rewrites docs/performance.md's table
 #   bench/compare-all.sh --quick              # every row on small settings (~10 min): checks the whole pipeline
-#   bench/compare-all.sh --only gemm,mlp      # a subset of: gemm, mlp, deep, cnn, landscape
+#   bench/compare-all.sh --only gemm,mlp      # a subset of: gemm, mlp, deep, cnn, scale, landscape
 #   bench/compare-all.sh --peers numpy,torch  # a subset of: numpy, torch, djl, dl4j
 #   bench/compare-all.sh --out DIR            # raw JSON + table.md (default: out/compare-all)
 #   bench/compare-all.sh --docs FILE | --no-docs   # where the table goes (default: docs/performance.md on full runs only)
@@ -24,7 +24,7 @@
 # run on one machine, and the load average printed before and after.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-quick=0 only="gemm,mlp,deep,cnn,landscape" peers="numpy,torch,djl,dl4j" out="$root/out/compare-all" docs=auto
+quick=0 only="gemm,mlp,deep,cnn,scale,landscape" peers="numpy,torch,djl,dl4j" out="$root/out/compare-all" docs=auto
 timeout_s=3600 table_only=0
 orig_args="$*"
 while [ $# -gt 0 ]; do
@@ -42,7 +42,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 for s in ${only//,/ }; do
-  case "$s" in gemm|mlp|deep|cnn|landscape) ;; *) echo "compare-all: unknown row group '$s'" >&2; exit 2 ;; esac
+  case "$s" in gemm|mlp|deep|cnn|scale|landscape) ;; *) echo "compare-all: unknown row group '$s'" >&2; exit 2 ;; esac
 done
 for p in ${peers//,/ }; do
   case "$p" in numpy|torch|djl|dl4j) ;; *) echo "compare-all: unknown peer '$p'" >&2; exit 2 ;; esac
@@ -50,16 +50,16 @@ done
 want() { [[ ",$only," == *",$1,"* ]]; }
 peer() { [[ ",$peers," == *",$1,"* ]]; }
 if [ "$docs" = auto ]; then
-  if [ "$quick" = 0 ] && [ "$only" = "gemm,mlp,deep,cnn,landscape" ]; then docs="$root/docs/performance.md"; else docs=none; fi
+  if [ "$quick" = 0 ] && [ "$only" = "gemm,mlp,deep,cnn,scale,landscape" ]; then docs="$root/docs/performance.md"; else docs=none; fi
 fi
 
 # ---------------------------------------------------------------- settings (full / quick)
 if [ "$quick" = 1 ]; then
   gemm_seconds=2 mlp_epochs="1 2" mlp_limit=20000 deep_epochs=1 deep_limit=5000
-  cnn_epochs=1 cnn_limit=2000 land_grid=5 land_examples=500
+  cnn_epochs=1 cnn_limit=2000 land_grid=5 land_examples=500 scale_limit=10240
 else
   gemm_seconds=5 mlp_epochs="3 10" mlp_limit="" deep_epochs=3 deep_limit=""
-  cnn_epochs=2 cnn_limit=20000 land_grid=15 land_examples=2000
+  cnn_epochs=2 cnn_limit=20000 land_grid=15 land_examples=2000 scale_limit=""
 fi
 deep_widths=512,512,512,512,512,512,512,512
 
@@ -210,6 +210,22 @@ fi
 if want deep; then train_row deep "$deep_epochs" "$deep_limit" mlp "$deep_widths"; fi
 if want cnn; then train_row cnn "$cnn_epochs" "$cnn_limit" cnn ""; fi
 
+# data-parallel scaling: the width-1024 MLP, batch 512, one epoch; Descent 1 and 2 sync workers of one thread each
+# (the actor engine), PyTorch 1 and 2 threads (intra-op)
+if want scale; then
+  for n in 1 2; do
+    progress "width-1024 MLP, batch 512, 1 epoch: descent, $n worker(s)"
+    # shellcheck disable=SC2046
+    descent_summary "scale$n.descent" "$out/runs/scale$n" bench train --widths 1024,1024 --batch 512 --epochs 1 \
+      --threads 1 --workers "$n" $(limit_args "$scale_limit")
+    if peer torch; then
+      progress "width-1024 MLP, batch 512, 1 epoch: torch, $n thread(s)"
+      # shellcheck disable=SC2046
+      torch_train "scale$n.torch" "$n" --widths 1024,1024 --batch 512 --epochs 1 $(limit_args "$scale_limit")
+    fi
+  done
+fi
+
 if want landscape; then
   if peer torch; then
     lo="$out/runs/landscape"
@@ -242,10 +258,10 @@ fi
 # ---------------------------------------------------------------- the table
 "$py" - "$raw" "$out/table.md" "$docs" "$(cut -d' ' -f1-3 /proc/loadavg)" "$quick" \
   "$mlp_epochs" "$deep_epochs" "${deep_limit:-60000}" "$cnn_epochs" "$cnn_limit" "$land_grid" "$land_examples" \
-  "${mlp_limit:-60000}" "$orig_args" <<'PY'
+  "${mlp_limit:-60000}" "${scale_limit:-60000}" "$orig_args" <<'PY'
 import glob, json, os, re, sys, datetime
 (raw, table_path, docs, load_after, quick, mlp_epochs, deep_epochs, deep_limit, cnn_epochs, cnn_limit, grid,
- examples, mlp_limit, argv) = sys.argv[1:]
+ examples, mlp_limit, scale_limit, argv) = sys.argv[1:]
 res = {}
 for f in glob.glob(os.path.join(raw, "*.json")):
     name = os.path.basename(f)[:-5]
@@ -292,6 +308,9 @@ if int(deep_epochs) > 1:
 row(f"Default CNN, {cnn_epochs} epoch(s){lim(cnn_limit)}: whole run", "ex/s", "cnn", whole)
 if int(cnn_epochs) > 1:
     row(f"Default CNN, {cnn_epochs} epochs: last epoch", "ex/s", "cnn", last)
+for n in (1, 2):
+    row(f"Width-1024 MLP 784-1024-1024-10, batch 512, 1 epoch{lim(scale_limit)}: {n} worker(s) (PyTorch: threads)",
+        "ex/s", f"scale{n}", whole)
 # landscape: Descent evaluators vs PyTorch threads
 for n in (1, 2):
     d, t = res.get(f"landscape{n}.descent"), res.get(f"landscape{n}.torch")
@@ -316,6 +335,10 @@ g1, g2 = res.get("gemm1.descent"), res.get("gemm2.descent")
 extra = []
 if g1 and g2 and gflops(g1) and gflops(g2):
     extra.append(f"Descent SGEMM 2 threads / 1 thread: {gflops(g2) / gflops(g1):.2f}x.")
+for lib, who in (("descent", "Descent 2 sync workers / 1 worker"), ("torch", "PyTorch 2 threads / 1 thread")):
+    s1, s2 = res.get(f"scale1.{lib}"), res.get(f"scale2.{lib}")
+    if s1 and s2 and whole(s1) and whole(s2):
+        extra.append(f"{who} on the width-1024 MLP (batch 512, 1 epoch): {whole(s2) / whole(s1):.2f}x.")
 l1, l2 = res.get("landscape1.torch"), None
 if l1 and "max_abs_train_loss_difference" in l1:
     extra.append(f"Landscape cross-check: max |train loss difference| Descent vs PyTorch "
