@@ -31,6 +31,10 @@ def prepare_environment(threads):
     """Call before importing numpy or torch."""
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         os.environ.pop(var, None)
+    # DESCENT_PEER_CORETYPE=Haswell (or Zen) makes OpenBLAS use its AVX2 kernels on an AVX-512 machine: the peer of
+    # a Descent run with -XX:UseAVX=2, to compare the AVX2 code paths side by side on one machine
+    if os.environ.get("DESCENT_PEER_CORETYPE"):
+        os.environ["OPENBLAS_CORETYPE"] = os.environ["DESCENT_PEER_CORETYPE"]
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(threads)
     # torch (and OpenMP BLAS) spin-wait by default, which slows two threads down on two cores

@@ -73,7 +73,7 @@ public final class GemmSelection {
                         + "choice (run `descent tune` to tune this one)", file, e.cpu(), cpu.model());
                 return null;
             }
-            if (tile.vectorBits() > preferredBits || tile.registers() > registers) {
+            if (tile.vectorBits() > preferredBits || !tile.fits(registers)) {
                 LOG.warn("GEMM tuning file {} names tile {}, which does not fit this JVM's {}-bit vectors and {} "
                         + "registers: ignored, using the built-in choice", file, tile.name(), preferredBits, registers);
                 return null;

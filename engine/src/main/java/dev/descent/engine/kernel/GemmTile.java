@@ -11,7 +11,7 @@ import java.util.Locale;
  * simd package; {@link #ALL} lists them in the order of those methods' ids.
  *
  * <p>Names: {@code "<bits>:<rows>x<vectors>"}, e.g. {@code 512:8x2} = 8 rows x 32 floats with AVX-512,
- * {@code 256:6x2} = 6 x 16 floats (the BLIS/OpenBLAS AVX2 shape), {@code 128:8x3} = 8 x 12 floats (NEON).
+ * {@code 256:3x3} = 3 x 24 floats (AVX2 with 16 registers), {@code 128:8x3} = 8 x 12 floats (NEON).
  *
  * @param id         index in {@link #ALL} (and of the kernel method)
  * @param vectorBits vector width: 512, 256 or 128
@@ -28,7 +28,11 @@ public record GemmTile(int id, int vectorBits, int rows, int vectors) {
             new GemmTile(4, 256, 6, 2),
             new GemmTile(5, 256, 4, 3),
             new GemmTile(6, 256, 8, 2),
-            new GemmTile(7, 128, 8, 3));
+            new GemmTile(7, 128, 8, 3),
+            new GemmTile(8, 256, 4, 2),
+            new GemmTile(9, 256, 5, 2),
+            new GemmTile(10, 256, 3, 3),
+            new GemmTile(11, 256, 2, 4));
 
     /** Floats per vector. */
     public int lanes() {
@@ -40,9 +44,26 @@ public record GemmTile(int id, int vectorBits, int rows, int vectors) {
         return vectors * lanes();
     }
 
-    /** Vector registers the inner loop needs: the accumulators, the B vectors of one step and one broadcast of A. */
+    /** Vector registers the inner loop needs at least: the accumulators, the B vectors of one step, one A broadcast. */
     public int registers() {
         return rows * vectors + vectors + 1;
+    }
+
+    /**
+     * Vector registers the inner loop keeps live as C2 compiles it on a machine with {@code machineRegisters}.
+     * With AVX2's 16 registers C2 issues all {@code rows} broadcasts of A of one step at its top (a load is
+     * scheduled as early as it can go), so rows + vectors + accumulators are live at once, and the 6 x 2 tile of
+     * BLIS/OpenBLAS (20) spills an accumulator to the stack every step: half speed (`-XX:UseAVX=2` on an AVX-512
+     * machine, disassembled). With 32 registers (AVX-512's EVEX folds the broadcast into the FMA; AArch64) one
+     * broadcast at a time is the count.
+     */
+    public int liveRegisters(int machineRegisters) {
+        return rows * vectors + vectors + (machineRegisters >= 32 ? 1 : rows);
+    }
+
+    /** True when {@link #liveRegisters} fits {@code machineRegisters}: no spill in the inner loop. */
+    public boolean fits(int machineRegisters) {
+        return liveRegisters(machineRegisters) <= machineRegisters;
     }
 
     /** {@code "<bits>:<rows>x<vectors>"}. */
@@ -78,7 +99,7 @@ public record GemmTile(int id, int vectorBits, int rows, int vectors) {
     public static List<GemmTile> candidates(int preferredBits, int registers) {
         List<GemmTile> out = new ArrayList<>();
         for (GemmTile t : ALL) {
-            if (t.vectorBits <= preferredBits && t.registers() <= registers) {
+            if (t.vectorBits <= preferredBits && t.fits(registers)) {
                 out.add(t);
             }
         }
@@ -88,15 +109,16 @@ public record GemmTile(int id, int vectorBits, int rows, int vectors) {
     /**
      * The built-in tile for a vector shape, used when no tuning file and no -D override exist: measured on the
      * machines we have (docs/performance.md, "Kernel shapes"). The widest native vectors; for 8 floats and 16
-     * registers 6 x 2 vectors (12 accumulators + 2 + 1 = 15 registers, the BLIS/OpenBLAS Haswell/Zen shape);
-     * for 4 floats (NEON, 32 registers) 8 x 3.
+     * registers (AVX2) 3 x 3 vectors (9 accumulators + 3 B vectors + 3 A broadcasts = 15 live registers: the
+     * largest tile C2 compiles without a spill, see {@link #liveRegisters}; 2x the 6 x 2 tile there); with 32
+     * registers 6 x 2; for 4 floats (NEON, 32 registers) 8 x 3.
      */
     public static GemmTile builtIn(int preferredBits, int registers) {
         if (preferredBits >= 512) {
-            return registers >= 32 ? ALL.get(0) : ALL.get(4);
+            return registers >= 32 ? ALL.get(0) : ALL.get(10);
         }
         if (preferredBits >= 256) {
-            return ALL.get(4);
+            return registers >= 32 ? ALL.get(4) : ALL.get(10);
         }
         return ALL.get(7);
     }

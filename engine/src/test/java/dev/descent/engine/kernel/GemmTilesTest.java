@@ -91,13 +91,18 @@ class GemmTilesTest {
 
     @Test
     void shouldListTilesThatFitTheRegisterFile() {
-        // AVX2: 16 registers -> 6x2 (15) and 4x3 (16) fit, 8x2 (19) does not; AVX-512: 32 registers, all 512-bit fit
+        // AVX2: 16 registers, C2 keeps every A broadcast of a step live: 4x2 (14), 3x3 (15) and 2x4 (14) fit,
+        // 6x2 (20), 5x2 (17), 4x3 (19) and 8x2 (26) spill; AVX-512: 32 registers, all 512-bit tiles fit
         assertThat(GemmTile.candidates(256, GemmTile.registers("amd64", 256))).extracting(GemmTile::name)
-                .containsExactly("256:6x2", "256:4x3");
+                .containsExactly("256:4x2", "256:3x3", "256:2x4");
+        assertThat(GemmTile.parse("256:6x2").liveRegisters(16)).isEqualTo(20);
+        assertThat(GemmTile.parse("256:6x2").fits(32)).isTrue();
         assertThat(GemmTile.candidates(512, GemmTile.registers("amd64", 512))).extracting(GemmTile::name)
                 .contains("512:8x2", "512:12x2", "512:6x4", "512:8x3");
         assertThat(GemmTile.registers("aarch64", 128)).isEqualTo(32);
-        assertThat(GemmTile.builtIn(256, 16).name()).isEqualTo("256:6x2");
+        assertThat(GemmTile.builtIn(256, 16).name()).isEqualTo("256:3x3");
+        assertThat(GemmTile.builtIn(256, 32).name()).isEqualTo("256:6x2");
+        assertThat(GemmTile.builtIn(512, 32).name()).isEqualTo("512:8x2");
         assertThat(GemmTile.builtIn(128, 32).name()).isEqualTo("128:8x3");
         for (GemmTile t : GemmTile.ALL) {
             assertThat(GemmTile.parse(t.name())).isEqualTo(t);

@@ -35,6 +35,10 @@ final class SimdMicroKernels {
             case 5 -> SimdMicroKernelsNarrow.k256r4v3(kc, ap, ai, bp, bi, tile);
             case 6 -> SimdMicroKernelsNarrow.k256r8v2(kc, ap, ai, bp, bi, tile);
             case 7 -> SimdMicroKernelsNarrow.k128r8v3(kc, ap, ai, bp, bi, tile);
+            case 8 -> SimdMicroKernelsNarrow.k256r4v2(kc, ap, ai, bp, bi, tile);
+            case 9 -> SimdMicroKernelsNarrow.k256r5v2(kc, ap, ai, bp, bi, tile);
+            case 10 -> SimdMicroKernelsNarrow.k256r3v3(kc, ap, ai, bp, bi, tile);
+            case 11 -> SimdMicroKernelsNarrow.k256r2v4(kc, ap, ai, bp, bi, tile);
             default -> throw new IllegalArgumentException("no micro-kernel with id " + id);
         }
     }

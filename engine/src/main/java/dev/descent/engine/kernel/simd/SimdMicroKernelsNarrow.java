@@ -149,4 +149,95 @@ final class SimdMicroKernelsNarrow {
         c6_0.intoArray(tile, 72); c6_1.intoArray(tile, 76); c6_2.intoArray(tile, 80);
         c7_0.intoArray(tile, 84); c7_1.intoArray(tile, 88); c7_2.intoArray(tile, 92);
     }
+
+    /** 256-bit vectors, 4 rows x 2 vectors (4 x 16 floats, 8 accumulators). */
+    static void k256r4v2(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
+        FloatVector c0_0 = FloatVector.zero(S256), c0_1 = FloatVector.zero(S256);
+        FloatVector c1_0 = FloatVector.zero(S256), c1_1 = FloatVector.zero(S256);
+        FloatVector c2_0 = FloatVector.zero(S256), c2_1 = FloatVector.zero(S256);
+        FloatVector c3_0 = FloatVector.zero(S256), c3_1 = FloatVector.zero(S256);
+        for (int p = 0; p < kc; p++, ai += 4, bi += 16) {
+            FloatVector b0 = FloatVector.fromArray(S256, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S256, bp, bi + 8);
+            FloatVector a = FloatVector.broadcast(S256, ap[ai]);
+            c0_0 = a.fma(b0, c0_0); c0_1 = a.fma(b1, c0_1);
+            a = FloatVector.broadcast(S256, ap[ai + 1]);
+            c1_0 = a.fma(b0, c1_0); c1_1 = a.fma(b1, c1_1);
+            a = FloatVector.broadcast(S256, ap[ai + 2]);
+            c2_0 = a.fma(b0, c2_0); c2_1 = a.fma(b1, c2_1);
+            a = FloatVector.broadcast(S256, ap[ai + 3]);
+            c3_0 = a.fma(b0, c3_0); c3_1 = a.fma(b1, c3_1);
+        }
+        c0_0.intoArray(tile, 0); c0_1.intoArray(tile, 8);
+        c1_0.intoArray(tile, 16); c1_1.intoArray(tile, 24);
+        c2_0.intoArray(tile, 32); c2_1.intoArray(tile, 40);
+        c3_0.intoArray(tile, 48); c3_1.intoArray(tile, 56);
+    }
+
+    /** 256-bit vectors, 5 rows x 2 vectors (5 x 16 floats, 10 accumulators). */
+    static void k256r5v2(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
+        FloatVector c0_0 = FloatVector.zero(S256), c0_1 = FloatVector.zero(S256);
+        FloatVector c1_0 = FloatVector.zero(S256), c1_1 = FloatVector.zero(S256);
+        FloatVector c2_0 = FloatVector.zero(S256), c2_1 = FloatVector.zero(S256);
+        FloatVector c3_0 = FloatVector.zero(S256), c3_1 = FloatVector.zero(S256);
+        FloatVector c4_0 = FloatVector.zero(S256), c4_1 = FloatVector.zero(S256);
+        for (int p = 0; p < kc; p++, ai += 5, bi += 16) {
+            FloatVector b0 = FloatVector.fromArray(S256, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S256, bp, bi + 8);
+            FloatVector a = FloatVector.broadcast(S256, ap[ai]);
+            c0_0 = a.fma(b0, c0_0); c0_1 = a.fma(b1, c0_1);
+            a = FloatVector.broadcast(S256, ap[ai + 1]);
+            c1_0 = a.fma(b0, c1_0); c1_1 = a.fma(b1, c1_1);
+            a = FloatVector.broadcast(S256, ap[ai + 2]);
+            c2_0 = a.fma(b0, c2_0); c2_1 = a.fma(b1, c2_1);
+            a = FloatVector.broadcast(S256, ap[ai + 3]);
+            c3_0 = a.fma(b0, c3_0); c3_1 = a.fma(b1, c3_1);
+            a = FloatVector.broadcast(S256, ap[ai + 4]);
+            c4_0 = a.fma(b0, c4_0); c4_1 = a.fma(b1, c4_1);
+        }
+        c0_0.intoArray(tile, 0); c0_1.intoArray(tile, 8);
+        c1_0.intoArray(tile, 16); c1_1.intoArray(tile, 24);
+        c2_0.intoArray(tile, 32); c2_1.intoArray(tile, 40);
+        c3_0.intoArray(tile, 48); c3_1.intoArray(tile, 56);
+        c4_0.intoArray(tile, 64); c4_1.intoArray(tile, 72);
+    }
+
+    /** 256-bit vectors, 3 rows x 3 vectors (3 x 24 floats, 9 accumulators). */
+    static void k256r3v3(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
+        FloatVector c0_0 = FloatVector.zero(S256), c0_1 = FloatVector.zero(S256), c0_2 = FloatVector.zero(S256);
+        FloatVector c1_0 = FloatVector.zero(S256), c1_1 = FloatVector.zero(S256), c1_2 = FloatVector.zero(S256);
+        FloatVector c2_0 = FloatVector.zero(S256), c2_1 = FloatVector.zero(S256), c2_2 = FloatVector.zero(S256);
+        for (int p = 0; p < kc; p++, ai += 3, bi += 24) {
+            FloatVector b0 = FloatVector.fromArray(S256, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S256, bp, bi + 8);
+            FloatVector b2 = FloatVector.fromArray(S256, bp, bi + 16);
+            FloatVector a = FloatVector.broadcast(S256, ap[ai]);
+            c0_0 = a.fma(b0, c0_0); c0_1 = a.fma(b1, c0_1); c0_2 = a.fma(b2, c0_2);
+            a = FloatVector.broadcast(S256, ap[ai + 1]);
+            c1_0 = a.fma(b0, c1_0); c1_1 = a.fma(b1, c1_1); c1_2 = a.fma(b2, c1_2);
+            a = FloatVector.broadcast(S256, ap[ai + 2]);
+            c2_0 = a.fma(b0, c2_0); c2_1 = a.fma(b1, c2_1); c2_2 = a.fma(b2, c2_2);
+        }
+        c0_0.intoArray(tile, 0); c0_1.intoArray(tile, 8); c0_2.intoArray(tile, 16);
+        c1_0.intoArray(tile, 24); c1_1.intoArray(tile, 32); c1_2.intoArray(tile, 40);
+        c2_0.intoArray(tile, 48); c2_1.intoArray(tile, 56); c2_2.intoArray(tile, 64);
+    }
+
+    /** 256-bit vectors, 2 rows x 4 vectors (2 x 32 floats, 8 accumulators). */
+    static void k256r2v4(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
+        FloatVector c0_0 = FloatVector.zero(S256), c0_1 = FloatVector.zero(S256), c0_2 = FloatVector.zero(S256), c0_3 = FloatVector.zero(S256);
+        FloatVector c1_0 = FloatVector.zero(S256), c1_1 = FloatVector.zero(S256), c1_2 = FloatVector.zero(S256), c1_3 = FloatVector.zero(S256);
+        for (int p = 0; p < kc; p++, ai += 2, bi += 32) {
+            FloatVector b0 = FloatVector.fromArray(S256, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S256, bp, bi + 8);
+            FloatVector b2 = FloatVector.fromArray(S256, bp, bi + 16);
+            FloatVector b3 = FloatVector.fromArray(S256, bp, bi + 24);
+            FloatVector a = FloatVector.broadcast(S256, ap[ai]);
+            c0_0 = a.fma(b0, c0_0); c0_1 = a.fma(b1, c0_1); c0_2 = a.fma(b2, c0_2); c0_3 = a.fma(b3, c0_3);
+            a = FloatVector.broadcast(S256, ap[ai + 1]);
+            c1_0 = a.fma(b0, c1_0); c1_1 = a.fma(b1, c1_1); c1_2 = a.fma(b2, c1_2); c1_3 = a.fma(b3, c1_3);
+        }
+        c0_0.intoArray(tile, 0); c0_1.intoArray(tile, 8); c0_2.intoArray(tile, 16); c0_3.intoArray(tile, 24);
+        c1_0.intoArray(tile, 32); c1_1.intoArray(tile, 40); c1_2.intoArray(tile, 48); c1_3.intoArray(tile, 56);
+    }
 }
