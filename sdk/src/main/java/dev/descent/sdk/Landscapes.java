@@ -59,11 +59,9 @@ final class Landscapes {
     static LandscapeResult run(LandscapePlan p, BooleanSupplier cancelled, LandscapeListener progress,
                                ActorSystem<?> system) {
         Model centre = p.centre.engine();
-        try (LandscapeWarmup warmup = LandscapeWarmup.start(p, centre); // compiles the point evaluation meanwhile
-             Dataset train = open(p.train, centre);
+        try (Dataset train = open(p.train, centre);
              Dataset test = p.test == null ? null : open(p.test, centre);
              Frame f = frame(p, centre)) {
-            warmup.close(); // before the first real point: the run never shares a core with it
             LandscapeJob.Builder job = LandscapeJob.builder().model(centre).base(centre.params().segment())
                     .directions(f.directions[0].segment(), f.directions.length > 1 ? f.directions[1].segment() : null)
                     .projection(f.projection).train(train).test(test).loss(p.loss.engine()).evalBatch(p.evalBatch)

@@ -50,35 +50,6 @@ class LandscapeTest {
     }
 
     @Test
-    void shouldWarmThePointEvaluationUntilClosedAndLeaveTheResultBitIdentical() throws Exception {
-        try (Network trained = Network.load(run.resolve("model.descent"))) {
-            LandscapePlan plan = data(LandscapePlan.builder().plane(trained, 0.5, 5).seed(7)).build();
-            LandscapeWarmup w = LandscapeWarmup.start(plan, plan.centre.engine());
-            for (int i = 0; i < 500 && w.points() == 0; i++) { // bounded: at most ~5 s
-                Thread.sleep(10);
-            }
-            w.close();
-            long after = w.points();
-            assertThat(after).isPositive();
-            Thread.sleep(50);
-            assertThat(w.points()).isEqualTo(after); // close() waited for the thread: nothing runs afterwards
-            String old = System.getProperty("descent.warmup");
-            try {
-                System.setProperty("descent.warmup", "false");
-                String cold = Descent.landscape(plan).toCsv();
-                System.setProperty("descent.warmup", "true");
-                assertThat(Descent.landscape(plan).toCsv()).isEqualTo(cold);
-            } finally {
-                if (old == null) {
-                    System.clearProperty("descent.warmup");
-                } else {
-                    System.setProperty("descent.warmup", old);
-                }
-            }
-        }
-    }
-
-    @Test
     void shouldFindTheMinimumOfALineThroughTheTrainedModelAtItsCentre() {
         try (Network trained = Network.load(run.resolve("model.descent"))) {
             List<int[]> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
