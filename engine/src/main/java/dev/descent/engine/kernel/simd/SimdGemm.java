@@ -298,7 +298,7 @@ public final class SimdGemm {
     /**
      * C[rows, cols] at float index {@code cIdx} (row stride {@code ldc}) = (add ? C : 0) + tile[0:rows, 0:cols],
      * the tile's rows {@code nr} floats apart. Full tiles take the unmasked branch only; edge tiles mask the
-     * last vector of each row.
+     * last vector of each row (C's load and store; the tile is read whole).
      */
     private static void storeTile(float[] tile, int nr, MemorySegment c, long cIdx, int ldc, int rows, int cols,
                                   boolean add) {
@@ -313,8 +313,10 @@ public final class SimdGemm {
                     }
                     v.intoMemorySegment(c, off, ORDER);
                 } else {
+                    // the tile buffer has a vector of slack: an unmasked read (lanes past cols are never stored;
+                    // a masked array read took the Vector API's slow lane-checking path here)
                     VectorMask<Float> mask = S.indexInRange(j, cols);
-                    FloatVector v = FloatVector.fromArray(S, tile, t, mask);
+                    FloatVector v = FloatVector.fromArray(S, tile, t);
                     if (add) {
                         v = v.add(FloatVector.fromMemorySegment(S, c, off, ORDER, mask));
                     }
