@@ -54,6 +54,19 @@ for i,(b,r,v) in enumerate(tiles):
 w("""            default -> throw new IllegalArgumentException("no micro-kernel with id " + id);
         }
     }
+
+    /**
+     * As {@link #run}, with A unpacked: row {@code i} of the MR-row panel at {@code ap[ai + i*lda]}, step {@code p}
+     * at {@code + p} (rows copied as they are, no transpose). Same products and sums in the same order: same bits.
+     */
+    static void runRows(int id, int kc, float[] ap, int ai, int lda, float[] bp, int bi, float[] tile) {
+        switch (id) {""")
+for i,(b,r,v) in enumerate(tiles):
+    cls = "" if b == 512 else "SimdMicroKernelsNarrow."
+    w(f"            case {i} -> {cls}k{b}r{r}v{v}rows(kc, ap, ai, lda, bp, bi, tile);")
+w("""            default -> throw new IllegalArgumentException("no micro-kernel with id " + id);
+        }
+    }
 """)
 narrow = []
 main_out = out
@@ -64,23 +77,36 @@ for (b,r,v) in tiles:
         w = out.append
         w(NARROW_HEADER)
     L = lanes[b]; S = f"S{b}"; nr = L*v
-    w(f"    /** {b}-bit vectors, {r} rows x {v} vectors ({r} x {nr} floats, {r*v} accumulators). */")
-    w(f"    static void k{b}r{r}v{v}(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {{")
-    for i in range(r):
-        w("        FloatVector " + ", ".join(f"c{i}_{j} = FloatVector.zero({S})" for j in range(v)) + ";")
-    w(f"        for (int p = 0; p < kc; p++, ai += {r}, bi += {nr}) {{")
-    for j in range(v):
-        off = "" if j == 0 else f" + {j*L}"
-        w(f"            FloatVector b{j} = FloatVector.fromArray({S}, bp, bi{off});")
-    for i in range(r):
-        off = "" if i == 0 else f" + {i}"
-        w(f"            {'FloatVector ' if i == 0 else ''}a = FloatVector.broadcast({S}, ap[ai{off}]);")
-        w("            " + " ".join(f"c{i}_{j} = a.fma(b{j}, c{i}_{j});" for j in range(v)))
-    w("        }")
-    for i in range(r):
-        w("        " + " ".join(f"c{i}_{j}.intoArray(tile, {i*nr + j*L});" for j in range(v)))
-    w("    }")
-    w("")
+    for rows in (False, True):
+        if rows:
+            w(f"    /** As {{@link #k{b}r{r}v{v}}}, A row-major: row i at {{@code ap[ai + i*lda]}}, step p at {{@code + p}}. */")
+            w(f"    static void k{b}r{r}v{v}rows(int kc, float[] ap, int ai, int lda, float[] bp, int bi, float[] tile) {{")
+            for i in range(1, r):
+                w(f"        int a{i} = ai + {i} * lda;")
+        else:
+            w(f"    /** {b}-bit vectors, {r} rows x {v} vectors ({r} x {nr} floats, {r*v} accumulators). */")
+            w(f"    static void k{b}r{r}v{v}(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {{")
+        for i in range(r):
+            w("        FloatVector " + ", ".join(f"c{i}_{j} = FloatVector.zero({S})" for j in range(v)) + ";")
+        if rows:
+            w(f"        for (int p = 0; p < kc; p++, bi += {nr}) {{")
+        else:
+            w(f"        for (int p = 0; p < kc; p++, ai += {r}, bi += {nr}) {{")
+        for j in range(v):
+            off = "" if j == 0 else f" + {j*L}"
+            w(f"            FloatVector b{j} = FloatVector.fromArray({S}, bp, bi{off});")
+        for i in range(r):
+            if rows:
+                idx = "ai + p" if i == 0 else f"a{i} + p"
+            else:
+                idx = "ai" if i == 0 else f"ai + {i}"
+            w(f"            {'FloatVector ' if i == 0 else ''}a = FloatVector.broadcast({S}, ap[{idx}]);")
+            w("            " + " ".join(f"c{i}_{j} = a.fma(b{j}, c{i}_{j});" for j in range(v)))
+        w("        }")
+        for i in range(r):
+            w("        " + " ".join(f"c{i}_{j}.intoArray(tile, {i*nr + j*L});" for j in range(v)))
+        w("    }")
+        w("")
 out[-1] = "}"
 import sys
 d = sys.argv[1] + "/engine/src/main/java/dev/descent/engine/kernel/simd/"

@@ -8,6 +8,7 @@ import dev.descent.engine.kernel.Kernels;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -28,9 +29,11 @@ import jdk.incubator.vector.VectorSpecies;
  * register count, caches, the tuning file of {@code descent tune}); any other can be forced per backend instance
  * ({@link SimdKernels#SimdKernels(GemmShape)}), which is how the tests run every tile on one machine and the tuner
  * compares them. The micro-kernels are in {@link SimdMicroKernels}, one method per tile.
- * The three layouts differ only in how they pack, so one micro-kernel serves all of them: NN and TN copy
- * vectors, NT (B) and NN/NT (A) transpose 16 x 16 blocks with two-vector permutes (with 16-float native vectors;
- * element by element otherwise). Packing uses the native vector width whatever the tile's. Edges are handled by
+ * The three layouts differ only in how they pack, so one micro-kernel (in two variants) serves all of them: NN
+ * and TN copy B's vectors, TN copies A's vectors into MR-wide k-major panels, NN and NT copy A's rows as they are
+ * (the micro-kernel's {@code rows} variant broadcasts from MR row streams: a plain copy, no transpose), and NT
+ * transposes B in 16 x 16 blocks with two-vector permutes (with 16-float native vectors; element by element
+ * otherwise). Packing uses the native vector width whatever the tile's. Edges are handled by
  * zero-padding the packed panels: every tile is computed in full into a small per-thread tile buffer and a
  * separate small method adds its valid part into C (masked stores at the edges). Keeping C out of the
  * micro-kernel keeps it small enough for C1 (see {@link SimdMicroKernels}). Vectors never cross a method boundary that
@@ -269,15 +272,19 @@ public final class SimdGemm {
                     int mc = Math.min(mcMax, i1 - ic);
                     if (aTrans) {   // A[k,m]: A(i, p) at p*m + i
                         packCols(ap, a, aOff + (long) pc * m + ic, m, mc, mr, kc);
-                    } else {        // A[m,k]: A(i, p) at i*k + p
-                        packRows(ap, a, aOff + (long) ic * k + pc, k, mc, mr, kc, s);
+                    } else {        // A[m,k]: A(i, p) at i*k + p; rows copied as they are, no transpose
+                        copyRows(ap, a, aOff + (long) ic * k + pc, k, mc, mr, kc);
                     }
                     for (int jr = 0; jr < nc; jr += nr) {
                         int cols = Math.min(nr, nc - jr);
                         for (int ir = 0; ir < mc; ir += mr) {
                             int rows = Math.min(mr, mc - ir);
                             long cIdx = cOff + (long) (ic + ir) * n + jc + jr;
-                            SimdMicroKernels.run(id, kc, ap, ir * kc, bp, jr * kc, tile);
+                            if (aTrans) {
+                                SimdMicroKernels.run(id, kc, ap, ir * kc, bp, jr * kc, tile);
+                            } else {
+                                SimdMicroKernels.runRows(id, kc, ap, ir * kc, kc, bp, jr * kc, tile);
+                            }
                             storeTile(tile, nr, c, cIdx, n, rows, cols, add);
                         }
                     }
@@ -291,7 +298,7 @@ public final class SimdGemm {
     /**
      * C[rows, cols] at float index {@code cIdx} (row stride {@code ldc}) = (add ? C : 0) + tile[0:rows, 0:cols],
      * the tile's rows {@code nr} floats apart. Full tiles take the unmasked branch only; edge tiles mask the
-     * last vector of each row.
+     * last vector of each row (C's load and store; the tile is read whole).
      */
     private static void storeTile(float[] tile, int nr, MemorySegment c, long cIdx, int ldc, int rows, int cols,
                                   boolean add) {
@@ -306,8 +313,10 @@ public final class SimdGemm {
                     }
                     v.intoMemorySegment(c, off, ORDER);
                 } else {
+                    // the tile buffer has a vector of slack: an unmasked read (lanes past cols are never stored;
+                    // a masked array read took the Vector API's slow lane-checking path here)
                     VectorMask<Float> mask = S.indexInRange(j, cols);
-                    FloatVector v = FloatVector.fromArray(S, tile, t, mask);
+                    FloatVector v = FloatVector.fromArray(S, tile, t);
                     if (add) {
                         v = v.add(FloatVector.fromMemorySegment(S, c, off, ORDER, mask));
                     }
@@ -345,6 +354,21 @@ public final class SimdGemm {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Copies {@code rows} rows of {@code kc} floats ({@code src[off + i*ld + p]}) to {@code dst[i*kc + p]}, zero-filling
+     * rows up to the next multiple of {@code w}: A for {@link SimdMicroKernels#runRows}, which broadcasts from each
+     * row as it is (a plain copy instead of a transposing pack).
+     */
+    private static void copyRows(float[] dst, MemorySegment src, long off, int ld, int rows, int w, int kc) {
+        for (int i = 0; i < rows; i++) {
+            MemorySegment.copy(src, F, (off + (long) i * ld) * Float.BYTES, dst, i * kc, kc);
+        }
+        int padded = roundUp(rows, w);
+        if (padded > rows) {
+            Arrays.fill(dst, rows * kc, padded * kc, 0f);
         }
     }
 

@@ -43,6 +43,28 @@ final class SimdMicroKernels {
         }
     }
 
+    /**
+     * As {@link #run}, with A unpacked: row {@code i} of the MR-row panel at {@code ap[ai + i*lda]}, step {@code p}
+     * at {@code + p} (rows copied as they are, no transpose). Same products and sums in the same order: same bits.
+     */
+    static void runRows(int id, int kc, float[] ap, int ai, int lda, float[] bp, int bi, float[] tile) {
+        switch (id) {
+            case 0 -> k512r8v2rows(kc, ap, ai, lda, bp, bi, tile);
+            case 1 -> k512r12v2rows(kc, ap, ai, lda, bp, bi, tile);
+            case 2 -> k512r6v4rows(kc, ap, ai, lda, bp, bi, tile);
+            case 3 -> k512r8v3rows(kc, ap, ai, lda, bp, bi, tile);
+            case 4 -> SimdMicroKernelsNarrow.k256r6v2rows(kc, ap, ai, lda, bp, bi, tile);
+            case 5 -> SimdMicroKernelsNarrow.k256r4v3rows(kc, ap, ai, lda, bp, bi, tile);
+            case 6 -> SimdMicroKernelsNarrow.k256r8v2rows(kc, ap, ai, lda, bp, bi, tile);
+            case 7 -> SimdMicroKernelsNarrow.k128r8v3rows(kc, ap, ai, lda, bp, bi, tile);
+            case 8 -> SimdMicroKernelsNarrow.k256r4v2rows(kc, ap, ai, lda, bp, bi, tile);
+            case 9 -> SimdMicroKernelsNarrow.k256r5v2rows(kc, ap, ai, lda, bp, bi, tile);
+            case 10 -> SimdMicroKernelsNarrow.k256r3v3rows(kc, ap, ai, lda, bp, bi, tile);
+            case 11 -> SimdMicroKernelsNarrow.k256r2v4rows(kc, ap, ai, lda, bp, bi, tile);
+            default -> throw new IllegalArgumentException("no micro-kernel with id " + id);
+        }
+    }
+
     /** 512-bit vectors, 8 rows x 2 vectors (8 x 32 floats, 16 accumulators). */
     static void k512r8v2(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
         FloatVector c0_0 = FloatVector.zero(S512), c0_1 = FloatVector.zero(S512);
@@ -71,6 +93,53 @@ final class SimdMicroKernels {
             a = FloatVector.broadcast(S512, ap[ai + 6]);
             c6_0 = a.fma(b0, c6_0); c6_1 = a.fma(b1, c6_1);
             a = FloatVector.broadcast(S512, ap[ai + 7]);
+            c7_0 = a.fma(b0, c7_0); c7_1 = a.fma(b1, c7_1);
+        }
+        c0_0.intoArray(tile, 0); c0_1.intoArray(tile, 16);
+        c1_0.intoArray(tile, 32); c1_1.intoArray(tile, 48);
+        c2_0.intoArray(tile, 64); c2_1.intoArray(tile, 80);
+        c3_0.intoArray(tile, 96); c3_1.intoArray(tile, 112);
+        c4_0.intoArray(tile, 128); c4_1.intoArray(tile, 144);
+        c5_0.intoArray(tile, 160); c5_1.intoArray(tile, 176);
+        c6_0.intoArray(tile, 192); c6_1.intoArray(tile, 208);
+        c7_0.intoArray(tile, 224); c7_1.intoArray(tile, 240);
+    }
+
+    /** As {@link #k512r8v2}, A row-major: row i at {@code ap[ai + i*lda]}, step p at {@code + p}. */
+    static void k512r8v2rows(int kc, float[] ap, int ai, int lda, float[] bp, int bi, float[] tile) {
+        int a1 = ai + 1 * lda;
+        int a2 = ai + 2 * lda;
+        int a3 = ai + 3 * lda;
+        int a4 = ai + 4 * lda;
+        int a5 = ai + 5 * lda;
+        int a6 = ai + 6 * lda;
+        int a7 = ai + 7 * lda;
+        FloatVector c0_0 = FloatVector.zero(S512), c0_1 = FloatVector.zero(S512);
+        FloatVector c1_0 = FloatVector.zero(S512), c1_1 = FloatVector.zero(S512);
+        FloatVector c2_0 = FloatVector.zero(S512), c2_1 = FloatVector.zero(S512);
+        FloatVector c3_0 = FloatVector.zero(S512), c3_1 = FloatVector.zero(S512);
+        FloatVector c4_0 = FloatVector.zero(S512), c4_1 = FloatVector.zero(S512);
+        FloatVector c5_0 = FloatVector.zero(S512), c5_1 = FloatVector.zero(S512);
+        FloatVector c6_0 = FloatVector.zero(S512), c6_1 = FloatVector.zero(S512);
+        FloatVector c7_0 = FloatVector.zero(S512), c7_1 = FloatVector.zero(S512);
+        for (int p = 0; p < kc; p++, bi += 32) {
+            FloatVector b0 = FloatVector.fromArray(S512, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S512, bp, bi + 16);
+            FloatVector a = FloatVector.broadcast(S512, ap[ai + p]);
+            c0_0 = a.fma(b0, c0_0); c0_1 = a.fma(b1, c0_1);
+            a = FloatVector.broadcast(S512, ap[a1 + p]);
+            c1_0 = a.fma(b0, c1_0); c1_1 = a.fma(b1, c1_1);
+            a = FloatVector.broadcast(S512, ap[a2 + p]);
+            c2_0 = a.fma(b0, c2_0); c2_1 = a.fma(b1, c2_1);
+            a = FloatVector.broadcast(S512, ap[a3 + p]);
+            c3_0 = a.fma(b0, c3_0); c3_1 = a.fma(b1, c3_1);
+            a = FloatVector.broadcast(S512, ap[a4 + p]);
+            c4_0 = a.fma(b0, c4_0); c4_1 = a.fma(b1, c4_1);
+            a = FloatVector.broadcast(S512, ap[a5 + p]);
+            c5_0 = a.fma(b0, c5_0); c5_1 = a.fma(b1, c5_1);
+            a = FloatVector.broadcast(S512, ap[a6 + p]);
+            c6_0 = a.fma(b0, c6_0); c6_1 = a.fma(b1, c6_1);
+            a = FloatVector.broadcast(S512, ap[a7 + p]);
             c7_0 = a.fma(b0, c7_0); c7_1 = a.fma(b1, c7_1);
         }
         c0_0.intoArray(tile, 0); c0_1.intoArray(tile, 16);
@@ -139,6 +208,73 @@ final class SimdMicroKernels {
         c11_0.intoArray(tile, 352); c11_1.intoArray(tile, 368);
     }
 
+    /** As {@link #k512r12v2}, A row-major: row i at {@code ap[ai + i*lda]}, step p at {@code + p}. */
+    static void k512r12v2rows(int kc, float[] ap, int ai, int lda, float[] bp, int bi, float[] tile) {
+        int a1 = ai + 1 * lda;
+        int a2 = ai + 2 * lda;
+        int a3 = ai + 3 * lda;
+        int a4 = ai + 4 * lda;
+        int a5 = ai + 5 * lda;
+        int a6 = ai + 6 * lda;
+        int a7 = ai + 7 * lda;
+        int a8 = ai + 8 * lda;
+        int a9 = ai + 9 * lda;
+        int a10 = ai + 10 * lda;
+        int a11 = ai + 11 * lda;
+        FloatVector c0_0 = FloatVector.zero(S512), c0_1 = FloatVector.zero(S512);
+        FloatVector c1_0 = FloatVector.zero(S512), c1_1 = FloatVector.zero(S512);
+        FloatVector c2_0 = FloatVector.zero(S512), c2_1 = FloatVector.zero(S512);
+        FloatVector c3_0 = FloatVector.zero(S512), c3_1 = FloatVector.zero(S512);
+        FloatVector c4_0 = FloatVector.zero(S512), c4_1 = FloatVector.zero(S512);
+        FloatVector c5_0 = FloatVector.zero(S512), c5_1 = FloatVector.zero(S512);
+        FloatVector c6_0 = FloatVector.zero(S512), c6_1 = FloatVector.zero(S512);
+        FloatVector c7_0 = FloatVector.zero(S512), c7_1 = FloatVector.zero(S512);
+        FloatVector c8_0 = FloatVector.zero(S512), c8_1 = FloatVector.zero(S512);
+        FloatVector c9_0 = FloatVector.zero(S512), c9_1 = FloatVector.zero(S512);
+        FloatVector c10_0 = FloatVector.zero(S512), c10_1 = FloatVector.zero(S512);
+        FloatVector c11_0 = FloatVector.zero(S512), c11_1 = FloatVector.zero(S512);
+        for (int p = 0; p < kc; p++, bi += 32) {
+            FloatVector b0 = FloatVector.fromArray(S512, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S512, bp, bi + 16);
+            FloatVector a = FloatVector.broadcast(S512, ap[ai + p]);
+            c0_0 = a.fma(b0, c0_0); c0_1 = a.fma(b1, c0_1);
+            a = FloatVector.broadcast(S512, ap[a1 + p]);
+            c1_0 = a.fma(b0, c1_0); c1_1 = a.fma(b1, c1_1);
+            a = FloatVector.broadcast(S512, ap[a2 + p]);
+            c2_0 = a.fma(b0, c2_0); c2_1 = a.fma(b1, c2_1);
+            a = FloatVector.broadcast(S512, ap[a3 + p]);
+            c3_0 = a.fma(b0, c3_0); c3_1 = a.fma(b1, c3_1);
+            a = FloatVector.broadcast(S512, ap[a4 + p]);
+            c4_0 = a.fma(b0, c4_0); c4_1 = a.fma(b1, c4_1);
+            a = FloatVector.broadcast(S512, ap[a5 + p]);
+            c5_0 = a.fma(b0, c5_0); c5_1 = a.fma(b1, c5_1);
+            a = FloatVector.broadcast(S512, ap[a6 + p]);
+            c6_0 = a.fma(b0, c6_0); c6_1 = a.fma(b1, c6_1);
+            a = FloatVector.broadcast(S512, ap[a7 + p]);
+            c7_0 = a.fma(b0, c7_0); c7_1 = a.fma(b1, c7_1);
+            a = FloatVector.broadcast(S512, ap[a8 + p]);
+            c8_0 = a.fma(b0, c8_0); c8_1 = a.fma(b1, c8_1);
+            a = FloatVector.broadcast(S512, ap[a9 + p]);
+            c9_0 = a.fma(b0, c9_0); c9_1 = a.fma(b1, c9_1);
+            a = FloatVector.broadcast(S512, ap[a10 + p]);
+            c10_0 = a.fma(b0, c10_0); c10_1 = a.fma(b1, c10_1);
+            a = FloatVector.broadcast(S512, ap[a11 + p]);
+            c11_0 = a.fma(b0, c11_0); c11_1 = a.fma(b1, c11_1);
+        }
+        c0_0.intoArray(tile, 0); c0_1.intoArray(tile, 16);
+        c1_0.intoArray(tile, 32); c1_1.intoArray(tile, 48);
+        c2_0.intoArray(tile, 64); c2_1.intoArray(tile, 80);
+        c3_0.intoArray(tile, 96); c3_1.intoArray(tile, 112);
+        c4_0.intoArray(tile, 128); c4_1.intoArray(tile, 144);
+        c5_0.intoArray(tile, 160); c5_1.intoArray(tile, 176);
+        c6_0.intoArray(tile, 192); c6_1.intoArray(tile, 208);
+        c7_0.intoArray(tile, 224); c7_1.intoArray(tile, 240);
+        c8_0.intoArray(tile, 256); c8_1.intoArray(tile, 272);
+        c9_0.intoArray(tile, 288); c9_1.intoArray(tile, 304);
+        c10_0.intoArray(tile, 320); c10_1.intoArray(tile, 336);
+        c11_0.intoArray(tile, 352); c11_1.intoArray(tile, 368);
+    }
+
     /** 512-bit vectors, 6 rows x 4 vectors (6 x 64 floats, 24 accumulators). */
     static void k512r6v4(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
         FloatVector c0_0 = FloatVector.zero(S512), c0_1 = FloatVector.zero(S512), c0_2 = FloatVector.zero(S512), c0_3 = FloatVector.zero(S512);
@@ -163,6 +299,45 @@ final class SimdMicroKernels {
             a = FloatVector.broadcast(S512, ap[ai + 4]);
             c4_0 = a.fma(b0, c4_0); c4_1 = a.fma(b1, c4_1); c4_2 = a.fma(b2, c4_2); c4_3 = a.fma(b3, c4_3);
             a = FloatVector.broadcast(S512, ap[ai + 5]);
+            c5_0 = a.fma(b0, c5_0); c5_1 = a.fma(b1, c5_1); c5_2 = a.fma(b2, c5_2); c5_3 = a.fma(b3, c5_3);
+        }
+        c0_0.intoArray(tile, 0); c0_1.intoArray(tile, 16); c0_2.intoArray(tile, 32); c0_3.intoArray(tile, 48);
+        c1_0.intoArray(tile, 64); c1_1.intoArray(tile, 80); c1_2.intoArray(tile, 96); c1_3.intoArray(tile, 112);
+        c2_0.intoArray(tile, 128); c2_1.intoArray(tile, 144); c2_2.intoArray(tile, 160); c2_3.intoArray(tile, 176);
+        c3_0.intoArray(tile, 192); c3_1.intoArray(tile, 208); c3_2.intoArray(tile, 224); c3_3.intoArray(tile, 240);
+        c4_0.intoArray(tile, 256); c4_1.intoArray(tile, 272); c4_2.intoArray(tile, 288); c4_3.intoArray(tile, 304);
+        c5_0.intoArray(tile, 320); c5_1.intoArray(tile, 336); c5_2.intoArray(tile, 352); c5_3.intoArray(tile, 368);
+    }
+
+    /** As {@link #k512r6v4}, A row-major: row i at {@code ap[ai + i*lda]}, step p at {@code + p}. */
+    static void k512r6v4rows(int kc, float[] ap, int ai, int lda, float[] bp, int bi, float[] tile) {
+        int a1 = ai + 1 * lda;
+        int a2 = ai + 2 * lda;
+        int a3 = ai + 3 * lda;
+        int a4 = ai + 4 * lda;
+        int a5 = ai + 5 * lda;
+        FloatVector c0_0 = FloatVector.zero(S512), c0_1 = FloatVector.zero(S512), c0_2 = FloatVector.zero(S512), c0_3 = FloatVector.zero(S512);
+        FloatVector c1_0 = FloatVector.zero(S512), c1_1 = FloatVector.zero(S512), c1_2 = FloatVector.zero(S512), c1_3 = FloatVector.zero(S512);
+        FloatVector c2_0 = FloatVector.zero(S512), c2_1 = FloatVector.zero(S512), c2_2 = FloatVector.zero(S512), c2_3 = FloatVector.zero(S512);
+        FloatVector c3_0 = FloatVector.zero(S512), c3_1 = FloatVector.zero(S512), c3_2 = FloatVector.zero(S512), c3_3 = FloatVector.zero(S512);
+        FloatVector c4_0 = FloatVector.zero(S512), c4_1 = FloatVector.zero(S512), c4_2 = FloatVector.zero(S512), c4_3 = FloatVector.zero(S512);
+        FloatVector c5_0 = FloatVector.zero(S512), c5_1 = FloatVector.zero(S512), c5_2 = FloatVector.zero(S512), c5_3 = FloatVector.zero(S512);
+        for (int p = 0; p < kc; p++, bi += 64) {
+            FloatVector b0 = FloatVector.fromArray(S512, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S512, bp, bi + 16);
+            FloatVector b2 = FloatVector.fromArray(S512, bp, bi + 32);
+            FloatVector b3 = FloatVector.fromArray(S512, bp, bi + 48);
+            FloatVector a = FloatVector.broadcast(S512, ap[ai + p]);
+            c0_0 = a.fma(b0, c0_0); c0_1 = a.fma(b1, c0_1); c0_2 = a.fma(b2, c0_2); c0_3 = a.fma(b3, c0_3);
+            a = FloatVector.broadcast(S512, ap[a1 + p]);
+            c1_0 = a.fma(b0, c1_0); c1_1 = a.fma(b1, c1_1); c1_2 = a.fma(b2, c1_2); c1_3 = a.fma(b3, c1_3);
+            a = FloatVector.broadcast(S512, ap[a2 + p]);
+            c2_0 = a.fma(b0, c2_0); c2_1 = a.fma(b1, c2_1); c2_2 = a.fma(b2, c2_2); c2_3 = a.fma(b3, c2_3);
+            a = FloatVector.broadcast(S512, ap[a3 + p]);
+            c3_0 = a.fma(b0, c3_0); c3_1 = a.fma(b1, c3_1); c3_2 = a.fma(b2, c3_2); c3_3 = a.fma(b3, c3_3);
+            a = FloatVector.broadcast(S512, ap[a4 + p]);
+            c4_0 = a.fma(b0, c4_0); c4_1 = a.fma(b1, c4_1); c4_2 = a.fma(b2, c4_2); c4_3 = a.fma(b3, c4_3);
+            a = FloatVector.broadcast(S512, ap[a5 + p]);
             c5_0 = a.fma(b0, c5_0); c5_1 = a.fma(b1, c5_1); c5_2 = a.fma(b2, c5_2); c5_3 = a.fma(b3, c5_3);
         }
         c0_0.intoArray(tile, 0); c0_1.intoArray(tile, 16); c0_2.intoArray(tile, 32); c0_3.intoArray(tile, 48);
@@ -202,6 +377,54 @@ final class SimdMicroKernels {
             a = FloatVector.broadcast(S512, ap[ai + 6]);
             c6_0 = a.fma(b0, c6_0); c6_1 = a.fma(b1, c6_1); c6_2 = a.fma(b2, c6_2);
             a = FloatVector.broadcast(S512, ap[ai + 7]);
+            c7_0 = a.fma(b0, c7_0); c7_1 = a.fma(b1, c7_1); c7_2 = a.fma(b2, c7_2);
+        }
+        c0_0.intoArray(tile, 0); c0_1.intoArray(tile, 16); c0_2.intoArray(tile, 32);
+        c1_0.intoArray(tile, 48); c1_1.intoArray(tile, 64); c1_2.intoArray(tile, 80);
+        c2_0.intoArray(tile, 96); c2_1.intoArray(tile, 112); c2_2.intoArray(tile, 128);
+        c3_0.intoArray(tile, 144); c3_1.intoArray(tile, 160); c3_2.intoArray(tile, 176);
+        c4_0.intoArray(tile, 192); c4_1.intoArray(tile, 208); c4_2.intoArray(tile, 224);
+        c5_0.intoArray(tile, 240); c5_1.intoArray(tile, 256); c5_2.intoArray(tile, 272);
+        c6_0.intoArray(tile, 288); c6_1.intoArray(tile, 304); c6_2.intoArray(tile, 320);
+        c7_0.intoArray(tile, 336); c7_1.intoArray(tile, 352); c7_2.intoArray(tile, 368);
+    }
+
+    /** As {@link #k512r8v3}, A row-major: row i at {@code ap[ai + i*lda]}, step p at {@code + p}. */
+    static void k512r8v3rows(int kc, float[] ap, int ai, int lda, float[] bp, int bi, float[] tile) {
+        int a1 = ai + 1 * lda;
+        int a2 = ai + 2 * lda;
+        int a3 = ai + 3 * lda;
+        int a4 = ai + 4 * lda;
+        int a5 = ai + 5 * lda;
+        int a6 = ai + 6 * lda;
+        int a7 = ai + 7 * lda;
+        FloatVector c0_0 = FloatVector.zero(S512), c0_1 = FloatVector.zero(S512), c0_2 = FloatVector.zero(S512);
+        FloatVector c1_0 = FloatVector.zero(S512), c1_1 = FloatVector.zero(S512), c1_2 = FloatVector.zero(S512);
+        FloatVector c2_0 = FloatVector.zero(S512), c2_1 = FloatVector.zero(S512), c2_2 = FloatVector.zero(S512);
+        FloatVector c3_0 = FloatVector.zero(S512), c3_1 = FloatVector.zero(S512), c3_2 = FloatVector.zero(S512);
+        FloatVector c4_0 = FloatVector.zero(S512), c4_1 = FloatVector.zero(S512), c4_2 = FloatVector.zero(S512);
+        FloatVector c5_0 = FloatVector.zero(S512), c5_1 = FloatVector.zero(S512), c5_2 = FloatVector.zero(S512);
+        FloatVector c6_0 = FloatVector.zero(S512), c6_1 = FloatVector.zero(S512), c6_2 = FloatVector.zero(S512);
+        FloatVector c7_0 = FloatVector.zero(S512), c7_1 = FloatVector.zero(S512), c7_2 = FloatVector.zero(S512);
+        for (int p = 0; p < kc; p++, bi += 48) {
+            FloatVector b0 = FloatVector.fromArray(S512, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S512, bp, bi + 16);
+            FloatVector b2 = FloatVector.fromArray(S512, bp, bi + 32);
+            FloatVector a = FloatVector.broadcast(S512, ap[ai + p]);
+            c0_0 = a.fma(b0, c0_0); c0_1 = a.fma(b1, c0_1); c0_2 = a.fma(b2, c0_2);
+            a = FloatVector.broadcast(S512, ap[a1 + p]);
+            c1_0 = a.fma(b0, c1_0); c1_1 = a.fma(b1, c1_1); c1_2 = a.fma(b2, c1_2);
+            a = FloatVector.broadcast(S512, ap[a2 + p]);
+            c2_0 = a.fma(b0, c2_0); c2_1 = a.fma(b1, c2_1); c2_2 = a.fma(b2, c2_2);
+            a = FloatVector.broadcast(S512, ap[a3 + p]);
+            c3_0 = a.fma(b0, c3_0); c3_1 = a.fma(b1, c3_1); c3_2 = a.fma(b2, c3_2);
+            a = FloatVector.broadcast(S512, ap[a4 + p]);
+            c4_0 = a.fma(b0, c4_0); c4_1 = a.fma(b1, c4_1); c4_2 = a.fma(b2, c4_2);
+            a = FloatVector.broadcast(S512, ap[a5 + p]);
+            c5_0 = a.fma(b0, c5_0); c5_1 = a.fma(b1, c5_1); c5_2 = a.fma(b2, c5_2);
+            a = FloatVector.broadcast(S512, ap[a6 + p]);
+            c6_0 = a.fma(b0, c6_0); c6_1 = a.fma(b1, c6_1); c6_2 = a.fma(b2, c6_2);
+            a = FloatVector.broadcast(S512, ap[a7 + p]);
             c7_0 = a.fma(b0, c7_0); c7_1 = a.fma(b1, c7_1); c7_2 = a.fma(b2, c7_2);
         }
         c0_0.intoArray(tile, 0); c0_1.intoArray(tile, 16); c0_2.intoArray(tile, 32);

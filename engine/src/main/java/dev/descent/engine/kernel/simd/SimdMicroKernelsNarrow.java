@@ -44,6 +44,43 @@ final class SimdMicroKernelsNarrow {
         c5_0.intoArray(tile, 80); c5_1.intoArray(tile, 88);
     }
 
+    /** As {@link #k256r6v2}, A row-major: row i at {@code ap[ai + i*lda]}, step p at {@code + p}. */
+    static void k256r6v2rows(int kc, float[] ap, int ai, int lda, float[] bp, int bi, float[] tile) {
+        int a1 = ai + 1 * lda;
+        int a2 = ai + 2 * lda;
+        int a3 = ai + 3 * lda;
+        int a4 = ai + 4 * lda;
+        int a5 = ai + 5 * lda;
+        FloatVector c0_0 = FloatVector.zero(S256), c0_1 = FloatVector.zero(S256);
+        FloatVector c1_0 = FloatVector.zero(S256), c1_1 = FloatVector.zero(S256);
+        FloatVector c2_0 = FloatVector.zero(S256), c2_1 = FloatVector.zero(S256);
+        FloatVector c3_0 = FloatVector.zero(S256), c3_1 = FloatVector.zero(S256);
+        FloatVector c4_0 = FloatVector.zero(S256), c4_1 = FloatVector.zero(S256);
+        FloatVector c5_0 = FloatVector.zero(S256), c5_1 = FloatVector.zero(S256);
+        for (int p = 0; p < kc; p++, bi += 16) {
+            FloatVector b0 = FloatVector.fromArray(S256, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S256, bp, bi + 8);
+            FloatVector a = FloatVector.broadcast(S256, ap[ai + p]);
+            c0_0 = a.fma(b0, c0_0); c0_1 = a.fma(b1, c0_1);
+            a = FloatVector.broadcast(S256, ap[a1 + p]);
+            c1_0 = a.fma(b0, c1_0); c1_1 = a.fma(b1, c1_1);
+            a = FloatVector.broadcast(S256, ap[a2 + p]);
+            c2_0 = a.fma(b0, c2_0); c2_1 = a.fma(b1, c2_1);
+            a = FloatVector.broadcast(S256, ap[a3 + p]);
+            c3_0 = a.fma(b0, c3_0); c3_1 = a.fma(b1, c3_1);
+            a = FloatVector.broadcast(S256, ap[a4 + p]);
+            c4_0 = a.fma(b0, c4_0); c4_1 = a.fma(b1, c4_1);
+            a = FloatVector.broadcast(S256, ap[a5 + p]);
+            c5_0 = a.fma(b0, c5_0); c5_1 = a.fma(b1, c5_1);
+        }
+        c0_0.intoArray(tile, 0); c0_1.intoArray(tile, 8);
+        c1_0.intoArray(tile, 16); c1_1.intoArray(tile, 24);
+        c2_0.intoArray(tile, 32); c2_1.intoArray(tile, 40);
+        c3_0.intoArray(tile, 48); c3_1.intoArray(tile, 56);
+        c4_0.intoArray(tile, 64); c4_1.intoArray(tile, 72);
+        c5_0.intoArray(tile, 80); c5_1.intoArray(tile, 88);
+    }
+
     /** 256-bit vectors, 4 rows x 3 vectors (4 x 24 floats, 12 accumulators). */
     static void k256r4v3(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
         FloatVector c0_0 = FloatVector.zero(S256), c0_1 = FloatVector.zero(S256), c0_2 = FloatVector.zero(S256);
@@ -61,6 +98,34 @@ final class SimdMicroKernelsNarrow {
             a = FloatVector.broadcast(S256, ap[ai + 2]);
             c2_0 = a.fma(b0, c2_0); c2_1 = a.fma(b1, c2_1); c2_2 = a.fma(b2, c2_2);
             a = FloatVector.broadcast(S256, ap[ai + 3]);
+            c3_0 = a.fma(b0, c3_0); c3_1 = a.fma(b1, c3_1); c3_2 = a.fma(b2, c3_2);
+        }
+        c0_0.intoArray(tile, 0); c0_1.intoArray(tile, 8); c0_2.intoArray(tile, 16);
+        c1_0.intoArray(tile, 24); c1_1.intoArray(tile, 32); c1_2.intoArray(tile, 40);
+        c2_0.intoArray(tile, 48); c2_1.intoArray(tile, 56); c2_2.intoArray(tile, 64);
+        c3_0.intoArray(tile, 72); c3_1.intoArray(tile, 80); c3_2.intoArray(tile, 88);
+    }
+
+    /** As {@link #k256r4v3}, A row-major: row i at {@code ap[ai + i*lda]}, step p at {@code + p}. */
+    static void k256r4v3rows(int kc, float[] ap, int ai, int lda, float[] bp, int bi, float[] tile) {
+        int a1 = ai + 1 * lda;
+        int a2 = ai + 2 * lda;
+        int a3 = ai + 3 * lda;
+        FloatVector c0_0 = FloatVector.zero(S256), c0_1 = FloatVector.zero(S256), c0_2 = FloatVector.zero(S256);
+        FloatVector c1_0 = FloatVector.zero(S256), c1_1 = FloatVector.zero(S256), c1_2 = FloatVector.zero(S256);
+        FloatVector c2_0 = FloatVector.zero(S256), c2_1 = FloatVector.zero(S256), c2_2 = FloatVector.zero(S256);
+        FloatVector c3_0 = FloatVector.zero(S256), c3_1 = FloatVector.zero(S256), c3_2 = FloatVector.zero(S256);
+        for (int p = 0; p < kc; p++, bi += 24) {
+            FloatVector b0 = FloatVector.fromArray(S256, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S256, bp, bi + 8);
+            FloatVector b2 = FloatVector.fromArray(S256, bp, bi + 16);
+            FloatVector a = FloatVector.broadcast(S256, ap[ai + p]);
+            c0_0 = a.fma(b0, c0_0); c0_1 = a.fma(b1, c0_1); c0_2 = a.fma(b2, c0_2);
+            a = FloatVector.broadcast(S256, ap[a1 + p]);
+            c1_0 = a.fma(b0, c1_0); c1_1 = a.fma(b1, c1_1); c1_2 = a.fma(b2, c1_2);
+            a = FloatVector.broadcast(S256, ap[a2 + p]);
+            c2_0 = a.fma(b0, c2_0); c2_1 = a.fma(b1, c2_1); c2_2 = a.fma(b2, c2_2);
+            a = FloatVector.broadcast(S256, ap[a3 + p]);
             c3_0 = a.fma(b0, c3_0); c3_1 = a.fma(b1, c3_1); c3_2 = a.fma(b2, c3_2);
         }
         c0_0.intoArray(tile, 0); c0_1.intoArray(tile, 8); c0_2.intoArray(tile, 16);
@@ -97,6 +162,53 @@ final class SimdMicroKernelsNarrow {
             a = FloatVector.broadcast(S256, ap[ai + 6]);
             c6_0 = a.fma(b0, c6_0); c6_1 = a.fma(b1, c6_1);
             a = FloatVector.broadcast(S256, ap[ai + 7]);
+            c7_0 = a.fma(b0, c7_0); c7_1 = a.fma(b1, c7_1);
+        }
+        c0_0.intoArray(tile, 0); c0_1.intoArray(tile, 8);
+        c1_0.intoArray(tile, 16); c1_1.intoArray(tile, 24);
+        c2_0.intoArray(tile, 32); c2_1.intoArray(tile, 40);
+        c3_0.intoArray(tile, 48); c3_1.intoArray(tile, 56);
+        c4_0.intoArray(tile, 64); c4_1.intoArray(tile, 72);
+        c5_0.intoArray(tile, 80); c5_1.intoArray(tile, 88);
+        c6_0.intoArray(tile, 96); c6_1.intoArray(tile, 104);
+        c7_0.intoArray(tile, 112); c7_1.intoArray(tile, 120);
+    }
+
+    /** As {@link #k256r8v2}, A row-major: row i at {@code ap[ai + i*lda]}, step p at {@code + p}. */
+    static void k256r8v2rows(int kc, float[] ap, int ai, int lda, float[] bp, int bi, float[] tile) {
+        int a1 = ai + 1 * lda;
+        int a2 = ai + 2 * lda;
+        int a3 = ai + 3 * lda;
+        int a4 = ai + 4 * lda;
+        int a5 = ai + 5 * lda;
+        int a6 = ai + 6 * lda;
+        int a7 = ai + 7 * lda;
+        FloatVector c0_0 = FloatVector.zero(S256), c0_1 = FloatVector.zero(S256);
+        FloatVector c1_0 = FloatVector.zero(S256), c1_1 = FloatVector.zero(S256);
+        FloatVector c2_0 = FloatVector.zero(S256), c2_1 = FloatVector.zero(S256);
+        FloatVector c3_0 = FloatVector.zero(S256), c3_1 = FloatVector.zero(S256);
+        FloatVector c4_0 = FloatVector.zero(S256), c4_1 = FloatVector.zero(S256);
+        FloatVector c5_0 = FloatVector.zero(S256), c5_1 = FloatVector.zero(S256);
+        FloatVector c6_0 = FloatVector.zero(S256), c6_1 = FloatVector.zero(S256);
+        FloatVector c7_0 = FloatVector.zero(S256), c7_1 = FloatVector.zero(S256);
+        for (int p = 0; p < kc; p++, bi += 16) {
+            FloatVector b0 = FloatVector.fromArray(S256, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S256, bp, bi + 8);
+            FloatVector a = FloatVector.broadcast(S256, ap[ai + p]);
+            c0_0 = a.fma(b0, c0_0); c0_1 = a.fma(b1, c0_1);
+            a = FloatVector.broadcast(S256, ap[a1 + p]);
+            c1_0 = a.fma(b0, c1_0); c1_1 = a.fma(b1, c1_1);
+            a = FloatVector.broadcast(S256, ap[a2 + p]);
+            c2_0 = a.fma(b0, c2_0); c2_1 = a.fma(b1, c2_1);
+            a = FloatVector.broadcast(S256, ap[a3 + p]);
+            c3_0 = a.fma(b0, c3_0); c3_1 = a.fma(b1, c3_1);
+            a = FloatVector.broadcast(S256, ap[a4 + p]);
+            c4_0 = a.fma(b0, c4_0); c4_1 = a.fma(b1, c4_1);
+            a = FloatVector.broadcast(S256, ap[a5 + p]);
+            c5_0 = a.fma(b0, c5_0); c5_1 = a.fma(b1, c5_1);
+            a = FloatVector.broadcast(S256, ap[a6 + p]);
+            c6_0 = a.fma(b0, c6_0); c6_1 = a.fma(b1, c6_1);
+            a = FloatVector.broadcast(S256, ap[a7 + p]);
             c7_0 = a.fma(b0, c7_0); c7_1 = a.fma(b1, c7_1);
         }
         c0_0.intoArray(tile, 0); c0_1.intoArray(tile, 8);
@@ -150,6 +262,54 @@ final class SimdMicroKernelsNarrow {
         c7_0.intoArray(tile, 84); c7_1.intoArray(tile, 88); c7_2.intoArray(tile, 92);
     }
 
+    /** As {@link #k128r8v3}, A row-major: row i at {@code ap[ai + i*lda]}, step p at {@code + p}. */
+    static void k128r8v3rows(int kc, float[] ap, int ai, int lda, float[] bp, int bi, float[] tile) {
+        int a1 = ai + 1 * lda;
+        int a2 = ai + 2 * lda;
+        int a3 = ai + 3 * lda;
+        int a4 = ai + 4 * lda;
+        int a5 = ai + 5 * lda;
+        int a6 = ai + 6 * lda;
+        int a7 = ai + 7 * lda;
+        FloatVector c0_0 = FloatVector.zero(S128), c0_1 = FloatVector.zero(S128), c0_2 = FloatVector.zero(S128);
+        FloatVector c1_0 = FloatVector.zero(S128), c1_1 = FloatVector.zero(S128), c1_2 = FloatVector.zero(S128);
+        FloatVector c2_0 = FloatVector.zero(S128), c2_1 = FloatVector.zero(S128), c2_2 = FloatVector.zero(S128);
+        FloatVector c3_0 = FloatVector.zero(S128), c3_1 = FloatVector.zero(S128), c3_2 = FloatVector.zero(S128);
+        FloatVector c4_0 = FloatVector.zero(S128), c4_1 = FloatVector.zero(S128), c4_2 = FloatVector.zero(S128);
+        FloatVector c5_0 = FloatVector.zero(S128), c5_1 = FloatVector.zero(S128), c5_2 = FloatVector.zero(S128);
+        FloatVector c6_0 = FloatVector.zero(S128), c6_1 = FloatVector.zero(S128), c6_2 = FloatVector.zero(S128);
+        FloatVector c7_0 = FloatVector.zero(S128), c7_1 = FloatVector.zero(S128), c7_2 = FloatVector.zero(S128);
+        for (int p = 0; p < kc; p++, bi += 12) {
+            FloatVector b0 = FloatVector.fromArray(S128, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S128, bp, bi + 4);
+            FloatVector b2 = FloatVector.fromArray(S128, bp, bi + 8);
+            FloatVector a = FloatVector.broadcast(S128, ap[ai + p]);
+            c0_0 = a.fma(b0, c0_0); c0_1 = a.fma(b1, c0_1); c0_2 = a.fma(b2, c0_2);
+            a = FloatVector.broadcast(S128, ap[a1 + p]);
+            c1_0 = a.fma(b0, c1_0); c1_1 = a.fma(b1, c1_1); c1_2 = a.fma(b2, c1_2);
+            a = FloatVector.broadcast(S128, ap[a2 + p]);
+            c2_0 = a.fma(b0, c2_0); c2_1 = a.fma(b1, c2_1); c2_2 = a.fma(b2, c2_2);
+            a = FloatVector.broadcast(S128, ap[a3 + p]);
+            c3_0 = a.fma(b0, c3_0); c3_1 = a.fma(b1, c3_1); c3_2 = a.fma(b2, c3_2);
+            a = FloatVector.broadcast(S128, ap[a4 + p]);
+            c4_0 = a.fma(b0, c4_0); c4_1 = a.fma(b1, c4_1); c4_2 = a.fma(b2, c4_2);
+            a = FloatVector.broadcast(S128, ap[a5 + p]);
+            c5_0 = a.fma(b0, c5_0); c5_1 = a.fma(b1, c5_1); c5_2 = a.fma(b2, c5_2);
+            a = FloatVector.broadcast(S128, ap[a6 + p]);
+            c6_0 = a.fma(b0, c6_0); c6_1 = a.fma(b1, c6_1); c6_2 = a.fma(b2, c6_2);
+            a = FloatVector.broadcast(S128, ap[a7 + p]);
+            c7_0 = a.fma(b0, c7_0); c7_1 = a.fma(b1, c7_1); c7_2 = a.fma(b2, c7_2);
+        }
+        c0_0.intoArray(tile, 0); c0_1.intoArray(tile, 4); c0_2.intoArray(tile, 8);
+        c1_0.intoArray(tile, 12); c1_1.intoArray(tile, 16); c1_2.intoArray(tile, 20);
+        c2_0.intoArray(tile, 24); c2_1.intoArray(tile, 28); c2_2.intoArray(tile, 32);
+        c3_0.intoArray(tile, 36); c3_1.intoArray(tile, 40); c3_2.intoArray(tile, 44);
+        c4_0.intoArray(tile, 48); c4_1.intoArray(tile, 52); c4_2.intoArray(tile, 56);
+        c5_0.intoArray(tile, 60); c5_1.intoArray(tile, 64); c5_2.intoArray(tile, 68);
+        c6_0.intoArray(tile, 72); c6_1.intoArray(tile, 76); c6_2.intoArray(tile, 80);
+        c7_0.intoArray(tile, 84); c7_1.intoArray(tile, 88); c7_2.intoArray(tile, 92);
+    }
+
     /** 256-bit vectors, 4 rows x 2 vectors (4 x 16 floats, 8 accumulators). */
     static void k256r4v2(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
         FloatVector c0_0 = FloatVector.zero(S256), c0_1 = FloatVector.zero(S256);
@@ -166,6 +326,33 @@ final class SimdMicroKernelsNarrow {
             a = FloatVector.broadcast(S256, ap[ai + 2]);
             c2_0 = a.fma(b0, c2_0); c2_1 = a.fma(b1, c2_1);
             a = FloatVector.broadcast(S256, ap[ai + 3]);
+            c3_0 = a.fma(b0, c3_0); c3_1 = a.fma(b1, c3_1);
+        }
+        c0_0.intoArray(tile, 0); c0_1.intoArray(tile, 8);
+        c1_0.intoArray(tile, 16); c1_1.intoArray(tile, 24);
+        c2_0.intoArray(tile, 32); c2_1.intoArray(tile, 40);
+        c3_0.intoArray(tile, 48); c3_1.intoArray(tile, 56);
+    }
+
+    /** As {@link #k256r4v2}, A row-major: row i at {@code ap[ai + i*lda]}, step p at {@code + p}. */
+    static void k256r4v2rows(int kc, float[] ap, int ai, int lda, float[] bp, int bi, float[] tile) {
+        int a1 = ai + 1 * lda;
+        int a2 = ai + 2 * lda;
+        int a3 = ai + 3 * lda;
+        FloatVector c0_0 = FloatVector.zero(S256), c0_1 = FloatVector.zero(S256);
+        FloatVector c1_0 = FloatVector.zero(S256), c1_1 = FloatVector.zero(S256);
+        FloatVector c2_0 = FloatVector.zero(S256), c2_1 = FloatVector.zero(S256);
+        FloatVector c3_0 = FloatVector.zero(S256), c3_1 = FloatVector.zero(S256);
+        for (int p = 0; p < kc; p++, bi += 16) {
+            FloatVector b0 = FloatVector.fromArray(S256, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S256, bp, bi + 8);
+            FloatVector a = FloatVector.broadcast(S256, ap[ai + p]);
+            c0_0 = a.fma(b0, c0_0); c0_1 = a.fma(b1, c0_1);
+            a = FloatVector.broadcast(S256, ap[a1 + p]);
+            c1_0 = a.fma(b0, c1_0); c1_1 = a.fma(b1, c1_1);
+            a = FloatVector.broadcast(S256, ap[a2 + p]);
+            c2_0 = a.fma(b0, c2_0); c2_1 = a.fma(b1, c2_1);
+            a = FloatVector.broadcast(S256, ap[a3 + p]);
             c3_0 = a.fma(b0, c3_0); c3_1 = a.fma(b1, c3_1);
         }
         c0_0.intoArray(tile, 0); c0_1.intoArray(tile, 8);
@@ -202,6 +389,38 @@ final class SimdMicroKernelsNarrow {
         c4_0.intoArray(tile, 64); c4_1.intoArray(tile, 72);
     }
 
+    /** As {@link #k256r5v2}, A row-major: row i at {@code ap[ai + i*lda]}, step p at {@code + p}. */
+    static void k256r5v2rows(int kc, float[] ap, int ai, int lda, float[] bp, int bi, float[] tile) {
+        int a1 = ai + 1 * lda;
+        int a2 = ai + 2 * lda;
+        int a3 = ai + 3 * lda;
+        int a4 = ai + 4 * lda;
+        FloatVector c0_0 = FloatVector.zero(S256), c0_1 = FloatVector.zero(S256);
+        FloatVector c1_0 = FloatVector.zero(S256), c1_1 = FloatVector.zero(S256);
+        FloatVector c2_0 = FloatVector.zero(S256), c2_1 = FloatVector.zero(S256);
+        FloatVector c3_0 = FloatVector.zero(S256), c3_1 = FloatVector.zero(S256);
+        FloatVector c4_0 = FloatVector.zero(S256), c4_1 = FloatVector.zero(S256);
+        for (int p = 0; p < kc; p++, bi += 16) {
+            FloatVector b0 = FloatVector.fromArray(S256, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S256, bp, bi + 8);
+            FloatVector a = FloatVector.broadcast(S256, ap[ai + p]);
+            c0_0 = a.fma(b0, c0_0); c0_1 = a.fma(b1, c0_1);
+            a = FloatVector.broadcast(S256, ap[a1 + p]);
+            c1_0 = a.fma(b0, c1_0); c1_1 = a.fma(b1, c1_1);
+            a = FloatVector.broadcast(S256, ap[a2 + p]);
+            c2_0 = a.fma(b0, c2_0); c2_1 = a.fma(b1, c2_1);
+            a = FloatVector.broadcast(S256, ap[a3 + p]);
+            c3_0 = a.fma(b0, c3_0); c3_1 = a.fma(b1, c3_1);
+            a = FloatVector.broadcast(S256, ap[a4 + p]);
+            c4_0 = a.fma(b0, c4_0); c4_1 = a.fma(b1, c4_1);
+        }
+        c0_0.intoArray(tile, 0); c0_1.intoArray(tile, 8);
+        c1_0.intoArray(tile, 16); c1_1.intoArray(tile, 24);
+        c2_0.intoArray(tile, 32); c2_1.intoArray(tile, 40);
+        c3_0.intoArray(tile, 48); c3_1.intoArray(tile, 56);
+        c4_0.intoArray(tile, 64); c4_1.intoArray(tile, 72);
+    }
+
     /** 256-bit vectors, 3 rows x 3 vectors (3 x 24 floats, 9 accumulators). */
     static void k256r3v3(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
         FloatVector c0_0 = FloatVector.zero(S256), c0_1 = FloatVector.zero(S256), c0_2 = FloatVector.zero(S256);
@@ -223,6 +442,29 @@ final class SimdMicroKernelsNarrow {
         c2_0.intoArray(tile, 48); c2_1.intoArray(tile, 56); c2_2.intoArray(tile, 64);
     }
 
+    /** As {@link #k256r3v3}, A row-major: row i at {@code ap[ai + i*lda]}, step p at {@code + p}. */
+    static void k256r3v3rows(int kc, float[] ap, int ai, int lda, float[] bp, int bi, float[] tile) {
+        int a1 = ai + 1 * lda;
+        int a2 = ai + 2 * lda;
+        FloatVector c0_0 = FloatVector.zero(S256), c0_1 = FloatVector.zero(S256), c0_2 = FloatVector.zero(S256);
+        FloatVector c1_0 = FloatVector.zero(S256), c1_1 = FloatVector.zero(S256), c1_2 = FloatVector.zero(S256);
+        FloatVector c2_0 = FloatVector.zero(S256), c2_1 = FloatVector.zero(S256), c2_2 = FloatVector.zero(S256);
+        for (int p = 0; p < kc; p++, bi += 24) {
+            FloatVector b0 = FloatVector.fromArray(S256, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S256, bp, bi + 8);
+            FloatVector b2 = FloatVector.fromArray(S256, bp, bi + 16);
+            FloatVector a = FloatVector.broadcast(S256, ap[ai + p]);
+            c0_0 = a.fma(b0, c0_0); c0_1 = a.fma(b1, c0_1); c0_2 = a.fma(b2, c0_2);
+            a = FloatVector.broadcast(S256, ap[a1 + p]);
+            c1_0 = a.fma(b0, c1_0); c1_1 = a.fma(b1, c1_1); c1_2 = a.fma(b2, c1_2);
+            a = FloatVector.broadcast(S256, ap[a2 + p]);
+            c2_0 = a.fma(b0, c2_0); c2_1 = a.fma(b1, c2_1); c2_2 = a.fma(b2, c2_2);
+        }
+        c0_0.intoArray(tile, 0); c0_1.intoArray(tile, 8); c0_2.intoArray(tile, 16);
+        c1_0.intoArray(tile, 24); c1_1.intoArray(tile, 32); c1_2.intoArray(tile, 40);
+        c2_0.intoArray(tile, 48); c2_1.intoArray(tile, 56); c2_2.intoArray(tile, 64);
+    }
+
     /** 256-bit vectors, 2 rows x 4 vectors (2 x 32 floats, 8 accumulators). */
     static void k256r2v4(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
         FloatVector c0_0 = FloatVector.zero(S256), c0_1 = FloatVector.zero(S256), c0_2 = FloatVector.zero(S256), c0_3 = FloatVector.zero(S256);
@@ -235,6 +477,25 @@ final class SimdMicroKernelsNarrow {
             FloatVector a = FloatVector.broadcast(S256, ap[ai]);
             c0_0 = a.fma(b0, c0_0); c0_1 = a.fma(b1, c0_1); c0_2 = a.fma(b2, c0_2); c0_3 = a.fma(b3, c0_3);
             a = FloatVector.broadcast(S256, ap[ai + 1]);
+            c1_0 = a.fma(b0, c1_0); c1_1 = a.fma(b1, c1_1); c1_2 = a.fma(b2, c1_2); c1_3 = a.fma(b3, c1_3);
+        }
+        c0_0.intoArray(tile, 0); c0_1.intoArray(tile, 8); c0_2.intoArray(tile, 16); c0_3.intoArray(tile, 24);
+        c1_0.intoArray(tile, 32); c1_1.intoArray(tile, 40); c1_2.intoArray(tile, 48); c1_3.intoArray(tile, 56);
+    }
+
+    /** As {@link #k256r2v4}, A row-major: row i at {@code ap[ai + i*lda]}, step p at {@code + p}. */
+    static void k256r2v4rows(int kc, float[] ap, int ai, int lda, float[] bp, int bi, float[] tile) {
+        int a1 = ai + 1 * lda;
+        FloatVector c0_0 = FloatVector.zero(S256), c0_1 = FloatVector.zero(S256), c0_2 = FloatVector.zero(S256), c0_3 = FloatVector.zero(S256);
+        FloatVector c1_0 = FloatVector.zero(S256), c1_1 = FloatVector.zero(S256), c1_2 = FloatVector.zero(S256), c1_3 = FloatVector.zero(S256);
+        for (int p = 0; p < kc; p++, bi += 32) {
+            FloatVector b0 = FloatVector.fromArray(S256, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S256, bp, bi + 8);
+            FloatVector b2 = FloatVector.fromArray(S256, bp, bi + 16);
+            FloatVector b3 = FloatVector.fromArray(S256, bp, bi + 24);
+            FloatVector a = FloatVector.broadcast(S256, ap[ai + p]);
+            c0_0 = a.fma(b0, c0_0); c0_1 = a.fma(b1, c0_1); c0_2 = a.fma(b2, c0_2); c0_3 = a.fma(b3, c0_3);
+            a = FloatVector.broadcast(S256, ap[a1 + p]);
             c1_0 = a.fma(b0, c1_0); c1_1 = a.fma(b1, c1_1); c1_2 = a.fma(b2, c1_2); c1_3 = a.fma(b3, c1_3);
         }
         c0_0.intoArray(tile, 0); c0_1.intoArray(tile, 8); c0_2.intoArray(tile, 16); c0_3.intoArray(tile, 24);
