@@ -231,6 +231,7 @@ public final class BenchCommand implements Runnable {
             summary.put("train_seconds", r.trainSeconds());
             summary.put("epoch_examples_per_second",
                     r.epochs().stream().mapToDouble(EpochSummary::examplesPerSecond).toArray());
+            summary.put("parameters_sha256", r.parametersSha256()); // JIT or warm-up settings must not change it
             Path written = outDir.writeJson("summary.json", summary);
             System.out.println("wrote " + written);
             return 0;
