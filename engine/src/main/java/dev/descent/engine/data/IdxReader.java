@@ -28,6 +28,8 @@ public final class IdxReader {
     public static final int UBYTE = 0x08;
     private static final int BUFFER_BYTES = 1 << 16;
     private static final int CONVERT_CHUNK = 1 << 14;
+    /** Bytes read at a time when a file streams into its destination ({@link #readDataset}). */
+    static final int CHUNK_BYTES = 1 << 16;
     /** Deflate expands at most ~1032:1; a gzip file cannot decompress to more than this many times its size. */
     private static final long MAX_DEFLATE_RATIO = 1032;
     private static final long MAX_DATA_BYTES = Integer.MAX_VALUE - 8;
@@ -66,6 +68,38 @@ public final class IdxReader {
      * or not, never exceeds the declared size: a gzip stream that goes on is refused after one more byte.
      */
     static IdxBytes read(Path file, int expectedRank, long maxDataBytes, String why) throws IOException {
+        byte[][] held = new byte[1][];
+        int[] dims = read(file, expectedRank, maxDataBytes, why, null, (data, n) -> held[0] = data);
+        return new IdxBytes(file, dims, held[0]);
+    }
+
+    /**
+     * Receives an IDX file's data once its header has been checked: either whole ({@link #whole}, when {@code
+     * chunks} is null) or in order, chunk by chunk, without the file's data ever being held in one array.
+     */
+    @FunctionalInterface
+    interface Chunks {
+        /** Called once, after the header checks and before any data, with the file's dimensions. */
+        default void start(int[] dims) throws IOException {
+        }
+
+        /** {@code n} bytes of data starting at data byte {@code at}, in {@code chunk} (reused after the call). */
+        void accept(byte[] chunk, long at, int n);
+    }
+
+    /** The whole data of a file, {@code n} bytes long. */
+    @FunctionalInterface
+    private interface Whole {
+        void accept(byte[] data, int n);
+    }
+
+    /**
+     * The reader behind {@link #read(Path, int)} and {@link #readDataset}: checks the header, then hands the data
+     * to {@code chunks} when given (streaming, {@link #CHUNK_BYTES} at a time) or else whole to {@code whole}; the
+     * same checks and messages either way. Returns the dimensions.
+     */
+    private static int[] read(Path file, int expectedRank, long maxDataBytes, String why, Chunks chunks, Whole whole)
+            throws IOException {
         long fileBytes = Files.size(file);
         try (InputStream in = open(file)) {
             boolean gzip = in instanceof GZIPInputStream;
@@ -126,25 +160,47 @@ public final class IdxReader {
                         : "has " + (held - len) + " trailing bytes after the " + len
                         + " bytes of data declared by dimensions " + Arrays.toString(dims));
             }
-            byte[] data;
-            if (gzip && len > fileBytes * MAX_DEFLATE_RATIO) {
-                data = in.readNBytes(len); // cannot be complete; read in chunks rather than allocate len bytes
+            long got;
+            if (chunks != null) {
+                chunks.start(dims.clone());
+                byte[] chunk = new byte[Math.max(1, Math.min(CHUNK_BYTES, len))];
+                got = 0;
+                while (got < len) {
+                    int want = (int) Math.min(chunk.length, len - got);
+                    int n = in.readNBytes(chunk, 0, want);
+                    if (n > 0) {
+                        chunks.accept(chunk, got, n);
+                        got += n;
+                    }
+                    if (n < want) {
+                        break;
+                    }
+                }
             } else {
-                data = new byte[len];
-                int n = in.readNBytes(data, 0, len);
-                if (n < len) {
-                    data = Arrays.copyOf(data, n);
+                byte[] data;
+                if (gzip && len > fileBytes * MAX_DEFLATE_RATIO) {
+                    data = in.readNBytes(len); // cannot be complete; read in chunks rather than allocate len bytes
+                } else {
+                    data = new byte[len];
+                    int n = in.readNBytes(data, 0, len);
+                    if (n < len) {
+                        data = Arrays.copyOf(data, n);
+                    }
+                }
+                got = data.length;
+                if (got == len) {
+                    whole.accept(data, len);
                 }
             }
-            if (data.length < len) {
-                throw new IdxFormatException(file, "truncated: " + what + " holds " + data.length
+            if (got < len) {
+                throw new IdxFormatException(file, "truncated: " + what + " holds " + got
                         + " bytes of data, expected " + len + " for dimensions " + Arrays.toString(dims));
             }
             if (gzip && in.read() >= 0) { // never decompress beyond the declared size (a gzip bomb stops here)
                 throw new IdxFormatException(file, "has trailing bytes after the " + len
                         + " bytes of data declared by dimensions " + Arrays.toString(dims));
             }
-            return new IdxBytes(file, dims, data);
+            return dims;
         } catch (EOFException e) {
             throw new IdxFormatException(file, "truncated gzip stream: " + e.getMessage(), e);
         } catch (ZipException e) {
@@ -154,13 +210,18 @@ public final class IdxReader {
 
     /** Reads an IDX image file [count, rows, cols] of unsigned bytes and checks the image size. */
     public static IdxBytes readImages(Path file, int rows, int cols) throws IOException {
-        IdxBytes images = read(file, 3, MAX_IMAGE_BYTES, "the most one off-heap float32 block can hold (2 GiB: "
-                + "Agrona buffers index bytes with an int); load a subset");
-        int[] d = images.dims();
+        IdxBytes images = read(file, 3, MAX_IMAGE_BYTES, IMAGE_BOUND);
+        checkImageSize(file, images.dims(), rows, cols);
+        return images;
+    }
+
+    private static final String IMAGE_BOUND = "the most one off-heap float32 block can hold (2 GiB: "
+            + "Agrona buffers index bytes with an int); load a subset";
+
+    private static void checkImageSize(Path file, int[] d, int rows, int cols) throws IdxFormatException {
         if (d[1] != rows || d[2] != cols) {
             throw new IdxFormatException(file, "images are " + d[1] + "x" + d[2] + ", expected " + rows + "x" + cols);
         }
-        return images;
     }
 
     /** Reads an IDX label file [count] of unsigned bytes and checks every label is in [0, classes). */
@@ -183,22 +244,41 @@ public final class IdxReader {
      */
     public static Dataset readDataset(String name, Path imageFile, Path labelFile, int rows, int cols, int classes)
             throws IOException {
-        IdxBytes images = readImages(imageFile, rows, cols);
         IdxBytes labels = readLabels(labelFile, classes);
-        if (images.count() != labels.count()) {
-            throw new IdxFormatException(labelFile, "holds " + labels.count() + " labels, but the image file "
-                    + imageFile + " holds " + images.count() + " images; expected the same count");
-        }
-        int count = images.count();
-        OffHeapBlock features = OffHeapBlock.allocateFloats((long) count * rows * cols, Purpose.BATCHES);
+        int count = labels.count();
+        // the images stream straight into the float block, 64 KiB at a time: no array of the whole file (47 MB
+        // for Fashion-MNIST) to allocate, fault in and collect
+        OffHeapBlock[] features = new OffHeapBlock[1];
         OffHeapBlock labelBlock = null;
         try {
+            float[] converted = new float[CHUNK_BYTES];
+            read(imageFile, 3, MAX_IMAGE_BYTES, IMAGE_BOUND, new Chunks() {
+                @Override
+                public void start(int[] d) throws IOException {
+                    checkImageSize(imageFile, d, rows, cols);
+                    if (d[0] != count) {
+                        throw new IdxFormatException(labelFile, "holds " + count + " labels, but the image file "
+                                + imageFile + " holds " + d[0] + " images; expected the same count");
+                    }
+                    features[0] = OffHeapBlock.allocateFloats((long) d[0] * rows * cols, Purpose.BATCHES);
+                }
+
+                @Override
+                public void accept(byte[] chunk, long at, int n) {
+                    for (int i = 0; i < n; i++) {
+                        converted[i] = (chunk[i] & 0xFF) / 255f;
+                    }
+                    MemorySegment.copy(converted, 0, features[0].segment(), ValueLayout.JAVA_FLOAT,
+                            at * Float.BYTES, n);
+                }
+            }, null);
             labelBlock = OffHeapBlock.allocate((long) count * Integer.BYTES, Purpose.BATCHES);
-            toUnitFloats(images.data(), features.segment());
             toInts(labels.data(), labelBlock.segment());
-            return new Dataset(name, features, labelBlock, count, new int[] {1, rows, cols}, classes);
-        } catch (RuntimeException | Error e) {
-            features.close();
+            return new Dataset(name, features[0], labelBlock, count, new int[] {1, rows, cols}, classes);
+        } catch (IOException | RuntimeException | Error e) {
+            if (features[0] != null) {
+                features[0].close();
+            }
             if (labelBlock != null) {
                 labelBlock.close();
             }

@@ -6,7 +6,9 @@ import java.lang.foreign.ValueLayout;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * One block of 64-byte-aligned native memory with exactly one owner, closed deterministically.
+ * One block of 64-byte-aligned native memory with exactly one owner, closed deterministically. Blocks of
+ * {@link HugePages#MIN_BYTES} and more are 2 MiB-aligned anonymous mappings advised onto transparent huge pages
+ * where the OS and the JVM's flags allow it ({@link HugePages}); either way the block starts zeroed.
  *
  * <p>Two views share the same bytes: an Agrona {@link UnsafeBuffer} (for the engine's byte-level work and
  * I/O) and a {@link MemorySegment} (for the vector kernels). After {@link #close()} both views fail with
@@ -35,7 +37,9 @@ public final class OffHeapBlock implements AutoCloseable {
         }
         this.arena = Arena.ofShared();
         try {
-            this.segment = arena.allocate(Math.max(byteSize, 1), ALIGNMENT).asSlice(0, byteSize);
+            // large blocks (datasets, big models) on 2 MiB pages where the OS allows: far fewer page faults
+            this.segment = HugePages.map(byteSize, arena)
+                    .orElseGet(() -> arena.allocate(Math.max(byteSize, 1), ALIGNMENT).asSlice(0, byteSize));
             // Fails (IllegalAccessError) when the JVM lacks --add-exports java.base/jdk.internal.misc:
             // free the memory rather than leak it uncounted.
             this.buffer = new UnsafeBuffer(segment.address(), (int) byteSize);

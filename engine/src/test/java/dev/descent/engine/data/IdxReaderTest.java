@@ -52,6 +52,64 @@ class IdxReaderTest {
         assertThat(MemoryAccounting.liveBytes(Purpose.BATCHES)).isEqualTo(baseline);
     }
 
+    @ParameterizedTest(name = "gzip={0}")
+    @ValueSource(booleans = {false, true})
+    void shouldStreamImagesLargerThanOneChunkIntoTheFloatBlock(boolean gzip) throws Exception {
+        int count = 3001; // 3001 x 5 x 5 = 75,025 bytes: two chunks, the second partial
+        assertThat(count * 25).isGreaterThan(IdxReader.CHUNK_BYTES);
+        byte[] pixels = new byte[count * 25];
+        for (int i = 0; i < pixels.length; i++) {
+            pixels[i] = (byte) (i * 31 + (i >>> 8));
+        }
+        byte[] labelBytes = new byte[count];
+        for (int i = 0; i < count; i++) {
+            labelBytes[i] = (byte) (i % 10);
+        }
+        Path img = write(dir, "img", images(count, 5, 5, pixels), gzip);
+        Path lab = write(dir, "lab", labels(labelBytes), gzip);
+        try (Dataset ds = IdxReader.readDataset("big", img, lab, 5, 5, 10)) {
+            float[] features = ds.features().toArray();
+            assertThat(features).hasSize(pixels.length);
+            for (int i = 0; i < pixels.length; i++) {
+                if (features[i] != (pixels[i] & 0xFF) / 255f) {
+                    throw new AssertionError("pixel " + i + ": " + features[i] + ", expected " + (pixels[i] & 0xFF)
+                            + " / 255");
+                }
+            }
+            assertThat(ds.label(count - 1)).isEqualTo((count - 1) % 10);
+        }
+    }
+
+    @Test
+    void shouldFreeTheFloatBlockWhenTheImagesAreTruncatedMidStream() throws Exception {
+        int count = 3001;
+        byte[] full = images(count, 5, 5, new byte[count * 25]);
+        Path img = write(dir, "img", java.util.Arrays.copyOf(full, full.length - 9000), false);
+        Path lab = write(dir, "lab", labels(new byte[count]), false);
+        long baseline = MemoryAccounting.liveBytes(Purpose.BATCHES);
+        assertThatThrownBy(() -> IdxReader.readDataset("cut", img, lab, 5, 5, 10))
+                .isInstanceOf(IdxFormatException.class).hasMessageContaining(img.toString())
+                .hasMessageContaining("truncated");
+        Path gz = write(dir, "img.gz", java.util.Arrays.copyOf(full, full.length - 9000), true);
+        assertThatThrownBy(() -> IdxReader.readDataset("cut", gz, lab, 5, 5, 10))
+                .isInstanceOf(IdxFormatException.class).hasMessageContaining(gz.toString())
+                .hasMessageContaining("holds " + (count * 25 - 9000) + " bytes of data, expected " + count * 25);
+        assertThat(MemoryAccounting.liveBytes(Purpose.BATCHES)).isEqualTo(baseline);
+    }
+
+    @Test
+    void shouldRefuseImagesAndLabelsThatDisagreeBeforeAllocating() throws Exception {
+        Path img = write(dir, "img", images(3, 2, 3, rampPixels(18)), false);
+        Path lab = write(dir, "lab", labels((byte) 1, (byte) 2), false);
+        long baseline = MemoryAccounting.liveBytes(Purpose.BATCHES);
+        assertThatThrownBy(() -> IdxReader.readDataset("odd", img, lab, 2, 3, 10))
+                .isInstanceOf(IdxFormatException.class).hasMessageContaining(lab.toString())
+                .hasMessageContaining("holds 2 labels, but the image file " + img + " holds 3 images");
+        assertThatThrownBy(() -> IdxReader.readDataset("odd", img, lab, 3, 2, 10))
+                .isInstanceOf(IdxFormatException.class).hasMessageContaining("images are 2x3, expected 3x2");
+        assertThat(MemoryAccounting.liveBytes(Purpose.BATCHES)).isEqualTo(baseline);
+    }
+
     @Test
     void shouldDetectGzipByMagicBytesNotByFileName() throws Exception {
         byte[] raw = labels((byte) 1, (byte) 2, (byte) 3);
