@@ -3,7 +3,17 @@
 # Order: $JAVA_HOME if it is 25+, then `java` on PATH if it is 25+, then the usual install folders.
 
 descent_java_major() { # $1 = path to a java binary; prints its feature version or nothing
-  "$1" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2; exit}'
+  # the JDK's release file names it without starting a JVM (~0.1-0.2 s a candidate); else ask the JVM
+  local release major=""
+  release="$(dirname "$(dirname "$1")")/release"
+  if [ -f "$release" ]; then
+    major=$(sed -n 's/^JAVA_VERSION="\{0,1\}\([0-9][0-9]*\).*/\1/p' "$release" | head -1)
+  fi
+  if [ -n "$major" ]; then
+    echo "$major"
+  else
+    "$1" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2; exit}'
+  fi
 }
 
 descent_select_jdk() {
