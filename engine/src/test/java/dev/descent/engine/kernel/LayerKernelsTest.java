@@ -243,10 +243,13 @@ class LayerKernelsTest {
         assertThat(floats(dIn, 16)).containsExactly(0, 0, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 3, 0, 4);
     }
 
-    /** Both implementations, bit for bit: the 2x2 stride-2 fast path and the fallbacks (odd sizes, other windows). */
+    /**
+     * Both implementations, bit for bit: the 2x2 stride-2 fast path (vector groups of 4 windows, an overlapping last
+     * group, scalar rows narrower than a group) and the fallbacks (odd sizes, other windows).
+     */
     @ParameterizedTest
     @CsvSource({"3,28,28,2,2,0", "5,14,14,2,2,0", "2,6,10,2,2,0", "2,7,9,2,2,0", "2,8,8,3,2,1", "1,9,9,3,3,0",
-            "2,6,6,2,1,0"})
+            "2,6,6,2,1,0", "2,8,8,2,2,0", "1,4,16,2,2,0", "3,4,4,2,2,0", "2,2,26,2,2,0"})
     void maxPoolShouldMatchTheReferenceIncludingTiesAndNaN(int planes, int h, int w, int k, int stride, int pad) {
         int oh = (h + 2 * pad - k) / stride + 1;
         int ow = (w + 2 * pad - k) / stride + 1;

@@ -4,6 +4,9 @@ import dev.descent.engine.kernel.scalar.ScalarLayerKernels;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -307,20 +310,96 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
             super.maxPoolForward(out, outOff, in, inOff, planes, h, w, k, stride, pad, oh, ow);
             return;
         }
-        long o = outOff;
         for (int r = 0; r < planes * oh; r++) {           // output rows of all planes: input rows 2r, 2r+1
             long r0 = inOff + 2L * r * w;
             long r1 = r0 + w;
-            for (int ox = 0; ox < ow; ox++, o++) {
+            long o = outOff + (long) r * ow;
+            int ox = 0;
+            if (POOL_VECTORS && ow >= POOL_GROUP) {
+                for (; ox + POOL_GROUP <= ow; ox += POOL_GROUP) {
+                    poolForward4(out, o + ox, in, r0 + 2L * ox, r1 + 2L * ox);
+                }
+                if (ox < ow) { // the last windows as one more group overlapping the previous: same values again
+                    poolForward4(out, o + ow - POOL_GROUP, in, r0 + 2L * (ow - POOL_GROUP), r1 + 2L * (ow - POOL_GROUP));
+                    ox = ow;
+                }
+            }
+            for (; ox < ow; ox++) {
                 long x = 2L * ox;
                 float a = get(in, r0 + x);
                 float b = get(in, r0 + x + 1);
                 float c = get(in, r1 + x);
                 float d = get(in, r1 + x + 1);
                 int at = first(a, b, c, d);
-                set(out, o, at == 0 ? a : at == 1 ? b : at == 2 ? c : d);
+                set(out, o + ox, at == 0 ? a : at == 1 ? b : at == 2 ? c : d);
             }
         }
+    }
+
+    /** Whether 2x2 pooling runs 4 windows at a time in 8-float vectors (natively available: x86 AVX2 and up). */
+    private static final boolean POOL_VECTORS = L >= 8;
+    private static final int POOL_GROUP = 4;
+    /** Window lanes 0..3 from 8 pixels of one row: the left pixels (even lanes) and the right ones (odd lanes). */
+    private static final VectorShuffle<Float> LEFT = VectorShuffle.fromValues(S8, 0, 2, 4, 6, 0, 2, 4, 6);
+    private static final VectorShuffle<Float> RIGHT = VectorShuffle.fromValues(S8, 1, 3, 5, 7, 1, 3, 5, 7);
+    /** Window lane j to pixel lanes 2j and 2j + 1. */
+    private static final VectorShuffle<Float> SPREAD = VectorShuffle.fromValues(S8, 0, 0, 1, 1, 2, 2, 3, 3);
+    private static final VectorMask<Float> ODD_LANES = VectorMask.fromValues(S8, false, true, false, true, false,
+            true, false, true);
+
+    /** The lanes where {@code y} replaces the running maximum {@code m}: larger, or a first NaN ({@link #first}). */
+    private static VectorMask<Float> replaces(FloatVector y, FloatVector m) {
+        // NaN as x != x: a plain compare, which C2 intrinsifies (test(IS_NAN) went through the boxed fallback)
+        return y.compare(VectorOperators.GT, m)
+                .or(y.compare(VectorOperators.NE, y).andNot(m.compare(VectorOperators.NE, m)));
+    }
+
+    /**
+     * Four 2x2 windows: pixels r0[x..x+8) and r1[x..x+8) (float indices), maxima to out[o..o+4). Each lane makes
+     * the reference's choice (a, then b, c, d replacing it when larger or a first NaN) and copies the chosen value,
+     * so the bits are the reference's.
+     */
+    private static void poolForward4(MemorySegment out, long o, MemorySegment in, long r0, long r1) {
+        FloatVector top = FloatVector.fromMemorySegment(S8, in, r0 * Float.BYTES, O);
+        FloatVector bottom = FloatVector.fromMemorySegment(S8, in, r1 * Float.BYTES, O);
+        FloatVector m = top.rearrange(LEFT);
+        FloatVector b = top.rearrange(RIGHT);
+        m = m.blend(b, replaces(b, m));
+        FloatVector c = bottom.rearrange(LEFT);
+        m = m.blend(c, replaces(c, m));
+        FloatVector d = bottom.rearrange(RIGHT);
+        m = m.blend(d, replaces(d, m));
+        ((FloatVector) m.reinterpretShape(S4, 0)).intoMemorySegment(out, o * Float.BYTES, O);
+    }
+
+    /**
+     * Backward of {@link #poolForward4}: the gradients dOut[g..g+4) (plus 0, as the reference) go to each window's
+     * chosen pixel in dIn rows r0/r1 at [x, x+8), zeros to the other pixels.
+     */
+    private static void poolBackward4(MemorySegment dIn, long d0, long d1, MemorySegment dOut, long g,
+                                      MemorySegment in, long r0, long r1) {
+        FloatVector top = FloatVector.fromMemorySegment(S8, in, r0 * Float.BYTES, O);
+        FloatVector bottom = FloatVector.fromMemorySegment(S8, in, r1 * Float.BYTES, O);
+        FloatVector m = top.rearrange(LEFT);
+        FloatVector b = top.rearrange(RIGHT);
+        VectorMask<Float> atB = replaces(b, m);
+        m = m.blend(b, atB);
+        FloatVector c = bottom.rearrange(LEFT);
+        VectorMask<Float> atC = replaces(c, m);
+        m = m.blend(c, atC);
+        VectorMask<Float> atD = replaces(bottom.rearrange(RIGHT), m);
+        atC = atC.andNot(atD);
+        atB = atB.andNot(atC).andNot(atD);
+        VectorMask<Float> atA = atB.or(atC).or(atD).not();
+        FloatVector zero = FloatVector.zero(S8);
+        FloatVector v = zero.add(((FloatVector) FloatVector.fromMemorySegment(S4, dOut, g * Float.BYTES, O)
+                .reinterpretShape(S8, 0)));
+        FloatVector pa = zero.blend(v, atA).rearrange(SPREAD);
+        FloatVector pb = zero.blend(v, atB).rearrange(SPREAD);
+        FloatVector pc = zero.blend(v, atC).rearrange(SPREAD);
+        FloatVector pd = zero.blend(v, atD).rearrange(SPREAD);
+        pa.blend(pb, ODD_LANES).intoMemorySegment(dIn, d0 * Float.BYTES, O);
+        pc.blend(pd, ODD_LANES).intoMemorySegment(dIn, d1 * Float.BYTES, O);
     }
 
     @Override
@@ -332,11 +411,24 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         }
         // the windows tile the plane: every input pixel is written once (0 + the gradient at the maximum, as the
         // reference's zero-then-add; 0 elsewhere), no zeroing pass
-        long g = dOutOff;
         for (int r = 0; r < planes * oh; r++) {
             long r0 = 2L * r * w;
             long r1 = r0 + w;
-            for (int ox = 0; ox < ow; ox++, g++) {
+            long gRow = dOutOff + (long) r * ow;
+            int ox = 0;
+            if (POOL_VECTORS && ow >= POOL_GROUP) {
+                for (; ox + POOL_GROUP <= ow; ox += POOL_GROUP) {
+                    poolBackward4(dIn, dInOff + r0 + 2L * ox, dInOff + r1 + 2L * ox, dOut, gRow + ox, in,
+                            inOff + r0 + 2L * ox, inOff + r1 + 2L * ox);
+                }
+                if (ox < ow) { // overlapping last group: writes the same values again
+                    long x = 2L * (ow - POOL_GROUP);
+                    poolBackward4(dIn, dInOff + r0 + x, dInOff + r1 + x, dOut, gRow + ow - POOL_GROUP, in,
+                            inOff + r0 + x, inOff + r1 + x);
+                    ox = ow;
+                }
+            }
+            for (long g = gRow + ox; ox < ow; ox++, g++) {
                 long x = 2L * ox;
                 int at = first(get(in, inOff + r0 + x), get(in, inOff + r0 + x + 1), get(in, inOff + r1 + x),
                         get(in, inOff + r1 + x + 1));
