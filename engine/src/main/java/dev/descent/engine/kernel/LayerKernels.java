@@ -31,7 +31,10 @@ public interface LayerKernels {
     void im2col(MemorySegment col, long colOff, int colStride, MemorySegment in, long inOff,
                 int c, int h, int w, int kh, int kw, int stride, int pad, int oh, int ow);
 
-    /** Adjoint of {@link #im2col}: dIn[c, h, w] = Σ of the col entries that read each pixel (overwrites dIn). */
+    /**
+     * Adjoint of {@link #im2col}: dIn[c, h, w] = Σ of the col entries that read each pixel (overwrites dIn). May set
+     * the col entries that read no pixel (the zero padding) to zero: they are scratch to every caller.
+     */
     void col2im(MemorySegment dIn, long dInOff, MemorySegment col, long colOff, int colStride,
                 int c, int h, int w, int kh, int kw, int stride, int pad, int oh, int ow);
 

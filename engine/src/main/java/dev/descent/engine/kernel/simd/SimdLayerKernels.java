@@ -209,6 +209,7 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         }
         zeroRow(dIn, dInOff, (long) c * h * w);
         long row = colOff;
+        boolean same = ow == w; // stride 1, "same" width: a kernel offset's rows are one shifted block of the plane
         for (int ci = 0; ci < c; ci++) {
             long plane = dInOff + (long) ci * h * w;
             for (int ky = 0; ky < kh; ky++) {
@@ -216,6 +217,10 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
                     int oxLo = Math.max(0, pad - kx);
                     int oxHi = Math.min(ow, w + pad - kx);
                     if (oxLo >= oxHi) {
+                        continue;
+                    }
+                    if (same) {
+                        shiftedAdd(dIn, plane, col, row, h, w, oh, ow, ky - pad, kx - pad, oxLo, oxHi);
                         continue;
                     }
                     for (int oy = 0; oy < oh; oy++) {
@@ -230,6 +235,35 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
                 }
             }
         }
+    }
+
+    /**
+     * The adjoint of {@link #shiftedBlock}: dIn[(oy+dy)*w + ox+dx] += col[oy*ow + ox] over the valid pixels as one
+     * shifted add over the block (instead of one short add per output row). The unfold's entries whose pixel lies
+     * left or right of the image row belong to no pixel: they are set to zero first, so the block add puts +0.0 on
+     * the pixels they wrap onto, which changes nothing: dIn starts at +0.0 and a sum of floats is -0.0 only when both
+     * terms are, so it never holds -0.0 (and NaN or infinity plus 0 stay as they are). Each pixel still receives its
+     * terms in the reference's order (channel, kernel row, kernel column). Overwrites those border entries of col.
+     */
+    private static void shiftedAdd(MemorySegment dIn, long plane, MemorySegment col, long row, int h, int w, int oh,
+                                   int ow, int dy, int dx, int oxLo, int oxHi) {
+        int oyLo = Math.max(0, -dy);
+        int oyHi = Math.min(oh, h - dy);
+        if (oyLo >= oyHi) {
+            return;
+        }
+        for (int oy = oyLo; oy < oyHi; oy++) {
+            long r = row + (long) oy * ow;
+            for (int ox = 0; ox < oxLo; ox++) {
+                set(col, r + ox, 0f);
+            }
+            for (int ox = oxHi; ox < ow; ox++) {
+                set(col, r + ox, 0f);
+            }
+        }
+        long d0 = (long) oyLo * ow + oxLo;
+        long d1 = (long) (oyHi - 1) * ow + oxHi;
+        addRow(dIn, plane + (long) dy * w + dx + d0, col, row + d0, (int) (d1 - d0));
     }
 
     private static void zeroRow(MemorySegment s, long off, long n) {
@@ -347,12 +381,28 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
     private static final VectorMask<Float> ODD_LANES = VectorMask.fromValues(S8, false, true, false, true, false,
             true, false, true);
 
-    /** The lanes where {@code y} replaces the running maximum {@code m}: larger, or a first NaN ({@link #first}). */
-    private static VectorMask<Float> replaces(FloatVector y, FloatVector m) {
-        // NaN as x != x: a plain compare, which C2 intrinsifies (test(IS_NAN) went through the boxed fallback)
-        return y.compare(VectorOperators.GT, m)
-                .or(y.compare(VectorOperators.NE, y).andNot(m.compare(VectorOperators.NE, m)));
+    /**
+     * The reference's step "y replaces the running maximum m when larger, or when y is the first NaN", as three
+     * blends whose masks come straight from compares: larger; y NaN; undone where m was already NaN (then y > m was
+     * false too). No mask logic (or/and/not): C2 did not always intrinsify it here, and the boxed fallback then
+     * took a third of the CNN's step.
+     */
+    private static FloatVector step(FloatVector m, FloatVector y) {
+        return m.blend(y, y.compare(VectorOperators.GT, m))
+                .blend(y, y.compare(VectorOperators.NE, y))
+                .blend(m, m.compare(VectorOperators.NE, m));
     }
+
+    /** {@link #step} for the index of the running maximum: {@code at} becomes {@code k} where y replaces m. */
+    private static FloatVector stepIndex(FloatVector at, FloatVector m, FloatVector y, FloatVector k) {
+        return at.blend(k, y.compare(VectorOperators.GT, m))
+                .blend(k, y.compare(VectorOperators.NE, y))
+                .blend(at, m.compare(VectorOperators.NE, m));
+    }
+
+    private static final FloatVector ONE = FloatVector.broadcast(S8, 1f);
+    private static final FloatVector TWO = FloatVector.broadcast(S8, 2f);
+    private static final FloatVector THREE = FloatVector.broadcast(S8, 3f);
 
     /**
      * Four 2x2 windows: pixels r0[x..x+8) and r1[x..x+8) (float indices), maxima to out[o..o+4). Each lane makes
@@ -362,13 +412,9 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
     private static void poolForward4(MemorySegment out, long o, MemorySegment in, long r0, long r1) {
         FloatVector top = FloatVector.fromMemorySegment(S8, in, r0 * Float.BYTES, O);
         FloatVector bottom = FloatVector.fromMemorySegment(S8, in, r1 * Float.BYTES, O);
-        FloatVector m = top.rearrange(LEFT);
-        FloatVector b = top.rearrange(RIGHT);
-        m = m.blend(b, replaces(b, m));
-        FloatVector c = bottom.rearrange(LEFT);
-        m = m.blend(c, replaces(c, m));
-        FloatVector d = bottom.rearrange(RIGHT);
-        m = m.blend(d, replaces(d, m));
+        FloatVector m = step(top.rearrange(LEFT), top.rearrange(RIGHT));
+        m = step(m, bottom.rearrange(LEFT));
+        m = step(m, bottom.rearrange(RIGHT));
         ((FloatVector) m.reinterpretShape(S4, 0)).intoMemorySegment(out, o * Float.BYTES, O);
     }
 
@@ -380,24 +426,21 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
                                       MemorySegment in, long r0, long r1) {
         FloatVector top = FloatVector.fromMemorySegment(S8, in, r0 * Float.BYTES, O);
         FloatVector bottom = FloatVector.fromMemorySegment(S8, in, r1 * Float.BYTES, O);
+        FloatVector zero = FloatVector.zero(S8);
         FloatVector m = top.rearrange(LEFT);
         FloatVector b = top.rearrange(RIGHT);
-        VectorMask<Float> atB = replaces(b, m);
-        m = m.blend(b, atB);
+        FloatVector at = stepIndex(zero, m, b, ONE);
+        m = step(m, b);
         FloatVector c = bottom.rearrange(LEFT);
-        VectorMask<Float> atC = replaces(c, m);
-        m = m.blend(c, atC);
-        VectorMask<Float> atD = replaces(bottom.rearrange(RIGHT), m);
-        atC = atC.andNot(atD);
-        atB = atB.andNot(atC).andNot(atD);
-        VectorMask<Float> atA = atB.or(atC).or(atD).not();
-        FloatVector zero = FloatVector.zero(S8);
+        at = stepIndex(at, m, c, TWO);
+        m = step(m, c);
+        at = stepIndex(at, m, bottom.rearrange(RIGHT), THREE);
         FloatVector v = zero.add(((FloatVector) FloatVector.fromMemorySegment(S4, dOut, g * Float.BYTES, O)
                 .reinterpretShape(S8, 0)));
-        FloatVector pa = zero.blend(v, atA).rearrange(SPREAD);
-        FloatVector pb = zero.blend(v, atB).rearrange(SPREAD);
-        FloatVector pc = zero.blend(v, atC).rearrange(SPREAD);
-        FloatVector pd = zero.blend(v, atD).rearrange(SPREAD);
+        FloatVector pa = zero.blend(v, at.compare(VectorOperators.EQ, zero)).rearrange(SPREAD);
+        FloatVector pb = zero.blend(v, at.compare(VectorOperators.EQ, ONE)).rearrange(SPREAD);
+        FloatVector pc = zero.blend(v, at.compare(VectorOperators.EQ, TWO)).rearrange(SPREAD);
+        FloatVector pd = zero.blend(v, at.compare(VectorOperators.EQ, THREE)).rearrange(SPREAD);
         pa.blend(pb, ODD_LANES).intoMemorySegment(dIn, d0 * Float.BYTES, O);
         pc.blend(pd, ODD_LANES).intoMemorySegment(dIn, d1 * Float.BYTES, O);
     }
