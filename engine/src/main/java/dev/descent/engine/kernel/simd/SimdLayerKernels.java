@@ -168,15 +168,7 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         zeroRow(col, row, d0);
         copyRow(col, row + d0, in, shift + d0, d1 - d0);
         zeroRow(col, row + d1, (long) oh * ow - d1);
-        for (int oy = oyLo; oy < oyHi; oy++) {
-            long r = row + (long) oy * ow;
-            for (int ox = 0; ox < oxLo; ox++) {
-                set(col, r + ox, 0f);
-            }
-            for (int ox = oxHi; ox < ow; ox++) {
-                set(col, r + ox, 0f);
-            }
-        }
+        zeroBorders(col, row, ow, oyLo, oyHi, oxLo, oxHi);
     }
 
     private static void copyRow(MemorySegment dst, long d, MemorySegment src, long s, long n) {
@@ -238,6 +230,22 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
     }
 
     /**
+     * Zeroes the unfold entries of output rows [oyLo, oyHi) whose pixel lies left (ox < oxLo) or right (ox >= oxHi)
+     * of the image row: a shifted block copy or add over those rows would otherwise carry a neighbouring row's pixel.
+     */
+    private static void zeroBorders(MemorySegment col, long row, int ow, int oyLo, int oyHi, int oxLo, int oxHi) {
+        for (int oy = oyLo; oy < oyHi; oy++) {
+            long r = row + (long) oy * ow;
+            for (int ox = 0; ox < oxLo; ox++) {
+                set(col, r + ox, 0f);
+            }
+            for (int ox = oxHi; ox < ow; ox++) {
+                set(col, r + ox, 0f);
+            }
+        }
+    }
+
+    /**
      * The adjoint of {@link #shiftedBlock}: dIn[(oy+dy)*w + ox+dx] += col[oy*ow + ox] over the valid pixels as one
      * shifted add over the block (instead of one short add per output row). The unfold's entries whose pixel lies
      * left or right of the image row belong to no pixel: they are set to zero first, so the block add puts +0.0 on
@@ -252,15 +260,7 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         if (oyLo >= oyHi) {
             return;
         }
-        for (int oy = oyLo; oy < oyHi; oy++) {
-            long r = row + (long) oy * ow;
-            for (int ox = 0; ox < oxLo; ox++) {
-                set(col, r + ox, 0f);
-            }
-            for (int ox = oxHi; ox < ow; ox++) {
-                set(col, r + ox, 0f);
-            }
-        }
+        zeroBorders(col, row, ow, oyLo, oyHi, oxLo, oxHi);
         long d0 = (long) oyLo * ow + oxLo;
         long d1 = (long) (oyHi - 1) * ow + oxHi;
         addRow(dIn, plane + (long) dy * w + dx + d0, col, row + d0, (int) (d1 - d0));
