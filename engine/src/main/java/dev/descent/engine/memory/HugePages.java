@@ -23,6 +23,7 @@ import java.util.Optional;
  * launcher and the build pass: without it the JDK would print a warning on the first call); the block is at least
  * {@link #MIN_BYTES}; {@code -Ddescent.memory.hugePages=false} is not set; and the mmap call succeeds.
  */
+@SuppressWarnings("restricted") // the point of the class; used only when native access is enabled for it
 final class HugePages {
     /** Blocks smaller than this stay on the arena: a 2 MiB page would round them up too much. */
     static final long MIN_BYTES = 16L << 20;
