@@ -68,14 +68,12 @@ public final class IdxReader {
      * or not, never exceeds the declared size: a gzip stream that goes on is refused after one more byte.
      */
     static IdxBytes read(Path file, int expectedRank, long maxDataBytes, String why) throws IOException {
-        byte[][] held = new byte[1][];
-        int[] dims = read(file, expectedRank, maxDataBytes, why, null, (data, n) -> held[0] = data);
-        return new IdxBytes(file, dims, held[0]);
+        return read(file, expectedRank, maxDataBytes, why, null);
     }
 
     /**
-     * Receives an IDX file's data once its header has been checked: either whole ({@link #whole}, when {@code
-     * chunks} is null) or in order, chunk by chunk, without the file's data ever being held in one array.
+     * Receives an IDX file's data once its header has been checked, in order, chunk by chunk, without the file's
+     * data ever being held in one array.
      */
     @FunctionalInterface
     interface Chunks {
@@ -87,18 +85,12 @@ public final class IdxReader {
         void accept(byte[] chunk, long at, int n);
     }
 
-    /** The whole data of a file, {@code n} bytes long. */
-    @FunctionalInterface
-    private interface Whole {
-        void accept(byte[] data, int n);
-    }
-
     /**
      * The reader behind {@link #read(Path, int)} and {@link #readDataset}: checks the header, then hands the data
-     * to {@code chunks} when given (streaming, {@link #CHUNK_BYTES} at a time) or else whole to {@code whole}; the
-     * same checks and messages either way. Returns the dimensions.
+     * to {@code chunks} when given (streaming, {@link #CHUNK_BYTES} at a time; the result's data is then null) or
+     * else returns it whole; the same checks and messages either way.
      */
-    private static int[] read(Path file, int expectedRank, long maxDataBytes, String why, Chunks chunks, Whole whole)
+    private static IdxBytes read(Path file, int expectedRank, long maxDataBytes, String why, Chunks chunks)
             throws IOException {
         long fileBytes = Files.size(file);
         try (InputStream in = open(file)) {
@@ -161,6 +153,7 @@ public final class IdxReader {
                         + " bytes of data declared by dimensions " + Arrays.toString(dims));
             }
             long got;
+            byte[] data = null;
             if (chunks != null) {
                 chunks.start(dims.clone());
                 byte[] chunk = new byte[Math.max(1, Math.min(CHUNK_BYTES, len))];
@@ -177,7 +170,6 @@ public final class IdxReader {
                     }
                 }
             } else {
-                byte[] data;
                 if (gzip && len > fileBytes * MAX_DEFLATE_RATIO) {
                     data = in.readNBytes(len); // cannot be complete; read in chunks rather than allocate len bytes
                 } else {
@@ -188,9 +180,6 @@ public final class IdxReader {
                     }
                 }
                 got = data.length;
-                if (got == len) {
-                    whole.accept(data, len);
-                }
             }
             if (got < len) {
                 throw new IdxFormatException(file, "truncated: " + what + " holds " + got
@@ -200,7 +189,7 @@ public final class IdxReader {
                 throw new IdxFormatException(file, "has trailing bytes after the " + len
                         + " bytes of data declared by dimensions " + Arrays.toString(dims));
             }
-            return dims;
+            return new IdxBytes(file, dims, data);
         } catch (EOFException e) {
             throw new IdxFormatException(file, "truncated gzip stream: " + e.getMessage(), e);
         } catch (ZipException e) {
@@ -265,13 +254,9 @@ public final class IdxReader {
 
                 @Override
                 public void accept(byte[] chunk, long at, int n) {
-                    for (int i = 0; i < n; i++) {
-                        converted[i] = (chunk[i] & 0xFF) / 255f;
-                    }
-                    MemorySegment.copy(converted, 0, features[0].segment(), ValueLayout.JAVA_FLOAT,
-                            at * Float.BYTES, n);
+                    toUnitFloats(chunk, 0, n, converted, features[0].segment(), at);
                 }
-            }, null);
+            });
             labelBlock = OffHeapBlock.allocate((long) count * Integer.BYTES, Purpose.BATCHES);
             toInts(labels.data(), labelBlock.segment());
             return new Dataset(name, features[0], labelBlock, count, new int[] {1, rows, cols}, classes);
@@ -288,14 +273,21 @@ public final class IdxReader {
 
     /** Converts unsigned bytes to floats {@code byte / 255} into {@code dst} (float32, same count), in chunks. */
     static void toUnitFloats(byte[] src, MemorySegment dst) {
-        float[] chunk = new float[Math.min(CONVERT_CHUNK, src.length)];
-        for (int off = 0; off < src.length; off += chunk.length) {
-            int n = Math.min(chunk.length, src.length - off);
-            for (int i = 0; i < n; i++) {
-                chunk[i] = (src[off + i] & 0xFF) / 255f;
-            }
-            MemorySegment.copy(chunk, 0, dst, ValueLayout.JAVA_FLOAT, (long) off * Float.BYTES, n);
+        float[] scratch = new float[Math.min(CONVERT_CHUNK, src.length)];
+        for (int off = 0; off < src.length; off += scratch.length) {
+            toUnitFloats(src, off, Math.min(scratch.length, src.length - off), scratch, dst, off);
         }
+    }
+
+    /**
+     * Converts {@code n <= scratch.length} bytes of {@code src} from {@code from} to floats {@code byte / 255} at
+     * float index {@code at} of {@code dst}.
+     */
+    static void toUnitFloats(byte[] src, int from, int n, float[] scratch, MemorySegment dst, long at) {
+        for (int i = 0; i < n; i++) {
+            scratch[i] = (src[from + i] & 0xFF) / 255f;
+        }
+        MemorySegment.copy(scratch, 0, dst, ValueLayout.JAVA_FLOAT, at * Float.BYTES, n);
     }
 
     /** Widens unsigned bytes to int32 into {@code dst}. */
