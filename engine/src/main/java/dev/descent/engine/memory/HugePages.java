@@ -18,10 +18,16 @@ import java.util.Optional;
  * KiB pages against ~270 ms on 2 MiB pages (docs/performance.md). The mapping is zero-filled by the kernel, like
  * {@link Arena#allocate}, so callers cannot tell the two apart.
  *
+ * <p>Opt-in ({@code -Ddescent.memory.hugePages=true}): linking the three libc functions makes the JDK generate ~100
+ * classes (~0.1 s interpreted, then their compilation), and on two cores that work competes with the kernels' JIT
+ * warm-up: the default 3-epoch MLP run was no shorter with huge pages and its first epoch 10-40% slower in 6 of 6
+ * alternated rounds (docs/performance.md, "Huge pages: opt-in"). It pays where loading is the critical path (more
+ * cores, larger datasets).
+ *
  * <p>Used only when all of this holds, else {@link #map} returns empty and the caller allocates from an arena:
- * Linux on x86-64 or AArch64; native access enabled for this module ({@code --enable-native-access}, which the
- * launcher and the build pass: without it the JDK would print a warning on the first call); the block is at least
- * {@link #MIN_BYTES}; {@code -Ddescent.memory.hugePages=false} is not set; and the mmap call succeeds.
+ * {@code -Ddescent.memory.hugePages=true}; Linux on x86-64 or AArch64; native access enabled for this module
+ * ({@code --enable-native-access}, which the launcher and the build pass: without it the JDK would print a warning
+ * on the first call); the block is at least {@link #MIN_BYTES}; and the mmap call succeeds.
  */
 @SuppressWarnings("restricted") // the point of the class; used only when native access is enabled for it
 final class HugePages {
@@ -88,7 +94,7 @@ final class HugePages {
             String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
             String arch = System.getProperty("os.arch", "");
             if (!os.startsWith("linux") || !(arch.equals("amd64") || arch.equals("x86_64") || arch.equals("aarch64"))
-                    || !Boolean.parseBoolean(System.getProperty("descent.memory.hugePages", "true"))
+                    || !Boolean.parseBoolean(System.getProperty("descent.memory.hugePages", "false"))
                     || !HugePages.class.getModule().isNativeAccessEnabled()) {
                 return null;
             }

@@ -8,7 +8,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 /**
  * One block of 64-byte-aligned native memory with exactly one owner, closed deterministically. Blocks of
  * {@link HugePages#MIN_BYTES} and more are 2 MiB-aligned anonymous mappings advised onto transparent huge pages
- * where the OS and the JVM's flags allow it ({@link HugePages}); either way the block starts zeroed.
+ * when that is turned on and the OS and the JVM's flags allow it ({@link HugePages}); either way the block starts
+ * zeroed.
  *
  * <p>Two views share the same bytes: an Agrona {@link UnsafeBuffer} (for the engine's byte-level work and
  * I/O) and a {@link MemorySegment} (for the vector kernels). After {@link #close()} both views fail with

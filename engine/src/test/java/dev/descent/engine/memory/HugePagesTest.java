@@ -19,7 +19,7 @@ class HugePagesTest {
 
     @Test
     void shouldMapLargeBlocksOnLinuxWithNativeAccessAndLeaveSmallOnesToTheArena() {
-        // the build passes --enable-native-access=ALL-UNNAMED, as the launcher does
+        // the build passes --enable-native-access=ALL-UNNAMED, as the launcher does, and opts in for these tests
         assertThat(HugePages.available()).isEqualTo(linux());
         try (Arena arena = Arena.ofShared()) {
             assertThat(HugePages.map(HugePages.MIN_BYTES - 1, arena)).isEmpty();
