@@ -4,6 +4,7 @@ import dev.descent.engine.kernel.scalar.ScalarLayerKernels;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -26,6 +27,12 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
     /** Narrower species for the tails of short rows (a 14-float row is 8 + 4 + 2 on AVX-512), no masks. */
     private static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
     private static final VectorSpecies<Float> S4 = FloatVector.SPECIES_128;
+    /** Int lanes of the same widths: the column masks of the shifted unfold blocks ({@link #columnMasks}). */
+    private static final VectorSpecies<Integer> SI = VectorSpecies.of(int.class, S.vectorShape());
+    private static final VectorSpecies<Integer> SI8 = IntVector.SPECIES_256;
+    private static final VectorSpecies<Integer> SI4 = IntVector.SPECIES_128;
+    /** Per-thread scratch for {@link #columnMasks} (grown, never shrunk). */
+    private static final ThreadLocal<int[][]> MASKS = ThreadLocal.withInitial(() -> new int[1][0]);
 
     @Override
     public String name() {
@@ -118,6 +125,8 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         }
         long row = colOff;
         boolean same = ow == w; // stride 1, "same" width: a whole kernel row is one shifted block of the plane
+        int[] masks = same ? columnMasks(kw, pad, w, oh, ow) : null;
+        int span = oh * ow + L;
         for (int ci = 0; ci < c; ci++) {
             long plane = inOff + (long) ci * h * w;
             for (int ky = 0; ky < kh; ky++) {
@@ -125,7 +134,8 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
                     int oxLo = Math.max(0, pad - kx);
                     int oxHi = Math.min(ow, w + pad - kx);
                     if (same && oxLo < oxHi) {
-                        shiftedBlock(col, row, in, plane, h, w, oh, ow, ky - pad, kx - pad, oxLo, oxHi);
+                        shiftedBlock(col, row, in, plane, h, w, oh, ow, ky - pad, kx - pad, oxLo, oxHi, masks,
+                                kx * span);
                         continue;
                     }
                     for (int oy = 0; oy < oh; oy++) {
@@ -147,11 +157,12 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
 
     /**
      * One im2col row when ow == w: col[oy*ow + ox] = in[(oy+dy)*w + ox+dx] is a single shifted copy over the valid
-     * rows (the source never leaves the plane: the copy starts and ends on valid pixels), then the columns whose
-     * source fell outside the image row (ox < oxLo or ox >= oxHi) and the rows outside it are zeroed.
+     * rows (the source never leaves the plane: the copy starts and ends on valid pixels) in which the columns whose
+     * source fell outside the image row (ox < oxLo or ox >= oxHi) are masked to +0.0 on the way (the masks from
+     * {@code masks[m + d0]}, see {@link #columnMasks}); the rows outside the image are zeroed.
      */
     private static void shiftedBlock(MemorySegment col, long row, MemorySegment in, long plane, int h, int w, int oh,
-                                     int ow, int dy, int dx, int oxLo, int oxHi) {
+                                     int ow, int dy, int dx, int oxLo, int oxHi, int[] masks, int m) {
         int oyLo = Math.max(0, -dy);
         int oyHi = Math.min(oh, h - dy);
         if (oyLo >= oyHi) {
@@ -162,9 +173,61 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         long d1 = (long) (oyHi - 1) * ow + oxHi;
         long shift = plane + (long) dy * w + dx;
         zeroRow(col, row, d0);
-        copyRow(col, row + d0, in, shift + d0, d1 - d0);
+        maskedCopy(col, row + d0, in, shift + d0, (int) (d1 - d0), masks, m + (int) d0);
         zeroRow(col, row + d1, (long) oh * ow - d1);
-        zeroBorders(col, row, ow, oyLo, oyHi, oxLo, oxHi);
+    }
+
+    /**
+     * For each kernel column kx, at {@code kx * (oh*ow + L)}: oh*ow + L ints, one per unfold position t of a kernel
+     * offset's row (and L of slack), -1 where column t mod ow takes a pixel for that kernel column
+     * (pad - kx <= ox < w + pad - kx) and 0 where its pixel lies left or right of the image row. The block copies and
+     * adds read the mask of position t at index t: no modulo in their loops. 16 KiB for the default CNN's first
+     * layer (5 x 28 x 28), in a per-thread array that only grows.
+     */
+    private static int[] columnMasks(int kw, int pad, int w, int oh, int ow) {
+        int span = oh * ow + L;
+        int[][] holder = MASKS.get();
+        if (holder[0].length < kw * span) {
+            holder[0] = new int[kw * span];
+        }
+        int[] masks = holder[0];
+        for (int kx = 0; kx < kw; kx++) {
+            int oxLo = Math.max(0, pad - kx);
+            int oxHi = Math.min(ow, w + pad - kx);
+            for (int t = 0, ox = 0; t < span; t++, ox = ox + 1 == ow ? 0 : ox + 1) {
+                masks[kx * span + t] = ox >= oxLo && ox < oxHi ? -1 : 0;
+            }
+        }
+        return masks;
+    }
+
+    /**
+     * dst[d + i] = src[s + i] where the column of block position i takes a pixel, else +0.0 (the bits ANDed with
+     * the column mask {@code masks[m + i]}: no vector masks, no blends), i < n. Whole vectors, then one 8- and one
+     * 4-float vector, then scalars, as {@link #copyRow}.
+     */
+    private static void maskedCopy(MemorySegment dst, long d, MemorySegment src, long s, int n, int[] masks, int m) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromMemorySegment(S, src, (s + i) * Float.BYTES, O).reinterpretAsInts()
+                    .and(IntVector.fromArray(SI, masks, m + i)).reinterpretAsFloats()
+                    .intoMemorySegment(dst, (d + i) * Float.BYTES, O);
+        }
+        if (L > 8 && i <= n - 8) {
+            FloatVector.fromMemorySegment(S8, src, (s + i) * Float.BYTES, O).reinterpretAsInts()
+                    .and(IntVector.fromArray(SI8, masks, m + i)).reinterpretAsFloats()
+                    .intoMemorySegment(dst, (d + i) * Float.BYTES, O);
+            i += 8;
+        }
+        if (L > 4 && i <= n - 4) {
+            FloatVector.fromMemorySegment(S4, src, (s + i) * Float.BYTES, O).reinterpretAsInts()
+                    .and(IntVector.fromArray(SI4, masks, m + i)).reinterpretAsFloats()
+                    .intoMemorySegment(dst, (d + i) * Float.BYTES, O);
+            i += 4;
+        }
+        for (; i < n; i++) {
+            set(dst, d + i, masks[m + i] != 0 ? get(src, s + i) : 0f);
+        }
     }
 
     private static void copyRow(MemorySegment dst, long d, MemorySegment src, long s, long n) {
@@ -198,6 +261,8 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         zeroRow(dIn, dInOff, (long) c * h * w);
         long row = colOff;
         boolean same = ow == w; // stride 1, "same" width: a kernel offset's rows are one shifted block of the plane
+        int[] masks = same ? columnMasks(kw, pad, w, oh, ow) : null;
+        int span = oh * ow + L;
         for (int ci = 0; ci < c; ci++) {
             long plane = dInOff + (long) ci * h * w;
             for (int ky = 0; ky < kh; ky++) {
@@ -208,7 +273,8 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
                         continue;
                     }
                     if (same) {
-                        shiftedAdd(dIn, plane, col, row, h, w, oh, ow, ky - pad, kx - pad, oxLo, oxHi);
+                        shiftedAdd(dIn, plane, col, row, h, w, oh, ow, ky - pad, kx - pad, oxLo, oxHi, masks,
+                                kx * span);
                         continue;
                     }
                     for (int oy = 0; oy < oh; oy++) {
@@ -226,40 +292,51 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
     }
 
     /**
-     * Zeroes the unfold entries of output rows [oyLo, oyHi) whose pixel lies left (ox < oxLo) or right (ox >= oxHi)
-     * of the image row: a shifted block copy or add over those rows would otherwise carry a neighbouring row's pixel.
-     */
-    private static void zeroBorders(MemorySegment col, long row, int ow, int oyLo, int oyHi, int oxLo, int oxHi) {
-        for (int oy = oyLo; oy < oyHi; oy++) {
-            long r = row + (long) oy * ow;
-            for (int ox = 0; ox < oxLo; ox++) {
-                set(col, r + ox, 0f);
-            }
-            for (int ox = oxHi; ox < ow; ox++) {
-                set(col, r + ox, 0f);
-            }
-        }
-    }
-
-    /**
      * The adjoint of {@link #shiftedBlock}: dIn[(oy+dy)*w + ox+dx] += col[oy*ow + ox] over the valid pixels as one
      * shifted add over the block (instead of one short add per output row). The unfold's entries whose pixel lies
-     * left or right of the image row belong to no pixel: they are set to zero first, so the block add puts +0.0 on
-     * the pixels they wrap onto, which changes nothing: dIn starts at +0.0 and a sum of floats is -0.0 only when both
-     * terms are, so it never holds -0.0 (and NaN or infinity plus 0 stay as they are). Each pixel still receives its
-     * terms in the reference's order (channel, kernel row, kernel column). Overwrites those border entries of col.
+     * left or right of the image row belong to no pixel: they are masked to +0.0 on the way, so the block add puts
+     * +0.0 on the pixels they wrap onto, which changes nothing: dIn starts at +0.0 and a sum of floats is -0.0 only
+     * when both terms are, so it never holds -0.0 (and NaN or infinity plus 0 stay as they are). Each pixel still
+     * receives its terms in the reference's order (channel, kernel row, kernel column).
      */
     private static void shiftedAdd(MemorySegment dIn, long plane, MemorySegment col, long row, int h, int w, int oh,
-                                   int ow, int dy, int dx, int oxLo, int oxHi) {
+                                   int ow, int dy, int dx, int oxLo, int oxHi, int[] masks, int m) {
         int oyLo = Math.max(0, -dy);
         int oyHi = Math.min(oh, h - dy);
         if (oyLo >= oyHi) {
             return;
         }
-        zeroBorders(col, row, ow, oyLo, oyHi, oxLo, oxHi);
         long d0 = (long) oyLo * ow + oxLo;
         long d1 = (long) (oyHi - 1) * ow + oxHi;
-        addRow(dIn, plane + (long) dy * w + dx + d0, col, row + d0, (int) (d1 - d0));
+        maskedAdd(dIn, plane + (long) dy * w + dx + d0, col, row + d0, (int) (d1 - d0), masks, m + (int) d0);
+    }
+
+    /** dst[d + i] += (src[s + i] where the column of block position i takes a pixel, else +0.0): {@link #maskedCopy}'s add. */
+    private static void maskedAdd(MemorySegment dst, long d, MemorySegment src, long s, int n, int[] masks, int m) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromMemorySegment(S, dst, (d + i) * Float.BYTES, O)
+                    .add(FloatVector.fromMemorySegment(S, src, (s + i) * Float.BYTES, O).reinterpretAsInts()
+                            .and(IntVector.fromArray(SI, masks, m + i)).reinterpretAsFloats())
+                    .intoMemorySegment(dst, (d + i) * Float.BYTES, O);
+        }
+        if (L > 8 && i <= n - 8) {
+            FloatVector.fromMemorySegment(S8, dst, (d + i) * Float.BYTES, O)
+                    .add(FloatVector.fromMemorySegment(S8, src, (s + i) * Float.BYTES, O).reinterpretAsInts()
+                            .and(IntVector.fromArray(SI8, masks, m + i)).reinterpretAsFloats())
+                    .intoMemorySegment(dst, (d + i) * Float.BYTES, O);
+            i += 8;
+        }
+        if (L > 4 && i <= n - 4) {
+            FloatVector.fromMemorySegment(S4, dst, (d + i) * Float.BYTES, O)
+                    .add(FloatVector.fromMemorySegment(S4, src, (s + i) * Float.BYTES, O).reinterpretAsInts()
+                            .and(IntVector.fromArray(SI4, masks, m + i)).reinterpretAsFloats())
+                    .intoMemorySegment(dst, (d + i) * Float.BYTES, O);
+            i += 4;
+        }
+        for (; i < n; i++) {
+            set(dst, d + i, get(dst, d + i) + (masks[m + i] != 0 ? get(src, s + i) : 0f));
+        }
     }
 
     private static void zeroRow(MemorySegment s, long off, long n) {
