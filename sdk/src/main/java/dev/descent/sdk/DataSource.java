@@ -14,8 +14,18 @@ import java.util.Iterator;
  * {@link #arrays}, or the user's own {@link #fromIterator iterator}. {@link #limit} keeps the first N examples.
  */
 public final class DataSource {
+    /** Loads the source; sources that can read a prefix cheaply (IDX files) read only the first {@code first}. */
     private interface Loader {
+        Dataset load(int first) throws IOException;
+    }
+
+    /** A loader that always loads everything ({@link #limit} then copies the first examples out). */
+    private interface WholeLoader {
         Dataset load() throws IOException;
+    }
+
+    private static Loader whole(WholeLoader l) {
+        return first -> l.load();
     }
 
     private final String name;
@@ -29,7 +39,7 @@ public final class DataSource {
     /** Fashion-MNIST from the data folder ({@code dataDir} null: $DESCENT_DATA_DIR or the checkout's data/). */
     public static DataSource fashionMnist(Split split, Path dataDir) {
         return new DataSource("fashion-mnist/" + split.name().toLowerCase(java.util.Locale.ROOT),
-                () -> IdxDatasets.load(IdxDatasets.Corpus.FASHION_MNIST, split.engine(), dataDir));
+                first -> IdxDatasets.load(IdxDatasets.Corpus.FASHION_MNIST, split.engine(), dataDir, first));
     }
 
     public static DataSource fashionMnist(Split split) {
@@ -39,7 +49,7 @@ public final class DataSource {
     /** MNIST from the data folder ({@code dataDir} null: resolved as for Fashion-MNIST). */
     public static DataSource mnist(Split split, Path dataDir) {
         return new DataSource("mnist/" + split.name().toLowerCase(java.util.Locale.ROOT),
-                () -> IdxDatasets.load(IdxDatasets.Corpus.MNIST, split.engine(), dataDir));
+                first -> IdxDatasets.load(IdxDatasets.Corpus.MNIST, split.engine(), dataDir, first));
     }
 
     public static DataSource mnist(Split split) {
@@ -48,7 +58,7 @@ public final class DataSource {
 
     /** A pair of IDX files (raw or .gz): images [n, rows, cols] uint8 scaled to [0, 1], labels [n] {@literal <} classes. */
     public static DataSource idx(String name, Path images, Path labels, int rows, int cols, int classes) {
-        return new DataSource(name, () -> IdxReader.readDataset(name, images, labels, rows, cols, classes));
+        return new DataSource(name, first -> IdxReader.readDataset(name, images, labels, rows, cols, classes, first));
     }
 
     /** In-memory examples: {@code features[i]} all of one length, {@code labels[i]} in [0, classes). */
@@ -70,7 +80,7 @@ public final class DataSource {
             System.arraycopy(features[i], 0, flat, i * f, f);
         }
         int[] y = labels.clone();
-        return new DataSource(name, () -> Dataset.of(name, flat, y, new int[]{f}, classes));
+        return new DataSource(name, whole(() -> Dataset.of(name, flat, y, new int[]{f}, classes)));
     }
 
     /**
@@ -78,7 +88,7 @@ public final class DataSource {
      * consumed only once, so such a source serves one job).
      */
     public static DataSource fromIterator(String name, Iterator<Sample> samples, int featureSize, int classes) {
-        return new DataSource(name, () -> {
+        return new DataSource(name, whole(() -> {
             java.util.List<Sample> all = new java.util.ArrayList<>();
             samples.forEachRemaining(all::add);
             float[][] x = new float[all.size()][];
@@ -91,13 +101,13 @@ public final class DataSource {
                             + " features, expected " + featureSize);
                 }
             }
-            return arrays(name, x, y, classes).loader.load();
-        });
+            return arrays(name, x, y, classes).loader.load(Integer.MAX_VALUE);
+        }));
     }
 
     /** A source over a generated engine dataset, made afresh for every job (package use: synthetic sets). */
     static DataSource generated(String name, java.util.function.Supplier<Dataset> make) {
-        return new DataSource(name, make::get);
+        return new DataSource(name, whole(make::get));
     }
 
     /** The first {@code n} examples of this source (all of them when it has fewer). */
@@ -106,8 +116,8 @@ public final class DataSource {
             throw new IllegalArgumentException("limit must be >= 1, was " + n);
         }
         Loader inner = loader;
-        return new DataSource(name + "[:" + n + "]", () -> {
-            Dataset all = inner.load();
+        return new DataSource(name + "[:" + n + "]", first -> {
+            Dataset all = inner.load(Math.min(first, n)); // IDX files: only the first n are read
             if (all.count() <= n) {
                 return all;
             }
@@ -128,10 +138,10 @@ public final class DataSource {
         Object lock = new Object();
         Dataset[] owner = new Dataset[1];
         int[] users = new int[1];
-        return new DataSource(name, () -> {
+        return new DataSource(name, whole(() -> {
             synchronized (lock) {
                 if (owner[0] == null) {
-                    owner[0] = inner.load();
+                    owner[0] = inner.load(Integer.MAX_VALUE);
                 }
                 users[0]++;
                 return owner[0].view(() -> {
@@ -143,7 +153,7 @@ public final class DataSource {
                     }
                 });
             }
-        });
+        }));
     }
 
     public String name() {
@@ -153,7 +163,7 @@ public final class DataSource {
     /** Loads the examples off-heap; the caller owns (closes) the result. */
     Dataset open() {
         try {
-            return loader.load();
+            return loader.load(Integer.MAX_VALUE);
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         }

@@ -87,10 +87,19 @@ public final class IdxDatasets {
      * @throws IdxFormatException       when a file is present but malformed
      */
     public static Dataset load(Corpus corpus, Split split, Path dataDir) throws IOException {
+        return load(corpus, split, dataDir, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Loads the first {@code first} examples of {@code corpus}/{@code split} (all when it has fewer), reading no
+     * image past them ({@link IdxReader#readDataset(String, Path, Path, int, int, int, int)}); otherwise as
+     * {@link #load(Corpus, Split, Path)}.
+     */
+    public static Dataset load(Corpus corpus, Split split, Path dataDir, int first) throws IOException {
         DataDir dir = resolveDataDir(dataDir);
         Path[] files = locate(corpus, split, dir).orElseThrow(() -> notFound(corpus, split, dir));
         return IdxReader.readDataset(corpus.dirName() + "/" + split.label(), files[0], files[1], ROWS, COLS,
-                CLASSES);
+                CLASSES, first);
     }
 
     /**

@@ -68,7 +68,7 @@ public final class IdxReader {
      * or not, never exceeds the declared size: a gzip stream that goes on is refused after one more byte.
      */
     static IdxBytes read(Path file, int expectedRank, long maxDataBytes, String why) throws IOException {
-        return read(file, expectedRank, maxDataBytes, why, null);
+        return read(file, expectedRank, maxDataBytes, why, null, Long.MAX_VALUE);
     }
 
     /**
@@ -88,10 +88,12 @@ public final class IdxReader {
     /**
      * The reader behind {@link #read(Path, int)} and {@link #readDataset}: checks the header, then hands the data
      * to {@code chunks} when given (streaming, {@link #CHUNK_BYTES} at a time; the result's data is then null) or
-     * else returns it whole; the same checks and messages either way.
+     * else returns it whole; the same checks and messages either way. A streaming read stops after
+     * {@code stopAfter} bytes of data: the rest is not read (a raw file's size is still checked against its header
+     * first; a gzip stream is not decompressed further, so its trailing bytes are not checked then).
      */
-    private static IdxBytes read(Path file, int expectedRank, long maxDataBytes, String why, Chunks chunks)
-            throws IOException {
+    private static IdxBytes read(Path file, int expectedRank, long maxDataBytes, String why, Chunks chunks,
+                                 long stopAfter) throws IOException {
         long fileBytes = Files.size(file);
         try (InputStream in = open(file)) {
             boolean gzip = in instanceof GZIPInputStream;
@@ -154,12 +156,14 @@ public final class IdxReader {
             }
             long got;
             byte[] data = null;
+            long end = len;
             if (chunks != null) {
                 chunks.start(dims.clone());
-                byte[] chunk = new byte[Math.max(1, Math.min(CHUNK_BYTES, len))];
+                end = Math.min(len, stopAfter);
+                byte[] chunk = new byte[(int) Math.max(1, Math.min(CHUNK_BYTES, end))];
                 got = 0;
-                while (got < len) {
-                    int want = (int) Math.min(chunk.length, len - got);
+                while (got < end) {
+                    int want = (int) Math.min(chunk.length, end - got);
                     int n = in.readNBytes(chunk, 0, want);
                     if (n > 0) {
                         chunks.accept(chunk, got, n);
@@ -181,11 +185,11 @@ public final class IdxReader {
                 }
                 got = data.length;
             }
-            if (got < len) {
+            if (got < end) {
                 throw new IdxFormatException(file, "truncated: " + what + " holds " + got
                         + " bytes of data, expected " + len + " for dimensions " + Arrays.toString(dims));
             }
-            if (gzip && in.read() >= 0) { // never decompress beyond the declared size (a gzip bomb stops here)
+            if (end == len && gzip && in.read() >= 0) { // never decompress beyond the declared size (a gzip bomb stops here)
                 throw new IdxFormatException(file, "has trailing bytes after the " + len
                         + " bytes of data declared by dimensions " + Arrays.toString(dims));
             }
@@ -233,8 +237,24 @@ public final class IdxReader {
      */
     public static Dataset readDataset(String name, Path imageFile, Path labelFile, int rows, int cols, int classes)
             throws IOException {
+        return readDataset(name, imageFile, labelFile, rows, cols, classes, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #readDataset(String, Path, Path, int, int, int)}, keeping only the first {@code first} examples
+     * (all of them when the files hold fewer; then named {@code name[0, first)}, as {@link Dataset#subset} names
+     * them): the labels are all read and checked, the headers too, but the images past the first {@code first} are
+     * not read (for a quick run on a few thousand examples, ~0.1 s instead of ~0.6 s for Fashion-MNIST's training
+     * set). A raw image file's size is still checked against its header; the rest of a gzip file is not decompressed.
+     */
+    public static Dataset readDataset(String name, Path imageFile, Path labelFile, int rows, int cols, int classes,
+                                      int first) throws IOException {
+        if (first < 1) {
+            throw new IllegalArgumentException(name + ": first must be >= 1, was " + first);
+        }
         IdxBytes labels = readLabels(labelFile, classes);
-        int count = labels.count();
+        int fileCount = labels.count();
+        int count = Math.min(fileCount, first);
         // the images stream straight into the float block, 64 KiB at a time: no array of the whole file (47 MB
         // for Fashion-MNIST) to allocate, fault in and collect
         OffHeapBlock[] features = new OffHeapBlock[1];
@@ -245,21 +265,22 @@ public final class IdxReader {
                 @Override
                 public void start(int[] d) throws IOException {
                     checkImageSize(imageFile, d, rows, cols);
-                    if (d[0] != count) {
-                        throw new IdxFormatException(labelFile, "holds " + count + " labels, but the image file "
+                    if (d[0] != fileCount) {
+                        throw new IdxFormatException(labelFile, "holds " + fileCount + " labels, but the image file "
                                 + imageFile + " holds " + d[0] + " images; expected the same count");
                     }
-                    features[0] = OffHeapBlock.allocateFloats((long) d[0] * rows * cols, Purpose.BATCHES);
+                    features[0] = OffHeapBlock.allocateFloats((long) count * rows * cols, Purpose.BATCHES);
                 }
 
                 @Override
                 public void accept(byte[] chunk, long at, int n) {
                     toUnitFloats(chunk, 0, n, converted, features[0].segment(), at);
                 }
-            });
+            }, (long) count * rows * cols);
             labelBlock = OffHeapBlock.allocate((long) count * Integer.BYTES, Purpose.BATCHES);
-            toInts(labels.data(), labelBlock.segment());
-            return new Dataset(name, features[0], labelBlock, count, new int[] {1, rows, cols}, classes);
+            toInts(count == fileCount ? labels.data() : Arrays.copyOf(labels.data(), count), labelBlock.segment());
+            return new Dataset(count == fileCount ? name : name + "[0, " + count + ")", features[0], labelBlock, count,
+                    new int[] {1, rows, cols}, classes);
         } catch (IOException | RuntimeException | Error e) {
             if (features[0] != null) {
                 features[0].close();

@@ -80,6 +80,64 @@ class IdxReaderTest {
         }
     }
 
+    @ParameterizedTest(name = "gzip={0}")
+    @ValueSource(booleans = {false, true})
+    void shouldReadOnlyTheFirstExamplesAsTheSubsetOfTheWholeFileWouldHoldThem(boolean gzip) throws Exception {
+        int count = 3001; // two image chunks: the prefix stops inside the first one, or after it
+        byte[] pixels = new byte[count * 25];
+        for (int i = 0; i < pixels.length; i++) {
+            pixels[i] = (byte) (i * 7 + (i >>> 9));
+        }
+        byte[] labelBytes = new byte[count];
+        for (int i = 0; i < count; i++) {
+            labelBytes[i] = (byte) ((i * 3) % 10);
+        }
+        Path img = write(dir, "img", images(count, 5, 5, pixels), gzip);
+        Path lab = write(dir, "lab", labels(labelBytes), gzip);
+        long baseline = MemoryAccounting.liveBytes(Purpose.BATCHES);
+        try (Dataset all = IdxReader.readDataset("set", img, lab, 5, 5, 10)) {
+            for (int first : new int[] {1, 17, 2700}) {
+                try (Dataset prefix = IdxReader.readDataset("set", img, lab, 5, 5, 10, first);
+                     Dataset subset = all.subset(0, first)) {
+                    assertThat(prefix.name()).isEqualTo(subset.name()).isEqualTo("set[0, " + first + ")");
+                    assertThat(prefix.count()).isEqualTo(first);
+                    assertThat(prefix.features().toArray()).containsExactly(subset.features().toArray());
+                    for (int i = 0; i < first; i++) {
+                        assertThat(prefix.label(i)).as("label %d", i).isEqualTo(subset.label(i));
+                    }
+                }
+            }
+            try (Dataset more = IdxReader.readDataset("set", img, lab, 5, 5, 10, count + 5)) {
+                assertThat(more.name()).isEqualTo("set");
+                assertThat(more.count()).isEqualTo(count);
+                assertThat(more.features().toArray()).containsExactly(all.features().toArray());
+            }
+        }
+        assertThat(MemoryAccounting.liveBytes(Purpose.BATCHES)).isEqualTo(baseline);
+        assertThatThrownBy(() -> IdxReader.readDataset("set", img, lab, 5, 5, 10, 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("first must be >= 1, was 0");
+    }
+
+    @Test
+    void shouldStillCheckTheWholeFileSizeAndLabelsWhenReadingAPrefix() throws Exception {
+        int count = 40;
+        byte[] full = images(count, 5, 5, new byte[count * 25]);
+        Path cut = write(dir, "img", Arrays.copyOf(full, full.length - 30), false);
+        Path lab = write(dir, "lab", labels(new byte[count]), false);
+        assertThatThrownBy(() -> IdxReader.readDataset("cut", cut, lab, 5, 5, 10, 2))
+                .isInstanceOf(IdxFormatException.class).hasMessageContaining(cut.toString())
+                .hasMessageContaining("truncated");
+        byte[] badLabels = new byte[count];
+        badLabels[count - 1] = 12; // past the prefix, still checked
+        Path img = write(dir, "img2", full, false);
+        Path bad = write(dir, "lab2", labels(badLabels), false);
+        assertThatThrownBy(() -> IdxReader.readDataset("bad", img, bad, 5, 5, 10, 2))
+                .isInstanceOf(IdxFormatException.class).hasMessageContaining("label 12 at index " + (count - 1));
+        Path fewer = write(dir, "lab3", labels(new byte[count - 1]), false);
+        assertThatThrownBy(() -> IdxReader.readDataset("fewer", img, fewer, 5, 5, 10, 2))
+                .isInstanceOf(IdxFormatException.class).hasMessageContaining("expected the same count");
+    }
+
     @Test
     void shouldFreeTheFloatBlockWhenTheImagesAreTruncatedMidStream() throws Exception {
         int count = 3001;
