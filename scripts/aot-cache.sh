@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates the JDK AOT cache (JEP 483/514/515: classes loaded and linked, plus method profiles) that ./descent uses
-# when present: samples/target/descent.aot, from a short training run (1 epoch of the default MLP, ~10 s). The
+# when present: samples/target/descent.aot, from a short recorded workload (`descent aot-training`, hidden: a 1-epoch
+# bench train, a 1-epoch train on 12,000 examples and a 5x5 landscape plane, ~15 s). The
 # ./descent launcher runs this after it (re)builds the jars when Fashion-MNIST is in data/; a missing or stale cache
 # is simply not used. DESCENT_AOT=0 turns both creation and use off. Measured effect: docs/performance.md.
 set -euo pipefail
@@ -15,7 +16,7 @@ rm -f "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 if DESCENT_AOT=0 DESCENT_JAVA_OPTS="${DESCENT_JAVA_OPTS:-} -XX:AOTCacheOutput=$out -Xlog:aot=off -Xlog:cds=off" \
-     "$root/descent" bench train --epochs 1 --threads 1 --out "$tmp/run" >"$tmp/log" 2>&1 && [ -f "$out" ]; then
+     "$root/descent" aot-training >"$tmp/log" 2>&1 && [ -f "$out" ]; then
   echo "aot-cache: wrote $out" >&2
 else
   rm -f "$out"

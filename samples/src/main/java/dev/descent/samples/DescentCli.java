@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
             dev.descent.samples.cli.LandscapeCommand.class,
             dev.descent.samples.cli.StoryCommand.class,
             dev.descent.samples.cli.TuneCommand.class,
+            dev.descent.samples.cli.AotTrainingCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class DescentCli implements Runnable {
