@@ -31,8 +31,18 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
     private static final VectorSpecies<Integer> SI = VectorSpecies.of(int.class, S.vectorShape());
     private static final VectorSpecies<Integer> SI8 = IntVector.SPECIES_256;
     private static final VectorSpecies<Integer> SI4 = IntVector.SPECIES_128;
-    /** Per-thread scratch for {@link #columnMasks} (grown, never shrunk). */
-    private static final ThreadLocal<int[][]> MASKS = ThreadLocal.withInitial(() -> new int[1][0]);
+    /** Per-thread {@link #columnMasks}, kept for the last geometry (grown, never shrunk). */
+    private static final ThreadLocal<ColumnMasks> MASKS = ThreadLocal.withInitial(ColumnMasks::new);
+
+    /** The masks of one geometry; im2col runs once per sample, so a layer's samples share them. */
+    private static final class ColumnMasks {
+        int[] masks = new int[0];
+        int kw = -1;
+        int pad;
+        int w;
+        int oh;
+        int ow;
+    }
 
     @Override
     public String name() {
@@ -182,15 +192,23 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
      * offset's row (and L of slack), -1 where column t mod ow takes a pixel for that kernel column
      * (pad - kx <= ox < w + pad - kx) and 0 where its pixel lies left or right of the image row. The block copies and
      * adds read the mask of position t at index t: no modulo in their loops. 16 KiB for the default CNN's first
-     * layer (5 x 28 x 28), in a per-thread array that only grows.
+     * layer (5 x 28 x 28), in a per-thread array that only grows, rebuilt only when the geometry changes.
      */
     private static int[] columnMasks(int kw, int pad, int w, int oh, int ow) {
-        int span = oh * ow + L;
-        int[][] holder = MASKS.get();
-        if (holder[0].length < kw * span) {
-            holder[0] = new int[kw * span];
+        ColumnMasks c = MASKS.get();
+        if (c.kw == kw && c.pad == pad && c.w == w && c.oh == oh && c.ow == ow) {
+            return c.masks;
         }
-        int[] masks = holder[0];
+        int span = oh * ow + L;
+        if (c.masks.length < kw * span) {
+            c.masks = new int[kw * span];
+        }
+        c.kw = kw;
+        c.pad = pad;
+        c.w = w;
+        c.oh = oh;
+        c.ow = ow;
+        int[] masks = c.masks;
         for (int kx = 0; kx < kw; kx++) {
             int oxLo = Math.max(0, pad - kx);
             int oxHi = Math.min(ow, w + pad - kx);
