@@ -10,11 +10,15 @@ final class CliErrors implements CommandLine.IExecutionExceptionHandler {
     /**
      * Bad input or environment: the message says what to fix, a stack trace would only hide it. The SDK reports
      * every request it cannot carry out (missing or malformed data and model files, a plan that does not fit its data,
-     * a diverging loss) as a {@link dev.descent.sdk.DescentException}.
+     * a diverging loss) as a {@link dev.descent.sdk.DescentException}; commands that read files themselves see an
+     * {@link java.io.IOException} (possibly wrapped in an {@link java.io.UncheckedIOException}).
      */
     static boolean isUserError(Throwable ex) {
-        return ex instanceof UserError || ex instanceof IllegalArgumentException
-                || ex instanceof java.io.FileNotFoundException || ex instanceof java.nio.file.NoSuchFileException
+        if (ex instanceof java.io.UncheckedIOException u && u.getCause() != null) {
+            ex = u.getCause(); // a data source opened outside a job (bench train): its IOException, wrapped
+        }
+        // I/O: missing, unreadable or malformed files (the data readers name the file and what is wrong with it)
+        return ex instanceof UserError || ex instanceof IllegalArgumentException || ex instanceof java.io.IOException
                 || ex instanceof dev.descent.sdk.DescentException;
     }
 
@@ -38,12 +42,13 @@ final class CliErrors implements CommandLine.IExecutionExceptionHandler {
 
     @Override
     public int handleExecutionException(Exception ex, CommandLine cmd, CommandLine.ParseResult parseResult) {
+        // the whole command path ("descent bench train"), not only the leaf's name
+        String name = ("descent " + commandPath(cmd)).strip();
         if (isUserError(ex)) {
-            cmd.getErr().println(cmd.getColorScheme().errorText("descent " + cmd.getCommandName() + ": "
-                    + ex.getMessage()));
+            cmd.getErr().println(cmd.getColorScheme().errorText(name + ": " + ex.getMessage()));
             return 2;
         }
-        cmd.getErr().println("descent " + cmd.getCommandName() + ": unexpected failure: " + ex);
+        cmd.getErr().println(name + ": unexpected failure: " + ex);
         ex.printStackTrace(cmd.getErr());
         return 1;
     }
