@@ -21,8 +21,8 @@ import java.util.Optional;
  * <p>Opt-in ({@code -Ddescent.memory.hugePages=true}): linking the three libc functions makes the JDK generate ~100
  * classes (~0.1 s interpreted, then their compilation), and on two cores that work competes with the kernels' JIT
  * warm-up: the default 3-epoch MLP run was no shorter with huge pages and its first epoch 10-40% slower in 6 of 6
- * alternated rounds (docs/performance.md, "Huge pages: opt-in"). It pays where loading is the critical path (more
- * cores, larger datasets).
+ * alternated rounds (docs/performance.md, "Warm-up: the Vector API's fallbacks stay out of C2; huge pages
+ * opt-in"). It pays where loading is the critical path (more cores, larger datasets).
  *
  * <p>Used only when all of this holds, else {@link #map} returns empty and the caller allocates from an arena:
  * {@code -Ddescent.memory.hugePages=true}; Linux on x86-64 or AArch64; native access enabled for this module
