@@ -38,6 +38,49 @@ public interface LayerKernels {
     void col2im(MemorySegment dIn, long dInOff, MemorySegment col, long colOff, int colStride,
                 int c, int h, int w, int kh, int kw, int stride, int pad, int oh, int ow);
 
+    // ---------------------------------------------------------------- direct stride-1 convolution, wide planes
+    //
+    // A zero-padded input plane of width wp, read at q + ky*wp + kx, holds the receptive field of output position
+    // q = oy*wp + ox of an output plane of the same width ("wide": its columns ox >= ow are garbage that
+    // unpadPlanes drops). So a stride-1 convolution is, per kernel offset, one shifted contiguous run: no unfold.
+
+    /**
+     * The number of output positions per plane that {@link #convWide} computes is a multiple of this (its register
+     * tile's width); {@link #convWideWeightGrad} needs the same.
+     */
+    int convTileWidth();
+
+    /**
+     * dst[ci*dstPlane + y*wp + x] = src[ci, y - top, x - left] for y < hp, x < wp where that lies inside the [c, h, w]
+     * source, else 0; the rest of each plane ({@code dstPlane >= hp*wp}) and {@code tail} floats after the last one
+     * are zeroed. Needs top + h <= hp and left + w <= wp.
+     */
+    void padPlanes(MemorySegment dst, long dstOff, MemorySegment src, long srcOff, int c, int h, int w, int top,
+                   int left, int hp, int wp, int dstPlane, long tail);
+
+    /** dst[ci, y, x] = src[ci*srcPlane + y*wp + x] for x < w: drops the extra columns of wide planes. */
+    void unpadPlanes(MemorySegment dst, long dstOff, MemorySegment src, long srcOff, int c, int h, int w, int wp,
+                     int srcPlane);
+
+    /**
+     * For each of {@code n} samples s: out[s*outStride + co*qp + q] = bias[co] + Σ_{ci,ky,kx}
+     * wT[((ci*k + ky)*k + kx)*cout + co] * in[s*inStride + ci*plane + q + ky*wp + kx] for q < qp, a multiple of
+     * {@link #convTileWidth()} ({@code bias} null: 0). Each sample of {@code in} must be readable (and finite) up
+     * to {@code (cin-1)*plane + qp + (k-1)*(wp+1)} floats. Samples may be split over {@code threads}.
+     */
+    void convWide(MemorySegment out, long outOff, long outStride, int qp, MemorySegment in, long inOff, long inStride,
+                  int n, int cin, int plane, int wp, MemorySegment wT, long wTOff, MemorySegment bias, long biasOff,
+                  int cout, int k, int threads);
+
+    /**
+     * dw[co*cin*k*k + (ci*k + ky)*k + kx] (+)= Σ_{s<n} Σ_{q<qp} dy[s*dyStride + co*qp + q] *
+     * in[s*inStride + ci*plane + q + ky*wp + kx]: the weight gradient of {@link #convWide} over n samples, dy wide
+     * with zeros in its garbage columns; qp a multiple of {@link #convTileWidth()}.
+     */
+    void convWideWeightGrad(MemorySegment dw, long dwOff, MemorySegment dy, long dyOff, long dyStride, int qp,
+                            MemorySegment in, long inOff, long inStride, int n, int cin, int plane, int wp, int cout,
+                            int k, boolean accumulate, int threads);
+
     /** dst[b, a, p] = src[a, b, p]: swaps the two leading axes of an [a, b, p] tensor. */
     void swapLeadingAxes(MemorySegment dst, long dstOff, MemorySegment src, long srcOff, int a, int b, int p);
 

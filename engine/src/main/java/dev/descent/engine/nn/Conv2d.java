@@ -3,14 +3,28 @@ package dev.descent.engine.nn;
 import dev.descent.engine.kernel.KernelBackend;
 import dev.descent.engine.kernel.LayerKernels;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * 2-D convolution over {@code [C, H, W]} samples with a square kernel, stride and zero padding; weight
  * {@code [outC, C*k*k]}, bias {@code [outC]}.
  *
- * <p>im2col + GEMM, batched: G samples at a time are unfolded side by side into col[C*k*k, G*P] (P = OH*OW),
- * so one GEMM of n = G*P columns does the whole chunk (a per-sample GEMM of n = P is too thin to run the packed
- * kernel near peak). The GEMM writes [outC, G, P]; one row-copy transpose gives [G, outC, P].
+ * <p><b>Stride 1 (padding at most k-1): direct convolution over wide planes</b> ({@link LayerKernels#convWide}).
+ * Each sample is zero-padded into planes of (H+2p) x (W+2p); an output plane of the same width W+2p ("wide": its
+ * last k-1 columns are garbage, dropped when unpadding) then reads, for kernel offset (ci, ky, kx), one contiguous
+ * run of the padded plane shifted by ky*(W+2p) + kx: no unfold, no packing of a [C*k*k, P] matrix.
+ * <ul>
+ *   <li>forward: Y = conv(pad(X), W) + b, per chunk of samples, then unpadded</li>
+ *   <li>backward: db = Σ dY; dW = Σ pad(X) ⋆ widen(dY) ({@link LayerKernels#convWideWeightGrad}); dX = conv(pad(dY,
+ *       k-1-p), W flipped in both spatial axes with its channel axes swapped): the forward kernel again</li>
+ * </ul>
+ * Measured against the im2col path on the default CNN's layers (bench/jmh ConvBenchmark, docs/performance.md
+ * "Convolutions"). Workspace: the padded inputs, wide outputs, padded dY and wide dX of one chunk of samples
+ * ({@value #DIRECT_CHUNK_FLOATS_DOC} floats) plus one re-laid kernel.
+ *
+ * <p><b>Other strides: im2col + GEMM</b>, batched: G samples at a time are unfolded side by side into
+ * col[C*k*k, G*P] (P = OH*OW), so one GEMM of n = G*P columns does the whole chunk. The GEMM writes [outC, G, P];
+ * one row-copy transpose gives [G, outC, P].
  * <ul>
  *   <li>forward: Y' = W · col (gemmNN), Y' += b, Y = swap(Y')</li>
  *   <li>backward: dY' = swap(dY); db = Σ dY'; dWᵀ (+)= col · dY'ᵀ (gemmNT with the big unfold as the row
@@ -37,6 +51,13 @@ public final class Conv2d implements Module {
     private int ow;
     private int ckk;
     private int p;
+    /** Direct (wide-plane) geometry, set by {@link #configure} when stride is 1 and pad <= k-1. */
+    private boolean direct;
+    private int hp;     // padded input plane: hp x wp
+    private int wp;
+    private int pd;     // padding of dY for the input gradient: k-1-pad
+    private int hp2;    // padded dY plane: hp2 x wp2
+    private int wp2;
     private int weightIndex;
     private int biasIndex;
     private MemorySegment params;
@@ -76,6 +97,12 @@ public final class Conv2d implements Module {
         }
         ckk = Math.multiplyExact(c, k * k);
         p = oh * ow;
+        direct = stride == 1 && pad <= k - 1;
+        hp = h + 2 * pad;
+        wp = w + 2 * pad;
+        pd = k - 1 - pad;
+        hp2 = oh + 2 * pd;
+        wp2 = ow + 2 * pd;
         return new int[]{outC, oh, ow};
     }
 
@@ -126,9 +153,184 @@ public final class Conv2d implements Module {
 
     @Override
     public long workspaceFloats(int batch) {
+        if (direct) {
+            return directWorkspace(batch);
+        }
         long g = chunk(batch);
         long col = align((long) ckk * g * p);
         return col + align((long) outC * g * p) + (long) ckk * outC;
+    }
+
+    // ---------------------------------------------------------------- direct path (stride 1)
+    //
+    // Per sample: the input zero-padded into planes of hp x wp floats (xp), the output computed over "wide" planes of
+    // the same width (yw: qp positions per channel, the columns ox >= ow garbage), then unpadded. Backward: dW from
+    // the padded inputs and dY widened to the same planes (zeros in the garbage columns), over a chunk of samples
+    // at once; dIn as the forward convolution of dY padded by k-1-pad with the kernel flipped and its channel axes
+    // swapped. See LayerKernels.convWide.
+
+    /** Largest {@code LayerKernels.convTileWidth()} the workspace is sized for (the SIMD tiles are 12 to 32). */
+    static final int MAX_TILE = 64;
+
+    /** Default of {@link #DIRECT_CHUNK_FLOATS}. */
+    static final long DIRECT_CHUNK_FLOATS_DOC = 1 << 17;
+
+    /**
+     * Target floats of one chunk of the direct path (all its per-sample buffers); {@code -Ddescent.conv.chunkFloats}
+     * overrides it for experiments.
+     */
+    static final long DIRECT_CHUNK_FLOATS = Long.getLong("descent.conv.chunkFloats", DIRECT_CHUNK_FLOATS_DOC);
+
+    private static int roundUp(int n, int m) {
+        return (n + m - 1) / m * m;
+    }
+
+    /** The positions per wide plane, qp (forward) or qp2 (input gradient), for tile width tq. */
+    private static int widePlane(int rows, int width, int tq) {
+        return roundUp(rows * width, tq);
+    }
+
+    /*
+     * Buffer strides are sized for any tile width up to MAX_TILE (a wide plane of rows*width positions never needs
+     * more than rows*width + MAX_TILE - 1), so the workspace, the chunk and every offset are the same whichever
+     * kernels run the layer; only qp and qp2 depend on the kernels' tile width.
+     */
+
+    /** Floats per padded input sample, with the tail its last plane's wide reads run into. */
+    private long xStride() {
+        return align((long) c * hp * wp + MAX_TILE - 1 + k - 1);
+    }
+
+    /** Floats of one sample's dY padded for the input gradient, with its tail. */
+    private long dypFloats() {
+        return align((long) outC * hp2 * wp2 + MAX_TILE - 1 + k - 1);
+    }
+
+    /** Floats per plane of dY widened to the forward's planes. */
+    private int dywPlane() {
+        return oh * wp + MAX_TILE - 1;
+    }
+
+    /** Floats of the wide input-gradient planes of one sample. */
+    private long dinwFloats() {
+        return align((long) c * (h * wp2 + MAX_TILE - 1));
+    }
+
+    /** Floats per sample of a chunk: padded input, wide output (or widened dY), padded dY, wide input gradient. */
+    private long perSample() {
+        return xStride() + align((long) outC * dywPlane()) + dypFloats() + dinwFloats();
+    }
+
+    /** Samples per chunk. */
+    private int directChunk(int batch) {
+        return (int) Math.max(1, Math.min(batch, DIRECT_CHUNK_FLOATS / perSample()));
+    }
+
+    private long directWorkspace(int batch) {
+        return directChunk(batch) * perSample() + align((long) ckk * outC);
+    }
+
+    private static int tileOf(LayerKernels lk) {
+        int tq = lk.convTileWidth();
+        if (tq < 1 || tq > MAX_TILE) {
+            throw new IllegalStateException("conv2d: kernels " + lk.name() + " have tile width " + tq
+                    + ", the workspace is sized for 1.." + MAX_TILE);
+        }
+        return tq;
+    }
+
+    private void forwardDirect(ExecutionContext ctx, LayerKernels lk, MemorySegment out, long outOff,
+                               MemorySegment ws, long wsOff, MemorySegment in, long inOff, int batch) {
+        int qp = widePlane(oh, wp, tileOf(lk));
+        int gMax = directChunk(batch);
+        int plane = hp * wp;
+        long xs = xStride();
+        long ys = align((long) outC * dywPlane());
+        long xpOff = wsOff;              // [g][c, hp, wp] + tail
+        long ywOff = xpOff + gMax * xs;  // [g][outC, qp]
+        long wtOff = wsOff + gMax * perSample();
+        lk.swapLeadingAxes(ws, wtOff, params, wOff, outC, ckk, 1); // wT[ckk, outC]
+        int inSize = c * h * w;
+        int outSize = outC * p;
+        for (int g0 = 0; g0 < batch; g0 += gMax) {
+            int gn = Math.min(gMax, batch - g0);
+            for (int g = 0; g < gn; g++) {
+                lk.padPlanes(ws, xpOff + g * xs, in, inOff + (long) (g0 + g) * inSize, c, h, w, pad, pad, hp, wp,
+                        plane, xs - (long) c * plane);
+            }
+            lk.convWide(ws, ywOff, ys, qp, ws, xpOff, xs, gn, c, plane, wp, ws, wtOff, params, bOff, outC, k,
+                    ctx.threads());
+            for (int g = 0; g < gn; g++) {
+                lk.unpadPlanes(out, outOff + (long) (g0 + g) * outSize, ws, ywOff + g * ys, outC, oh, ow, wp, qp);
+            }
+        }
+    }
+
+    private void backwardDirect(ExecutionContext ctx, LayerKernels lk, MemorySegment dIn, long dInOff,
+                                MemorySegment ws, long wsOff, MemorySegment dOut, long dOutOff, MemorySegment in,
+                                long inOff, int batch, boolean needInputGrad) {
+        int tq = tileOf(lk);
+        int qp = widePlane(oh, wp, tq);
+        int qp2 = widePlane(h, wp2, tq);
+        int gMax = directChunk(batch);
+        int plane = hp * wp;
+        int plane2 = hp2 * wp2;
+        long xs = xStride();
+        long ds = align((long) outC * dywPlane());
+        long ps = dypFloats();
+        long is = dinwFloats();
+        long xpOff = wsOff;                // [g][c, hp, wp] + tail
+        long dywOff = xpOff + gMax * xs;   // [g][outC, qp]
+        long dypOff = dywOff + gMax * ds;  // [g][outC, hp2, wp2] + tail
+        long dinwOff = dypOff + gMax * ps; // [g][c, qp2]
+        long wfOff = wsOff + gMax * perSample();
+        int inSize = c * h * w;
+        int outSize = outC * p;
+        if (needInputGrad) {
+            flipKernels(ws, wfOff);
+        }
+        for (int g0 = 0; g0 < batch; g0 += gMax) {
+            int gn = Math.min(gMax, batch - g0);
+            for (int g = 0; g < gn; g++) {
+                long dy = dOutOff + (long) (g0 + g) * outSize;
+                lk.channelSum(grads, bOff, dOut, dy, outC, p, g0 + g > 0);
+                lk.padPlanes(ws, xpOff + g * xs, in, inOff + (long) (g0 + g) * inSize, c, h, w, pad, pad, hp, wp,
+                        plane, xs - (long) c * plane);
+                // dY widened to the forward's planes: rows of wp floats, zeros right of ow and after oh rows
+                lk.padPlanes(ws, dywOff + g * ds, dOut, dy, outC, oh, ow, 0, 0, oh, wp, qp, 0);
+                if (needInputGrad) {
+                    lk.padPlanes(ws, dypOff + g * ps, dOut, dy, outC, oh, ow, pd, pd, hp2, wp2, plane2,
+                            ps - (long) outC * plane2);
+                }
+            }
+            lk.convWideWeightGrad(grads, wOff, ws, dywOff, ds, qp, ws, xpOff, xs, gn, c, plane, wp, outC, k, g0 > 0,
+                    ctx.threads());
+            if (needInputGrad) {
+                lk.convWide(ws, dinwOff, is, qp2, ws, dypOff, ps, gn, outC, plane2, wp2, ws, wfOff, null, 0, c, k,
+                        ctx.threads());
+                for (int g = 0; g < gn; g++) {
+                    lk.unpadPlanes(dIn, dInOff + (long) (g0 + g) * inSize, ws, dinwOff + g * is, c, h, w, wp2, qp2);
+                }
+            }
+        }
+    }
+
+    /**
+     * The input gradient's kernel in the layout convWide reads (wT[(co*k + ky)*k + kx][ci]): the forward kernel
+     * flipped in both spatial axes, its channel axes swapped, W[co, ci, k-1-ky, k-1-kx].
+     */
+    private void flipKernels(MemorySegment ws, long dst) {
+        int kk = k * k;
+        for (int co = 0; co < outC; co++) {
+            for (int ci = 0; ci < c; ci++) {
+                long src = wOff + (long) co * ckk + (long) ci * kk;
+                for (int r = 0; r < kk; r++) {
+                    // (ky, kx) = (r / k, r % k) reads the weight at (k-1-ky, k-1-kx), i.e. at kk-1-r
+                    float v = params.getAtIndex(ValueLayout.JAVA_FLOAT, src + kk - 1 - r);
+                    ws.setAtIndex(ValueLayout.JAVA_FLOAT, dst + ((long) co * kk + r) * c + ci, v);
+                }
+            }
+        }
     }
 
     private static long align(long floats) {
@@ -140,6 +342,10 @@ public final class Conv2d implements Module {
                         MemorySegment in, long inOff, int batch) {
         KernelBackend kb = ctx.kernels();
         LayerKernels lk = LayerKernels.forBackend(kb);
+        if (direct) {
+            forwardDirect(ctx, lk, out, outOff, ws, wsOff, in, inOff, batch);
+            return;
+        }
         int gMax = chunk(batch);
         long colOff = wsOff;                                // [ckk, g*p]
         long tmpOff = wsOff + align((long) ckk * gMax * p); // [outC, g, p]
@@ -164,6 +370,10 @@ public final class Conv2d implements Module {
                          boolean needInputGrad) {
         KernelBackend kb = ctx.kernels();
         LayerKernels lk = LayerKernels.forBackend(kb);
+        if (direct) {
+            backwardDirect(ctx, lk, dIn, dInOff, ws, wsOff, dOut, dOutOff, in, inOff, batch, needInputGrad);
+            return;
+        }
         int gMax = chunk(batch);
         long colOff = wsOff;
         long tmpOff = wsOff + align((long) ckk * gMax * p);

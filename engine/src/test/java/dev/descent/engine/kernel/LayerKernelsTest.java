@@ -102,6 +102,140 @@ class LayerKernelsTest {
         assertThat(lhs).isCloseTo(rhs, org.assertj.core.data.Offset.offset(1e-3 * (1 + Math.abs(rhs))));
     }
 
+    /**
+     * The direct convolution's kernels on wide planes, SIMD against the scalar reference, for channel counts below,
+     * at and past the register tiles (1, 3, 8, 13, 32, 40), kernel offsets not a multiple of the weight-gradient tile,
+     * several samples with strides and 1 and 2 threads; plus one output against a hand-written sum.
+     */
+    @ParameterizedTest
+    @CsvSource({"1,8,8,1,3,1,1", "2,14,14,5,32,2,1", "1,28,28,5,16,3,2", "3,7,9,3,13,2,1", "4,6,6,3,40,1,2",
+            "16,14,14,5,32,2,2", "2,5,5,5,1,3,1", "5,9,9,3,3,2,1", "32,8,8,3,8,1,2"})
+    void directConvolutionShouldAgree(int cin, int h, int w, int k, int cout, int n, int threads) {
+        int pad = k / 2;
+        int hp = h + 2 * pad;
+        int wp = w + 2 * pad;
+        int oh = hp - k + 1;
+        int plane = hp * wp;
+        int tile = SIMD.convTileWidth();
+        assertThat(tile % SCALAR.convTileWidth()).isZero();
+        int qp = (oh * wp + tile - 1) / tile * tile;
+        long reach = (long) (cin - 1) * plane + qp + (long) (k - 1) * (wp + 1);
+        long inStride = Math.max(reach, (long) cin * plane) + 5; // any stride that covers the reach must work
+        long outStride = (long) cout * qp + 3;
+        MemorySegment x = random(inStride * n);
+        MemorySegment wT = random((long) cin * k * k * cout);
+        MemorySegment bias = random(cout);
+        MemorySegment outA = random(outStride * n);
+        MemorySegment outB = copy(outA);
+        SCALAR.convWide(outA, OFF, outStride, qp, x, OFF, inStride, n, cin, plane, wp, wT, OFF, bias, OFF, cout, k,
+                threads);
+        SIMD.convWide(outB, OFF, outStride, qp, x, OFF, inStride, n, cin, plane, wp, wT, OFF, bias, OFF, cout, k,
+                threads);
+        for (int s = 0; s < n; s++) {
+            for (int co = 0; co < cout; co++) {
+                long at = s * outStride + (long) co * qp;
+                assertCloseAt(outA, outB, at, qp, 1e-4f, "convWide");
+            }
+        }
+        // by hand: sample n-1, channel cout-1, position q = 1 (or 0), no bias
+        int q = Math.min(1, qp - 1);
+        double expect = 0;
+        for (int ci = 0; ci < cin; ci++) {
+            for (int ky = 0; ky < k; ky++) {
+                for (int kx = 0; kx < k; kx++) {
+                    expect += (double) f(wT, OFF + ((long) (ci * k + ky) * k + kx) * cout + cout - 1)
+                            * f(x, OFF + (n - 1) * inStride + (long) ci * plane + q + (long) ky * wp + kx);
+                }
+            }
+        }
+        MemorySegment noBias = random(outStride * n);
+        SIMD.convWide(noBias, OFF, outStride, qp, x, OFF, inStride, n, cin, plane, wp, wT, OFF, null, 0, cout, k,
+                threads);
+        assertThat((double) f(noBias, OFF + (n - 1) * outStride + (long) (cout - 1) * qp + q))
+                .isCloseTo(expect, org.assertj.core.data.Offset.offset(1e-4 * (1 + Math.abs(expect))));
+
+        // weight gradient, accumulating onto what is there and overwriting
+        long dyStride = (long) cout * qp + 7;
+        MemorySegment dy = random(dyStride * n);
+        int ckk = cin * k * k;
+        for (boolean accumulate : new boolean[]{false, true}) {
+            MemorySegment dwA = random((long) cout * ckk);
+            MemorySegment dwB = copy(dwA);
+            SCALAR.convWideWeightGrad(dwA, OFF, dy, OFF, dyStride, qp, x, OFF, inStride, n, cin, plane, wp, cout, k,
+                    accumulate, threads);
+            SIMD.convWideWeightGrad(dwB, OFF, dy, OFF, dyStride, qp, x, OFF, inStride, n, cin, plane, wp, cout, k,
+                    accumulate, threads);
+            assertCloseAt(dwA, dwB, 0, (long) cout * ckk, 1e-4f * (float) Math.sqrt((double) n * qp),
+                    "convWideWeightGrad accumulate=" + accumulate);
+        }
+    }
+
+    /** Same bits in 1 and 2 threads: the parts split whole samples or whole weight rows. */
+    @Test
+    void directConvolutionShouldNotDependOnThreads() {
+        int cin = 16, hp = 18, wp = 18, k = 5, cout = 32, n = 8;
+        int plane = hp * wp;
+        int qp = (14 * wp + SIMD.convTileWidth() - 1) / SIMD.convTileWidth() * SIMD.convTileWidth();
+        long inStride = (long) cin * plane + qp;
+        MemorySegment x = random(inStride * n);
+        MemorySegment wT = random((long) cin * k * k * cout);
+        MemorySegment one = random((long) n * cout * qp);
+        MemorySegment two = copy(one);
+        SIMD.convWide(one, OFF, (long) cout * qp, qp, x, OFF, inStride, n, cin, plane, wp, wT, OFF, null, 0, cout, k, 1);
+        SIMD.convWide(two, OFF, (long) cout * qp, qp, x, OFF, inStride, n, cin, plane, wp, wT, OFF, null, 0, cout, k, 2);
+        assertCloseAt(one, two, 0, (long) n * cout * qp, 0f, "convWide threads");
+        MemorySegment dw1 = random((long) cout * cin * k * k);
+        MemorySegment dw2 = copy(dw1);
+        SIMD.convWideWeightGrad(dw1, OFF, one, OFF, (long) cout * qp, qp, x, OFF, inStride, n, cin, plane, wp, cout, k,
+                false, 1);
+        SIMD.convWideWeightGrad(dw2, OFF, one, OFF, (long) cout * qp, qp, x, OFF, inStride, n, cin, plane, wp, cout, k,
+                false, 2);
+        assertCloseAt(dw1, dw2, 0, (long) cout * cin * k * k, 0f, "convWideWeightGrad threads");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1,5,5,2,2,9,9,81,7", "3,14,14,2,2,18,18,330,0", "2,4,7,0,0,4,12,64,3", "2,3,3,4,4,11,11,121,1",
+            "4,28,28,2,2,32,32,1024,33"})
+    void padAndUnpadShouldAgreeAndRoundTrip(int c, int h, int w, int top, int left, int hp, int wp, int dstPlane,
+                                            int tail) {
+        MemorySegment src = random((long) c * h * w);
+        long n = (long) c * dstPlane + tail;
+        MemorySegment a = random(n);
+        MemorySegment b = copy(a);
+        SCALAR.padPlanes(a, OFF, src, OFF, c, h, w, top, left, hp, wp, dstPlane, tail);
+        SIMD.padPlanes(b, OFF, src, OFF, c, h, w, top, left, hp, wp, dstPlane, tail);
+        assertClose(a, b, n, 0f, "padPlanes");
+        // by hand: the first pixel lands at (top, left), the corner before it is 0, the tail is 0
+        assertThat(f(a, OFF + (long) top * wp + left)).isEqualTo(f(src, OFF));
+        assertThat(f(a, OFF + (long) (c - 1) * dstPlane)).isEqualTo(top == 0 && left == 0
+                ? f(src, OFF + (long) (c - 1) * h * w) : 0f);
+        if (tail > 0) {
+            assertThat(f(a, OFF + n - 1)).isZero();
+        }
+        // unpadding the valid window (planes read at offset top*wp + left) gives the source back, bit for bit
+        MemorySegment back = random((long) c * h * w);
+        SIMD.unpadPlanes(back, OFF, a, OFF + (long) top * wp + left, c, h, w, wp, dstPlane);
+        assertClose(src, back, (long) c * h * w, 0f, "unpadPlanes(padPlanes)");
+        MemorySegment backScalar = random((long) c * h * w);
+        SCALAR.unpadPlanes(backScalar, OFF, a, OFF + (long) top * wp + left, c, h, w, wp, dstPlane);
+        assertClose(src, backScalar, (long) c * h * w, 0f, "scalar unpadPlanes(padPlanes)");
+        assertThatThrownBy(() -> SIMD.padPlanes(b, OFF, src, OFF, c, h, w, top, left, h - 1 + top, wp, dstPlane, 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("does not fit");
+    }
+
+    private static float f(MemorySegment s, long i) {
+        return s.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+    }
+
+    private static void assertCloseAt(MemorySegment a, MemorySegment b, long from, long n, float tol, String what) {
+        for (long i = from; i < from + n; i++) {
+            float x = a.getAtIndex(ValueLayout.JAVA_FLOAT, OFF + i);
+            float y = b.getAtIndex(ValueLayout.JAVA_FLOAT, OFF + i);
+            assertThat(Math.abs(x - y)).as("%s[%d]: scalar %s simd %s", what, i, x, y)
+                    .isLessThanOrEqualTo(tol * (1 + Math.abs(x)));
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {1, 7, 16, 17, 33, 196})
     void channelKernelsShouldAgree(int p) {

@@ -40,6 +40,9 @@ class LayersGradientTest {
         return Stream.of(
                 new Case("conv2d stride 2 pad 1 after conv2d", new int[]{2, 7, 6}, 0, () -> Sequential.input(2, 7, 6)
                         .add(new Conv2d(3, 3, 1, 1)).add(new Conv2d(4, 3, 2, 1)).add(new Flatten()).add(new Linear(4))),
+                new Case("conv2d wider than the SIMD register tiles (9 and 10 channels)", new int[]{2, 5, 5}, 0,
+                        () -> Sequential.input(2, 5, 5).add(new Conv2d(9, 3)).add(new Conv2d(10, 3))
+                                .add(new ActivationLayer(Activation.TANH)).add(new Flatten()).add(new Linear(3))),
                 new Case("conv2d 5x5 no pad + maxpool", new int[]{1, 9, 9}, 0, () -> Sequential.input(1, 9, 9)
                         .add(new Conv2d(2, 3)).add(new Conv2d(3, 5, 1, 0)).add(new MaxPool2d(2))
                         .add(new Flatten()).add(new Linear(3))),

@@ -25,6 +25,106 @@ public class ScalarLayerKernels implements LayerKernels {
         return "scalar";
     }
 
+    // ---------------------------------------------------------------- direct stride-1 convolution, wide planes
+
+    @Override
+    public int convTileWidth() {
+        return 1;
+    }
+
+    @Override
+    public void padPlanes(MemorySegment dst, long dstOff, MemorySegment src, long srcOff, int c, int h, int w,
+                          int top, int left, int hp, int wp, int dstPlane, long tail) {
+        checkPad(h, w, top, left, hp, wp, dstPlane);
+        long d = dstOff;
+        for (int ci = 0; ci < c; ci++) {
+            zero(dst, d + (long) hp * wp, dstPlane - (long) hp * wp);
+            for (int y = 0; y < hp; y++, d += wp) {
+                int sy = y - top;
+                for (int x = 0; x < wp; x++) {
+                    int sx = x - left;
+                    boolean inside = sy >= 0 && sy < h && sx >= 0 && sx < w;
+                    set(dst, d + x, inside ? get(src, srcOff + ((long) ci * h + sy) * w + sx) : 0f);
+                }
+            }
+            d += dstPlane - (long) hp * wp;
+        }
+        zero(dst, d, tail);
+    }
+
+    protected static void checkPad(int h, int w, int top, int left, int hp, int wp, int dstPlane) {
+        if (top < 0 || left < 0 || top + h > hp || left + w > wp || dstPlane < hp * wp) {
+            throw new IllegalArgumentException("padPlanes: [" + h + ", " + w + "] at (" + top + ", " + left
+                    + ") does not fit a [" + hp + ", " + wp + "] plane of " + dstPlane + " floats");
+        }
+    }
+
+    @Override
+    public void unpadPlanes(MemorySegment dst, long dstOff, MemorySegment src, long srcOff, int c, int h, int w,
+                            int wp, int srcPlane) {
+        for (int ci = 0; ci < c; ci++) {
+            for (int y = 0; y < h; y++) {
+                long s = srcOff + (long) ci * srcPlane + (long) y * wp;
+                long d = dstOff + ((long) ci * h + y) * w;
+                for (int x = 0; x < w; x++) {
+                    set(dst, d + x, get(src, s + x));
+                }
+            }
+        }
+    }
+
+    /** Reference: each output accumulated in double. */
+    @Override
+    public void convWide(MemorySegment out, long outOff, long outStride, int qp, MemorySegment in, long inOff,
+                         long inStride, int n, int cin, int plane, int wp, MemorySegment wT, long wTOff,
+                         MemorySegment bias, long biasOff, int cout, int k, int threads) {
+        for (int smp = 0; smp < n; smp++) {
+            long x0 = inOff + smp * inStride;
+            for (int co = 0; co < cout; co++) {
+                double b = bias == null ? 0 : get(bias, biasOff + co);
+                for (int q = 0; q < qp; q++) {
+                    double s = b;
+                    long e = 0;
+                    for (int ci = 0; ci < cin; ci++) {
+                        for (int ky = 0; ky < k; ky++) {
+                            long row = x0 + (long) ci * plane + q + (long) ky * wp;
+                            for (int kx = 0; kx < k; kx++, e++) {
+                                s += (double) get(wT, wTOff + e * cout + co) * get(in, row + kx);
+                            }
+                        }
+                    }
+                    set(out, outOff + smp * outStride + (long) co * qp + q, (float) s);
+                }
+            }
+        }
+    }
+
+    /** Reference: each weight accumulated in double. */
+    @Override
+    public void convWideWeightGrad(MemorySegment dw, long dwOff, MemorySegment dy, long dyOff, long dyStride, int qp,
+                                   MemorySegment in, long inOff, long inStride, int n, int cin, int plane, int wp,
+                                   int cout, int k, boolean accumulate, int threads) {
+        int ckk = cin * k * k;
+        for (int co = 0; co < cout; co++) {
+            for (int e = 0; e < ckk; e++) {
+                int ci = e / (k * k);
+                int ky = e / k % k;
+                int kx = e % k;
+                long shift = (long) ci * plane + (long) ky * wp + kx;
+                double s = 0;
+                for (int smp = 0; smp < n; smp++) {
+                    long d = dyOff + smp * dyStride + (long) co * qp;
+                    long x = inOff + smp * inStride + shift;
+                    for (int q = 0; q < qp; q++) {
+                        s += (double) get(dy, d + q) * get(in, x + q);
+                    }
+                }
+                long i = dwOff + (long) co * ckk + e;
+                set(dw, i, (float) (accumulate ? get(dw, i) + s : s));
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- convolution helpers
 
     @Override

@@ -124,6 +124,67 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         return s;
     }
 
+    // ---------------------------------------------------------------- direct stride-1 convolution (SimdConv)
+
+    @Override
+    public int convTileWidth() {
+        return SimdConv.TILE_Q;
+    }
+
+    @Override
+    public void padPlanes(MemorySegment dst, long dstOff, MemorySegment src, long srcOff, int c, int h, int w,
+                          int top, int left, int hp, int wp, int dstPlane, long tail) {
+        checkPad(h, w, top, left, hp, wp, dstPlane);
+        long d = dstOff;
+        long s = srcOff;
+        int right = wp - left - w;
+        long after = (long) (hp - top - h) * wp + dstPlane - (long) hp * wp; // bottom rows and the plane's gap
+        for (int ci = 0; ci < c; ci++) {
+            // the top rows and the first row's left margin are one zero run, and so is each right margin with the
+            // next row's left margin
+            zeroRow(dst, d, (long) top * wp + left);
+            d += (long) top * wp + left;
+            for (int y = 0; y < h; y++, s += w) {
+                copyRow(dst, d, src, s, w);
+                d += w;
+                int gap = y + 1 < h ? right + left : right;
+                zeroRow(dst, d, gap);
+                d += gap;
+            }
+            zeroRow(dst, d, after);
+            d += after;
+        }
+        zeroRow(dst, d, tail);
+    }
+
+    @Override
+    public void unpadPlanes(MemorySegment dst, long dstOff, MemorySegment src, long srcOff, int c, int h, int w,
+                            int wp, int srcPlane) {
+        long d = dstOff;
+        for (int ci = 0; ci < c; ci++) {
+            long s = srcOff + (long) ci * srcPlane;
+            for (int y = 0; y < h; y++, s += wp, d += w) {
+                copyRow(dst, d, src, s, w);
+            }
+        }
+    }
+
+    @Override
+    public void convWide(MemorySegment out, long outOff, long outStride, int qp, MemorySegment in, long inOff,
+                         long inStride, int n, int cin, int plane, int wp, MemorySegment wT, long wTOff,
+                         MemorySegment bias, long biasOff, int cout, int k, int threads) {
+        SimdConv.convWide(out, outOff, outStride, qp, in, inOff, inStride, n, cin, plane, wp, wT, wTOff, bias, biasOff,
+                cout, k, threads);
+    }
+
+    @Override
+    public void convWideWeightGrad(MemorySegment dw, long dwOff, MemorySegment dy, long dyOff, long dyStride, int qp,
+                                   MemorySegment in, long inOff, long inStride, int n, int cin, int plane, int wp,
+                                   int cout, int k, boolean accumulate, int threads) {
+        SimdConv.convWideWeightGrad(dw, dwOff, dy, dyOff, dyStride, qp, in, inOff, inStride, n, cin, plane, wp, cout,
+                k, accumulate, threads);
+    }
+
     // ---------------------------------------------------------------- im2col / col2im, stride 1
 
     @Override

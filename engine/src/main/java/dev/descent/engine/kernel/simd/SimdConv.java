@@ -1,0 +1,568 @@
+package dev.descent.engine.kernel.simd;
+
+import dev.descent.engine.kernel.KernelPool;
+import dev.descent.engine.kernel.Kernels;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Direct stride-1 convolution over wide planes (see {@code LayerKernels.convWide}): no unfold. A zero-padded input
+ * plane of width {@code wp} read at {@code q + ky*wp + kx} is the whole receptive field of output position {@code q}
+ * of a plane of the same width, so a block of outputs is a run of contiguous vectors and one kernel offset
+ * {@code (ci, ky, kx)} is one shifted vector load per vector of outputs. The columns {@code x >= ow} of a wide
+ * output row are garbage that the caller drops.
+ *
+ * <p>Register tiles from the vector shape: with 16-float vectors (32 registers on AVX-512) 8 output channels x 2
+ * vectors forward (16 accumulators; per kernel offset 2 loads and 8 broadcasts per 16 FMAs, the GEMM micro-kernel's
+ * ratio) and 8 channels x 3 kernel offsets for the weight gradient (24 accumulators); with 8-float or narrower
+ * vectors (16 registers on AVX2, NEON's 128 bits) 4 x 3 for both (12). Channels past the last full tile run the
+ * same kernel on zero-padded weights (forward) or zero gradient rows (weight gradient), and only their rows are
+ * stored; kernel offsets past the last group of 3 repeat the group's first.
+ *
+ * <p>As the GEMM micro-kernels ({@link SimdMicroKernels}), the kernels read and write only float[] (each call copies
+ * its input samples and packs its weights or gradient rows first, a small fraction of its work) and keep stores
+ * and bias out of the kernel: a kernel with 16 segment stores inside was too big for C1 ("out of virtual
+ * registers in LIR generator") and then stayed in a slow tier. No vector crosses a method boundary.
+ *
+ * <p>Every output is summed in one fixed order that depends on the vector length only (the weight gradient's lanes
+ * are added as scalars in lane order), never on timing or the thread count: forward parts split the samples, weight
+ * gradient parts the output channels, and each output is written by one thread.
+ */
+final class SimdConv {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private static final ByteOrder O = ByteOrder.nativeOrder();
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    /** Wide tiles (>= 16-float vectors) or narrow (4 x 3). */
+    private static final boolean WIDE = L >= 16;
+    /** Output channels per tile (forward and weight gradient). */
+    static final int MR = WIDE ? 8 : 4;
+    /** Vectors of output positions per forward tile. */
+    private static final int NV = WIDE ? 2 : 3;
+    /** Output positions per forward tile: the granularity of the wide planes. */
+    static final int TILE_Q = NV * L;
+    /** Fewer FMAs than this run on the caller alone (as SimdGemm). */
+    private static final long PARALLEL_MIN_FMAS = 1L << 21;
+
+    /** Per-thread scratch: packed weights, input copy, gradient copy, kernel offsets, tile, lanes. */
+    private static final class Scratch {
+        float[] w = new float[0];
+        float[] x = new float[0];
+        float[] g = new float[0];
+        final float[] tile = new float[Math.max(MR * TILE_Q, GE * GV * L)];
+        int[] shifts = new int[0];
+        int cin = -1;
+        int plane;
+        int wp;
+        int k;
+
+        float[] w(int n) {
+            if (w.length < n) {
+                w = new float[n];
+            }
+            return w;
+        }
+
+        float[] x(long n) {
+            if (x.length < n) {
+                x = new float[Math.toIntExact(n)];
+            }
+            return x;
+        }
+
+        float[] g(long n) {
+            if (g.length < n) {
+                g = new float[Math.toIntExact(n)];
+            }
+            return g;
+        }
+
+        /**
+         * shifts[(ci*k + ky)*k + kx] = ci*plane + ky*wp + kx, then 0 up to {@code length} (tiles past the last
+         * offset read valid input and are dropped), kept for the last geometry.
+         */
+        int[] shifts(int cin, int plane, int wp, int k, int length) {
+            if (this.cin == cin && this.plane == plane && this.wp == wp && this.k == k && shifts.length >= length) {
+                return shifts;
+            }
+            int kk = k * k;
+            if (shifts.length < Math.max(length, cin * kk)) {
+                shifts = new int[Math.max(length, cin * kk)];
+            }
+            for (int e = 0; e < cin * kk; e++) {
+                int ci = e / kk;
+                int r = e - ci * kk;
+                shifts[e] = ci * plane + r / k * wp + r % k;
+            }
+            java.util.Arrays.fill(shifts, cin * kk, shifts.length, 0);
+            this.cin = cin;
+            this.plane = plane;
+            this.wp = wp;
+            this.k = k;
+            return shifts;
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private SimdConv() {
+    }
+
+    private static int parts(int threads, long fmas, int units) {
+        if (threads <= 1 || fmas < PARALLEL_MIN_FMAS) {
+            return 1;
+        }
+        KernelPool pool = Kernels.pool();
+        return Math.max(1, Math.min(Math.min(threads, pool.size()), units));
+    }
+
+    /** Floats of one input sample the kernels read: up to the last tile's last shifted vector. */
+    private static long reach(int cin, int plane, int wp, int k, int qp) {
+        return (long) (cin - 1) * plane + qp + (long) (k - 1) * (wp + 1);
+    }
+
+    // ---------------------------------------------------------------- forward
+
+    static void convWide(MemorySegment out, long outOff, long outStride, int qp, MemorySegment in, long inOff,
+                         long inStride, int n, int cin, int plane, int wp, MemorySegment wT, long wTOff,
+                         MemorySegment bias, long biasOff, int cout, int k, int threads) {
+        if (qp % TILE_Q != 0) {
+            throw new IllegalArgumentException("convWide: qp " + qp + " is not a multiple of the tile width " + TILE_Q);
+        }
+        Scratch sc = SCRATCH.get();
+        int ckk = cin * k * k;
+        int blocks = (cout + MR - 1) / MR;
+        float[] w = sc.w(blocks * ckk * MR);
+        // w[(b*ckk + e)*MR + m] = wT[e*cout + b*MR + m], 0 past cout
+        for (int b = 0; b < blocks; b++) {
+            for (int e = 0; e < ckk; e++) {
+                int at = (b * ckk + e) * MR;
+                for (int m = 0; m < MR; m++) {
+                    int co = b * MR + m;
+                    w[at + m] = co < cout ? wT.getAtIndex(F, wTOff + (long) e * cout + co) : 0f;
+                }
+            }
+        }
+        int[] shifts = sc.shifts(cin, plane, wp, k, ckk);
+        int reach = Math.toIntExact(reach(cin, plane, wp, k, qp));
+        int parts = parts(threads, (long) n * cout * qp * ckk, n);
+        if (parts <= 1) {
+            forwardSamples(out, outOff, outStride, qp, in, inOff, inStride, 0, n, reach, w, blocks, shifts, ckk, bias,
+                    biasOff, cout);
+            return;
+        }
+        Kernels.pool().run(parts, (part, np) -> forwardSamples(out, outOff, outStride, qp, in, inOff, inStride,
+                n * part / np, n * (part + 1) / np, reach, w, blocks, shifts, ckk, bias, biasOff, cout));
+    }
+
+    private static void forwardSamples(MemorySegment out, long outOff, long outStride, int qp, MemorySegment in,
+                                       long inOff, long inStride, int lo, int hi, int reach, float[] w, int blocks,
+                                       int[] shifts, int ckk, MemorySegment bias, long biasOff, int cout) {
+        Scratch sc = SCRATCH.get();
+        float[] x = sc.x(reach);
+        float[] tile = sc.tile;
+        for (int s = lo; s < hi; s++) {
+            MemorySegment.copy(in, F, (inOff + s * inStride) * Float.BYTES, x, 0, reach);
+            long o = outOff + s * outStride;
+            for (int b = 0; b < blocks; b++) {
+                int co = b * MR;
+                int rows = Math.min(MR, cout - co);
+                for (int q = 0; q < qp; q += TILE_Q) {
+                    if (WIDE) {
+                        fwd8x2(tile, x, q, shifts, ckk, w, b * ckk * MR);
+                    } else {
+                        fwd4x3(tile, x, q, shifts, ckk, w, b * ckk * MR);
+                    }
+                    storeTile(out, o + (long) co * qp + q, qp, tile, rows, bias, biasOff + co);
+                }
+            }
+        }
+    }
+
+    /** out[m*qp + j] = tile[m*TILE_Q + j] + bias[m] for the first {@code rows} channels of a tile. */
+    private static void storeTile(MemorySegment out, long o, int qp, float[] tile, int rows, MemorySegment bias,
+                                  long b) {
+        for (int m = 0; m < rows; m++) {
+            FloatVector bv = FloatVector.broadcast(S, bias == null ? 0f : bias.getAtIndex(F, b + m));
+            long ob = (o + (long) m * qp) * Float.BYTES;
+            for (int j = 0; j < TILE_Q; j += L) {
+                FloatVector.fromArray(S, tile, m * TILE_Q + j).add(bv)
+                        .intoMemorySegment(out, ob + (long) j * Float.BYTES, O);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- weight gradient
+    //
+    // dWᵀ[e, co] = Σ_s Σ_q x_s[q + shift(e)] * dy_s[co, q]: with dy transposed to gT[q, co] (output channels padded to
+    // a multiple of GV vectors, zeros in the garbage columns), each position q is a rank-1 update of a tile of
+    // GE kernel offsets x GV channel vectors, as the forward's (broadcast one operand, load the other): no lane sums
+    // and the same load/FMA ratio. A first version summed along q in the lanes (8 channels x 3 offsets of
+    // dot products, then a sum of the lanes per weight) and ran at about half the forward's speed.
+
+    /** Kernel offsets per weight-gradient tile. */
+    private static final int GE = WIDE ? 12 : 6;
+    /** Channel vectors per weight-gradient tile. */
+    private static final int GV = 2;
+
+    static void convWideWeightGrad(MemorySegment dw, long dwOff, MemorySegment dy, long dyOff, long dyStride, int qp,
+                                   MemorySegment in, long inOff, long inStride, int n, int cin, int plane, int wp,
+                                   int cout, int k, boolean accumulate, int threads) {
+        Scratch sc = SCRATCH.get();
+        int ckk = cin * k * k;
+        int cp = (cout + GV * L - 1) / (GV * L) * (GV * L);
+        int eTiles = (ckk + GE - 1) / GE;
+        int reach = Math.toIntExact(reach(cin, plane, wp, k, qp));
+        long gs = (long) qp * cp;
+        float[] g = sc.g(n * gs);
+        float[] x = sc.x((long) n * reach);
+        for (int s = 0; s < n; s++) {
+            MemorySegment.copy(in, F, (inOff + s * inStride) * Float.BYTES, x, s * reach, reach);
+            int g0 = Math.toIntExact(s * gs);
+            for (int co = 0; co < cp; co++) {
+                if (co < cout) {
+                    long d = dyOff + s * dyStride + (long) co * qp;
+                    for (int q = 0, gi = g0 + co; q < qp; q++, gi += cp) {
+                        g[gi] = dy.getAtIndex(F, d + q);
+                    }
+                } else {
+                    for (int q = 0, gi = g0 + co; q < qp; q++, gi += cp) {
+                        g[gi] = 0f;
+                    }
+                }
+            }
+        }
+        int[] shifts = sc.shifts(cin, plane, wp, k, eTiles * GE);
+        float[] dwT = sc.w(eTiles * GE * cp);
+        java.util.Arrays.fill(dwT, 0, eTiles * GE * cp, 0f);
+        int parts = parts(threads, (long) n * cout * qp * ckk, eTiles);
+        if (parts <= 1) {
+            gradTiles(dwT, cp, g, gs, qp, x, reach, n, shifts, 0, eTiles);
+        } else {
+            Kernels.pool().run(parts, (part, np) -> gradTiles(dwT, cp, g, gs, qp, x, reach, n, shifts,
+                    eTiles * part / np, eTiles * (part + 1) / np));
+        }
+        for (int co = 0; co < cout; co++) {
+            long row = dwOff + (long) co * ckk;
+            for (int e = 0; e < ckk; e++) {
+                float v = dwT[e * cp + co];
+                dw.setAtIndex(F, row + e, accumulate ? dw.getAtIndex(F, row + e) + v : v);
+            }
+        }
+    }
+
+    /** dWᵀ rows of kernel-offset tiles [lo, hi), summed over the samples in order. */
+    private static void gradTiles(float[] dwT, int cp, float[] g, long gs, int qp, float[] x, int xs, int n,
+                                  int[] shifts, int lo, int hi) {
+        float[] tile = SCRATCH.get().tile;
+        for (int s = 0; s < n; s++) {
+            int gi = Math.toIntExact(s * gs);
+            for (int t = lo; t < hi; t++) {
+                int e0 = t * GE;
+                for (int cv = 0; cv < cp; cv += GV * L) {
+                    if (WIDE) {
+                        dwt12x2(tile, cp, e0, gi + cv, x, s * xs, g, qp, shifts);
+                    } else {
+                        dwt6x2(tile, cp, e0, gi + cv, x, s * xs, g, qp, shifts);
+                    }
+                    for (int i = 0; i < GE; i++) {
+                        int at = (e0 + i) * cp + cv;
+                        for (int j = 0; j < GV * L; j += L) {
+                            FloatVector.fromArray(S, tile, i * GV * L + j).add(FloatVector.fromArray(S, dwT, at + j))
+                                    .intoArray(dwT, at + j);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- tile kernels, written out (no templates in Java)
+
+    /** 8 channels x 2 vectors of positions into {@code tile[8, 2L]}: Σ_e w[wi + e*8 + m] * x[xi + shifts[e] + j*L]. */
+    private static void fwd8x2(float[] tile, float[] x, int xi, int[] shifts, int ckk, float[] w, int wi) {
+        FloatVector a00 = FloatVector.zero(S);
+        FloatVector a01 = FloatVector.zero(S);
+        FloatVector a10 = FloatVector.zero(S);
+        FloatVector a11 = FloatVector.zero(S);
+        FloatVector a20 = FloatVector.zero(S);
+        FloatVector a21 = FloatVector.zero(S);
+        FloatVector a30 = FloatVector.zero(S);
+        FloatVector a31 = FloatVector.zero(S);
+        FloatVector a40 = FloatVector.zero(S);
+        FloatVector a41 = FloatVector.zero(S);
+        FloatVector a50 = FloatVector.zero(S);
+        FloatVector a51 = FloatVector.zero(S);
+        FloatVector a60 = FloatVector.zero(S);
+        FloatVector a61 = FloatVector.zero(S);
+        FloatVector a70 = FloatVector.zero(S);
+        FloatVector a71 = FloatVector.zero(S);
+        for (int e = 0; e < ckk; e++, wi += 8) {
+            int xo = xi + shifts[e];
+            FloatVector x0 = FloatVector.fromArray(S, x, xo);
+            FloatVector x1 = FloatVector.fromArray(S, x, xo + 1 * L);
+            FloatVector v = FloatVector.broadcast(S, w[wi]);
+            a00 = x0.fma(v, a00);
+            a01 = x1.fma(v, a01);
+            v = FloatVector.broadcast(S, w[wi + 1]);
+            a10 = x0.fma(v, a10);
+            a11 = x1.fma(v, a11);
+            v = FloatVector.broadcast(S, w[wi + 2]);
+            a20 = x0.fma(v, a20);
+            a21 = x1.fma(v, a21);
+            v = FloatVector.broadcast(S, w[wi + 3]);
+            a30 = x0.fma(v, a30);
+            a31 = x1.fma(v, a31);
+            v = FloatVector.broadcast(S, w[wi + 4]);
+            a40 = x0.fma(v, a40);
+            a41 = x1.fma(v, a41);
+            v = FloatVector.broadcast(S, w[wi + 5]);
+            a50 = x0.fma(v, a50);
+            a51 = x1.fma(v, a51);
+            v = FloatVector.broadcast(S, w[wi + 6]);
+            a60 = x0.fma(v, a60);
+            a61 = x1.fma(v, a61);
+            v = FloatVector.broadcast(S, w[wi + 7]);
+            a70 = x0.fma(v, a70);
+            a71 = x1.fma(v, a71);
+        }
+        a00.intoArray(tile, 0 * L);
+        a01.intoArray(tile, 0 * L + 1 * L);
+        a10.intoArray(tile, 2 * L);
+        a11.intoArray(tile, 2 * L + 1 * L);
+        a20.intoArray(tile, 4 * L);
+        a21.intoArray(tile, 4 * L + 1 * L);
+        a30.intoArray(tile, 6 * L);
+        a31.intoArray(tile, 6 * L + 1 * L);
+        a40.intoArray(tile, 8 * L);
+        a41.intoArray(tile, 8 * L + 1 * L);
+        a50.intoArray(tile, 10 * L);
+        a51.intoArray(tile, 10 * L + 1 * L);
+        a60.intoArray(tile, 12 * L);
+        a61.intoArray(tile, 12 * L + 1 * L);
+        a70.intoArray(tile, 14 * L);
+        a71.intoArray(tile, 14 * L + 1 * L);
+    }
+
+    /** 4 channels x 3 vectors of positions into {@code tile[4, 3L]}: Σ_e w[wi + e*4 + m] * x[xi + shifts[e] + j*L]. */
+    private static void fwd4x3(float[] tile, float[] x, int xi, int[] shifts, int ckk, float[] w, int wi) {
+        FloatVector a00 = FloatVector.zero(S);
+        FloatVector a01 = FloatVector.zero(S);
+        FloatVector a02 = FloatVector.zero(S);
+        FloatVector a10 = FloatVector.zero(S);
+        FloatVector a11 = FloatVector.zero(S);
+        FloatVector a12 = FloatVector.zero(S);
+        FloatVector a20 = FloatVector.zero(S);
+        FloatVector a21 = FloatVector.zero(S);
+        FloatVector a22 = FloatVector.zero(S);
+        FloatVector a30 = FloatVector.zero(S);
+        FloatVector a31 = FloatVector.zero(S);
+        FloatVector a32 = FloatVector.zero(S);
+        for (int e = 0; e < ckk; e++, wi += 4) {
+            int xo = xi + shifts[e];
+            FloatVector x0 = FloatVector.fromArray(S, x, xo);
+            FloatVector x1 = FloatVector.fromArray(S, x, xo + 1 * L);
+            FloatVector x2 = FloatVector.fromArray(S, x, xo + 2 * L);
+            FloatVector v = FloatVector.broadcast(S, w[wi]);
+            a00 = x0.fma(v, a00);
+            a01 = x1.fma(v, a01);
+            a02 = x2.fma(v, a02);
+            v = FloatVector.broadcast(S, w[wi + 1]);
+            a10 = x0.fma(v, a10);
+            a11 = x1.fma(v, a11);
+            a12 = x2.fma(v, a12);
+            v = FloatVector.broadcast(S, w[wi + 2]);
+            a20 = x0.fma(v, a20);
+            a21 = x1.fma(v, a21);
+            a22 = x2.fma(v, a22);
+            v = FloatVector.broadcast(S, w[wi + 3]);
+            a30 = x0.fma(v, a30);
+            a31 = x1.fma(v, a31);
+            a32 = x2.fma(v, a32);
+        }
+        a00.intoArray(tile, 0 * L);
+        a01.intoArray(tile, 0 * L + 1 * L);
+        a02.intoArray(tile, 0 * L + 2 * L);
+        a10.intoArray(tile, 3 * L);
+        a11.intoArray(tile, 3 * L + 1 * L);
+        a12.intoArray(tile, 3 * L + 2 * L);
+        a20.intoArray(tile, 6 * L);
+        a21.intoArray(tile, 6 * L + 1 * L);
+        a22.intoArray(tile, 6 * L + 2 * L);
+        a30.intoArray(tile, 9 * L);
+        a31.intoArray(tile, 9 * L + 1 * L);
+        a32.intoArray(tile, 9 * L + 2 * L);
+    }
+
+    /**
+     * tile[i, j*L ..] = Σ_q x[xi + q + shifts[e0 + i]] * gT[q*cp + cv + j*L ..] over q < qp for 12 kernel offsets
+     * x 2 vectors of output channels: a rank-1 update per position (broadcasts of the input), no lane sums.
+     */
+    private static void dwt12x2(float[] tile, int cp, int e0, int cv, float[] x, int xi, float[] gT, int qp,
+                                 int[] shifts) {
+        int x0 = xi + shifts[e0 + 0];
+        int x1 = xi + shifts[e0 + 1];
+        int x2 = xi + shifts[e0 + 2];
+        int x3 = xi + shifts[e0 + 3];
+        int x4 = xi + shifts[e0 + 4];
+        int x5 = xi + shifts[e0 + 5];
+        int x6 = xi + shifts[e0 + 6];
+        int x7 = xi + shifts[e0 + 7];
+        int x8 = xi + shifts[e0 + 8];
+        int x9 = xi + shifts[e0 + 9];
+        int x10 = xi + shifts[e0 + 10];
+        int x11 = xi + shifts[e0 + 11];
+        FloatVector a0_0 = FloatVector.zero(S);
+        FloatVector a0_1 = FloatVector.zero(S);
+        FloatVector a1_0 = FloatVector.zero(S);
+        FloatVector a1_1 = FloatVector.zero(S);
+        FloatVector a2_0 = FloatVector.zero(S);
+        FloatVector a2_1 = FloatVector.zero(S);
+        FloatVector a3_0 = FloatVector.zero(S);
+        FloatVector a3_1 = FloatVector.zero(S);
+        FloatVector a4_0 = FloatVector.zero(S);
+        FloatVector a4_1 = FloatVector.zero(S);
+        FloatVector a5_0 = FloatVector.zero(S);
+        FloatVector a5_1 = FloatVector.zero(S);
+        FloatVector a6_0 = FloatVector.zero(S);
+        FloatVector a6_1 = FloatVector.zero(S);
+        FloatVector a7_0 = FloatVector.zero(S);
+        FloatVector a7_1 = FloatVector.zero(S);
+        FloatVector a8_0 = FloatVector.zero(S);
+        FloatVector a8_1 = FloatVector.zero(S);
+        FloatVector a9_0 = FloatVector.zero(S);
+        FloatVector a9_1 = FloatVector.zero(S);
+        FloatVector a10_0 = FloatVector.zero(S);
+        FloatVector a10_1 = FloatVector.zero(S);
+        FloatVector a11_0 = FloatVector.zero(S);
+        FloatVector a11_1 = FloatVector.zero(S);
+        for (int q = 0, gi = cv; q < qp; q++, gi += cp) {
+            FloatVector g0 = FloatVector.fromArray(S, gT, gi);
+            FloatVector g1 = FloatVector.fromArray(S, gT, gi + 1 * L);
+            FloatVector v = FloatVector.broadcast(S, x[x0 + q]);
+            a0_0 = g0.fma(v, a0_0);
+            a0_1 = g1.fma(v, a0_1);
+            v = FloatVector.broadcast(S, x[x1 + q]);
+            a1_0 = g0.fma(v, a1_0);
+            a1_1 = g1.fma(v, a1_1);
+            v = FloatVector.broadcast(S, x[x2 + q]);
+            a2_0 = g0.fma(v, a2_0);
+            a2_1 = g1.fma(v, a2_1);
+            v = FloatVector.broadcast(S, x[x3 + q]);
+            a3_0 = g0.fma(v, a3_0);
+            a3_1 = g1.fma(v, a3_1);
+            v = FloatVector.broadcast(S, x[x4 + q]);
+            a4_0 = g0.fma(v, a4_0);
+            a4_1 = g1.fma(v, a4_1);
+            v = FloatVector.broadcast(S, x[x5 + q]);
+            a5_0 = g0.fma(v, a5_0);
+            a5_1 = g1.fma(v, a5_1);
+            v = FloatVector.broadcast(S, x[x6 + q]);
+            a6_0 = g0.fma(v, a6_0);
+            a6_1 = g1.fma(v, a6_1);
+            v = FloatVector.broadcast(S, x[x7 + q]);
+            a7_0 = g0.fma(v, a7_0);
+            a7_1 = g1.fma(v, a7_1);
+            v = FloatVector.broadcast(S, x[x8 + q]);
+            a8_0 = g0.fma(v, a8_0);
+            a8_1 = g1.fma(v, a8_1);
+            v = FloatVector.broadcast(S, x[x9 + q]);
+            a9_0 = g0.fma(v, a9_0);
+            a9_1 = g1.fma(v, a9_1);
+            v = FloatVector.broadcast(S, x[x10 + q]);
+            a10_0 = g0.fma(v, a10_0);
+            a10_1 = g1.fma(v, a10_1);
+            v = FloatVector.broadcast(S, x[x11 + q]);
+            a11_0 = g0.fma(v, a11_0);
+            a11_1 = g1.fma(v, a11_1);
+        }
+        a0_0.intoArray(tile, 0 * L);
+        a0_1.intoArray(tile, 1 * L);
+        a1_0.intoArray(tile, 2 * L);
+        a1_1.intoArray(tile, 3 * L);
+        a2_0.intoArray(tile, 4 * L);
+        a2_1.intoArray(tile, 5 * L);
+        a3_0.intoArray(tile, 6 * L);
+        a3_1.intoArray(tile, 7 * L);
+        a4_0.intoArray(tile, 8 * L);
+        a4_1.intoArray(tile, 9 * L);
+        a5_0.intoArray(tile, 10 * L);
+        a5_1.intoArray(tile, 11 * L);
+        a6_0.intoArray(tile, 12 * L);
+        a6_1.intoArray(tile, 13 * L);
+        a7_0.intoArray(tile, 14 * L);
+        a7_1.intoArray(tile, 15 * L);
+        a8_0.intoArray(tile, 16 * L);
+        a8_1.intoArray(tile, 17 * L);
+        a9_0.intoArray(tile, 18 * L);
+        a9_1.intoArray(tile, 19 * L);
+        a10_0.intoArray(tile, 20 * L);
+        a10_1.intoArray(tile, 21 * L);
+        a11_0.intoArray(tile, 22 * L);
+        a11_1.intoArray(tile, 23 * L);
+    }
+
+    /**
+     * tile[i, j*L ..] = Σ_q x[xi + q + shifts[e0 + i]] * gT[q*cp + cv + j*L ..] over q < qp for 6 kernel offsets
+     * x 2 vectors of output channels: a rank-1 update per position (broadcasts of the input), no lane sums.
+     */
+    private static void dwt6x2(float[] tile, int cp, int e0, int cv, float[] x, int xi, float[] gT, int qp,
+                                 int[] shifts) {
+        int x0 = xi + shifts[e0 + 0];
+        int x1 = xi + shifts[e0 + 1];
+        int x2 = xi + shifts[e0 + 2];
+        int x3 = xi + shifts[e0 + 3];
+        int x4 = xi + shifts[e0 + 4];
+        int x5 = xi + shifts[e0 + 5];
+        FloatVector a0_0 = FloatVector.zero(S);
+        FloatVector a0_1 = FloatVector.zero(S);
+        FloatVector a1_0 = FloatVector.zero(S);
+        FloatVector a1_1 = FloatVector.zero(S);
+        FloatVector a2_0 = FloatVector.zero(S);
+        FloatVector a2_1 = FloatVector.zero(S);
+        FloatVector a3_0 = FloatVector.zero(S);
+        FloatVector a3_1 = FloatVector.zero(S);
+        FloatVector a4_0 = FloatVector.zero(S);
+        FloatVector a4_1 = FloatVector.zero(S);
+        FloatVector a5_0 = FloatVector.zero(S);
+        FloatVector a5_1 = FloatVector.zero(S);
+        for (int q = 0, gi = cv; q < qp; q++, gi += cp) {
+            FloatVector g0 = FloatVector.fromArray(S, gT, gi);
+            FloatVector g1 = FloatVector.fromArray(S, gT, gi + 1 * L);
+            FloatVector v = FloatVector.broadcast(S, x[x0 + q]);
+            a0_0 = g0.fma(v, a0_0);
+            a0_1 = g1.fma(v, a0_1);
+            v = FloatVector.broadcast(S, x[x1 + q]);
+            a1_0 = g0.fma(v, a1_0);
+            a1_1 = g1.fma(v, a1_1);
+            v = FloatVector.broadcast(S, x[x2 + q]);
+            a2_0 = g0.fma(v, a2_0);
+            a2_1 = g1.fma(v, a2_1);
+            v = FloatVector.broadcast(S, x[x3 + q]);
+            a3_0 = g0.fma(v, a3_0);
+            a3_1 = g1.fma(v, a3_1);
+            v = FloatVector.broadcast(S, x[x4 + q]);
+            a4_0 = g0.fma(v, a4_0);
+            a4_1 = g1.fma(v, a4_1);
+            v = FloatVector.broadcast(S, x[x5 + q]);
+            a5_0 = g0.fma(v, a5_0);
+            a5_1 = g1.fma(v, a5_1);
+        }
+        a0_0.intoArray(tile, 0 * L);
+        a0_1.intoArray(tile, 1 * L);
+        a1_0.intoArray(tile, 2 * L);
+        a1_1.intoArray(tile, 3 * L);
+        a2_0.intoArray(tile, 4 * L);
+        a2_1.intoArray(tile, 5 * L);
+        a3_0.intoArray(tile, 6 * L);
+        a3_1.intoArray(tile, 7 * L);
+        a4_0.intoArray(tile, 8 * L);
+        a4_1.intoArray(tile, 9 * L);
+        a5_0.intoArray(tile, 10 * L);
+        a5_1.intoArray(tile, 11 * L);
+    }
+
+}
