@@ -46,7 +46,7 @@ public interface LayerKernels {
 
     /**
      * The number of output positions per plane that {@link #convWide} computes is a multiple of this (its register
-     * tile's width); {@link #convWideWeightGrad} needs the same.
+     * tile's width).
      */
     int convTileWidth();
 
@@ -73,11 +73,12 @@ public interface LayerKernels {
                   int cout, int k, int threads);
 
     /**
-     * dw[co*cin*k*k + (ci*k + ky)*k + kx] (+)= Σ_{s<n} Σ_{q<qp} dy[s*dyStride + co*qp + q] *
-     * in[s*inStride + ci*plane + q + ky*wp + kx]: the weight gradient of {@link #convWide} over n samples, dy wide
-     * with zeros in its garbage columns; qp a multiple of {@link #convTileWidth()}.
+     * dw[co*cin*k*k + (ci*k + ky)*k + kx] (+)= Σ_{s<n} Σ_{oy<oh, ox<ow} dy[s*dyStride + (co*oh + oy)*ow + ox] *
+     * in[s*inStride + ci*plane + oy*wp + ox + ky*wp + kx]: the weight gradient of {@link #convWide} over n samples
+     * of a compact dY (the wide planes' garbage columns take no gradient). Each sample of {@code in} must be readable
+     * (and finite) as for {@link #convWide} with qp = oh*wp rounded up to {@link #convTileWidth()}.
      */
-    void convWideWeightGrad(MemorySegment dw, long dwOff, MemorySegment dy, long dyOff, long dyStride, int qp,
+    void convWideWeightGrad(MemorySegment dw, long dwOff, MemorySegment dy, long dyOff, long dyStride, int oh, int ow,
                             MemorySegment in, long inOff, long inStride, int n, int cin, int plane, int wp, int cout,
                             int k, boolean accumulate, int threads);
 

@@ -15,11 +15,12 @@ import java.lang.foreign.ValueLayout;
  * run of the padded plane shifted by ky*(W+2p) + kx: no unfold, no packing of a [C*k*k, P] matrix.
  * <ul>
  *   <li>forward: Y = conv(pad(X), W) + b, per chunk of samples, then unpadded</li>
- *   <li>backward: db = Σ dY; dW = Σ pad(X) ⋆ widen(dY) ({@link LayerKernels#convWideWeightGrad}); dX = conv(pad(dY,
+ *   <li>backward: db = Σ dY; dW = Σ pad(X) ⋆ dY ({@link LayerKernels#convWideWeightGrad}); dX = conv(pad(dY,
  *       k-1-p), W flipped in both spatial axes with its channel axes swapped): the forward kernel again</li>
  * </ul>
  * Measured against the im2col path on the default CNN's layers (bench/jmh ConvBenchmark, docs/performance.md
- * "Convolutions"). Workspace: the padded inputs, wide outputs, padded dY and wide dX of one chunk of samples
+ * "Convolutions"). Workspace: the padded inputs and wide outputs (forward) or padded inputs, padded dY and wide dX
+ * (backward) of one chunk of samples
  * ({@value #DIRECT_CHUNK_FLOATS_DOC} floats) plus one re-laid kernel.
  *
  * <p><b>Other strides: im2col + GEMM</b>, batched: G samples at a time are unfolded side by side into
@@ -165,9 +166,8 @@ public final class Conv2d implements Module {
     //
     // Per sample: the input zero-padded into planes of hp x wp floats (xp), the output computed over "wide" planes of
     // the same width (yw: qp positions per channel, the columns ox >= ow garbage), then unpadded. Backward: dW from
-    // the padded inputs and dY widened to the same planes (zeros in the garbage columns), over a chunk of samples
-    // at once; dIn as the forward convolution of dY padded by k-1-pad with the kernel flipped and its channel axes
-    // swapped. See LayerKernels.convWide.
+    // the padded inputs and dY, over a chunk of samples at once; dIn as the forward convolution of dY padded by
+    // k-1-pad with the kernel flipped and its channel axes swapped. See LayerKernels.convWide.
 
     /** Largest {@code LayerKernels.convTileWidth()} the workspace is sized for (the SIMD tiles are 12 to 32). */
     static final int MAX_TILE = 64;
@@ -206,8 +206,8 @@ public final class Conv2d implements Module {
         return align((long) outC * hp2 * wp2 + MAX_TILE - 1 + k - 1);
     }
 
-    /** Floats per plane of dY widened to the forward's planes. */
-    private int dywPlane() {
+    /** Floats per wide output plane of the forward. */
+    private int ywPlane() {
         return oh * wp + MAX_TILE - 1;
     }
 
@@ -216,18 +216,33 @@ public final class Conv2d implements Module {
         return align((long) c * (h * wp2 + MAX_TILE - 1));
     }
 
-    /** Floats per sample of a chunk: padded input, wide output (or widened dY), padded dY, wide input gradient. */
+    /** Floats per sample of a backward chunk: padded input, padded dY, wide input gradient. */
     private long perSample() {
-        return xStride() + align((long) outC * dywPlane()) + dypFloats() + dinwFloats();
+        return xStride() + dypFloats() + dinwFloats();
     }
 
-    /** Samples per chunk. */
+    /** Samples per backward chunk. */
     private int directChunk(int batch) {
         return (int) Math.max(1, Math.min(batch, DIRECT_CHUNK_FLOATS / perSample()));
     }
 
+    /** Floats per sample of a forward chunk: padded input and wide output. */
+    private long perSampleForward() {
+        return xStride() + align((long) outC * ywPlane());
+    }
+
+    /** Samples per forward chunk. */
+    private int forwardChunk(int batch) {
+        return (int) Math.max(1, Math.min(batch, DIRECT_CHUNK_FLOATS / perSampleForward()));
+    }
+
+    /** The larger of a forward and a backward chunk, then the re-laid kernel. */
+    private long chunkFloats(int batch) {
+        return Math.max(directChunk(batch) * perSample(), forwardChunk(batch) * perSampleForward());
+    }
+
     private long directWorkspace(int batch) {
-        return directChunk(batch) * perSample() + align((long) ckk * outC);
+        return chunkFloats(batch) + align((long) ckk * outC);
     }
 
     private static int tileOf(LayerKernels lk) {
@@ -242,13 +257,13 @@ public final class Conv2d implements Module {
     private void forwardDirect(ExecutionContext ctx, LayerKernels lk, MemorySegment out, long outOff,
                                MemorySegment ws, long wsOff, MemorySegment in, long inOff, int batch) {
         int qp = widePlane(oh, wp, tileOf(lk));
-        int gMax = directChunk(batch);
+        int gMax = forwardChunk(batch);
         int plane = hp * wp;
         long xs = xStride();
-        long ys = align((long) outC * dywPlane());
+        long ys = align((long) outC * ywPlane());
         long xpOff = wsOff;              // [g][c, hp, wp] + tail
         long ywOff = xpOff + gMax * xs;  // [g][outC, qp]
-        long wtOff = wsOff + gMax * perSample();
+        long wtOff = wsOff + chunkFloats(batch);
         lk.swapLeadingAxes(ws, wtOff, params, wOff, outC, ckk, 1); // wT[ckk, outC]
         int inSize = c * h * w;
         int outSize = outC * p;
@@ -269,21 +284,17 @@ public final class Conv2d implements Module {
     private void backwardDirect(ExecutionContext ctx, LayerKernels lk, MemorySegment dIn, long dInOff,
                                 MemorySegment ws, long wsOff, MemorySegment dOut, long dOutOff, MemorySegment in,
                                 long inOff, int batch, boolean needInputGrad) {
-        int tq = tileOf(lk);
-        int qp = widePlane(oh, wp, tq);
-        int qp2 = widePlane(h, wp2, tq);
+        int qp2 = widePlane(h, wp2, tileOf(lk));
         int gMax = directChunk(batch);
         int plane = hp * wp;
         int plane2 = hp2 * wp2;
         long xs = xStride();
-        long ds = align((long) outC * dywPlane());
         long ps = dypFloats();
         long is = dinwFloats();
         long xpOff = wsOff;                // [g][c, hp, wp] + tail
-        long dywOff = xpOff + gMax * xs;   // [g][outC, qp]
-        long dypOff = dywOff + gMax * ds;  // [g][outC, hp2, wp2] + tail
+        long dypOff = xpOff + gMax * xs;   // [g][outC, hp2, wp2] + tail
         long dinwOff = dypOff + gMax * ps; // [g][c, qp2]
-        long wfOff = wsOff + gMax * perSample();
+        long wfOff = wsOff + chunkFloats(batch);
         int inSize = c * h * w;
         int outSize = outC * p;
         if (needInputGrad) {
@@ -296,15 +307,13 @@ public final class Conv2d implements Module {
                 lk.channelSum(grads, bOff, dOut, dy, outC, p, g0 + g > 0);
                 lk.padPlanes(ws, xpOff + g * xs, in, inOff + (long) (g0 + g) * inSize, c, h, w, pad, pad, hp, wp,
                         plane, xs - (long) c * plane);
-                // dY widened to the forward's planes: rows of wp floats, zeros right of ow and after oh rows
-                lk.padPlanes(ws, dywOff + g * ds, dOut, dy, outC, oh, ow, 0, 0, oh, wp, qp, 0);
                 if (needInputGrad) {
                     lk.padPlanes(ws, dypOff + g * ps, dOut, dy, outC, oh, ow, pd, pd, hp2, wp2, plane2,
                             ps - (long) outC * plane2);
                 }
             }
-            lk.convWideWeightGrad(grads, wOff, ws, dywOff, ds, qp, ws, xpOff, xs, gn, c, plane, wp, outC, k, g0 > 0,
-                    ctx.threads());
+            lk.convWideWeightGrad(grads, wOff, dOut, dOutOff + (long) g0 * outSize, outSize, oh, ow, ws, xpOff, xs, gn,
+                    c, plane, wp, outC, k, g0 > 0, ctx.threads());
             if (needInputGrad) {
                 lk.convWide(ws, dinwOff, is, qp2, ws, dypOff, ps, gn, outC, plane2, wp2, ws, wfOff, null, 0, c, k,
                         ctx.threads());

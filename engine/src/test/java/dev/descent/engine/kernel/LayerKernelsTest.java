@@ -154,20 +154,38 @@ class LayerKernelsTest {
         assertThat((double) f(noBias, OFF + (n - 1) * outStride + (long) (cout - 1) * qp + q))
                 .isCloseTo(expect, org.assertj.core.data.Offset.offset(1e-4 * (1 + Math.abs(expect))));
 
-        // weight gradient, accumulating onto what is there and overwriting
-        long dyStride = (long) cout * qp + 7;
+        // weight gradient from a compact dY, accumulating onto what is there and overwriting
+        int ow = wp - k + 1;
+        long dyStride = (long) cout * oh * ow + 7;
         MemorySegment dy = random(dyStride * n);
         int ckk = cin * k * k;
         for (boolean accumulate : new boolean[]{false, true}) {
             MemorySegment dwA = random((long) cout * ckk);
             MemorySegment dwB = copy(dwA);
-            SCALAR.convWideWeightGrad(dwA, OFF, dy, OFF, dyStride, qp, x, OFF, inStride, n, cin, plane, wp, cout, k,
+            SCALAR.convWideWeightGrad(dwA, OFF, dy, OFF, dyStride, oh, ow, x, OFF, inStride, n, cin, plane, wp, cout, k,
                     accumulate, threads);
-            SIMD.convWideWeightGrad(dwB, OFF, dy, OFF, dyStride, qp, x, OFF, inStride, n, cin, plane, wp, cout, k,
+            SIMD.convWideWeightGrad(dwB, OFF, dy, OFF, dyStride, oh, ow, x, OFF, inStride, n, cin, plane, wp, cout, k,
                     accumulate, threads);
-            assertCloseAt(dwA, dwB, 0, (long) cout * ckk, 1e-4f * (float) Math.sqrt((double) n * qp),
+            assertCloseAt(dwA, dwB, 0, (long) cout * ckk, 1e-4f * (float) Math.sqrt((double) n * oh * ow),
                     "convWideWeightGrad accumulate=" + accumulate);
         }
+        // by hand: weight (cout-1, last offset) without accumulation
+        double dwExpect = 0;
+        int e = ckk - 1;
+        long shift = (long) (cin - 1) * plane + (long) (k - 1) * wp + k - 1;
+        for (int s = 0; s < n; s++) {
+            for (int oy = 0; oy < oh; oy++) {
+                for (int ox = 0; ox < ow; ox++) {
+                    dwExpect += (double) f(dy, OFF + s * dyStride + ((long) (cout - 1) * oh + oy) * ow + ox)
+                            * f(x, OFF + s * inStride + shift + (long) oy * wp + ox);
+                }
+            }
+        }
+        MemorySegment dwHand = random((long) cout * ckk);
+        SIMD.convWideWeightGrad(dwHand, OFF, dy, OFF, dyStride, oh, ow, x, OFF, inStride, n, cin, plane, wp, cout, k,
+                false, threads);
+        assertThat((double) f(dwHand, OFF + (long) (cout - 1) * ckk + e))
+                .isCloseTo(dwExpect, org.assertj.core.data.Offset.offset(1e-4 * (1 + Math.abs(dwExpect))));
     }
 
     /** Same bits in 1 and 2 threads: the parts split whole samples or whole weight rows. */
@@ -186,10 +204,11 @@ class LayerKernelsTest {
         assertCloseAt(one, two, 0, (long) n * cout * qp, 0f, "convWide threads");
         MemorySegment dw1 = random((long) cout * cin * k * k);
         MemorySegment dw2 = copy(dw1);
-        SIMD.convWideWeightGrad(dw1, OFF, one, OFF, (long) cout * qp, qp, x, OFF, inStride, n, cin, plane, wp, cout, k,
-                false, 1);
-        SIMD.convWideWeightGrad(dw2, OFF, one, OFF, (long) cout * qp, qp, x, OFF, inStride, n, cin, plane, wp, cout, k,
-                false, 2);
+        MemorySegment dy = random((long) n * cout * 14 * 14);
+        SIMD.convWideWeightGrad(dw1, OFF, dy, OFF, (long) cout * 14 * 14, 14, 14, x, OFF, inStride, n, cin, plane, wp,
+                cout, k, false, 1);
+        SIMD.convWideWeightGrad(dw2, OFF, dy, OFF, (long) cout * 14 * 14, 14, 14, x, OFF, inStride, n, cin, plane, wp,
+                cout, k, false, 2);
         assertCloseAt(dw1, dw2, 0, (long) cout * cin * k * k, 0f, "convWideWeightGrad threads");
     }
 

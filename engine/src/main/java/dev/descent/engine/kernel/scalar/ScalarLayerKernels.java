@@ -101,9 +101,9 @@ public class ScalarLayerKernels implements LayerKernels {
 
     /** Reference: each weight accumulated in double. */
     @Override
-    public void convWideWeightGrad(MemorySegment dw, long dwOff, MemorySegment dy, long dyOff, long dyStride, int qp,
-                                   MemorySegment in, long inOff, long inStride, int n, int cin, int plane, int wp,
-                                   int cout, int k, boolean accumulate, int threads) {
+    public void convWideWeightGrad(MemorySegment dw, long dwOff, MemorySegment dy, long dyOff, long dyStride, int oh,
+                                   int ow, MemorySegment in, long inOff, long inStride, int n, int cin, int plane,
+                                   int wp, int cout, int k, boolean accumulate, int threads) {
         int ckk = cin * k * k;
         for (int co = 0; co < cout; co++) {
             for (int e = 0; e < ckk; e++) {
@@ -113,10 +113,12 @@ public class ScalarLayerKernels implements LayerKernels {
                 long shift = (long) ci * plane + (long) ky * wp + kx;
                 double s = 0;
                 for (int smp = 0; smp < n; smp++) {
-                    long d = dyOff + smp * dyStride + (long) co * qp;
+                    long d = dyOff + smp * dyStride + (long) co * oh * ow;
                     long x = inOff + smp * inStride + shift;
-                    for (int q = 0; q < qp; q++) {
-                        s += (double) get(dy, d + q) * get(in, x + q);
+                    for (int oy = 0; oy < oh; oy++) {
+                        for (int ox = 0; ox < ow; ox++) {
+                            s += (double) get(dy, d + (long) oy * ow + ox) * get(in, x + (long) oy * wp + ox);
+                        }
                     }
                 }
                 long i = dwOff + (long) co * ckk + e;

@@ -53,11 +53,9 @@ final class SimdConv {
         float[] x = new float[0];
         float[] g = new float[0];
         final float[] tile = new float[Math.max(MR * TILE_Q, GE * GV * L)];
-        int[] shifts = new int[0];
-        int cin = -1;
-        int plane;
-        int wp;
-        int k;
+        /** Two geometries: a layer's backward alternates its forward geometry (dW) and its transposed one (dX). */
+        final Shifts[] shifts = {new Shifts(), new Shifts()};
+        int lastUsed;
 
         float[] w(int n) {
             if (w.length < n) {
@@ -73,6 +71,41 @@ final class SimdConv {
             return x;
         }
 
+        float[] rows = new float[0];
+        int[] strides = new int[L];
+        int[] strides2 = new int[L];
+        int stride = -1;
+        int stride2 = -1;
+
+        /** {i * step} for the lanes i (a gather's index map), kept for the last step. */
+        int[] strides(int step) {
+            if (stride != step) {
+                for (int i = 0; i < L; i++) {
+                    strides[i] = i * step;
+                }
+                stride = step;
+            }
+            return strides;
+        }
+
+        /** A second index map (two are used in one call). */
+        int[] strides2(int step) {
+            if (stride2 != step) {
+                for (int i = 0; i < L; i++) {
+                    strides2[i] = i * step;
+                }
+                stride2 = step;
+            }
+            return strides2;
+        }
+
+        float[] rows(int n) {
+            if (rows.length < n) {
+                rows = new float[n];
+            }
+            return rows;
+        }
+
         float[] g(long n) {
             if (g.length < n) {
                 g = new float[Math.toIntExact(n)];
@@ -82,28 +115,42 @@ final class SimdConv {
 
         /**
          * shifts[(ci*k + ky)*k + kx] = ci*plane + ky*wp + kx, then 0 up to {@code length} (tiles past the last
-         * offset read valid input and are dropped), kept for the last geometry.
+         * offset read valid input and are dropped), kept for the last two geometries.
          */
         int[] shifts(int cin, int plane, int wp, int k, int length) {
-            if (this.cin == cin && this.plane == plane && this.wp == wp && this.k == k && shifts.length >= length) {
-                return shifts;
+            for (int i = 0; i < shifts.length; i++) {
+                Shifts t = shifts[i];
+                if (t.cin == cin && t.plane == plane && t.wp == wp && t.k == k && t.v.length >= length) {
+                    lastUsed = i;
+                    return t.v;
+                }
             }
+            lastUsed = 1 - lastUsed;
+            Shifts t = shifts[lastUsed];
             int kk = k * k;
-            if (shifts.length < Math.max(length, cin * kk)) {
-                shifts = new int[Math.max(length, cin * kk)];
+            if (t.v.length < Math.max(length, cin * kk)) {
+                t.v = new int[Math.max(length, cin * kk)];
             }
             for (int e = 0; e < cin * kk; e++) {
                 int ci = e / kk;
                 int r = e - ci * kk;
-                shifts[e] = ci * plane + r / k * wp + r % k;
+                t.v[e] = ci * plane + r / k * wp + r % k;
             }
-            java.util.Arrays.fill(shifts, cin * kk, shifts.length, 0);
-            this.cin = cin;
-            this.plane = plane;
-            this.wp = wp;
-            this.k = k;
-            return shifts;
+            java.util.Arrays.fill(t.v, cin * kk, t.v.length, 0);
+            t.cin = cin;
+            t.plane = plane;
+            t.wp = wp;
+            t.k = k;
+            return t.v;
         }
+    }
+
+    private static final class Shifts {
+        int[] v = new int[0];
+        int cin = -1;
+        int plane;
+        int wp;
+        int k;
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -135,15 +182,15 @@ final class SimdConv {
         Scratch sc = SCRATCH.get();
         int ckk = cin * k * k;
         int blocks = (cout + MR - 1) / MR;
-        float[] w = sc.w(blocks * ckk * MR);
-        // w[(b*ckk + e)*MR + m] = wT[e*cout + b*MR + m], 0 past cout
-        for (int b = 0; b < blocks; b++) {
+        int cp = blocks * MR;
+        // the kernel as it is, [ckk, cout], rows padded with zeros to whole tiles: one bulk copy when cout fills them
+        float[] w = sc.w(ckk * cp);
+        if (cp == cout) {
+            MemorySegment.copy(wT, F, wTOff * Float.BYTES, w, 0, ckk * cout);
+        } else {
             for (int e = 0; e < ckk; e++) {
-                int at = (b * ckk + e) * MR;
-                for (int m = 0; m < MR; m++) {
-                    int co = b * MR + m;
-                    w[at + m] = co < cout ? wT.getAtIndex(F, wTOff + (long) e * cout + co) : 0f;
-                }
+                MemorySegment.copy(wT, F, (wTOff + (long) e * cout) * Float.BYTES, w, e * cp, cout);
+                java.util.Arrays.fill(w, e * cp + cout, (e + 1) * cp, 0f);
             }
         }
         int[] shifts = sc.shifts(cin, plane, wp, k, ckk);
@@ -172,9 +219,9 @@ final class SimdConv {
                 int rows = Math.min(MR, cout - co);
                 for (int q = 0; q < qp; q += TILE_Q) {
                     if (WIDE) {
-                        fwd8x2(tile, x, q, shifts, ckk, w, b * ckk * MR);
+                        fwd8x2(tile, x, q, shifts, ckk, w, co, blocks * MR);
                     } else {
-                        fwd4x3(tile, x, q, shifts, ckk, w, b * ckk * MR);
+                        fwd4x3(tile, x, q, shifts, ckk, w, co, blocks * MR);
                     }
                     storeTile(out, o + (long) co * qp + q, qp, tile, rows, bias, biasOff + co);
                 }
@@ -197,8 +244,8 @@ final class SimdConv {
 
     // ---------------------------------------------------------------- weight gradient
     //
-    // dWᵀ[e, co] = Σ_s Σ_q x_s[q + shift(e)] * dy_s[co, q]: with dy transposed to gT[q, co] (output channels padded to
-    // a multiple of GV vectors, zeros in the garbage columns), each position q is a rank-1 update of a tile of
+    // dWᵀ[e, co] = Σ_s Σ_q x_s[q + shift(e)] * dy_s[co, q]: with dy transposed to gT[q, co] by gathers (output channels
+    // padded to a multiple of GV vectors, zeros in the garbage columns), each position q is a rank-1 update of a tile of
     // GE kernel offsets x GV channel vectors, as the forward's (broadcast one operand, load the other): no lane sums
     // and the same load/FMA ratio. A first version summed along q in the lanes (8 channels x 3 offsets of
     // dot products, then a sum of the lanes per weight) and ran at about half the forward's speed.
@@ -208,48 +255,88 @@ final class SimdConv {
     /** Channel vectors per weight-gradient tile. */
     private static final int GV = 2;
 
-    static void convWideWeightGrad(MemorySegment dw, long dwOff, MemorySegment dy, long dyOff, long dyStride, int qp,
-                                   MemorySegment in, long inOff, long inStride, int n, int cin, int plane, int wp,
-                                   int cout, int k, boolean accumulate, int threads) {
+    static void convWideWeightGrad(MemorySegment dw, long dwOff, MemorySegment dy, long dyOff, long dyStride, int oh,
+                                   int ow, MemorySegment in, long inOff, long inStride, int n, int cin, int plane,
+                                   int wp, int cout, int k, boolean accumulate, int threads) {
         Scratch sc = SCRATCH.get();
         int ckk = cin * k * k;
         int cp = (cout + GV * L - 1) / (GV * L) * (GV * L);
         int eTiles = (ckk + GE - 1) / GE;
-        int reach = Math.toIntExact(reach(cin, plane, wp, k, qp));
-        long gs = (long) qp * cp;
+        int qw = oh * wp; // wide positions: the rank-1 updates run over these (garbage columns carry 0)
+        int p = oh * ow;
+        int reach = Math.toIntExact(reach(cin, plane, wp, k, qw));
+        long gs = (long) qw * cp;
         float[] g = sc.g(n * gs);
         float[] x = sc.x((long) n * reach);
+        float[] rows = sc.rows(cout * p);
+        int[] byChannel = sc.strides(p); // gathers channel co = i at i*p
         for (int s = 0; s < n; s++) {
             MemorySegment.copy(in, F, (inOff + s * inStride) * Float.BYTES, x, s * reach, reach);
-            int g0 = Math.toIntExact(s * gs);
-            for (int co = 0; co < cp; co++) {
-                if (co < cout) {
-                    long d = dyOff + s * dyStride + (long) co * qp;
-                    for (int q = 0, gi = g0 + co; q < qp; q++, gi += cp) {
-                        g[gi] = dy.getAtIndex(F, d + q);
-                    }
-                } else {
-                    for (int q = 0, gi = g0 + co; q < qp; q++, gi += cp) {
-                        g[gi] = 0f;
-                    }
-                }
-            }
+            MemorySegment.copy(dy, F, (dyOff + s * dyStride) * Float.BYTES, rows, 0, cout * p);
+            transposeWide(g, Math.toIntExact(s * gs), cp, rows, byChannel, cout, oh, ow, wp);
         }
         int[] shifts = sc.shifts(cin, plane, wp, k, eTiles * GE);
         float[] dwT = sc.w(eTiles * GE * cp);
         java.util.Arrays.fill(dwT, 0, eTiles * GE * cp, 0f);
-        int parts = parts(threads, (long) n * cout * qp * ckk, eTiles);
+        int parts = parts(threads, (long) n * cout * qw * ckk, eTiles);
         if (parts <= 1) {
-            gradTiles(dwT, cp, g, gs, qp, x, reach, n, shifts, 0, eTiles);
+            gradTiles(dwT, cp, g, gs, qw, x, reach, n, shifts, 0, eTiles);
         } else {
-            Kernels.pool().run(parts, (part, np) -> gradTiles(dwT, cp, g, gs, qp, x, reach, n, shifts,
+            Kernels.pool().run(parts, (part, np) -> gradTiles(dwT, cp, g, gs, qw, x, reach, n, shifts,
                     eTiles * part / np, eTiles * (part + 1) / np));
         }
+        // dW[co, e] (+)= dWᵀ[e, co]: transposed by gathers into rows, then one bulk copy or a vector add
+        int[] byOffset = sc.strides2(cp); // gathers offset e + i at (e + i)*cp
+        float[] out = sc.rows(cout * ckk);
         for (int co = 0; co < cout; co++) {
-            long row = dwOff + (long) co * ckk;
-            for (int e = 0; e < ckk; e++) {
-                float v = dwT[e * cp + co];
-                dw.setAtIndex(F, row + e, accumulate ? dw.getAtIndex(F, row + e) + v : v);
+            int e = 0;
+            for (; e <= ckk - L; e += L) {
+                FloatVector.fromArray(S, dwT, e * cp + co, byOffset, 0).intoArray(out, co * ckk + e);
+            }
+            for (; e < ckk; e++) {
+                out[co * ckk + e] = dwT[e * cp + co];
+            }
+        }
+        if (!accumulate) {
+            MemorySegment.copy(out, 0, dw, F, dwOff * Float.BYTES, cout * ckk);
+            return;
+        }
+        int i = 0;
+        long base = dwOff * Float.BYTES;
+        for (; i <= cout * ckk - L; i += L) {
+            long at = base + (long) i * Float.BYTES;
+            FloatVector.fromMemorySegment(S, dw, at, O).add(FloatVector.fromArray(S, out, i)).intoMemorySegment(dw, at, O);
+        }
+        for (; i < cout * ckk; i++) {
+            dw.setAtIndex(F, dwOff + i, dw.getAtIndex(F, dwOff + i) + out[i]);
+        }
+    }
+
+    /**
+     * gT[q*cp + co] (from g0) = dy[co, oy, ox] for q = oy*wp + ox with ox < ow, else 0; channels past cout 0. Whole
+     * vectors of channels are gathered ({@code byChannel[i] = i*oh*ow}), the rest copied one by one.
+     */
+    private static void transposeWide(float[] g, int g0, int cp, float[] rows, int[] byChannel, int cout, int oh,
+                                      int ow, int wp) {
+        int p = oh * ow;
+        int whole = cout / L * L;
+        for (int oy = 0; oy < oh; oy++) {
+            for (int ox = 0; ox < wp; ox++) {
+                int gi = g0 + (oy * wp + ox) * cp;
+                if (ox >= ow) {
+                    java.util.Arrays.fill(g, gi, gi + cp, 0f);
+                    continue;
+                }
+                int src = oy * ow + ox;
+                for (int co = 0; co < whole; co += L) {
+                    FloatVector.fromArray(S, rows, co * p + src, byChannel, 0).intoArray(g, gi + co);
+                }
+                for (int co = whole; co < cout; co++) {
+                    g[gi + co] = rows[co * p + src];
+                }
+                for (int co = cout; co < cp; co++) {
+                    g[gi + co] = 0f;
+                }
             }
         }
     }
@@ -282,8 +369,9 @@ final class SimdConv {
 
     // ---------------------------------------------------------------- tile kernels, written out (no templates in Java)
 
-    /** 8 channels x 2 vectors of positions into {@code tile[8, 2L]}: Σ_e w[wi + e*8 + m] * x[xi + shifts[e] + j*L]. */
-    private static void fwd8x2(float[] tile, float[] x, int xi, int[] shifts, int ckk, float[] w, int wi) {
+    /** 8 channels x 2 vectors of positions into {@code tile[8, 2L]}: Σ_e w[wi + e*ws + m] * x[xi + shifts[e] + j*L]. */
+    private static void fwd8x2(float[] tile, float[] x, int xi, int[] shifts, int ckk, float[] w, int wi,
+                               int ws) {
         FloatVector a00 = FloatVector.zero(S);
         FloatVector a01 = FloatVector.zero(S);
         FloatVector a10 = FloatVector.zero(S);
@@ -300,7 +388,7 @@ final class SimdConv {
         FloatVector a61 = FloatVector.zero(S);
         FloatVector a70 = FloatVector.zero(S);
         FloatVector a71 = FloatVector.zero(S);
-        for (int e = 0; e < ckk; e++, wi += 8) {
+        for (int e = 0; e < ckk; e++, wi += ws) {
             int xo = xi + shifts[e];
             FloatVector x0 = FloatVector.fromArray(S, x, xo);
             FloatVector x1 = FloatVector.fromArray(S, x, xo + 1 * L);
@@ -347,8 +435,9 @@ final class SimdConv {
         a71.intoArray(tile, 14 * L + 1 * L);
     }
 
-    /** 4 channels x 3 vectors of positions into {@code tile[4, 3L]}: Σ_e w[wi + e*4 + m] * x[xi + shifts[e] + j*L]. */
-    private static void fwd4x3(float[] tile, float[] x, int xi, int[] shifts, int ckk, float[] w, int wi) {
+    /** 4 channels x 3 vectors of positions into {@code tile[4, 3L]}: Σ_e w[wi + e*ws + m] * x[xi + shifts[e] + j*L]. */
+    private static void fwd4x3(float[] tile, float[] x, int xi, int[] shifts, int ckk, float[] w, int wi,
+                               int ws) {
         FloatVector a00 = FloatVector.zero(S);
         FloatVector a01 = FloatVector.zero(S);
         FloatVector a02 = FloatVector.zero(S);
@@ -361,7 +450,7 @@ final class SimdConv {
         FloatVector a30 = FloatVector.zero(S);
         FloatVector a31 = FloatVector.zero(S);
         FloatVector a32 = FloatVector.zero(S);
-        for (int e = 0; e < ckk; e++, wi += 4) {
+        for (int e = 0; e < ckk; e++, wi += ws) {
             int xo = xi + shifts[e];
             FloatVector x0 = FloatVector.fromArray(S, x, xo);
             FloatVector x1 = FloatVector.fromArray(S, x, xo + 1 * L);
@@ -564,5 +653,4 @@ final class SimdConv {
         a5_0.intoArray(tile, 10 * L);
         a5_1.intoArray(tile, 11 * L);
     }
-
 }

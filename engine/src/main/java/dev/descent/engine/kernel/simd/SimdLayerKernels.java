@@ -141,18 +141,19 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         long after = (long) (hp - top - h) * wp + dstPlane - (long) hp * wp; // bottom rows and the plane's gap
         for (int ci = 0; ci < c; ci++) {
             // the top rows and the first row's left margin are one zero run, and so is each right margin with the
-            // next row's left margin
+            // next row's left margin; a row may overrun into the run after it (zeroed next) and read on into the
+            // next source row, so a 14-float row is one 16-float vector, not 8 + 4 + 2
             zeroRow(dst, d, (long) top * wp + left);
             d += (long) top * wp + left;
             for (int y = 0; y < h; y++, s += w) {
-                copyRow(dst, d, src, s, w);
+                boolean lastRow = y + 1 == h;
+                long gap = lastRow ? right + after : right + left;
+                boolean lastSource = lastRow && ci + 1 == c;
+                copyOver(dst, d, src, s, w, lastSource ? 0 : (int) Math.min(gap, w));
                 d += w;
-                int gap = y + 1 < h ? right + left : right;
                 zeroRow(dst, d, gap);
                 d += gap;
             }
-            zeroRow(dst, d, after);
-            d += after;
         }
         zeroRow(dst, d, tail);
     }
@@ -164,8 +165,36 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
         for (int ci = 0; ci < c; ci++) {
             long s = srcOff + (long) ci * srcPlane;
             for (int y = 0; y < h; y++, s += wp, d += w) {
-                copyRow(dst, d, src, s, w);
+                // a row may overrun into the next one (written next, in order) and read the wide row's garbage
+                // columns; the very last row is copied exactly
+                boolean last = ci + 1 == c && y + 1 == h;
+                copyOver(dst, d, src, s, w, last ? 0 : Math.min(w, wp - w));
             }
+        }
+    }
+
+    /**
+     * Copies n floats and may write and read up to {@code over} floats past them: whole vectors, then the tail as one
+     * whole or 8-float vector when its overrun fits in {@code over}, else exactly ({@link #copyRow}).
+     */
+    private static void copyOver(MemorySegment dst, long d, MemorySegment src, long s, int n, int over) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromMemorySegment(S, src, (s + i) * Float.BYTES, O)
+                    .intoMemorySegment(dst, (d + i) * Float.BYTES, O);
+        }
+        int r = n - i;
+        if (r == 0) {
+            return;
+        }
+        if (L - r <= over) {
+            FloatVector.fromMemorySegment(S, src, (s + i) * Float.BYTES, O)
+                    .intoMemorySegment(dst, (d + i) * Float.BYTES, O);
+        } else if (L > 8 && r <= 8 && 8 - r <= over) {
+            FloatVector.fromMemorySegment(S8, src, (s + i) * Float.BYTES, O)
+                    .intoMemorySegment(dst, (d + i) * Float.BYTES, O);
+        } else {
+            copyRow(dst, d + i, src, s + i, r);
         }
     }
 
@@ -178,11 +207,11 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
     }
 
     @Override
-    public void convWideWeightGrad(MemorySegment dw, long dwOff, MemorySegment dy, long dyOff, long dyStride, int qp,
-                                   MemorySegment in, long inOff, long inStride, int n, int cin, int plane, int wp,
-                                   int cout, int k, boolean accumulate, int threads) {
-        SimdConv.convWideWeightGrad(dw, dwOff, dy, dyOff, dyStride, qp, in, inOff, inStride, n, cin, plane, wp, cout,
-                k, accumulate, threads);
+    public void convWideWeightGrad(MemorySegment dw, long dwOff, MemorySegment dy, long dyOff, long dyStride, int oh,
+                                   int ow, MemorySegment in, long inOff, long inStride, int n, int cin, int plane,
+                                   int wp, int cout, int k, boolean accumulate, int threads) {
+        SimdConv.convWideWeightGrad(dw, dwOff, dy, dyOff, dyStride, oh, ow, in, inOff, inStride, n, cin, plane, wp,
+                cout, k, accumulate, threads);
     }
 
     // ---------------------------------------------------------------- im2col / col2im, stride 1
