@@ -15,21 +15,22 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code (ci, ky, kx)} is one shifted vector load per vector of outputs. The columns {@code x >= ow} of a wide
  * output row are garbage that the caller drops.
  *
- * <p>Register tiles from the vector shape: with 16-float vectors (32 registers on AVX-512) 8 output channels x 2
- * vectors forward (16 accumulators; per kernel offset 2 loads and 8 broadcasts per 16 FMAs, the GEMM micro-kernel's
- * ratio) and 8 channels x 3 kernel offsets for the weight gradient (24 accumulators); with 8-float or narrower
- * vectors (16 registers on AVX2, NEON's 128 bits) 4 x 3 for both (12). Channels past the last full tile run the
- * same kernel on zero-padded weights (forward) or zero gradient rows (weight gradient), and only their rows are
- * stored; kernel offsets past the last group of 3 repeat the group's first.
+ * <p>Register tiles from the vector shape. Forward: 8 output channels x 2 vectors of positions with 16-float vectors
+ * (AVX-512: 16 accumulators of 32 registers; per kernel offset 2 loads and 8 broadcasts per 16 FMAs, the GEMM
+ * micro-kernel's ratio), 4 x 2 with 8-float or narrower ones (AVX2: 8 accumulators of 16 registers; 4 x 3 and 6 x 2,
+ * 12 accumulators, ran 1.45-1.55x slower under {@code -XX:UseAVX=2}, 3 x 3 about the same as 4 x 2). Weight gradient:
+ * 12 kernel offsets x 2 channel vectors (24 accumulators), 6 x 2 on narrow machines. Channels past the last full
+ * tile run the same kernel on zero-padded weights (forward) or gradient rows (weight gradient) and only their rows
+ * are stored; kernel offsets past the last tile read offset 0 and are dropped.
  *
  * <p>As the GEMM micro-kernels ({@link SimdMicroKernels}), the kernels read and write only float[] (each call copies
- * its input samples and packs its weights or gradient rows first, a small fraction of its work) and keep stores
- * and bias out of the kernel: a kernel with 16 segment stores inside was too big for C1 ("out of virtual
- * registers in LIR generator") and then stayed in a slow tier. No vector crosses a method boundary.
+ * its input samples, its kernel and its dY, transposed, first: a small fraction of its work) and keep stores and
+ * bias out of the kernel: a kernel with 16 segment stores inside was too big for C1 ("out of virtual registers in
+ * LIR generator") and then stayed in a slow tier. No vector crosses a method boundary.
  *
- * <p>Every output is summed in one fixed order that depends on the vector length only (the weight gradient's lanes
- * are added as scalars in lane order), never on timing or the thread count: forward parts split the samples, weight
- * gradient parts the output channels, and each output is written by one thread.
+ * <p>Every output is summed in one fixed order that depends on the vector length only, never on timing or the
+ * thread count: forward parts split the samples, weight-gradient parts the kernel offsets, and each output is
+ * written by one thread.
  */
 final class SimdConv {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -41,13 +42,13 @@ final class SimdConv {
     /** Output channels per tile (forward and weight gradient). */
     static final int MR = WIDE ? 8 : 4;
     /** Vectors of output positions per forward tile. */
-    private static final int NV = WIDE ? 2 : 3;
+    private static final int NV = 2;
     /** Output positions per forward tile: the granularity of the wide planes. */
     static final int TILE_Q = NV * L;
     /** Fewer FMAs than this run on the caller alone (as SimdGemm). */
     private static final long PARALLEL_MIN_FMAS = 1L << 21;
 
-    /** Per-thread scratch: packed weights, input copy, gradient copy, kernel offsets, tile, lanes. */
+    /** Per-thread scratch: the kernel (or dWᵀ), input copies, transposed dY, kernel offsets, a tile, gather maps. */
     private static final class Scratch {
         float[] w = new float[0];
         float[] x = new float[0];
@@ -221,7 +222,7 @@ final class SimdConv {
                     if (WIDE) {
                         fwd8x2(tile, x, q, shifts, ckk, w, co, blocks * MR);
                     } else {
-                        fwd4x3(tile, x, q, shifts, ckk, w, co, blocks * MR);
+                        fwd4x2(tile, x, q, shifts, ckk, w, co, blocks * MR);
                     }
                     storeTile(out, o + (long) co * qp + q, qp, tile, rows, bias, biasOff + co);
                 }
@@ -435,57 +436,6 @@ final class SimdConv {
         a71.intoArray(tile, 14 * L + 1 * L);
     }
 
-    /** 4 channels x 3 vectors of positions into {@code tile[4, 3L]}: Σ_e w[wi + e*ws + m] * x[xi + shifts[e] + j*L]. */
-    private static void fwd4x3(float[] tile, float[] x, int xi, int[] shifts, int ckk, float[] w, int wi,
-                               int ws) {
-        FloatVector a00 = FloatVector.zero(S);
-        FloatVector a01 = FloatVector.zero(S);
-        FloatVector a02 = FloatVector.zero(S);
-        FloatVector a10 = FloatVector.zero(S);
-        FloatVector a11 = FloatVector.zero(S);
-        FloatVector a12 = FloatVector.zero(S);
-        FloatVector a20 = FloatVector.zero(S);
-        FloatVector a21 = FloatVector.zero(S);
-        FloatVector a22 = FloatVector.zero(S);
-        FloatVector a30 = FloatVector.zero(S);
-        FloatVector a31 = FloatVector.zero(S);
-        FloatVector a32 = FloatVector.zero(S);
-        for (int e = 0; e < ckk; e++, wi += ws) {
-            int xo = xi + shifts[e];
-            FloatVector x0 = FloatVector.fromArray(S, x, xo);
-            FloatVector x1 = FloatVector.fromArray(S, x, xo + 1 * L);
-            FloatVector x2 = FloatVector.fromArray(S, x, xo + 2 * L);
-            FloatVector v = FloatVector.broadcast(S, w[wi]);
-            a00 = x0.fma(v, a00);
-            a01 = x1.fma(v, a01);
-            a02 = x2.fma(v, a02);
-            v = FloatVector.broadcast(S, w[wi + 1]);
-            a10 = x0.fma(v, a10);
-            a11 = x1.fma(v, a11);
-            a12 = x2.fma(v, a12);
-            v = FloatVector.broadcast(S, w[wi + 2]);
-            a20 = x0.fma(v, a20);
-            a21 = x1.fma(v, a21);
-            a22 = x2.fma(v, a22);
-            v = FloatVector.broadcast(S, w[wi + 3]);
-            a30 = x0.fma(v, a30);
-            a31 = x1.fma(v, a31);
-            a32 = x2.fma(v, a32);
-        }
-        a00.intoArray(tile, 0 * L);
-        a01.intoArray(tile, 0 * L + 1 * L);
-        a02.intoArray(tile, 0 * L + 2 * L);
-        a10.intoArray(tile, 3 * L);
-        a11.intoArray(tile, 3 * L + 1 * L);
-        a12.intoArray(tile, 3 * L + 2 * L);
-        a20.intoArray(tile, 6 * L);
-        a21.intoArray(tile, 6 * L + 1 * L);
-        a22.intoArray(tile, 6 * L + 2 * L);
-        a30.intoArray(tile, 9 * L);
-        a31.intoArray(tile, 9 * L + 1 * L);
-        a32.intoArray(tile, 9 * L + 2 * L);
-    }
-
     /**
      * tile[i, j*L ..] = Σ_q x[xi + q + shifts[e0 + i]] * gT[q*cp + cv + j*L ..] over q < qp for 12 kernel offsets
      * x 2 vectors of output channels: a rank-1 update per position (broadcasts of the input), no lane sums.
@@ -652,5 +602,43 @@ final class SimdConv {
         a4_1.intoArray(tile, 9 * L);
         a5_0.intoArray(tile, 10 * L);
         a5_1.intoArray(tile, 11 * L);
+    }
+
+    /** 4 channels x 2 vectors of positions into {@code tile[4, 2L]}: Σ_e w[wi + e*4 + m] * x[xi + shifts[e] + j*L]. */
+    private static void fwd4x2(float[] tile, float[] x, int xi, int[] shifts, int ckk, float[] w, int wi,
+                               int ws) {
+        FloatVector a00 = FloatVector.zero(S);
+        FloatVector a01 = FloatVector.zero(S);
+        FloatVector a10 = FloatVector.zero(S);
+        FloatVector a11 = FloatVector.zero(S);
+        FloatVector a20 = FloatVector.zero(S);
+        FloatVector a21 = FloatVector.zero(S);
+        FloatVector a30 = FloatVector.zero(S);
+        FloatVector a31 = FloatVector.zero(S);
+        for (int e = 0; e < ckk; e++, wi += ws) {
+            int xo = xi + shifts[e];
+            FloatVector x0 = FloatVector.fromArray(S, x, xo);
+            FloatVector x1 = FloatVector.fromArray(S, x, xo + 1 * L);
+            FloatVector v = FloatVector.broadcast(S, w[wi]);
+            a00 = x0.fma(v, a00);
+            a01 = x1.fma(v, a01);
+            v = FloatVector.broadcast(S, w[wi + 1]);
+            a10 = x0.fma(v, a10);
+            a11 = x1.fma(v, a11);
+            v = FloatVector.broadcast(S, w[wi + 2]);
+            a20 = x0.fma(v, a20);
+            a21 = x1.fma(v, a21);
+            v = FloatVector.broadcast(S, w[wi + 3]);
+            a30 = x0.fma(v, a30);
+            a31 = x1.fma(v, a31);
+        }
+        a00.intoArray(tile, 0 * L);
+        a01.intoArray(tile, 0 * L + 1 * L);
+        a10.intoArray(tile, 2 * L);
+        a11.intoArray(tile, 2 * L + 1 * L);
+        a20.intoArray(tile, 4 * L);
+        a21.intoArray(tile, 4 * L + 1 * L);
+        a30.intoArray(tile, 6 * L);
+        a31.intoArray(tile, 6 * L + 1 * L);
     }
 }
