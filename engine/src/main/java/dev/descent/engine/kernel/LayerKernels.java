@@ -45,10 +45,10 @@ public interface LayerKernels {
     // unpadPlanes drops). So a stride-1 convolution is, per kernel offset, one shifted contiguous run: no unfold.
 
     /**
-     * The number of output positions per plane that {@link #convWide} computes is a multiple of this (its register
-     * tile's width).
+     * Floats of one wide output plane that {@link #convWide} writes for {@code oh} output rows of width {@code wp}
+     * and a k x k kernel: at least oh*wp (the kernels round it up to their register tiles).
      */
-    int convTileWidth();
+    int convWidePlane(int oh, int wp, int k);
 
     /**
      * dst[ci*dstPlane + y*wp + x] = src[ci, y - top, x - left] for y < hp, x < wp where that lies inside the [c, h, w]
@@ -63,20 +63,22 @@ public interface LayerKernels {
                      int srcPlane);
 
     /**
-     * For each of {@code n} samples s: out[s*outStride + co*qp + q] = bias[co] + Σ_{ci,ky,kx}
-     * wT[((ci*k + ky)*k + kx)*cout + co] * in[s*inStride + ci*plane + q + ky*wp + kx] for q < qp, a multiple of
-     * {@link #convTileWidth()} ({@code bias} null: 0). Each sample of {@code in} must be readable (and finite) up
-     * to {@code (cin-1)*plane + qp + (k-1)*(wp+1)} floats. Samples may be split over {@code threads}.
+     * For each of {@code n} samples s: out[s*outStride + co*qp + oy*wp + ox] = bias[co] + Σ_{ci,ky,kx}
+     * wT[((ci*k + ky)*k + kx)*cout + co] * in[s*inStride + ci*plane + (oy + ky)*wp + ox + kx] for oy < oh and
+     * ox < wp-k+1 ({@code bias} null: 0); the plane's other floats up to {@link #convWidePlane} are garbage. Planes are
+     * {@code qp >= convWidePlane(oh, wp, k)} floats apart. Each sample of {@code in} must be readable (and finite) up
+     * to {@code (cin-1)*plane + convWidePlane(oh, wp, k) + (k-1)*(wp+1)} floats. Samples may be split over
+     * {@code threads}.
      */
-    void convWide(MemorySegment out, long outOff, long outStride, int qp, MemorySegment in, long inOff, long inStride,
-                  int n, int cin, int plane, int wp, MemorySegment wT, long wTOff, MemorySegment bias, long biasOff,
-                  int cout, int k, int threads);
+    void convWide(MemorySegment out, long outOff, long outStride, int oh, int qp, MemorySegment in, long inOff,
+                  long inStride, int n, int cin, int plane, int wp, MemorySegment wT, long wTOff, MemorySegment bias,
+                  long biasOff, int cout, int k, int threads);
 
     /**
      * dw[co*cin*k*k + (ci*k + ky)*k + kx] (+)= Σ_{s<n} Σ_{oy<oh, ox<ow} dy[s*dyStride + (co*oh + oy)*ow + ox] *
      * in[s*inStride + ci*plane + oy*wp + ox + ky*wp + kx]: the weight gradient of {@link #convWide} over n samples
      * of a compact dY (the wide planes' garbage columns take no gradient). Each sample of {@code in} must be readable
-     * (and finite) as for {@link #convWide} with qp = oh*wp rounded up to {@link #convTileWidth()}.
+     * (and finite) up to {@code (cin-1)*plane + oh*wp + (k-1)*(wp+1)} floats.
      */
     void convWideWeightGrad(MemorySegment dw, long dwOff, MemorySegment dy, long dyOff, long dyStride, int oh, int ow,
                             MemorySegment in, long inOff, long inStride, int n, int cin, int plane, int wp, int cout,

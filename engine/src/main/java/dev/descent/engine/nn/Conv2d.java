@@ -169,7 +169,7 @@ public final class Conv2d implements Module {
     // the padded inputs and dY, over a chunk of samples at once; dIn as the forward convolution of dY padded by
     // k-1-pad with the kernel flipped and its channel axes swapped. See LayerKernels.convWide.
 
-    /** Largest {@code LayerKernels.convTileWidth()} the workspace is sized for (the SIMD tiles are 12 to 32). */
+    /** Wide planes may exceed oh*wp by less than this (the SIMD kernels' tiles round up by at most 32). */
     static final int MAX_TILE = 64;
 
     /** Default of {@link #DIRECT_CHUNK_FLOATS}. */
@@ -185,15 +185,21 @@ public final class Conv2d implements Module {
         return (n + m - 1) / m * m;
     }
 
-    /** The positions per wide plane, qp (forward) or qp2 (input gradient), for tile width tq. */
-    private static int widePlane(int rows, int width, int tq) {
-        return roundUp(rows * width, tq);
+    /** Floats per wide output plane, qp (forward) or qp2 (input gradient), as the kernels need them. */
+    private static int widePlane(LayerKernels lk, int rows, int width, int k) {
+        int q = lk.convWidePlane(rows, width, k);
+        if (q < rows * width || q > rows * width + MAX_TILE - 1) {
+            throw new IllegalStateException("conv2d: kernels " + lk.name() + " want wide planes of " + q
+                    + " floats for " + rows + " x " + width + "; the workspace is sized for up to "
+                    + (rows * width + MAX_TILE - 1));
+        }
+        return q;
     }
 
     /*
-     * Buffer strides are sized for any tile width up to MAX_TILE (a wide plane of rows*width positions never needs
-     * more than rows*width + MAX_TILE - 1), so the workspace, the chunk and every offset are the same whichever
-     * kernels run the layer; only qp and qp2 depend on the kernels' tile width.
+     * Buffer strides are sized for any kernels whose wide planes exceed rows*width by less than MAX_TILE, so the
+     * workspace, the chunk and every offset are the same whichever kernels run the layer; only qp and qp2 depend on
+     * the kernels.
      */
 
     /** Floats per padded input sample, with the tail its last plane's wide reads run into. */
@@ -245,18 +251,9 @@ public final class Conv2d implements Module {
         return chunkFloats(batch) + align((long) ckk * outC);
     }
 
-    private static int tileOf(LayerKernels lk) {
-        int tq = lk.convTileWidth();
-        if (tq < 1 || tq > MAX_TILE) {
-            throw new IllegalStateException("conv2d: kernels " + lk.name() + " have tile width " + tq
-                    + ", the workspace is sized for 1.." + MAX_TILE);
-        }
-        return tq;
-    }
-
     private void forwardDirect(ExecutionContext ctx, LayerKernels lk, MemorySegment out, long outOff,
                                MemorySegment ws, long wsOff, MemorySegment in, long inOff, int batch) {
-        int qp = widePlane(oh, wp, tileOf(lk));
+        int qp = widePlane(lk, oh, wp, k);
         int gMax = forwardChunk(batch);
         int plane = hp * wp;
         long xs = xStride();
@@ -273,7 +270,7 @@ public final class Conv2d implements Module {
                 lk.padPlanes(ws, xpOff + g * xs, in, inOff + (long) (g0 + g) * inSize, c, h, w, pad, pad, hp, wp,
                         plane, xs - (long) c * plane);
             }
-            lk.convWide(ws, ywOff, ys, qp, ws, xpOff, xs, gn, c, plane, wp, ws, wtOff, params, bOff, outC, k,
+            lk.convWide(ws, ywOff, ys, oh, qp, ws, xpOff, xs, gn, c, plane, wp, ws, wtOff, params, bOff, outC, k,
                     ctx.threads());
             for (int g = 0; g < gn; g++) {
                 lk.unpadPlanes(out, outOff + (long) (g0 + g) * outSize, ws, ywOff + g * ys, outC, oh, ow, wp, qp);
@@ -284,7 +281,7 @@ public final class Conv2d implements Module {
     private void backwardDirect(ExecutionContext ctx, LayerKernels lk, MemorySegment dIn, long dInOff,
                                 MemorySegment ws, long wsOff, MemorySegment dOut, long dOutOff, MemorySegment in,
                                 long inOff, int batch, boolean needInputGrad) {
-        int qp2 = widePlane(h, wp2, tileOf(lk));
+        int qp2 = widePlane(lk, h, wp2, k);
         int gMax = directChunk(batch);
         int plane = hp * wp;
         int plane2 = hp2 * wp2;
@@ -315,7 +312,7 @@ public final class Conv2d implements Module {
             lk.convWideWeightGrad(grads, wOff, dOut, dOutOff + (long) g0 * outSize, outSize, oh, ow, ws, xpOff, xs, gn,
                     c, plane, wp, outC, k, g0 > 0, ctx.threads());
             if (needInputGrad) {
-                lk.convWide(ws, dinwOff, is, qp2, ws, dypOff, ps, gn, outC, plane2, wp2, ws, wfOff, null, 0, c, k,
+                lk.convWide(ws, dinwOff, is, h, qp2, ws, dypOff, ps, gn, outC, plane2, wp2, ws, wfOff, null, 0, c, k,
                         ctx.threads());
                 for (int g = 0; g < gn; g++) {
                     lk.unpadPlanes(dIn, dInOff + (long) (g0 + g) * inSize, ws, dinwOff + g * is, c, h, w, wp2, qp2);

@@ -28,8 +28,8 @@ public class ScalarLayerKernels implements LayerKernels {
     // ---------------------------------------------------------------- direct stride-1 convolution, wide planes
 
     @Override
-    public int convTileWidth() {
-        return 1;
+    public int convWidePlane(int oh, int wp, int k) {
+        return oh * wp;
     }
 
     @Override
@@ -73,16 +73,16 @@ public class ScalarLayerKernels implements LayerKernels {
         }
     }
 
-    /** Reference: each output accumulated in double. */
+    /** Reference: each output accumulated in double; the garbage columns computed as well. */
     @Override
-    public void convWide(MemorySegment out, long outOff, long outStride, int qp, MemorySegment in, long inOff,
+    public void convWide(MemorySegment out, long outOff, long outStride, int oh, int qp, MemorySegment in, long inOff,
                          long inStride, int n, int cin, int plane, int wp, MemorySegment wT, long wTOff,
                          MemorySegment bias, long biasOff, int cout, int k, int threads) {
         for (int smp = 0; smp < n; smp++) {
             long x0 = inOff + smp * inStride;
             for (int co = 0; co < cout; co++) {
                 double b = bias == null ? 0 : get(bias, biasOff + co);
-                for (int q = 0; q < qp; q++) {
+                for (int q = 0; q < oh * wp; q++) {
                     double s = b;
                     long e = 0;
                     for (int ci = 0; ci < cin; ci++) {

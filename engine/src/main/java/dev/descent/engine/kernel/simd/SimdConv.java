@@ -44,7 +44,7 @@ final class SimdConv {
     /** Vectors of output positions per forward tile. */
     private static final int NV = 2;
     /** Output positions per forward tile: the granularity of the wide planes. */
-    static final int TILE_Q = NV * L;
+    private static final int TILE_Q = NV * L;
     /** Fewer FMAs than this run on the caller alone (as SimdGemm). */
     private static final long PARALLEL_MIN_FMAS = 1L << 21;
 
@@ -173,12 +173,38 @@ final class SimdConv {
     }
 
     // ---------------------------------------------------------------- forward
+    //
+    // Two ways to cover a wide plane with tiles of NV vectors. Flat: the vectors of a tile are consecutive, tiles
+    // cover positions [0, oh*wp) rounded up to TILE_Q. By rows (when an output row fits in one vector, ow <= L, and
+    // it computes fewer positions): vector j of a tile starts row r0 + j, so each row is one vector whose lanes past
+    // ow are garbage. On the default CNN's second layer (14 x 14 outputs in rows of 18) flat computes 256 positions
+    // per channel and by rows 224, for 196 real ones; on a 16 x 16 3x3 layer 288 and 256.
 
-    static void convWide(MemorySegment out, long outOff, long outStride, int qp, MemorySegment in, long inOff,
+    /** Tiles by rows for this geometry (see above). */
+    private static boolean byRows(int oh, int wp, int k) {
+        int ow = wp - k + 1;
+        return ow <= L && (long) roundUp(oh, NV) * L < roundUp(oh * wp, TILE_Q);
+    }
+
+    private static int roundUp(int n, int m) {
+        return (n + m - 1) / m * m;
+    }
+
+    /** Floats of a wide output plane that {@link #convWide} writes: at least oh*wp. */
+    static int widePlane(int oh, int wp, int k) {
+        if (byRows(oh, wp, k)) {
+            return Math.max(oh * wp, (roundUp(oh, NV) - 1) * wp + L);
+        }
+        return roundUp(oh * wp, TILE_Q);
+    }
+
+    static void convWide(MemorySegment out, long outOff, long outStride, int oh, int qp, MemorySegment in, long inOff,
                          long inStride, int n, int cin, int plane, int wp, MemorySegment wT, long wTOff,
                          MemorySegment bias, long biasOff, int cout, int k, int threads) {
-        if (qp % TILE_Q != 0) {
-            throw new IllegalArgumentException("convWide: qp " + qp + " is not a multiple of the tile width " + TILE_Q);
+        int need = widePlane(oh, wp, k);
+        if (qp < need) {
+            throw new IllegalArgumentException("convWide: planes of " + qp + " floats, need " + need + " for " + oh
+                    + " rows of " + wp);
         }
         Scratch sc = SCRATCH.get();
         int ckk = cin * k * k;
@@ -195,20 +221,25 @@ final class SimdConv {
             }
         }
         int[] shifts = sc.shifts(cin, plane, wp, k, ckk);
-        int reach = Math.toIntExact(reach(cin, plane, wp, k, qp));
-        int parts = parts(threads, (long) n * cout * qp * ckk, n);
+        int reach = Math.toIntExact(reach(cin, plane, wp, k, need));
+        boolean rows = byRows(oh, wp, k);
+        int vs = rows ? wp : L;                      // floats from one vector of a tile to the next
+        int step = rows ? NV * wp : TILE_Q;          // from one tile to the next
+        int end = rows ? roundUp(oh, NV) * wp : need; // tiles start below this
+        int parts = parts(threads, (long) n * cout * need * ckk, n);
         if (parts <= 1) {
-            forwardSamples(out, outOff, outStride, qp, in, inOff, inStride, 0, n, reach, w, blocks, shifts, ckk, bias,
-                    biasOff, cout);
+            forwardSamples(out, outOff, outStride, qp, vs, step, end, in, inOff, inStride, 0, n, reach, w, blocks,
+                    shifts, ckk, bias, biasOff, cout);
             return;
         }
-        Kernels.pool().run(parts, (part, np) -> forwardSamples(out, outOff, outStride, qp, in, inOff, inStride,
-                n * part / np, n * (part + 1) / np, reach, w, blocks, shifts, ckk, bias, biasOff, cout));
+        Kernels.pool().run(parts, (part, np) -> forwardSamples(out, outOff, outStride, qp, vs, step, end, in, inOff,
+                inStride, n * part / np, n * (part + 1) / np, reach, w, blocks, shifts, ckk, bias, biasOff, cout));
     }
 
-    private static void forwardSamples(MemorySegment out, long outOff, long outStride, int qp, MemorySegment in,
-                                       long inOff, long inStride, int lo, int hi, int reach, float[] w, int blocks,
-                                       int[] shifts, int ckk, MemorySegment bias, long biasOff, int cout) {
+    private static void forwardSamples(MemorySegment out, long outOff, long outStride, int qp, int vs, int step,
+                                       int end, MemorySegment in, long inOff, long inStride, int lo, int hi, int reach,
+                                       float[] w, int blocks, int[] shifts, int ckk, MemorySegment bias, long biasOff,
+                                       int cout) {
         Scratch sc = SCRATCH.get();
         float[] x = sc.x(reach);
         float[] tile = sc.tile;
@@ -218,27 +249,30 @@ final class SimdConv {
             for (int b = 0; b < blocks; b++) {
                 int co = b * MR;
                 int rows = Math.min(MR, cout - co);
-                for (int q = 0; q < qp; q += TILE_Q) {
+                for (int q = 0; q < end; q += step) {
                     if (WIDE) {
-                        fwd8x2(tile, x, q, shifts, ckk, w, co, blocks * MR);
+                        fwd8x2(tile, x, q, vs, shifts, ckk, w, co, blocks * MR);
                     } else {
-                        fwd4x2(tile, x, q, shifts, ckk, w, co, blocks * MR);
+                        fwd4x2(tile, x, q, vs, shifts, ckk, w, co, blocks * MR);
                     }
-                    storeTile(out, o + (long) co * qp + q, qp, tile, rows, bias, biasOff + co);
+                    storeTile(out, o + (long) co * qp + q, qp, vs, tile, rows, bias, biasOff + co);
                 }
             }
         }
     }
 
-    /** out[m*qp + j] = tile[m*TILE_Q + j] + bias[m] for the first {@code rows} channels of a tile. */
-    private static void storeTile(MemorySegment out, long o, int qp, float[] tile, int rows, MemorySegment bias,
-                                  long b) {
+    /**
+     * out[m*qp + j*vs + l] = tile[m*TILE_Q + j*L + l] + bias[m] for the first {@code rows} channels of a tile, its
+     * vectors j {@code vs} floats apart.
+     */
+    private static void storeTile(MemorySegment out, long o, int qp, int vs, float[] tile, int rows,
+                                  MemorySegment bias, long b) {
         for (int m = 0; m < rows; m++) {
             FloatVector bv = FloatVector.broadcast(S, bias == null ? 0f : bias.getAtIndex(F, b + m));
             long ob = (o + (long) m * qp) * Float.BYTES;
-            for (int j = 0; j < TILE_Q; j += L) {
-                FloatVector.fromArray(S, tile, m * TILE_Q + j).add(bv)
-                        .intoMemorySegment(out, ob + (long) j * Float.BYTES, O);
+            for (int j = 0; j < NV; j++) {
+                FloatVector.fromArray(S, tile, m * TILE_Q + j * L).add(bv)
+                        .intoMemorySegment(out, ob + (long) j * vs * Float.BYTES, O);
             }
         }
     }
@@ -370,9 +404,9 @@ final class SimdConv {
 
     // ---------------------------------------------------------------- tile kernels, written out (no templates in Java)
 
-    /** 8 channels x 2 vectors of positions into {@code tile[8, 2L]}: Σ_e w[wi + e*ws + m] * x[xi + shifts[e] + j*L]. */
-    private static void fwd8x2(float[] tile, float[] x, int xi, int[] shifts, int ckk, float[] w, int wi,
-                               int ws) {
+    /** 8 channels x 2 vectors of positions into {@code tile[8, 2L]}: Σ_e w[wi + e*ws + m] * x[xi + shifts[e] + j*vs]. */
+    private static void fwd8x2(float[] tile, float[] x, int xi, int vs, int[] shifts, int ckk, float[] w,
+                               int wi, int ws) {
         FloatVector a00 = FloatVector.zero(S);
         FloatVector a01 = FloatVector.zero(S);
         FloatVector a10 = FloatVector.zero(S);
@@ -392,7 +426,7 @@ final class SimdConv {
         for (int e = 0; e < ckk; e++, wi += ws) {
             int xo = xi + shifts[e];
             FloatVector x0 = FloatVector.fromArray(S, x, xo);
-            FloatVector x1 = FloatVector.fromArray(S, x, xo + 1 * L);
+            FloatVector x1 = FloatVector.fromArray(S, x, xo + vs);
             FloatVector v = FloatVector.broadcast(S, w[wi]);
             a00 = x0.fma(v, a00);
             a01 = x1.fma(v, a01);
@@ -605,8 +639,8 @@ final class SimdConv {
     }
 
     /** 4 channels x 2 vectors of positions into {@code tile[4, 2L]}: Σ_e w[wi + e*4 + m] * x[xi + shifts[e] + j*L]. */
-    private static void fwd4x2(float[] tile, float[] x, int xi, int[] shifts, int ckk, float[] w, int wi,
-                               int ws) {
+    private static void fwd4x2(float[] tile, float[] x, int xi, int vs, int[] shifts, int ckk, float[] w,
+                               int wi, int ws) {
         FloatVector a00 = FloatVector.zero(S);
         FloatVector a01 = FloatVector.zero(S);
         FloatVector a10 = FloatVector.zero(S);
@@ -618,7 +652,7 @@ final class SimdConv {
         for (int e = 0; e < ckk; e++, wi += ws) {
             int xo = xi + shifts[e];
             FloatVector x0 = FloatVector.fromArray(S, x, xo);
-            FloatVector x1 = FloatVector.fromArray(S, x, xo + 1 * L);
+            FloatVector x1 = FloatVector.fromArray(S, x, xo + vs);
             FloatVector v = FloatVector.broadcast(S, w[wi]);
             a00 = x0.fma(v, a00);
             a01 = x1.fma(v, a01);

@@ -127,8 +127,8 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
     // ---------------------------------------------------------------- direct stride-1 convolution (SimdConv)
 
     @Override
-    public int convTileWidth() {
-        return SimdConv.TILE_Q;
+    public int convWidePlane(int oh, int wp, int k) {
+        return SimdConv.widePlane(oh, wp, k);
     }
 
     @Override
@@ -199,11 +199,11 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
     }
 
     @Override
-    public void convWide(MemorySegment out, long outOff, long outStride, int qp, MemorySegment in, long inOff,
+    public void convWide(MemorySegment out, long outOff, long outStride, int oh, int qp, MemorySegment in, long inOff,
                          long inStride, int n, int cin, int plane, int wp, MemorySegment wT, long wTOff,
                          MemorySegment bias, long biasOff, int cout, int k, int threads) {
-        SimdConv.convWide(out, outOff, outStride, qp, in, inOff, inStride, n, cin, plane, wp, wT, wTOff, bias, biasOff,
-                cout, k, threads);
+        SimdConv.convWide(out, outOff, outStride, oh, qp, in, inOff, inStride, n, cin, plane, wp, wT, wTOff, bias,
+                biasOff, cout, k, threads);
     }
 
     @Override
