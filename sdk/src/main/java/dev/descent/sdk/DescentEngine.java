@@ -127,7 +127,7 @@ public final class DescentEngine implements AutoCloseable {
             Dataset train;
             Dataset test;
             boolean computesHere = cluster == null || config.clusterSubmitterWorkers() > 0;
-            try (KernelWarmup warmup = KernelWarmup.start(plan, computesHere)) { // compiles the kernels while data loads
+            try (KernelWarmup _ = KernelWarmup.start(plan, computesHere)) { // compiles the kernels while data loads
                 train = own(owned, plan.train.open());
                 test = plan.test == null ? null : own(owned, plan.test.open());
             }
