@@ -181,10 +181,6 @@ public final class Conv2d implements Module {
      */
     static final long DIRECT_CHUNK_FLOATS = Long.getLong("descent.conv.chunkFloats", DIRECT_CHUNK_FLOATS_DOC);
 
-    private static int roundUp(int n, int m) {
-        return (n + m - 1) / m * m;
-    }
-
     /** Floats per wide output plane, qp (forward) or qp2 (input gradient), as the kernels need them. */
     private static int widePlane(LayerKernels lk, int rows, int width, int k) {
         int q = lk.convWidePlane(rows, width, k);

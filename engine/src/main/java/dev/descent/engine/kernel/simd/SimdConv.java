@@ -55,10 +55,14 @@ final class SimdConv {
         float[] w = new float[0];
         float[] x = new float[0];
         float[] g = new float[0];
+        float[] rows = new float[0];
         final float[] tile = new float[Math.max(MR * TILE_Q, GE * GV * L)];
         /** Two geometries: a layer's backward alternates its forward geometry (dW) and its transposed one (dX). */
         final Shifts[] shifts = {new Shifts(), new Shifts()};
         int lastUsed;
+        /** Gather index maps: dY's channels (i * oh*ow) and dWᵀ's kernel offsets (i * cp). */
+        final IndexMap byChannel = new IndexMap();
+        final IndexMap byOffset = new IndexMap();
 
         float[] w(int n) {
             if (w.length < n) {
@@ -72,34 +76,6 @@ final class SimdConv {
                 x = new float[Math.toIntExact(n)];
             }
             return x;
-        }
-
-        float[] rows = new float[0];
-        int[] strides = new int[L];
-        int[] strides2 = new int[L];
-        int stride = -1;
-        int stride2 = -1;
-
-        /** {i * step} for the lanes i (a gather's index map), kept for the last step. */
-        int[] strides(int step) {
-            if (stride != step) {
-                for (int i = 0; i < L; i++) {
-                    strides[i] = i * step;
-                }
-                stride = step;
-            }
-            return strides;
-        }
-
-        /** A second index map (two are used in one call). */
-        int[] strides2(int step) {
-            if (stride2 != step) {
-                for (int i = 0; i < L; i++) {
-                    strides2[i] = i * step;
-                }
-                stride2 = step;
-            }
-            return strides2;
         }
 
         float[] rows(int n) {
@@ -145,6 +121,22 @@ final class SimdConv {
             t.wp = wp;
             t.k = k;
             return t.v;
+        }
+    }
+
+    /** {i * step} for the lanes i: a gather's index map, kept for the last step. */
+    private static final class IndexMap {
+        final int[] v = new int[L];
+        int step = -1;
+
+        int[] of(int step) {
+            if (this.step != step) {
+                for (int i = 0; i < L; i++) {
+                    v[i] = i * step;
+                }
+                this.step = step;
+            }
+            return v;
         }
     }
 
@@ -306,7 +298,7 @@ final class SimdConv {
         float[] g = sc.g(n * gs);
         float[] x = sc.x((long) n * reach);
         float[] rows = sc.rows(cout * p);
-        int[] byChannel = sc.strides(p); // gathers channel co = i at i*p
+        int[] byChannel = sc.byChannel.of(p); // gathers channel co = i at i*p
         for (int s = 0; s < n; s++) {
             MemorySegment.copy(in, F, (inOff + s * inStride) * Float.BYTES, x, s * reach, reach);
             MemorySegment.copy(dy, F, (dyOff + s * dyStride) * Float.BYTES, rows, 0, cout * p);
@@ -323,7 +315,7 @@ final class SimdConv {
                     eTiles * part / np, eTiles * (part + 1) / np));
         }
         // dW[co, e] (+)= dWᵀ[e, co]: transposed by gathers into rows, then one bulk copy or a vector add
-        int[] byOffset = sc.strides2(cp); // gathers offset e + i at (e + i)*cp
+        int[] byOffset = sc.byOffset.of(cp); // gathers offset e + i at (e + i)*cp
         float[] out = sc.rows(cout * ckk);
         for (int co = 0; co < cout; co++) {
             int e = 0;
