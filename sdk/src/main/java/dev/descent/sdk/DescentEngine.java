@@ -127,7 +127,9 @@ public final class DescentEngine implements AutoCloseable {
             Dataset train;
             Dataset test;
             boolean computesHere = cluster == null || config.clusterSubmitterWorkers() > 0;
-            try (KernelWarmup _ = KernelWarmup.start(plan, computesHere)) { // compiles the kernels while data loads
+            int localWorkers = plan.workers > 0 ? plan.workers : config.workers();
+            try (KernelWarmup _ = KernelWarmup.start(plan, KernelWarmup.Paths.engine(plan, localWorkers),
+                    computesHere)) { // compiles the kernels while data loads
                 train = own(owned, plan.train.open());
                 test = plan.test == null ? null : own(owned, plan.test.open());
             }

@@ -34,7 +34,7 @@ final class InProcessTraining {
         String job = plan.name != null ? plan.name : "in-process";
         Dataset train;
         Dataset test;
-        try (KernelWarmup _ = KernelWarmup.start(plan, true)) { // compiles the model's kernels while the data loads
+        try (KernelWarmup _ = KernelWarmup.start(plan, KernelWarmup.Paths.inProcess(plan), true)) { // compiles the model's kernels while the data loads
             train = plan.train.open();
             try {
                 test = plan.test == null ? null : plan.test.open();

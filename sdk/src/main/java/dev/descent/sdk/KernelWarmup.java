@@ -1,5 +1,6 @@
 package dev.descent.sdk;
 
+import dev.descent.engine.kernel.KernelBackend;
 import dev.descent.engine.kernel.Kernels;
 import dev.descent.engine.memory.OffHeapBlock;
 import dev.descent.engine.memory.Purpose;
@@ -19,31 +20,69 @@ import org.slf4j.LoggerFactory;
  * has compiled it, and on two cores C2 compiles one method at a time: the first epoch of the default MLP ran ~5x
  * slower than the next (21k against 117k examples/s on a Zen 5 core). Loading Fashion-MNIST takes about a second on
  * the calling thread, so a daemon thread meanwhile trains a private copy of the model (same architecture, loss,
- * optimizer, backprop strategy and batch size; random inputs and labels) and C2 compiles what the real run will call.
- * {@link #close()} stops it and waits for its current step before training starts, so the run never shares a core
- * with it; the job's model, data and random streams are never touched, so results are unchanged bit for bit.
+ * optimizer and backprop strategy; random inputs and labels) and C2 compiles what the real run will call.
+ *
+ * <p>The steps are small ({@value #ROWS} rows, or the batch if smaller): the JIT's compile thresholds count calls
+ * and loop iterations, not data, and before C2 has compiled them the kernels run at a small fraction of their speed,
+ * so a full batch spent most of the load time in one slow step (one 1.3 s step for the width-1024 MLP's batch of
+ * 512) while small steps reach the thresholds many times sooner. When the run will use them (see {@link Paths}),
+ * every other step also measures the gradient noise scale with the half-batch probe, and each step runs the
+ * elementwise kernels of the update side (norms, the sync workers' weighted sum): those paths otherwise met the
+ * interpreter in the middle of training (a 0.2-0.4 s stall at the first noise-scale step of a width-1024 job).
+ * Paths the run will not take are left alone: compiling them costs C2 time the run's own kernels are waiting for.
+ *
+ * <p>{@link #close()} stops it and waits for its current step before training starts, so the run never shares a
+ * core with it; the job's model, data and random streams are never touched, so results are unchanged bit for bit.
  * {@code -Ddescent.warmup=false} turns it off.
  */
 final class KernelWarmup implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KernelWarmup.class);
     /** An upper bound: the warm-up normally ends when the datasets are open. */
     private static final int MAX_STEPS = 3000;
+    /** Rows per warm-up step (a multiple of every micro-tile height, so full tiles as in a real batch). */
+    static final int ROWS = 32;
 
     private final AtomicBoolean stop = new AtomicBoolean();
     private final AtomicLong steps = new AtomicLong();
     private final Thread thread;
+    private double sink; // keeps the warm-up's norms live
 
-    private KernelWarmup(TrainingPlan plan, boolean computesHere) {
-        thread = computesHere && enabled() ? Thread.ofPlatform().daemon().name("descent-kernel-warmup").unstarted(() -> run(plan))
+    /**
+     * The paths besides forward, backward and the optimizer step that the run will take.
+     *
+     * @param noiseProbe a lone worker measures the gradient noise scale with the half-batch probe
+     * @param updateSide the update side runs elementwise kernels over the whole gradient: norms (noise scale,
+     *                   statistics, clipping) or the sync workers' weighted sum
+     */
+    record Paths(boolean noiseProbe, boolean updateSide) {
+        /** In-process training: the noise scale and statistics are measured only for listeners. */
+        static Paths inProcess(TrainingPlan plan) {
+            boolean listened = !plan.listeners.isEmpty();
+            boolean probe = listened && plan.noiseScaleEvery > 0;
+            return new Paths(probe, probe || plan.clipNorm > 0 || (listened && plan.gradientStatsEvery > 0));
+        }
+
+        /** An engine job with {@code workers} local workers: it always publishes its measurements. */
+        static Paths engine(TrainingPlan plan, int workers) {
+            boolean sync = plan.mode != TrainingPlan.Mode.ASYNC;
+            boolean noise = plan.noiseScaleEvery > 0;
+            return new Paths(noise && (workers == 1 || !sync),
+                    noise || plan.clipNorm > 0 || plan.gradientStatsEvery > 0 || (sync && workers > 1));
+        }
+    }
+
+    private KernelWarmup(TrainingPlan plan, Paths paths, boolean computesHere) {
+        thread = computesHere && enabled()
+                ? Thread.ofPlatform().daemon().name("descent-kernel-warmup").unstarted(() -> run(plan, paths))
                 : null;
     }
 
     /**
-     * Starts warming {@code plan}'s kernels unless warm-up is off or the steps run elsewhere ({@code computesHere}
-     * false: a cluster job's submitter); close it before training starts.
+     * Starts warming {@code plan}'s kernels, and {@code paths}, unless warm-up is off or the steps run elsewhere
+     * ({@code computesHere} false: a cluster job's submitter); close it before training starts.
      */
-    static KernelWarmup start(TrainingPlan plan, boolean computesHere) {
-        KernelWarmup w = new KernelWarmup(plan, computesHere);
+    static KernelWarmup start(TrainingPlan plan, Paths paths, boolean computesHere) {
+        KernelWarmup w = new KernelWarmup(plan, paths, computesHere);
         if (w.thread != null) {
             w.thread.start();
         }
@@ -59,8 +98,8 @@ final class KernelWarmup implements AutoCloseable {
         return steps.get();
     }
 
-    private void run(TrainingPlan plan) {
-        int batch = Math.max(1, plan.batchSize);
+    private void run(TrainingPlan plan, Paths paths) {
+        int batch = Math.max(1, Math.min(plan.batchSize, ROWS));
         try (Model model = plan.model.instantiate();
              TrainingStep step = new TrainingStep(model, Kernels.backend(), plan.loss.engine(),
                      plan.optimizer.engine(), LrSchedule.constant(1e-6), plan.backprop.engine(), batch, 0, 1,
@@ -75,8 +114,17 @@ final class KernelWarmup implements AutoCloseable {
             for (int i = 0; i < batch; i++) {
                 y.segment().setAtIndex(ValueLayout.JAVA_INT, i, random.nextInt(model.outputSize()));
             }
+            MemorySegment g = model.grads().segment();
+            long floats = model.layout().totalFloats();
+            KernelBackend kernels = step.kernels();
             while (!stop.get() && steps.get() < MAX_STEPS) {
+                step.pass().measureUnits(paths.noiseProbe() && steps.get() % 2 == 1, true);
                 step.run(xs, 0, y.segment(), 0, batch, 0);
+                if (paths.updateSide()) { // on the private copy's gradient: the values do not matter
+                    sink += kernels.sumSquares(g, 0, floats);
+                    kernels.scale(g, 0, 1f, floats);
+                    kernels.axpy(g, 0, 0f, g, 0, floats);
+                }
                 steps.incrementAndGet();
             }
         } catch (RuntimeException | Error e) { // a warm-up never fails a run: the real step reports real problems

@@ -44,15 +44,21 @@ class KernelWarmupTest {
     }
 
     private static TrainingPlan plan(long millisPerSample) {
+        return builder(millisPerSample).build();
+    }
+
+    private static TrainingPlan.Builder builder(long millisPerSample) {
         return TrainingPlan.builder().name("warm")
                 .model(ModelDefinition.mlp().input(F).hidden(32, 16).output(3).init("kaiming-normal").seed(4).build())
                 .train(slow("train", millisPerSample)).optimizer(Optimizer.momentum(0.05, 0.9)).batchSize(32)
-                .epochs(2).seed(3).build();
+                .epochs(2).seed(3);
     }
 
     @Test
     void shouldTrainAPrivateCopyUntilClosedAndThenStop() throws Exception {
-        KernelWarmup w = KernelWarmup.start(plan(0), true);
+        // every path: the half-batch noise probe and the update side's kernels must run too (a failure would stop
+        // the warm-up before its first step is counted)
+        KernelWarmup w = KernelWarmup.start(plan(0), new KernelWarmup.Paths(true, true), true);
         for (int i = 0; i < 500 && w.steps() == 0; i++) { // bounded: at most ~5 s
             Thread.sleep(10);
         }
@@ -61,6 +67,23 @@ class KernelWarmupTest {
         assertThat(after).isPositive();
         Thread.sleep(50);
         assertThat(w.steps()).isEqualTo(after); // close() waited for the thread: nothing runs afterwards
+    }
+
+    @Test
+    void shouldWarmOnlyThePathsTheRunTakes() {
+        // in process, the noise scale and the statistics are measured for listeners only
+        assertThat(KernelWarmup.Paths.inProcess(plan(0))).isEqualTo(new KernelWarmup.Paths(false, false));
+        assertThat(KernelWarmup.Paths.inProcess(builder(0).listener(e -> { }).build()))
+                .isEqualTo(new KernelWarmup.Paths(true, true));
+        assertThat(KernelWarmup.Paths.inProcess(builder(0).clipNorm(1).build()))
+                .isEqualTo(new KernelWarmup.Paths(false, true));
+        // the engine always measures: a lone sync worker probes half batches, several workers are the halves
+        assertThat(KernelWarmup.Paths.engine(plan(0), 1)).isEqualTo(new KernelWarmup.Paths(true, true));
+        assertThat(KernelWarmup.Paths.engine(plan(0), 2)).isEqualTo(new KernelWarmup.Paths(false, true));
+        assertThat(KernelWarmup.Paths.engine(builder(0).noiseScaleEvery(0).gradientStatsEvery(0).build(), 1))
+                .isEqualTo(new KernelWarmup.Paths(false, false));
+        assertThat(KernelWarmup.Paths.engine(builder(0).noiseScaleEvery(0).gradientStatsEvery(0).build(), 2))
+                .isEqualTo(new KernelWarmup.Paths(false, true));
     }
 
     @Test
