@@ -39,7 +39,10 @@ final class KernelWarmup implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KernelWarmup.class);
     /** An upper bound: the warm-up normally ends when the datasets are open. */
     private static final int MAX_STEPS = 3000;
-    /** Rows per warm-up step (a multiple of every micro-tile height, so full tiles as in a real batch). */
+    /**
+     * Rows per warm-up step: several row tiles of every micro-kernel shape (2-12 rows), full ones and, for the
+     * heights that do not divide 32, a partial one, as a real batch has.
+     */
     static final int ROWS = 32;
 
     private final AtomicBoolean stop = new AtomicBoolean();
