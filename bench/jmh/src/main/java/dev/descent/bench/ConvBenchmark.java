@@ -9,8 +9,6 @@ import dev.descent.engine.nn.ExecutionContext;
 import dev.descent.engine.nn.Model;
 import dev.descent.engine.nn.Module;
 import dev.descent.engine.nn.Sequential;
-import java.lang.foreign.ValueLayout;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -71,26 +69,16 @@ public class ConvBenchmark {
                 Integer.parseInt(p[6]), Integer.parseInt(p[7]))).build().initialize(Init.KAIMING_NORMAL, Init.ZEROS, 1);
         conv = model.layer(0);
         ctx = new ExecutionContext(Kernels.simd()).threads(1);
-        x = fill(OffHeapBlock.allocateFloats((long) batch * model.nodeSize(0), Purpose.WORKSPACE), 1);
+        x = BenchBuffers.gaussian((long) batch * model.nodeSize(0), 1);
         dx = OffHeapBlock.allocateFloats((long) batch * model.nodeSize(0), Purpose.WORKSPACE);
         y = OffHeapBlock.allocateFloats((long) batch * model.nodeSize(1), Purpose.WORKSPACE);
-        dy = fill(OffHeapBlock.allocateFloats((long) batch * model.nodeSize(1), Purpose.WORKSPACE), 2);
+        dy = BenchBuffers.gaussian((long) batch * model.nodeSize(1), 2);
         ws = OffHeapBlock.allocateFloats(conv.workspaceFloats(batch), Purpose.WORKSPACE);
-    }
-
-    private static OffHeapBlock fill(OffHeapBlock b, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        for (long i = 0; i < b.floatCount(); i++) {
-            b.segment().setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) r.nextGaussian());
-        }
-        return b;
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        for (OffHeapBlock b : new OffHeapBlock[]{x, dx, y, dy, ws}) {
-            b.close();
-        }
+        BenchBuffers.closeAll(x, dx, y, dy, ws);
         model.close();
     }
 

@@ -4,8 +4,6 @@ import dev.descent.engine.kernel.Kernels;
 import dev.descent.engine.kernel.LayerKernels;
 import dev.descent.engine.memory.OffHeapBlock;
 import dev.descent.engine.memory.Purpose;
-import java.lang.foreign.ValueLayout;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -58,25 +56,15 @@ public class PoolBenchmark {
         h = Integer.parseInt(p[2]);
         w = Integer.parseInt(p[3]);
         kernels = LayerKernels.forBackend(Kernels.simd());
-        x = fill(OffHeapBlock.allocateFloats((long) planes * h * w, Purpose.WORKSPACE), 1);
+        x = BenchBuffers.gaussian((long) planes * h * w, 1);
         dx = OffHeapBlock.allocateFloats((long) planes * h * w, Purpose.WORKSPACE);
         y = OffHeapBlock.allocateFloats((long) planes * h * w / 4, Purpose.WORKSPACE);
-        dy = fill(OffHeapBlock.allocateFloats((long) planes * h * w / 4, Purpose.WORKSPACE), 2);
-    }
-
-    private static OffHeapBlock fill(OffHeapBlock b, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        for (long i = 0; i < b.floatCount(); i++) {
-            b.segment().setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) r.nextGaussian());
-        }
-        return b;
+        dy = BenchBuffers.gaussian((long) planes * h * w / 4, 2);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        for (OffHeapBlock b : new OffHeapBlock[]{x, dx, y, dy}) {
-            b.close();
-        }
+        BenchBuffers.closeAll(x, dx, y, dy);
     }
 
     @Benchmark
