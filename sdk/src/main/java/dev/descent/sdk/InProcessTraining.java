@@ -34,7 +34,8 @@ final class InProcessTraining {
         String job = plan.name != null ? plan.name : "in-process";
         Dataset train;
         Dataset test;
-        try (KernelWarmup _ = KernelWarmup.start(plan, KernelWarmup.Paths.inProcess(plan), true)) { // compiles the model's kernels while the data loads
+        // compiles the model's kernels while the data loads
+        try (KernelWarmup _ = KernelWarmup.start(plan, KernelWarmup.Paths.inProcess(plan), true)) {
             train = plan.train.open();
             try {
                 test = plan.test == null ? null : plan.test.open();
@@ -55,6 +56,16 @@ final class InProcessTraining {
         } catch (NonFiniteLossException e) {
             throw (DivergedException) DescentEngine.publicFailure(e);
         }
+    }
+
+    /** Steps between per-layer statistics in process: measured only for listeners (0 = off). */
+    static int statsEvery(TrainingPlan plan) {
+        return plan.listeners.isEmpty() ? 0 : plan.gradientStatsEvery;
+    }
+
+    /** Steps between gradient noise scale measurements in process: only for listeners (0 = off). */
+    static int noiseEvery(TrainingPlan plan) {
+        return plan.listeners.isEmpty() ? 0 : plan.noiseScaleEvery;
     }
 
     private static void save(Model model, Path trajectoryDir, int epoch) {
@@ -99,7 +110,7 @@ final class InProcessTraining {
 
         @Override
         public int layerStatsEvery() {
-            return plan.listeners.isEmpty() ? 0 : plan.gradientStatsEvery;
+            return statsEvery(plan);
         }
 
         @Override
@@ -110,7 +121,7 @@ final class InProcessTraining {
 
         @Override
         public int noiseScaleEvery() {
-            return plan.listeners.isEmpty() ? 0 : plan.noiseScaleEvery;
+            return noiseEvery(plan);
         }
 
         @Override

@@ -60,9 +60,8 @@ final class KernelWarmup implements AutoCloseable {
     record Paths(boolean noiseProbe, boolean updateSide) {
         /** In-process training: the noise scale and statistics are measured only for listeners. */
         static Paths inProcess(TrainingPlan plan) {
-            boolean listened = !plan.listeners.isEmpty();
-            boolean probe = listened && plan.noiseScaleEvery > 0;
-            return new Paths(probe, probe || plan.clipNorm > 0 || (listened && plan.gradientStatsEvery > 0));
+            boolean probe = InProcessTraining.noiseEvery(plan) > 0;
+            return new Paths(probe, probe || plan.clipNorm > 0 || InProcessTraining.statsEvery(plan) > 0);
         }
 
         /** An engine job with {@code workers} local workers: it always publishes its measurements. */
