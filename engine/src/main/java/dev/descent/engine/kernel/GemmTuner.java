@@ -16,8 +16,13 @@ import java.util.function.Consumer;
  * tuning file of this CPU model ({@link GemmTuningFile}), which later JVMs read at start-up ({@link GemmSelection}).
  *
  * <p>Two phases within the time budget. (1) Every tile that fits the machine ({@link GemmTile#candidates}) with
- * the blocking derived from the caches, on two products: a big square one (1024³ NN) and an MLP layer
- * (128 x 256 x 784 NT, the default model's first forward); score = geometric mean of the two GFLOP/s.
+ * the blocking derived from the caches, on a big square product (1024³ NN) and on an MLP layer's three training
+ * products, timed together: the default model's first layer at batch 128 (forward 128 x 256 x 784 NT, weight
+ * gradient 256 x 784 x 128 TN, input gradient 128 x 784 x 256 NN); score = geometric mean of the two GFLOP/s. The
+ * layer counts the weight gradient, whose depth is the batch: a tile that wins the square and the forward can lose
+ * there (on a Zen 5, 6x4 against 8x2 in JVMs of their own: 3-5% faster on 1024³, ~30% slower on 256 x 784 x 128
+ * TN). Known bias: all tiles are measured in this one JVM, where the micro-kernel dispatch has seen every tile; on
+ * that Zen 5 8x2 ran ~20% below its single-tile rate here, and the tuner chose 6x4 (docs/performance.md).
  * (2) The best tile with other blockings (kc 256/512/1024 x mc half/default/double) on the big product; the
  * blocking is kept only if it beats the default by more than 2% (noise). Each figure is the best single product
  * after a warm-up (a fixed number of small products first, so the kernels are compiled before a big product runs),
@@ -39,7 +44,8 @@ public final class GemmTuner {
      * One measured candidate.
      *
      * @param bigGflops GFLOP/s of the best 1024³ NN product
-     * @param mlpGflops GFLOP/s of the best 128x256x784 NT product (NaN when not measured: blocking phase)
+     * @param mlpGflops GFLOP/s of the best MLP layer (its NT, TN and NN products at batch 128 together; NaN when
+     *                  not measured: blocking phase)
      */
     public record Trial(GemmShape shape, double bigGflops, double mlpGflops) {
         /** Geometric mean of the two figures (the big one alone when the MLP one was not measured). */
@@ -78,7 +84,8 @@ public final class GemmTuner {
         List<GemmTile> tiles = GemmTile.candidates(bits, registers);
         double budget = Math.max(5, budgetSeconds);
         List<Trial> trials = new ArrayList<>();
-        try (Operands big = new Operands(BIG, BIG, BIG); Operands mlp = new Operands(MLP[0], MLP[1], MLP[2])) {
+        // the layer's operands, sized for the largest of its three products (in floats: A 256x784, B 784x784, C 256x784)
+        try (Operands big = new Operands(BIG, BIG, BIG); Operands mlp = new Operands(MLP[1], MLP[2], MLP[2])) {
             // Warm every tile up before measuring any: the driver dispatches on the tile, so C2 compiles it with a
             // profile of all tiles at once; a tile first seen after that compile hits a deoptimization (measured: a
             // tile tried last ran at 6 instead of 93 GFLOP/s).
@@ -91,7 +98,7 @@ public final class GemmTuner {
                 GemmShape shape = GemmShape.of(tile, cpu, "descent tune");
                 KernelBackend be = Kernels.simd(shape);
                 double b = best(be, big, false, perTile * 2 / 3);
-                double m = best(be, mlp, true, perTile / 3);
+                double m = bestLayer(be, mlp, perTile / 3);
                 Trial t = new Trial(shape, b, m);
                 trials.add(t);
                 progress.accept(line(t));
@@ -164,6 +171,7 @@ public final class GemmTuner {
         for (int i = 0; i < 1500 && System.nanoTime() < end; i++) {
             be.gemmNN(big.c, 0, big.a, 0, big.b, 0, PRIMER, PRIMER, PRIMER, false, 1);
             be.gemmNT(big.c, 0, big.a, 0, big.b, 0, PRIMER - 3, PRIMER + 5, PRIMER, false, 1);
+            be.gemmTN(big.c, 0, big.a, 0, big.b, 0, PRIMER + 5, PRIMER - 3, PRIMER, false, 1);
         }
     }
 
@@ -172,6 +180,32 @@ public final class GemmTuner {
      * of wall-clock time, at least 3 products.
      */
     private static double best(KernelBackend be, Operands o, boolean nt, long nanos) {
+        return bestOf(nanos, 2.0 * o.m * o.n * o.k, () -> {
+            if (nt) {
+                be.gemmNT(o.c, 0, o.a, 0, o.b, 0, o.m, o.n, o.k, false, 1);
+            } else {
+                be.gemmNN(o.c, 0, o.a, 0, o.b, 0, o.m, o.n, o.k, false, 1);
+            }
+        });
+    }
+
+    /**
+     * GFLOP/s of the fastest MLP layer in training (batch {@code MLP[0]}, {@code MLP[1]} outputs, {@code MLP[2]}
+     * inputs): forward Y = X·Wᵀ (NT), weight gradient dW = dYᵀ·X (TN, depth = batch), input gradient dX = dY·W (NN).
+     */
+    private static double bestLayer(KernelBackend be, Operands o, long nanos) {
+        int batch = MLP[0];
+        int out = MLP[1];
+        int in = MLP[2];
+        return bestOf(nanos, 3 * 2.0 * batch * out * in, () -> {
+            be.gemmNT(o.c, 0, o.a, 0, o.b, 0, batch, out, in, false, 1);
+            be.gemmTN(o.c, 0, o.a, 0, o.b, 0, out, in, batch, false, 1);
+            be.gemmNN(o.c, 0, o.a, 0, o.b, 0, batch, in, out, false, 1);
+        });
+    }
+
+    /** GFLOP/s of the fastest of at least 3 runs of {@code work} ({@code flops} each) over about {@code nanos}. */
+    private static double bestOf(long nanos, double flops, Runnable work) {
         java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
         boolean cpu = mx.isCurrentThreadCpuTimeSupported();
         long start = System.nanoTime();
@@ -179,16 +213,12 @@ public final class GemmTuner {
         int reps = 0;
         while (reps < 3 || System.nanoTime() - start < nanos) {
             long t0 = cpu ? mx.getCurrentThreadCpuTime() : System.nanoTime();
-            if (nt) {
-                be.gemmNT(o.c, 0, o.a, 0, o.b, 0, o.m, o.n, o.k, false, 1);
-            } else {
-                be.gemmNN(o.c, 0, o.a, 0, o.b, 0, o.m, o.n, o.k, false, 1);
-            }
+            work.run();
             long t = (cpu ? mx.getCurrentThreadCpuTime() : System.nanoTime()) - t0;
             bestNanos = Math.min(bestNanos, Math.max(1, t));
             reps++;
         }
-        return 2.0 * o.m * o.n * o.k / bestNanos;
+        return flops / bestNanos;
     }
 
     /** Random operands of one product, off-heap, closed after the run. */

@@ -31,6 +31,10 @@ class TuneCommandTest {
             for (JsonNode t : s.get("trials")) {
                 assertThat(t.get("gflops_1024").asDouble()).as(t.toString()).isPositive();
             }
+            for (int i = 0; i < tiles; i++) {   // every tile also on the MLP layer's three training products
+                assertThat(s.get("trials").get(i).get("gflops_mlp").asDouble()).as(s.get("trials").get(i).toString())
+                        .isPositive();
+            }
             Path file = GemmTuningFile.path(dir.resolve("tuning"), CpuInfo.detected());
             assertThat(file).isRegularFile();
             assertThat(s.get("file").asText()).isEqualTo(file.toString());
