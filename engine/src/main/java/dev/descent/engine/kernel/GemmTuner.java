@@ -21,8 +21,8 @@ import java.util.function.Consumer;
  * gradient 256 x 784 x 128 TN, input gradient 128 x 784 x 256 NN); score = geometric mean of the two GFLOP/s. The
  * layer counts the weight gradient, whose depth is the batch: a tile that wins the square and the forward can lose
  * there (on a Zen 5, 6x4 against 8x2 in JVMs of their own: 3-5% faster on 1024³, ~30% slower on 256 x 784 x 128
- * TN). Known bias: all tiles are measured in this one JVM, where the micro-kernel dispatch has seen every tile; on
- * that Zen 5 8x2 ran ~20% below its single-tile rate here, and the tuner chose 6x4 (docs/performance.md).
+ * TN). Known weakness (docs/performance.md, session 9): each tile is measured once, in order, in one JVM; on that
+ * Zen 5 the first one (8x2) ran ~15-20% below its rate measured again later, and the tuner chose 6x4.
  * (2) The best tile with other blockings (kc 256/512/1024 x mc half/default/double) on the big product; the
  * blocking is kept only if it beats the default by more than 2% (noise). Each figure is the best single product
  * after a warm-up (a fixed number of small products first, so the kernels are compiled before a big product runs),
