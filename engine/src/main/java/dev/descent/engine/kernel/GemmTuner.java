@@ -86,7 +86,8 @@ public final class GemmTuner {
         List<GemmTile> tiles = GemmTile.candidates(bits, registers);
         double budget = Math.max(5, budgetSeconds);
         List<Trial> trials = new ArrayList<>();
-        // the layer's operands, sized for the largest of its three products (in floats: A 256x784, B 784x784, C 256x784)
+        // the layer's operands, sized for the largest of its three products (floats: A 256x784, B 784x784,
+        // C 256x784)
         try (Operands big = new Operands(BIG, BIG, BIG); Operands mlp = new Operands(MLP[1], MLP[2], MLP[2])) {
             // Warm every tile up before measuring any: the driver dispatches on the tile, so C2 compiles it with a
             // profile of all tiles at once; a tile first seen after that compile hits a deoptimization (measured: a
@@ -98,20 +99,20 @@ public final class GemmTuner {
             // rounds over all tiles, the best figure of each kept: measured once each, in order, the first tile ran
             // 15-20% below its rate measured again after the others (docs/performance.md, session 9)
             long perRound = (long) (Math.max(1.0 / ROUNDS, left * PHASE1_SHARE / tiles.size() / ROUNDS) * 1e9);
+            List<GemmShape> shapes = tiles.stream().map(tile -> GemmShape.of(tile, cpu, "descent tune")).toList();
             double[][] figures = new double[tiles.size()][2];
             for (int round = 1; round <= ROUNDS; round++) {
-                for (int i = 0; i < tiles.size(); i++) {
-                    GemmShape shape = GemmShape.of(tiles.get(i), cpu, "descent tune");
-                    KernelBackend be = Kernels.simd(shape);
-                    Trial t = new Trial(shape, best(be, big, false, perRound * 2 / 3),
+                for (int i = 0; i < shapes.size(); i++) {
+                    KernelBackend be = Kernels.simd(shapes.get(i));
+                    Trial t = new Trial(shapes.get(i), best(be, big, perRound * 2 / 3),
                             bestLayer(be, mlp, perRound / 3));
                     figures[i][0] = Math.max(figures[i][0], t.bigGflops());
                     figures[i][1] = Math.max(figures[i][1], t.mlpGflops());
                     progress.accept(line(t) + " (round " + round + "/" + ROUNDS + ")");
                 }
             }
-            for (int i = 0; i < tiles.size(); i++) {
-                trials.add(new Trial(GemmShape.of(tiles.get(i), cpu, "descent tune"), figures[i][0], figures[i][1]));
+            for (int i = 0; i < shapes.size(); i++) {
+                trials.add(new Trial(shapes.get(i), figures[i][0], figures[i][1]));
             }
             Trial bestTile = trials.stream().max(Comparator.comparingDouble(Trial::score)).orElseThrow();
             GemmShape base = bestTile.shape();
@@ -122,7 +123,7 @@ public final class GemmTuner {
             KernelBackend baseBackend = Kernels.simd(base);
             for (GemmShape shape : blockings) {
                 KernelBackend be = Kernels.simd(shape);
-                Trial t = new Trial(shape, best(be, big, false, perBlocking), Double.NaN);
+                Trial t = new Trial(shape, best(be, big, perBlocking), Double.NaN);
                 trials.add(t);
                 progress.accept(line(t));
                 if (t.bigGflops() > bestBlocking.bigGflops() * MIN_BLOCKING_GAIN) {
@@ -130,7 +131,7 @@ public final class GemmTuner {
                 }
             }
             if (bestBlocking.shape() != base) {   // confirm against the default blocking measured again, now
-                double again = best(baseBackend, big, false, perBlocking);
+                double again = best(baseBackend, big, perBlocking);
                 Trial t = new Trial(base, again, Double.NaN);
                 trials.add(t);
                 progress.accept(line(t) + " (default blocking, again)");
@@ -186,17 +187,11 @@ public final class GemmTuner {
     }
 
     /**
-     * GFLOP/s of the fastest product (in thread CPU time where supported, else wall-clock) over about {@code nanos}
-     * of wall-clock time, at least 3 products.
+     * GFLOP/s of the fastest NN product (in thread CPU time where supported, else wall-clock) over about
+     * {@code nanos} of wall-clock time, at least 3 products.
      */
-    private static double best(KernelBackend be, Operands o, boolean nt, long nanos) {
-        return bestOf(nanos, 2.0 * o.m * o.n * o.k, () -> {
-            if (nt) {
-                be.gemmNT(o.c, 0, o.a, 0, o.b, 0, o.m, o.n, o.k, false, 1);
-            } else {
-                be.gemmNN(o.c, 0, o.a, 0, o.b, 0, o.m, o.n, o.k, false, 1);
-            }
-        });
+    private static double best(KernelBackend be, Operands o, long nanos) {
+        return bestOf(nanos, 2.0 * o.m * o.n * o.k, () -> be.gemmNN(o.c, 0, o.a, 0, o.b, 0, o.m, o.n, o.k, false, 1));
     }
 
     /**
