@@ -403,22 +403,32 @@ class LayerKernelsTest {
     }
 
     /**
-     * Both implementations, bit for bit: the 2x2 stride-2 fast path (vector groups of 4 windows, an overlapping last
-     * group, scalar rows narrower than a group) and the fallbacks (odd sizes, other windows).
+     * Both implementations, bit for bit: the 2x2 stride-2 fast path (vector groups of 8 windows where vectors hold 16
+     * floats, of 4 windows, an overlapping last group, scalar rows narrower than a group) and the fallbacks (odd
+     * sizes, other windows). {@code nanEvery}: one pixel in that many is NaN (0: none, so that every vector group
+     * takes the NaN-free form of the step; 20: nearly every group holds one and takes the full rule; 400: both
+     * kinds of group in one call), among ties (small integers), signed zeros and infinities.
      */
     @ParameterizedTest
-    @CsvSource({"3,28,28,2,2,0", "5,14,14,2,2,0", "2,6,10,2,2,0", "2,7,9,2,2,0", "2,8,8,3,2,1", "1,9,9,3,3,0",
-            "2,6,6,2,1,0", "2,8,8,2,2,0", "1,4,16,2,2,0", "3,4,4,2,2,0", "2,2,26,2,2,0"})
-    void maxPoolShouldMatchTheReferenceIncludingTiesAndNaN(int planes, int h, int w, int k, int stride, int pad) {
+    @CsvSource({"3,28,28,2,2,0,20", "5,14,14,2,2,0,20", "2,6,10,2,2,0,20", "2,7,9,2,2,0,20", "2,8,8,3,2,1,20",
+            "1,9,9,3,3,0,20", "2,6,6,2,1,0,20", "2,8,8,2,2,0,20", "1,4,16,2,2,0,20", "3,4,4,2,2,0,20",
+            "2,2,26,2,2,0,20", "3,28,28,2,2,0,0", "5,14,14,2,2,0,0", "2,2,26,2,2,0,0", "2,4,32,2,2,0,0",
+            "2,2,34,2,2,0,0", "1,4,16,2,2,0,0", "2,8,8,2,2,0,0", "4,28,28,2,2,0,400", "4,14,14,2,2,0,400"})
+    void maxPoolShouldMatchTheReferenceIncludingTiesAndNaN(int planes, int h, int w, int k, int stride, int pad,
+                                                           int nanEvery) {
         int oh = (h + 2 * pad - k) / stride + 1;
         int ow = (w + 2 * pad - k) / stride + 1;
         long n = (long) planes * h * w;
         MemorySegment in = random(n);
-        java.util.SplittableRandom r = new java.util.SplittableRandom(h * 31L + w);
+        java.util.SplittableRandom r = new java.util.SplittableRandom(h * 31L + w + nanEvery);
         for (long i = 0; i < n; i++) {
-            int pick = r.nextInt(20);   // ties (small integers), signed zeros and NaNs among the gaussians
-            float v = pick < 6 ? (float) r.nextInt(3) : pick == 6 ? -0f : pick == 7 ? 0f : pick == 8 ? Float.NaN
+            int pick = r.nextInt(40);   // ties (small integers), signed zeros and infinities among the gaussians
+            float v = pick < 12 ? (float) r.nextInt(3) : pick < 14 ? -0f : pick < 16 ? 0f
+                    : pick == 16 ? Float.POSITIVE_INFINITY : pick == 17 ? Float.NEGATIVE_INFINITY
                     : in.getAtIndex(ValueLayout.JAVA_FLOAT, OFF + i);
+            if (nanEvery > 0 && r.nextInt(nanEvery) == 0) {
+                v = Float.NaN;
+            }
             in.setAtIndex(ValueLayout.JAVA_FLOAT, OFF + i, v);
         }
         long on = (long) planes * oh * ow;
