@@ -57,6 +57,9 @@ final class SimdConv {
         float[] g = new float[0];
         float[] rows = new float[0];
         final float[] tile = new float[Math.max(MR * TILE_Q, GE * GV * L)];
+        /** The 16 x 16 block between the two halves of {@link #transposeWide}'s transpose, and its permutations. */
+        final float[] block = new float[256];
+        final float[] perm = SimdGemm.transposePermutations();
         /** Two geometries: a layer's backward alternates its forward geometry (dW) and its transposed one (dX). */
         final Shifts[] shifts = {new Shifts(), new Shifts()};
         int lastUsed;
@@ -78,9 +81,10 @@ final class SimdConv {
             return x;
         }
 
+        /** Room for {@code n} floats and one vector more (whole-vector reads past the last row's end). */
         float[] rows(int n) {
-            if (rows.length < n) {
-                rows = new float[n];
+            if (rows.length < n + L) {
+                rows = new float[n + L];
             }
             return rows;
         }
@@ -302,7 +306,7 @@ final class SimdConv {
         for (int s = 0; s < n; s++) {
             MemorySegment.copy(in, F, (inOff + s * inStride) * Float.BYTES, x, s * reach, reach);
             MemorySegment.copy(dy, F, (dyOff + s * dyStride) * Float.BYTES, rows, 0, cout * p);
-            transposeWide(g, Math.toIntExact(s * gs), cp, rows, byChannel, cout, oh, ow, wp);
+            transposeWide(g, Math.toIntExact(s * gs), cp, rows, byChannel, cout, oh, ow, wp, sc);
         }
         int[] shifts = sc.shifts(cin, plane, wp, k, eTiles * GE);
         float[] dwT = sc.w(eTiles * GE * cp);
@@ -343,31 +347,97 @@ final class SimdConv {
     }
 
     /**
-     * gT[q*cp + co] (from g0) = dy[co, oy, ox] for q = oy*wp + ox with ox < ow, else 0; channels past cout 0. Whole
-     * vectors of channels are gathered ({@code byChannel[i] = i*oh*ow}), the rest copied one by one.
+     * gT[q*cp + co] (from g0) = dy[co, oy, ox] for q = oy*wp + ox with ox < ow, else 0; channels past cout 0. With
+     * 16-float vectors, blocks of 16 channels x 16 columns go through a 16 x 16 transpose ({@link #transposeHalf},
+     * {@link #transposeRest}); otherwise whole vectors of channels are gathered ({@code byChannel[i] = i*oh*ow}).
+     * The channels left over are copied one by one. {@code rows} holds a vector of slack past its last row.
      */
     private static void transposeWide(float[] g, int g0, int cp, float[] rows, int[] byChannel, int cout, int oh,
-                                      int ow, int wp) {
+                                      int ow, int wp, Scratch sc) {
         int p = oh * ow;
+        int blocked = L == 16 ? cout / 16 * 16 : 0;
         int whole = cout / L * L;
         for (int oy = 0; oy < oh; oy++) {
-            for (int ox = 0; ox < wp; ox++) {
-                int gi = g0 + (oy * wp + ox) * cp;
-                if (ox >= ow) {
-                    java.util.Arrays.fill(g, gi, gi + cp, 0f);
-                    continue;
+            int row = g0 + oy * wp * cp;
+            java.util.Arrays.fill(g, row + ow * cp, row + wp * cp, 0f);
+            for (int co = 0; co < blocked; co += 16) {
+                for (int ox = 0; ox < ow; ox += 16) {
+                    int src = co * p + oy * ow + ox;
+                    for (int h = 0; h < 4; h++) {
+                        transposeHalf(sc.block, h, rows, src, p, sc.perm);
+                    }
+                    int columns = Math.min(16, ow - ox);
+                    for (int h = 0; h < 4; h++) {
+                        transposeRest(sc.block, h, g, row + ox * cp + co, cp, columns, sc.perm);
+                    }
                 }
+            }
+            for (int ox = 0; ox < ow; ox++) {
+                int gi = row + ox * cp;
                 int src = oy * ow + ox;
-                for (int co = 0; co < whole; co += L) {
+                for (int co = blocked; co < whole; co += L) {
                     FloatVector.fromArray(S, rows, co * p + src, byChannel, 0).intoArray(g, gi + co);
                 }
                 for (int co = whole; co < cout; co++) {
                     g[gi + co] = rows[co * p + src];
                 }
-                for (int co = cout; co < cp; co++) {
-                    g[gi + co] = 0f;
-                }
+                java.util.Arrays.fill(g, gi + cout, gi + cp, 0f);
             }
+        }
+    }
+
+    /**
+     * First half of a 16 x 16 transpose (as SimdGemm's packing): channel rows h, h+4, h+8, h+12 (16 columns from
+     * {@code src}, rows {@code p} apart) through the butterfly stages d = 8 and 4, parked in {@code t}.
+     */
+    private static void transposeHalf(float[] t, int h, float[] rows, int src, int p, float[] perm) {
+        FloatVector x0 = FloatVector.fromArray(S, rows, src + h * p);
+        FloatVector x1 = FloatVector.fromArray(S, rows, src + (h + 4) * p);
+        FloatVector x2 = FloatVector.fromArray(S, rows, src + (h + 8) * p);
+        FloatVector x3 = FloatVector.fromArray(S, rows, src + (h + 12) * p);
+        FloatVector px = FloatVector.fromArray(S, perm, 0);
+        FloatVector py = FloatVector.fromArray(S, perm, 16);
+        FloatVector y0 = px.selectFrom(x0, x2);
+        FloatVector y2 = py.selectFrom(x0, x2);
+        FloatVector y1 = px.selectFrom(x1, x3);
+        FloatVector y3 = py.selectFrom(x1, x3);
+        px = FloatVector.fromArray(S, perm, 32);
+        py = FloatVector.fromArray(S, perm, 48);
+        px.selectFrom(y0, y1).intoArray(t, h * 16);
+        py.selectFrom(y0, y1).intoArray(t, (h + 4) * 16);
+        px.selectFrom(y2, y3).intoArray(t, (h + 8) * 16);
+        py.selectFrom(y2, y3).intoArray(t, (h + 12) * 16);
+    }
+
+    /**
+     * Second half: rows 4h..4h+3 of {@code t} through the stages d = 2 and 1; row q is then column q of the block,
+     * its 16 channels stored at {@code g[at + q*cp]} for the first {@code columns} columns.
+     */
+    private static void transposeRest(float[] t, int h, float[] g, int at, int cp, int columns, float[] perm) {
+        FloatVector x0 = FloatVector.fromArray(S, t, h * 64);
+        FloatVector x1 = FloatVector.fromArray(S, t, h * 64 + 16);
+        FloatVector x2 = FloatVector.fromArray(S, t, h * 64 + 32);
+        FloatVector x3 = FloatVector.fromArray(S, t, h * 64 + 48);
+        FloatVector px = FloatVector.fromArray(S, perm, 64);
+        FloatVector py = FloatVector.fromArray(S, perm, 80);
+        FloatVector y0 = px.selectFrom(x0, x2);
+        FloatVector y2 = py.selectFrom(x0, x2);
+        FloatVector y1 = px.selectFrom(x1, x3);
+        FloatVector y3 = py.selectFrom(x1, x3);
+        px = FloatVector.fromArray(S, perm, 96);
+        py = FloatVector.fromArray(S, perm, 112);
+        int q = 4 * h;
+        if (q < columns) {
+            px.selectFrom(y0, y1).intoArray(g, at + q * cp);
+        }
+        if (q + 1 < columns) {
+            py.selectFrom(y0, y1).intoArray(g, at + (q + 1) * cp);
+        }
+        if (q + 2 < columns) {
+            px.selectFrom(y2, y3).intoArray(g, at + (q + 2) * cp);
+        }
+        if (q + 3 < columns) {
+            py.selectFrom(y2, y3).intoArray(g, at + (q + 3) * cp);
         }
     }
 

@@ -486,8 +486,11 @@ public final class SimdGemm {
         }
     }
 
-    /** Index vectors of the transpose stages d = 8, 4, 2, 1: x'[l] = l has bit d ? y[l-d] : x[l]; y'[l] = l has bit d ? y[l] : x[l+d]. */
-    private static float[] transposePermutations() {
+    /**
+     * Index vectors of the transpose stages d = 8, 4, 2, 1: x'[l] = l has bit d ? y[l-d] : x[l]; y'[l] = l has bit d ?
+     * y[l] : x[l+d]. Also {@link SimdConv}'s transpose of dY.
+     */
+    static float[] transposePermutations() {
         float[] perm = new float[4 * 32];
         for (int stage = 0, d = 8; stage < 4; stage++, d >>= 1) {
             for (int l = 0; l < 16; l++) {
