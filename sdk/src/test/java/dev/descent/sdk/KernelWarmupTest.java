@@ -87,6 +87,35 @@ class KernelWarmupTest {
     }
 
     @Test
+    void shouldWarmAPlainMlpAtCappedWidthsAndAnyOtherModelAsItIs() {
+        // a plain MLP wider than the cap: every linear layer above it at the cap, the rest (classes, activations) kept
+        try (dev.descent.engine.nn.Model wide = ModelDefinition.mlp().input(1, 28, 28).hidden(1024, 48, 512).output(10)
+                .dropout(0.1).build().instantiate();
+             dev.descent.engine.nn.Model warm = KernelWarmup.warmupModel(
+                     ModelDefinition.mlp().input(1, 28, 28).hidden(1024, 48, 512).output(10).dropout(0.1).build()
+                             .instantiate(), 7)) {
+            int w = KernelWarmup.WIDTH;
+            assertThat(warm.spec()).isEqualTo(wide.spec().replace("linear 1024", "linear " + w)
+                    .replace("linear 512", "linear " + w));
+            assertThat(warm.inputSize()).isEqualTo(784);
+            assertThat(warm.outputSize()).isEqualTo(10);
+            assertThat(warm.parameterCount()).isEqualTo(784L * w + w + w * 48L + 48 + 48L * w + w + w * 10L + 10);
+            assertThat(warm.parameterNorm("*")).isPositive(); // initialized, not the spec's zeros
+        }
+        // nothing wider than the cap, or layers other than linear/activation/dropout/flatten: the model as it is
+        try (dev.descent.engine.nn.Model narrow = plan(0).model.instantiate()) {
+            assertThat(KernelWarmup.narrowedSpec(narrow.spec())).isNull();
+        }
+        try (dev.descent.engine.nn.Model cnn = ModelDefinition.cnn(new int[] {1, 28, 28}, 10, 1).instantiate()) {
+            assertThat(KernelWarmup.narrowedSpec(cnn.spec())).isNull();
+        }
+        try (dev.descent.engine.nn.Model bn = ModelDefinition.mlp().input(100).hidden(256).batchNorm(true).output(3)
+                .build().instantiate()) {
+            assertThat(KernelWarmup.narrowedSpec(bn.spec())).isNull();
+        }
+    }
+
+    @Test
     void shouldLeaveTheResultBitIdenticalInProcessAndInTheEngine() throws Exception {
         String old = System.getProperty("descent.warmup");
         try {
