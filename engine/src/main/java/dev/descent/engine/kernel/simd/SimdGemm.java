@@ -102,10 +102,17 @@ public final class SimdGemm {
         }
     }
 
-    /** Per-thread packing buffers, grown on demand. */
+    /**
+     * Per-thread packing buffers, sized for the largest blocks of the default plan from the start (512 KiB and 4 MiB
+     * with kc=1024, mc=128, nc=1024) and grown on demand for other plans. Not grown per shape: C2 compiles
+     * {@link #block} from the warm-up thread's profile, where the growth branch had long stopped being taken, so a
+     * thread's first product with bigger blocks (each new worker thread's first product) hit an uncommon trap; the
+     * whole compiled product was thrown away and that call ran on in the interpreter (a width-1024 worker's first
+     * step then took ~0.4 s against ~25 ms).
+     */
     private static final class Scratch {
-        float[] a = new float[0];
-        float[] b = new float[0];
+        float[] a = new float[DEFAULT.kc * DEFAULT.mc];
+        float[] b = new float[DEFAULT.kc * DEFAULT.nc];
         /** The micro-kernel's output, MR x NR (plus a vector of slack for storeTile's masked reads). */
         final float[] tile = new float[MAX_TILE_FLOATS + L];
         final float[] block = new float[16 * 16];
