@@ -1,15 +1,16 @@
 package dev.descent.sdk;
 
+import dev.descent.engine.init.Init;
 import dev.descent.engine.kernel.KernelBackend;
 import dev.descent.engine.kernel.Kernels;
 import dev.descent.engine.memory.OffHeapBlock;
 import dev.descent.engine.memory.Purpose;
-import dev.descent.engine.init.Init;
 import dev.descent.engine.nn.Model;
 import dev.descent.engine.optim.LrSchedule;
 import dev.descent.engine.train.TrainingStep;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -56,7 +57,7 @@ final class KernelWarmup implements AutoCloseable {
      * and whole row tiles of the 8-row ones.
      */
     static final int WIDTH = 64;
-    private static final java.util.Set<String> PLAIN = java.util.Set.of("linear", "activation", "dropout", "flatten");
+    private static final Set<String> PLAIN = Set.of("linear", "activation", "dropout", "flatten");
 
     private final AtomicBoolean stop = new AtomicBoolean();
     private final AtomicLong steps = new AtomicLong();
