@@ -387,15 +387,26 @@ final class SimdConv {
     }
 
     /**
-     * First half of a 16 x 16 transpose ({@link SimdGemm#transposeHalf}): channel rows h, h+4, h+8, h+12 (16 columns
-     * from {@code src}, rows {@code p} apart), parked in {@code t}.
+     * First half of a 16 x 16 transpose (as SimdGemm's packing): channel rows h, h+4, h+8, h+12 (16 columns from
+     * {@code src}, rows {@code p} apart) through the butterfly stages d = 8 and 4, parked in {@code t}.
      */
     private static void transposeHalf(float[] t, int h, float[] rows, int src, int p, float[] perm) {
         FloatVector x0 = FloatVector.fromArray(S, rows, src + h * p);
         FloatVector x1 = FloatVector.fromArray(S, rows, src + (h + 4) * p);
         FloatVector x2 = FloatVector.fromArray(S, rows, src + (h + 8) * p);
         FloatVector x3 = FloatVector.fromArray(S, rows, src + (h + 12) * p);
-        SimdGemm.transposeHalf(t, h, x0, x1, x2, x3, perm);
+        FloatVector px = FloatVector.fromArray(S, perm, 0);
+        FloatVector py = FloatVector.fromArray(S, perm, 16);
+        FloatVector y0 = px.selectFrom(x0, x2);
+        FloatVector y2 = py.selectFrom(x0, x2);
+        FloatVector y1 = px.selectFrom(x1, x3);
+        FloatVector y3 = py.selectFrom(x1, x3);
+        px = FloatVector.fromArray(S, perm, 32);
+        py = FloatVector.fromArray(S, perm, 48);
+        px.selectFrom(y0, y1).intoArray(t, h * 16);
+        py.selectFrom(y0, y1).intoArray(t, (h + 4) * 16);
+        px.selectFrom(y2, y3).intoArray(t, (h + 8) * 16);
+        py.selectFrom(y2, y3).intoArray(t, (h + 12) * 16);
     }
 
     /**

@@ -434,15 +434,6 @@ public final class SimdGemm {
         if (g + 12 < validRows) {
             x3 = FloatVector.fromMemorySegment(S, src, srcByte + (g + 12) * ldBytes, ORDER);
         }
-        transposeHalf(t, g, x0, x1, x2, x3, perm);
-    }
-
-    /**
-     * The butterfly stages d = 8 and 4 of a 16 x 16 transpose for rows g, g+4, g+8, g+12 of the block ({@code x0..x3}),
-     * parked in {@code t} at those rows. Also the first half of {@link SimdConv}'s transpose of dY.
-     */
-    static void transposeHalf(float[] t, int g, FloatVector x0, FloatVector x1, FloatVector x2, FloatVector x3,
-                              float[] perm) {
         FloatVector px = FloatVector.fromArray(S, perm, 0);
         FloatVector py = FloatVector.fromArray(S, perm, 16);
         FloatVector y0 = px.selectFrom(x0, x2);

@@ -158,38 +158,6 @@ final class SimdPooling {
     }
 
     /**
-     * Each window's maximum of its candidates a, b, c, d in the reference's order: the full rule ({@link #step})
-     * where the group may hold a NaN, else the short one (a larger value replaces the running maximum).
-     */
-    private static FloatVector maximum(FloatVector a, FloatVector b, FloatVector c, FloatVector d, boolean nan) {
-        if (nan) {
-            return step(step(step(a, b), c), d);
-        }
-        FloatVector m = a.blend(b, b.compare(VectorOperators.GT, a));
-        m = m.blend(c, c.compare(VectorOperators.GT, m));
-        return m.blend(d, d.compare(VectorOperators.GT, m));
-    }
-
-    /** The index (0..3, as floats {@code zero..three}) of the candidate {@link #maximum} chooses in each window. */
-    private static FloatVector chosen(FloatVector a, FloatVector b, FloatVector c, FloatVector d, boolean nan,
-                                      FloatVector zero, FloatVector one, FloatVector two, FloatVector three) {
-        if (nan) {
-            FloatVector at = stepIndex(zero, a, b, one);
-            FloatVector m = step(a, b);
-            at = stepIndex(at, m, c, two);
-            m = step(m, c);
-            return stepIndex(at, m, d, three);
-        }
-        VectorMask<Float> gt = b.compare(VectorOperators.GT, a);
-        FloatVector at = zero.blend(one, gt);
-        FloatVector m = a.blend(b, gt);
-        gt = c.compare(VectorOperators.GT, m);
-        at = at.blend(two, gt);
-        m = m.blend(c, gt);
-        return at.blend(three, d.compare(VectorOperators.GT, m));
-    }
-
-    /**
      * Four 2x2 windows: pixels r0[x..x+8) and r1[x..x+8) (float indices), maxima to out[o..o+4). Each lane makes
      * the reference's choice (a, then b, c, d replacing it when larger or a first NaN) and copies the chosen value,
      * so the bits are the reference's.
@@ -197,8 +165,17 @@ final class SimdPooling {
     private static void poolForward4(MemorySegment out, long o, MemorySegment in, long r0, long r1) {
         FloatVector top = FloatVector.fromMemorySegment(S8, in, r0 * Float.BYTES, O);
         FloatVector bottom = FloatVector.fromMemorySegment(S8, in, r1 * Float.BYTES, O);
-        FloatVector m = maximum(top.rearrange(LEFT), top.rearrange(RIGHT), bottom.rearrange(LEFT),
-                bottom.rearrange(RIGHT), mayHoldNaN(top, bottom));
+        FloatVector m = top.rearrange(LEFT);
+        FloatVector b = top.rearrange(RIGHT);
+        FloatVector c = bottom.rearrange(LEFT);
+        FloatVector d = bottom.rearrange(RIGHT);
+        if (mayHoldNaN(top, bottom)) {
+            m = step(step(step(m, b), c), d);
+        } else {
+            m = m.blend(b, b.compare(VectorOperators.GT, m));
+            m = m.blend(c, c.compare(VectorOperators.GT, m));
+            m = m.blend(d, d.compare(VectorOperators.GT, m));
+        }
         ((FloatVector) m.reinterpretShape(S4, 0)).intoMemorySegment(out, o * Float.BYTES, O);
     }
 
@@ -206,8 +183,17 @@ final class SimdPooling {
     private static void poolForward8(MemorySegment out, long o, MemorySegment in, long r0, long r1) {
         FloatVector top = FloatVector.fromMemorySegment(S16, in, r0 * Float.BYTES, O);
         FloatVector bottom = FloatVector.fromMemorySegment(S16, in, r1 * Float.BYTES, O);
-        FloatVector m = maximum(top.rearrange(LEFT16), top.rearrange(RIGHT16), bottom.rearrange(LEFT16),
-                bottom.rearrange(RIGHT16), mayHoldNaN(top, bottom));
+        FloatVector m = top.rearrange(LEFT16);
+        FloatVector b = top.rearrange(RIGHT16);
+        FloatVector c = bottom.rearrange(LEFT16);
+        FloatVector d = bottom.rearrange(RIGHT16);
+        if (mayHoldNaN(top, bottom)) {
+            m = step(step(step(m, b), c), d);
+        } else {
+            m = m.blend(b, b.compare(VectorOperators.GT, m));
+            m = m.blend(c, c.compare(VectorOperators.GT, m));
+            m = m.blend(d, d.compare(VectorOperators.GT, m));
+        }
         ((FloatVector) m.reinterpretShape(S8, 0)).intoMemorySegment(out, o * Float.BYTES, O);
     }
 
@@ -221,8 +207,26 @@ final class SimdPooling {
         FloatVector top = FloatVector.fromMemorySegment(S8, in, r0 * Float.BYTES, O);
         FloatVector bottom = FloatVector.fromMemorySegment(S8, in, r1 * Float.BYTES, O);
         FloatVector zero = FloatVector.zero(S8);
-        FloatVector at = chosen(top.rearrange(LEFT), top.rearrange(RIGHT), bottom.rearrange(LEFT),
-                bottom.rearrange(RIGHT), mayHoldNaN(top, bottom), zero, ONE, TWO, THREE);
+        FloatVector m = top.rearrange(LEFT);
+        FloatVector b = top.rearrange(RIGHT);
+        FloatVector c = bottom.rearrange(LEFT);
+        FloatVector d = bottom.rearrange(RIGHT);
+        FloatVector at;
+        if (mayHoldNaN(top, bottom)) {
+            at = stepIndex(zero, m, b, ONE);
+            m = step(m, b);
+            at = stepIndex(at, m, c, TWO);
+            m = step(m, c);
+            at = stepIndex(at, m, d, THREE);
+        } else {
+            VectorMask<Float> gt = b.compare(VectorOperators.GT, m);
+            at = zero.blend(ONE, gt);
+            m = m.blend(b, gt);
+            gt = c.compare(VectorOperators.GT, m);
+            at = at.blend(TWO, gt);
+            m = m.blend(c, gt);
+            at = at.blend(THREE, d.compare(VectorOperators.GT, m));
+        }
         FloatVector v = zero.add(((FloatVector) FloatVector.fromMemorySegment(S4, dOut, g * Float.BYTES, O)
                 .reinterpretShape(S8, 0))).rearrange(SPREAD);
         at = at.rearrange(SPREAD);
@@ -236,8 +240,26 @@ final class SimdPooling {
         FloatVector top = FloatVector.fromMemorySegment(S16, in, r0 * Float.BYTES, O);
         FloatVector bottom = FloatVector.fromMemorySegment(S16, in, r1 * Float.BYTES, O);
         FloatVector zero = FloatVector.zero(S16);
-        FloatVector at = chosen(top.rearrange(LEFT16), top.rearrange(RIGHT16), bottom.rearrange(LEFT16),
-                bottom.rearrange(RIGHT16), mayHoldNaN(top, bottom), zero, ONE16, TWO16, THREE16);
+        FloatVector m = top.rearrange(LEFT16);
+        FloatVector b = top.rearrange(RIGHT16);
+        FloatVector c = bottom.rearrange(LEFT16);
+        FloatVector d = bottom.rearrange(RIGHT16);
+        FloatVector at;
+        if (mayHoldNaN(top, bottom)) {
+            at = stepIndex(zero, m, b, ONE16);
+            m = step(m, b);
+            at = stepIndex(at, m, c, TWO16);
+            m = step(m, c);
+            at = stepIndex(at, m, d, THREE16);
+        } else {
+            VectorMask<Float> gt = b.compare(VectorOperators.GT, m);
+            at = zero.blend(ONE16, gt);
+            m = m.blend(b, gt);
+            gt = c.compare(VectorOperators.GT, m);
+            at = at.blend(TWO16, gt);
+            m = m.blend(c, gt);
+            at = at.blend(THREE16, d.compare(VectorOperators.GT, m));
+        }
         FloatVector v = zero.add(((FloatVector) FloatVector.fromMemorySegment(S8, dOut, g * Float.BYTES, O)
                 .reinterpretShape(S16, 0))).rearrange(SPREAD16);
         at = at.rearrange(SPREAD16);
