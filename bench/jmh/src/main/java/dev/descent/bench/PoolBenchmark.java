@@ -6,16 +6,11 @@ import dev.descent.engine.memory.OffHeapBlock;
 import dev.descent.engine.memory.Purpose;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
@@ -27,14 +22,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * java --add-modules jdk.incubator.vector ... -jar bench/jmh/target/descent-jmh.jar -f 1 -wi 3 -i 5 Pool
  * </pre>
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector",
-        "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED"})
-public class PoolBenchmark {
+public class PoolBenchmark extends KernelBenchmark {
 
     /** "batch:channels:h:w". */
     @Param({"128:16:28:28", "128:32:14:14"})
