@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
  * so a full batch spent most of the load time in one slow step (one 1.3 s step for the width-1024 MLP's batch of
  * 512) while small steps reach the thresholds many times sooner. When the run will use them (see {@link Paths}),
  * every other step also measures the gradient noise scale with the half-batch probe, and each step runs the
- * elementwise kernels of the update side (norms, the sync workers' weighted sum): those paths otherwise met the
- * interpreter in the middle of training (a 0.2-0.4 s stall at the first noise-scale step of a width-1024 job).
+ * elementwise kernels of the update side (norms, the sync workers' weighted sum) over the first
+ * {@value #UPDATE_FLOATS} floats of the gradient: those paths otherwise met the interpreter in the middle of training
+ * (a 0.2-0.4 s stall at the first noise-scale step of a width-1024 job).
  * Paths the run will not take are left alone: compiling them costs C2 time the run's own kernels are waiting for.
  *
  * <p>A plain MLP (linear, activation, dropout and flatten layers) is warmed with its hidden widths capped at
@@ -57,6 +58,15 @@ final class KernelWarmup implements AutoCloseable {
      * and whole row tiles of the 8-row ones.
      */
     static final int WIDTH = 64;
+    /**
+     * Floats of the gradient the update side's kernels run over per warm-up step. They are the same methods at any
+     * length, and until C2 has compiled them a pass over a whole gradient costs milliseconds per step (15-25 ms for
+     * the narrow MLP's 55,056 floats, which cut a two-worker job's warm-up to 6-22 steps against hundreds without
+     * them). This length has whole vectors and a partial one on every vector width (16, 8 and 4 floats), and on 16-
+     * and 8-float vectors it makes C2's call threshold for the launcher's scaled kernels (30 calls, 750 calls plus
+     * loop iterations) come before its loop threshold (2,000 iterations): C2 compiles them whole, not on stack.
+     */
+    static final long UPDATE_FLOATS = 403;
     private static final Set<String> PLAIN = Set.of("linear", "activation", "dropout", "flatten");
 
     private final AtomicBoolean stop = new AtomicBoolean();
@@ -131,7 +141,7 @@ final class KernelWarmup implements AutoCloseable {
                 y.segment().setAtIndex(ValueLayout.JAVA_INT, i, random.nextInt(model.outputSize()));
             }
             MemorySegment g = model.grads().segment();
-            long floats = model.layout().totalFloats();
+            long floats = Math.min(model.layout().totalFloats(), UPDATE_FLOATS);
             KernelBackend kernels = step.kernels();
             while (!stop.get() && steps.get() < MAX_STEPS) {
                 step.pass().measureUnits(paths.noiseProbe() && steps.get() % 2 == 1, true);
