@@ -53,7 +53,8 @@ public final class Descent {
                 pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
                 pekko.log-dead-letters-during-shutdown = off
                 pekko.log-dead-letters = 0
-                """, pool)).withFallback(ConfigFactory.load());
+                %s
+                """, pool, dev.descent.engine.actor.LocalActorSystem.LIBRARY_EXTENSIONS)).withFallback(ConfigFactory.load());
         return new DescentEngine(ActorSystem.create(Behaviors.empty(), c.systemName(), conf), true, c);
     }
 

@@ -50,6 +50,11 @@ public final class DescentEngine implements AutoCloseable {
     private volatile boolean closed;
     private final dev.descent.engine.cluster.ClusterClient cluster;
 
+    /** The actor system the jobs run in (tests). */
+    ActorSystem<?> system() {
+        return system;
+    }
+
     DescentEngine(ActorSystem<?> system, boolean ownsSystem, DescentConfig config) {
         this(system, ownsSystem, config, null);
     }

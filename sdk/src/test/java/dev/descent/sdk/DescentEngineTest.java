@@ -88,6 +88,15 @@ class DescentEngineTest {
         }
     }
 
+    @Test
+    void shouldRunJobsWithoutStartingPekkoSerializationOrStreams() throws Exception {
+        // a local engine's system loads neither at start (LocalActorSystem), and a job does not need them
+        engine.submit(plan().workers(2).epochs(1).build()).await();
+        org.apache.pekko.actor.ActorSystem classic = org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(engine.system());
+        assertThat(classic.hasExtension(org.apache.pekko.serialization.SerializationExtension$.MODULE$)).isFalse();
+        assertThat(classic.hasExtension(org.apache.pekko.stream.SystemMaterializer$.MODULE$)).isFalse();
+    }
+
     private static float[] flat() {
         float[] f = new float[N * F];
         for (int i = 0; i < N; i++) {

@@ -2,6 +2,7 @@ package dev.descent.engine.landscape;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.descent.engine.actor.LocalActorSystem;
 import dev.descent.engine.actor.ProjectionEvaluator;
 import java.util.ArrayList;
 import java.util.List;
@@ -189,7 +190,8 @@ public final class ActorScheduler implements PointScheduler {
                 pekko.jvm-shutdown-hooks = off
                 pekko.loglevel = WARNING
                 pekko.coordinated-shutdown.log-info = off
-                """, DISPATCHER, evaluators + 1)).withFallback(ConfigFactory.load());
+                %s
+                """, DISPATCHER, evaluators + 1, LocalActorSystem.LIBRARY_EXTENSIONS)).withFallback(ConfigFactory.load());
     }
 
     /**
