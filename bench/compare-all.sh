@@ -10,7 +10,8 @@
 #   bench/compare-all.sh --table-only --out DIR    # render the table again from DIR's raw results, measure nothing
 #
 # Rows: SGEMM 1024 on 1 and 2 threads; the default MLP 784-256-128-10 (3 and 10 epochs: whole run, JIT warm-up
-# included, and last epoch); the deep MLP 784-(512x8)-10; the default CNN (`train --model cnn`); the landscape grid of
+# included, and last epoch); the deep MLP 784-(512x8)-10; the default CNN (`train --model cnn`); the width-1024 MLP on
+# 1 and 2 workers (PyTorch: threads), 1 epoch, median of 3 alternated rounds; the landscape grid of
 # bench/compare-landscape.sh. Every training row: Fashion-MNIST, batch 128, SGD momentum 0.9 lr 0.01, 1 thread.
 # Peers:
 #   numpy (OpenBLAS) and PyTorch: Debian's /usr/bin/python3 with
@@ -56,10 +57,10 @@ fi
 # ---------------------------------------------------------------- settings (full / quick)
 if [ "$quick" = 1 ]; then
   gemm_seconds=2 mlp_epochs="1 2" mlp_limit=20000 deep_epochs=1 deep_limit=5000
-  cnn_epochs=1 cnn_limit=2000 land_grid=5 land_examples=500 scale_limit=10240
+  cnn_epochs=1 cnn_limit=2000 land_grid=5 land_examples=500 scale_limit=10240 scale_rounds=1
 else
   gemm_seconds=5 mlp_epochs="3 10" mlp_limit="" deep_epochs=3 deep_limit=""
-  cnn_epochs=2 cnn_limit=20000 land_grid=15 land_examples=2000 scale_limit=""
+  cnn_epochs=2 cnn_limit=20000 land_grid=15 land_examples=2000 scale_limit="" scale_rounds=3
 fi
 deep_widths=512,512,512,512,512,512,512,512
 
@@ -226,17 +227,42 @@ if want cnn; then train_row cnn "$cnn_epochs" "$cnn_limit" cnn ""; fi
 
 # data-parallel scaling: the width-1024 MLP, batch 512, one epoch; Descent 1 and 2 sync workers of one thread each
 # (the actor engine), PyTorch 1 and 2 threads (intra-op)
+# The scaling rows are 1-epoch runs (a few seconds each, the JIT warm-up included), so one run swings by a third on a
+# shared machine: they run scale_rounds times, 1 and 2 alternating, and each row shows the run with the median rate
+# (its JSON keeps every round's rate, the table's notes list the per-round ratios).
 if want scale; then
-  for n in 1 2; do
-    progress "width-1024 MLP, batch 512, 1 epoch: descent, $n worker(s)"
-    # shellcheck disable=SC2046
-    descent_summary "scale$n.descent" "$out/runs/scale$n" bench train --widths 1024,1024 --batch 512 --epochs 1 \
-      --threads 1 --workers "$n" $(limit_args "$scale_limit")
-    if peer torch; then
-      progress "width-1024 MLP, batch 512, 1 epoch: torch, $n thread(s)"
+  mkdir -p "$raw/rounds" "$out/runs/rounds"
+  for r in $(seq 1 "$scale_rounds"); do
+    for n in 1 2; do
+      progress "width-1024 MLP, batch 512, 1 epoch (round $r of $scale_rounds): descent, $n worker(s)"
       # shellcheck disable=SC2046
-      torch_train "scale$n.torch" "$n" --widths 1024,1024 --batch 512 --epochs 1 $(limit_args "$scale_limit")
-    fi
+      descent_summary "rounds/scale$n.descent.r$r" "$out/runs/scale$n.r$r" bench train --widths 1024,1024 \
+        --batch 512 --epochs 1 --threads 1 --workers "$n" $(limit_args "$scale_limit")
+      if peer torch; then
+        progress "width-1024 MLP, batch 512, 1 epoch (round $r of $scale_rounds): torch, $n thread(s)"
+        # shellcheck disable=SC2046
+        torch_train "rounds/scale$n.torch.r$r" "$n" --widths 1024,1024 --batch 512 --epochs 1 \
+          $(limit_args "$scale_limit")
+      fi
+    done
+  done
+  for name in scale1.descent scale2.descent scale1.torch scale2.torch; do
+    "$py" - "$raw" "$name" "$scale_rounds" <<'PY'
+import json, os, sys
+raw, name, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+runs = []
+for r in range(1, rounds + 1):
+    f = os.path.join(raw, "rounds", f"{name}.r{r}.json")
+    if os.path.exists(f):
+        d = json.load(open(f))
+        if d.get("examples_per_second"):
+            runs.append(d)
+if runs:
+    rates = [d["examples_per_second"] for d in runs]  # in round order
+    median = sorted(runs, key=lambda d: d["examples_per_second"])[(len(runs) - 1) // 2]
+    median["rounds_examples_per_second"] = rates
+    json.dump(median, open(os.path.join(raw, name + ".json"), "w"))
+PY
   done
 fi
 
@@ -357,7 +383,10 @@ if g1 and g2 and gflops(g1) and gflops(g2):
 for lib, who in (("descent", "Descent 2 sync workers / 1 worker"), ("torch", "PyTorch 2 threads / 1 thread")):
     s1, s2 = res.get(f"scale1.{lib}"), res.get(f"scale2.{lib}")
     if s1 and s2 and whole(s1) and whole(s2):
-        extra.append(f"{who} on the width-1024 MLP (batch 512, 1 epoch): {whole(s2) / whole(s1):.2f}x.")
+        r1, r2 = s1.get("rounds_examples_per_second") or [], s2.get("rounds_examples_per_second") or []
+        per = (f" (medians of {len(r1)} alternated rounds; per round "
+               + ", ".join(f"{b / a:.2f}x" for a, b in zip(r1, r2)) + ")") if len(r1) > 1 and len(r1) == len(r2) else ""
+        extra.append(f"{who} on the width-1024 MLP (batch 512, 1 epoch): {whole(s2) / whole(s1):.2f}x{per}.")
 l1, l2 = res.get("landscape1.torch"), None
 if l1 and "max_abs_train_loss_difference" in l1:
     extra.append(f"Landscape cross-check: max |train loss difference| Descent vs PyTorch "
