@@ -173,6 +173,49 @@ class ActorSchedulerTest {
     }
 
     @Test
+    void shouldLetOneEvaluatorTakeTheFirstPointAloneAndThenUseThemAll() {
+        PointResult[] reference = direct();
+        PointEvaluator.Factory inner = factory();
+        List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+        // evaluator 0's first point waits (at most 0.5 s) for another evaluator to start one: were they all dealt a
+        // point at once, one would start meanwhile and show up before "end 0"
+        java.util.concurrent.CountDownLatch otherStarted = new java.util.concurrent.CountDownLatch(1);
+        AtomicInteger firstOfZero = new AtomicInteger();
+        PointEvaluator.Factory logging = e -> {
+            PointEvaluator ev = inner.create(e);
+            return new PointEvaluator() {
+                @Override
+                public PointResult evaluate(int index, double a, double b) {
+                    events.add("start " + e);
+                    if (e != 0) {
+                        otherStarted.countDown();
+                    } else if (firstOfZero.getAndIncrement() == 0) {
+                        try {
+                            otherStarted.await(500, java.util.concurrent.TimeUnit.MILLISECONDS);
+                        } catch (InterruptedException ie) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                    PointResult r = ev.evaluate(index, a, b);
+                    events.add("end " + e);
+                    return r;
+                }
+
+                @Override
+                public void close() {
+                    ev.close();
+                }
+            };
+        };
+        PointResult[] got = new PointResult[POINTS];
+        new ActorScheduler(logging, 3).run(projection, all(), r -> got[r.index()] = r, () -> false);
+        assertThat(got).containsExactly(reference);
+        assertThat(events.subList(0, 2)).as("the first point runs alone, on evaluator 0")
+                .containsExactly("start 0", "end 0");
+        assertThat(events).as("then every evaluator works").contains("start 1", "start 2");
+    }
+
+    @Test
     void shouldRunInAnActorSystemTheCallerProvidesAndLeaveItRunning() {
         PointResult[] reference = direct();
         PointResult[] got = new PointResult[POINTS];
