@@ -2,6 +2,7 @@ package dev.descent.sdk;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.descent.engine.actor.LocalActorSystem;
 import java.util.Locale;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -54,7 +55,7 @@ public final class Descent {
                 pekko.log-dead-letters-during-shutdown = off
                 pekko.log-dead-letters = 0
                 %s
-                """, pool, dev.descent.engine.actor.LocalActorSystem.LIBRARY_EXTENSIONS)).withFallback(ConfigFactory.load());
+                """, pool, LocalActorSystem.LIBRARY_EXTENSIONS)).withFallback(ConfigFactory.load());
         return new DescentEngine(ActorSystem.create(Behaviors.empty(), c.systemName(), conf), true, c);
     }
 

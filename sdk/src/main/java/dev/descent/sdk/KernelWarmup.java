@@ -61,7 +61,7 @@ final class KernelWarmup implements AutoCloseable {
     /**
      * Floats of the gradient the update side's kernels run over per warm-up step. They are the same methods at any
      * length, and until C2 has compiled them a pass over a whole gradient costs milliseconds per step (15-25 ms for
-     * the narrow MLP's 55,056 floats, which cut a two-worker job's warm-up to 6-22 steps against hundreds without
+     * the narrow MLP's 55,056 floats, which cut a two-worker job's warm-up to 4-22 steps against hundreds without
      * them). This length has whole vectors and a partial one on every vector width (16, 8 and 4 floats), and on 16-
      * and 8-float vectors it makes C2's call threshold for the launcher's scaled kernels (30 calls, 750 calls plus
      * loop iterations) come before its loop threshold (2,000 iterations): C2 compiles them whole, not on stack.

@@ -23,7 +23,10 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.serialization.SerializationExtension$;
+import org.apache.pekko.stream.SystemMaterializer$;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -92,9 +95,9 @@ class DescentEngineTest {
     void shouldRunJobsWithoutStartingPekkoSerializationOrStreams() throws Exception {
         // a local engine's system loads neither at start (LocalActorSystem), and a job does not need them
         engine.submit(plan().workers(2).epochs(1).build()).await();
-        org.apache.pekko.actor.ActorSystem classic = org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(engine.system());
-        assertThat(classic.hasExtension(org.apache.pekko.serialization.SerializationExtension$.MODULE$)).isFalse();
-        assertThat(classic.hasExtension(org.apache.pekko.stream.SystemMaterializer$.MODULE$)).isFalse();
+        org.apache.pekko.actor.ActorSystem classic = Adapter.toClassic(engine.system());
+        assertThat(classic.hasExtension(SerializationExtension$.MODULE$)).isFalse();
+        assertThat(classic.hasExtension(SystemMaterializer$.MODULE$)).isFalse();
     }
 
     private static float[] flat() {

@@ -13,8 +13,8 @@ public final class LocalActorSystem {
      * Measured on `./descent bench train --workers 2 --epochs 1` (Zen 5, 4 rounds alternated): ~1.3 s less CPU and
      * ~0.5 s less wall time per command (docs/performance.md).
      */
-    public static final String LIBRARY_EXTENSIONS =
-            "pekko.library-extensions = [\"org.apache.pekko.actor.typed.internal.adapter.ActorSystemAdapter$LoadTypedExtensions\"]";
+    public static final String LIBRARY_EXTENSIONS = "pekko.library-extensions = "
+            + "[\"org.apache.pekko.actor.typed.internal.adapter.ActorSystemAdapter$LoadTypedExtensions\"]";
 
     private LocalActorSystem() {
     }

@@ -191,7 +191,8 @@ public final class ActorScheduler implements PointScheduler {
                 pekko.loglevel = WARNING
                 pekko.coordinated-shutdown.log-info = off
                 %s
-                """, DISPATCHER, evaluators + 1, LocalActorSystem.LIBRARY_EXTENSIONS)).withFallback(ConfigFactory.load());
+                """, DISPATCHER, evaluators + 1, LocalActorSystem.LIBRARY_EXTENSIONS))
+                .withFallback(ConfigFactory.load());
     }
 
     /**

@@ -17,8 +17,11 @@ import dev.descent.engine.nn.Model;
 import java.lang.reflect.RecordComponent;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -176,10 +179,10 @@ class ActorSchedulerTest {
     void shouldLetOneEvaluatorTakeTheFirstPointAloneAndThenUseThemAll() {
         PointResult[] reference = direct();
         PointEvaluator.Factory inner = factory();
-        List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> events = Collections.synchronizedList(new ArrayList<>());
         // evaluator 0's first point waits (at most 0.5 s) for another evaluator to start one: were they all dealt a
         // point at once, one would start meanwhile and show up before "end 0"
-        java.util.concurrent.CountDownLatch otherStarted = new java.util.concurrent.CountDownLatch(1);
+        CountDownLatch otherStarted = new CountDownLatch(1);
         AtomicInteger firstOfZero = new AtomicInteger();
         PointEvaluator.Factory logging = e -> {
             PointEvaluator ev = inner.create(e);
@@ -191,7 +194,7 @@ class ActorSchedulerTest {
                         otherStarted.countDown();
                     } else if (firstOfZero.getAndIncrement() == 0) {
                         try {
-                            otherStarted.await(500, java.util.concurrent.TimeUnit.MILLISECONDS);
+                            otherStarted.await(500, TimeUnit.MILLISECONDS);
                         } catch (InterruptedException ie) {
                             Thread.currentThread().interrupt();
                         }
