@@ -11,8 +11,8 @@
 #
 # Rows: SGEMM 1024 on 1 and 2 threads; the default MLP 784-256-128-10 (3 and 10 epochs: whole run, JIT warm-up
 # included, and last epoch); the deep MLP 784-(512x8)-10; the default CNN (`train --model cnn`); the width-1024 MLP on
-# 1 and 2 workers (PyTorch: threads), 1 epoch, median of 3 alternated rounds; the landscape grid of
-# bench/compare-landscape.sh. Every training row: Fashion-MNIST, batch 128, SGD momentum 0.9 lr 0.01, 1 thread.
+# 1 and 2 workers (PyTorch: threads), 1 epoch; the landscape grid of bench/compare-landscape.sh. The single-threaded
+# rows of Descent, numpy and PyTorch and the scaling rows show the median of 3 alternated rounds (--quick: 1). Every training row: Fashion-MNIST, batch 128, SGD momentum 0.9 lr 0.01, 1 thread.
 # Peers:
 #   numpy (OpenBLAS) and PyTorch: Debian's /usr/bin/python3 with
 #       apt-get update && apt-get install -y python3-numpy python3-torch libopenblas0
@@ -57,10 +57,10 @@ fi
 # ---------------------------------------------------------------- settings (full / quick)
 if [ "$quick" = 1 ]; then
   gemm_seconds=2 mlp_epochs="1 2" mlp_limit=20000 deep_epochs=1 deep_limit=5000
-  cnn_epochs=1 cnn_limit=2000 land_grid=5 land_examples=500 scale_limit=10240 scale_rounds=1
+  cnn_epochs=1 cnn_limit=2000 land_grid=5 land_examples=500 scale_limit=10240 rounds=1
 else
   gemm_seconds=5 mlp_epochs="3 10" mlp_limit="" deep_epochs=3 deep_limit=""
-  cnn_epochs=2 cnn_limit=20000 land_grid=15 land_examples=2000 scale_limit="" scale_rounds=3
+  cnn_epochs=2 cnn_limit=20000 land_grid=15 land_examples=2000 scale_limit="" rounds=3
 fi
 deep_widths=512,512,512,512,512,512,512,512
 
@@ -154,6 +154,27 @@ jvm_peer() {  # NAME LIB THREADS args...
     -Dai.djl.offline=true -Djavacpp.platform=linux-x86_64 -cp "$jvm_cp" dev.descent.peers.Main --lib "$lib" \
     --threads "$t" --data "$data" "$@"
 }
+# Rows that one core decides run $rounds times, alternating Descent and its main peers, and show the run with the
+# median rate: on these VMs a single-threaded run's speed depends on which of the two vCPUs it lands on (numpy's
+# SGEMM pinned to each in turn: 178-186 against 169-173 GFLOP/s, and the default MLP's steady state ~20% apart), and
+# one run is a draw. pick_median NAME: $raw/rounds/NAME.r1..rN.json -> $raw/NAME.json, with every round's rate kept.
+pick_median() {
+  "$py" - "$raw" "$1" "$rounds" <<'PY'
+import json, os, sys
+raw, name, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+runs = []
+for r in range(1, rounds + 1):
+    f = os.path.join(raw, "rounds", f"{name}.r{r}.json")
+    if os.path.exists(f):
+        runs.append(json.load(open(f)))
+key = next((k for k in ("examples_per_second", "gflops", "points_per_second") if runs and runs[0].get(k)), None)
+runs = [d for d in runs if key and d.get(key)]
+if runs:
+    median = sorted(runs, key=lambda d: d[key])[(len(runs) - 1) // 2]
+    median["rounds_" + key] = [d[key] for d in runs]  # in round order
+    json.dump(median, open(os.path.join(raw, name + ".json"), "w"))
+PY
+}
 torch_train() {  # NAME THREADS args...
   local name=$1 t=$2; shift 2
   capture "$name" "$t" "$py" "$root/bench/peers/torch_train.py" --data "$data" --threads "$t" "$@"
@@ -184,16 +205,22 @@ echo "compare-all: $cpu_model, family $family model $model, avx2 $(has avx2), av
 fi  # table_only
 
 # ---------------------------------------------------------------- rows
+mkdir -p "$raw/rounds" "$out/runs/rounds"
 if want gemm; then
   for t in 1 2; do
-    progress "SGEMM 1024, $t thread(s): descent"
-    descent_summary "gemm$t.descent" "$out/runs/gemm$t" bench gemm --size 1024 --threads "$t" --seconds "$gemm_seconds"
-    for p in numpy torch; do
-      peer $p || continue
-      progress "SGEMM 1024, $t thread(s): $p"
-      capture "gemm$t.$p" "$t" "$py" "$root/bench/peers/${p}_gemm.py" --size 1024 --threads "$t" \
+    n=$([ "$t" = 1 ] && echo "$rounds" || echo 1) # 2 threads use both vCPUs: no draw
+    for r in $(seq 1 "$n"); do
+      progress "SGEMM 1024, $t thread(s) (round $r of $n): descent"
+      descent_summary "rounds/gemm$t.descent.r$r" "$out/runs/gemm$t.r$r" bench gemm --size 1024 --threads "$t" \
         --seconds "$gemm_seconds"
+      for p in numpy torch; do
+        peer $p || continue
+        progress "SGEMM 1024, $t thread(s) (round $r of $n): $p"
+        capture "rounds/gemm$t.$p.r$r" "$t" "$py" "$root/bench/peers/${p}_gemm.py" --size 1024 --threads "$t" \
+          --seconds "$gemm_seconds"
+      done
     done
+    for p in descent numpy torch; do pick_median "gemm$t.$p"; done
     for p in djl dl4j; do
       peer $p || continue
       progress "SGEMM 1024, $t thread(s): $p"
@@ -204,15 +231,20 @@ fi
 
 train_row() {  # ROW EPOCHS LIMIT MODEL WIDTHS
   local row=$1 e=$2 lim=$3 m=$4 w=$5
-  local desc="$m${w:+ $w}, $e epoch(s)${lim:+ on $lim examples}"
-  # shellcheck disable=SC2046
-  progress "$desc: descent"
-  descent_summary "$row.descent" "$out/runs/$row" bench train --model "$m" ${w:+--widths "$w"} --epochs "$e" \
-    --threads 1 $(limit_args "$lim")
-  if peer torch; then
-    progress "$desc: torch"
-    torch_train "$row.torch" 1 --model "$m" ${w:+--widths "$w"} --epochs "$e" $(limit_args "$lim")
-  fi
+  local desc="$m${w:+ $w}, $e epoch(s)${lim:+ on $lim examples}" r
+  for r in $(seq 1 "$rounds"); do
+    progress "$desc (round $r of $rounds): descent"
+    # shellcheck disable=SC2046
+    descent_summary "rounds/$row.descent.r$r" "$out/runs/$row.r$r" bench train --model "$m" ${w:+--widths "$w"} \
+      --epochs "$e" --threads 1 $(limit_args "$lim")
+    if peer torch; then
+      progress "$desc (round $r of $rounds): torch"
+      # shellcheck disable=SC2046
+      torch_train "rounds/$row.torch.r$r" 1 --model "$m" ${w:+--widths "$w"} --epochs "$e" $(limit_args "$lim")
+    fi
+  done
+  pick_median "$row.descent"
+  pick_median "$row.torch"
   for p in djl dl4j; do
     peer $p || continue
     progress "$desc: $p"
@@ -227,43 +259,23 @@ if want cnn; then train_row cnn "$cnn_epochs" "$cnn_limit" cnn ""; fi
 
 # data-parallel scaling: the width-1024 MLP, batch 512, one epoch; Descent 1 and 2 sync workers of one thread each
 # (the actor engine), PyTorch 1 and 2 threads (intra-op)
-# The scaling rows are 1-epoch runs (a few seconds each, the JIT warm-up included), so one run swings by a third on a
-# shared machine: they run scale_rounds times, 1 and 2 alternating, and each row shows the run with the median rate
-# (its JSON keeps every round's rate, the table's notes list the per-round ratios).
+# The scaling rows alternate 1 and 2 workers (threads) over the rounds too; each row shows its median run.
 if want scale; then
-  mkdir -p "$raw/rounds" "$out/runs/rounds"
-  for r in $(seq 1 "$scale_rounds"); do
+  for r in $(seq 1 "$rounds"); do
     for n in 1 2; do
-      progress "width-1024 MLP, batch 512, 1 epoch (round $r of $scale_rounds): descent, $n worker(s)"
+      progress "width-1024 MLP, batch 512, 1 epoch (round $r of $rounds): descent, $n worker(s)"
       # shellcheck disable=SC2046
       descent_summary "rounds/scale$n.descent.r$r" "$out/runs/scale$n.r$r" bench train --widths 1024,1024 \
         --batch 512 --epochs 1 --threads 1 --workers "$n" $(limit_args "$scale_limit")
       if peer torch; then
-        progress "width-1024 MLP, batch 512, 1 epoch (round $r of $scale_rounds): torch, $n thread(s)"
+        progress "width-1024 MLP, batch 512, 1 epoch (round $r of $rounds): torch, $n thread(s)"
         # shellcheck disable=SC2046
         torch_train "rounds/scale$n.torch.r$r" "$n" --widths 1024,1024 --batch 512 --epochs 1 \
           $(limit_args "$scale_limit")
       fi
     done
   done
-  for name in scale1.descent scale2.descent scale1.torch scale2.torch; do
-    "$py" - "$raw" "$name" "$scale_rounds" <<'PY'
-import json, os, sys
-raw, name, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
-runs = []
-for r in range(1, rounds + 1):
-    f = os.path.join(raw, "rounds", f"{name}.r{r}.json")
-    if os.path.exists(f):
-        d = json.load(open(f))
-        if d.get("examples_per_second"):
-            runs.append(d)
-if runs:
-    rates = [d["examples_per_second"] for d in runs]  # in round order
-    median = sorted(runs, key=lambda d: d["examples_per_second"])[(len(runs) - 1) // 2]
-    median["rounds_examples_per_second"] = rates
-    json.dump(median, open(os.path.join(raw, name + ".json"), "w"))
-PY
-  done
+  for name in scale1.descent scale2.descent scale1.torch scale2.torch; do pick_median "$name"; done
 fi
 
 if want landscape; then
@@ -387,6 +399,21 @@ for lib, who in (("descent", "Descent 2 sync workers / 1 worker"), ("torch", "Py
         per = (f" (medians of {len(r1)} alternated rounds; per round "
                + ", ".join(f"{b / a:.2f}x" for a, b in zip(r1, r2)) + ")") if len(r1) > 1 and len(r1) == len(r2) else ""
         extra.append(f"{who} on the width-1024 MLP (batch 512, 1 epoch): {whole(s2) / whole(s1):.2f}x{per}.")
+per_round = []
+for key, label, unit in (("gemm1", "SGEMM 1 thread", "GFLOP/s"), ("mlp3", "default MLP 3 epochs", "ex/s"),
+                         ("mlp10", "default MLP 10 epochs", "ex/s"), ("deep", "deep MLP", "ex/s"),
+                         ("cnn", "CNN", "ex/s")):
+    parts = []
+    for lib in ("descent", "numpy", "torch"):
+        d = res.get(f"{key}.{lib}") or {}
+        rs = d.get("rounds_gflops") or d.get("rounds_examples_per_second") or []
+        if len(rs) > 1:
+            parts.append(f"{lib} " + " / ".join(fmt(v) for v in rs))
+    if parts:
+        per_round.append(f"{label} ({unit}): " + "; ".join(parts))
+if per_round:
+    extra.append("Single-threaded rows of Descent, numpy and PyTorch: the median of alternated rounds (one run is a draw "
+                 "of the vCPU it lands on); DJL and DL4J: one run. Rounds, in order: " + ". ".join(per_round) + ".")
 l1, l2 = res.get("landscape1.torch"), None
 if l1 and "max_abs_train_loss_difference" in l1:
     extra.append(f"Landscape cross-check: max |train loss difference| Descent vs PyTorch "
