@@ -16,7 +16,9 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 /**
  * Reads, shuffles (seeded, per epoch, exactly as the direct trainer) and assembles batches into a bounded pool of
  * off-heap slots. Workers pull; the loader fills ahead only into free slots, so memory is bounded and a slow
- * consumer slows the loader down (backpressure) instead of growing a queue.
+ * consumer slows the loader down (backpressure) instead of growing a queue. In sync mode a slot freed by the last
+ * release of a step is filled when a worker next finishes early (or when a pull needs it), not at once: the
+ * workers that finished first are idle then, while at once would compete with the step's sum and update.
  *
  * <p>Batches are numbered by their global sequence {@code seq = epoch * batchesPerEpoch + batchInEpoch}. With
  * {@code shares = W} (sync mode) every worker receives every batch (each computes its own shard) and a slot is
@@ -163,7 +165,11 @@ public final class DataLoader extends AbstractBehavior<DataLoader.Command> {
             throw new IllegalStateException("slot " + r.slot() + " released more often than handed out");
         }
         s.refs--;
-        fill();
+        if (s.refs > 0 || shares == 1) {
+            // sync: the first workers to finish a step wait for the last one; filling now keeps the gather (a random
+            // read of a batch's rows) off the step's path, where it would slow the sum and the update down
+            fill();
+        }
         serve();
         if (HandlerProbe.ENABLED) {
             HandlerProbe.end(HandlerProbe.Handler.LOADER_RELEASE, begin);
@@ -191,6 +197,15 @@ public final class DataLoader extends AbstractBehavior<DataLoader.Command> {
         }
     }
 
+    private boolean filled(long seq) {
+        for (Slot s : slots) {
+            if (s.refs > 0 && s.seq == seq) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private void serve() {
         for (int w = 0; w < pending.size(); w++) {
             ActorRef<Worker.Command> to = pending.get(w);
@@ -202,6 +217,9 @@ public final class DataLoader extends AbstractBehavior<DataLoader.Command> {
                 pending.set(w, null);
                 to.tell(Worker.EndOfData.INSTANCE);
                 continue;
+            }
+            if (!filled(want)) {
+                fill(); // a slot freed by a step's last release is filled on the next step's first one, or here
             }
             for (int i = 0; i < slots.length; i++) {
                 Slot s = slots[i];

@@ -5,6 +5,7 @@ import dev.descent.engine.kernel.KernelBackend;
 import dev.descent.engine.kernel.KernelPool;
 import dev.descent.engine.kernel.Kernels;
 import dev.descent.engine.nn.Model;
+import dev.descent.engine.optim.OptimizerState;
 import dev.descent.engine.optim.SlabChunks;
 import dev.descent.engine.train.GradientNoiseScale;
 import java.lang.foreign.MemorySegment;
@@ -22,7 +23,9 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * Sync data parallelism: collects the W shard gradients of a step, sums them into the job's gradient slab with
  * fixed weights (rows of shard w / rows of the batch) in worker order 0..W-1 — a fixed reduction order, so a run
  * is bit-reproducible for a given W — then one optimizer step on the single parameter slab every worker reads.
- * With one worker nothing is summed: the update is exactly the direct trainer's.
+ * With one worker nothing is summed: the update is exactly the direct trainer's. When nothing needs the whole sum
+ * before the update (no clipping, statistics or noise scale on that step) the sum is written block by block inside
+ * the update, each block just before it is updated, so the gradients pass through memory once: the same bits.
  *
  * <p>After the update it reports {@link JobSupervisor.StepApplied}; at a barrier (epoch end, checkpoint step,
  * last step) it waits for {@link Resume} before letting the workers start the next step, so evaluation and
@@ -86,6 +89,8 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
     private SlabChunks chunks; // the gradient slabs cut per core, laid out at the first multi-worker step
     private int reduceTotal;
     private final KernelPool.Task reduceChunk = this::reduceChunkPart;
+    private final OptimizerState.GradientSource reduceBlock = this::reduceBlockRange;
+    private MemorySegment[] slabs; // the workers' gradient slabs, worker order
 
     static Behavior<Command> create(JobSpec spec, Model[] models, Updater updater, Barriers barriers,
                                     ActorRef<JobSupervisor.Command> supervisor, long startStep) {
@@ -167,11 +172,18 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
             total += rows[w];
             right += correct[w];
         }
-        double stepLoss = models.length == 1 ? loss[0] : reduce(total);
+        // several workers, and nothing needs the summed gradient before the update: sum it block by block inside
+        // the update (one pass over memory instead of two; the same bits)
+        boolean inBlocks = models.length > 1 && units == 0 && rows[0] > 0 && updater.takesGradientInBlocks(step);
+        double stepLoss = models.length == 1 ? loss[0] : inBlocks ? meanLoss(total) : reduce(total);
         if (units > 0) {
             measureNoise(total);
         }
-        updater.apply(step);
+        if (inBlocks) {
+            updater.apply(step, reduceBlock);
+        } else {
+            updater.apply(step);
+        }
         long applied = ++step;
         if (updater.lastStats() != null) {
             supervisor.tell(new JobSupervisor.Publish(updater.lastStats()));
@@ -191,6 +203,17 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
      * idle meanwhile), so the result does not depend on the chunking.
      */
     private double reduce(int total) {
+        double mean = meanLoss(total);
+        if (chunks == null) {
+            chunks = new SlabChunks(models[0].layout().totalFloats(), Math.min(models.length, Kernels.pool().size()),
+                    slabs());
+        }
+        Kernels.pool().run(chunks.parts(), reduceChunk);
+        return mean;
+    }
+
+    /** The batch's mean loss from the shards' (weighted by their rows); sets the total the sums weight by. */
+    private double meanLoss(int total) {
         double lossSum = 0;
         for (int w = 0; w < models.length; w++) {
             if (rows[w] > 0) {
@@ -198,16 +221,29 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
             }
         }
         reduceTotal = total;
-        if (chunks == null) {
-            MemorySegment[] slabs = new MemorySegment[models.length];
+        return lossSum / total;
+    }
+
+    private MemorySegment[] slabs() {
+        if (slabs == null) {
+            slabs = new MemorySegment[models.length];
             for (int w = 0; w < models.length; w++) {
                 slabs[w] = models[w].grads().segment();
             }
-            chunks = new SlabChunks(models[0].layout().totalFloats(), Math.min(models.length, Kernels.pool().size()),
-                    slabs);
         }
-        Kernels.pool().run(chunks.parts(), reduceChunk);
-        return lossSum / total;
+        return slabs;
+    }
+
+    /** Floats [from, from + n) of {@link #reduce}'s sum, for an update that takes the gradient block by block. */
+    private void reduceBlockRange(long from, long n) {
+        MemorySegment[] g = slabs();
+        int total = reduceTotal;
+        kernels.scale(g[0], from, (float) ((double) rows[0] / total), n); // rows[0] > 0 on this path
+        for (int w = 1; w < models.length; w++) {
+            if (rows[w] > 0) {
+                kernels.axpy(g[0], from, (float) ((double) rows[w] / total), g[w], from, n);
+            }
+        }
     }
 
     private void reduceChunkPart(int part, int parts) {

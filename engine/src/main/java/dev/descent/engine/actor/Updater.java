@@ -50,7 +50,7 @@ final class Updater implements AutoCloseable {
 
     /** Applies the update of optimizer step {@code step} from the model's gradient slab. */
     void apply(long step) {
-        boolean stats = statsEvery > 0 && (step + 1) % statsEvery == 0;
+        boolean stats = statsStep(step);
         MemorySegment g = model.grads().segment();
         long total = model.layout().totalFloats();
         double norm = TrainingStep.clipGradients(kernels, g, total, clipNorm, stats);
@@ -67,6 +67,31 @@ final class Updater implements AutoCloseable {
         if (stats) {
             lastStats = new TrainingEvent.GradientStats(job, step + 1, layerNames, gradNorms, updateRatios(), norm);
         }
+    }
+
+    /**
+     * True when step {@code step} may be applied by {@link #apply(long, OptimizerState.GradientSource)}: nothing
+     * needs the whole gradient before the update (no clipping, no statistics) and no tensor is frozen.
+     */
+    boolean takesGradientInBlocks(long step) {
+        return clipNorm <= 0 && !statsStep(step) && optimizer.interleavesGradient();
+    }
+
+    /**
+     * Applies the update of step {@code step}, {@code source} writing each block of the gradient slab just before
+     * the block is updated; bit-identical to writing the whole slab and then {@link #apply(long)}. Only when
+     * {@link #takesGradientInBlocks} is true.
+     */
+    void apply(long step, OptimizerState.GradientSource source) {
+        double lr = schedule.lr(step);
+        optimizer.step(kernels, (float) lr, Kernels.pool(), parts, source);
+        lastLr = lr;
+        lastNorm = Double.NaN; // what clipGradients reports when it neither clips nor measures
+        lastStats = null;
+    }
+
+    private boolean statsStep(long step) {
+        return statsEvery > 0 && (step + 1) % statsEvery == 0;
     }
 
     private double[] updateRatios() {

@@ -222,11 +222,12 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
         }
         st.attempts = 0;
         if (sync) {
-            s.loader().tell(new DataLoader.Release(b.slot()));
             st.current = null;
+            // the aggregator first: the dispatcher runs its mailbox before the loader's (the step waits for it)
             s.aggregator().tell(new GradientAggregator.GradientReady(s.index(), b.seq(), b.epoch(),
                     b.batchInEpoch(), loss, correct, rows, rows > 0 ? pass.units() : 0,
                     rows > 0 ? pass.unitSquares() : 0, rows > 0 ? pass.batchSquares() : 0, getContext().getSelf()));
+            s.loader().tell(new DataLoader.Release(b.slot()));
         } else {
             st.sent = true;
             s.server().tell(new ParameterServer.GradientReady(s.index(), st.applied, loss, correct, rows,

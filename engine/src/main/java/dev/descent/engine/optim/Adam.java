@@ -34,8 +34,8 @@ public record Adam(double learningRate, double beta1, double beta2, double eps, 
 
     @Override
     public void step(KernelBackend k, MemorySegment params, MemorySegment grads, MemorySegment state, long stride,
-                     long n, float lr, long t) {
-        k.adamUpdate(params, 0, grads, 0, state, 0, state, stride, lr, (float) beta1, (float) beta2, (float) eps,
+                     long offset, long n, float lr, long t) {
+        k.adamUpdate(params, offset, grads, offset, state, offset, state, stride + offset, lr, (float) beta1, (float) beta2, (float) eps,
                 (float) weightDecay, decoupledWeightDecay, t, n);
     }
 

@@ -32,8 +32,17 @@ public sealed interface Optimizer permits Sgd, Adam, Sam {
      * Updates {@code n} floats of {@code params} from {@code grads}; {@code state} holds
      * {@link #momentSlabs()} copies of {@code stride} floats each. {@code t} is the 1-based step number.
      */
-    void step(KernelBackend k, MemorySegment params, MemorySegment grads, MemorySegment state, long stride, long n,
-              float lr, long t);
+    default void step(KernelBackend k, MemorySegment params, MemorySegment grads, MemorySegment state, long stride,
+                      long n, float lr, long t) {
+        step(k, params, grads, state, stride, 0, n, lr, t);
+    }
+
+    /**
+     * The same update on floats {@code [offset, offset + n)} of the slabs (moment copy j at {@code j·stride + offset}):
+     * a block of a larger update, bit-identical to those floats of the whole-slab update (every rule is elementwise).
+     */
+    void step(KernelBackend k, MemorySegment params, MemorySegment grads, MemorySegment state, long stride,
+              long offset, long n, float lr, long t);
 
     /** E.g. {@code momentum(lr=0.01, mu=0.9)}. */
     String describe();

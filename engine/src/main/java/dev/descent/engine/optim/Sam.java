@@ -69,8 +69,8 @@ public record Sam(Optimizer base, double rho, boolean adaptive, double eta) impl
     /** The base rule's update; the gradient slab already holds the gradient at w + ε. */
     @Override
     public void step(KernelBackend k, MemorySegment params, MemorySegment grads, MemorySegment state, long stride,
-                     long n, float lr, long t) {
-        base.step(k, params, grads, state, stride, n, lr, t);
+                     long offset, long n, float lr, long t) {
+        base.step(k, params, grads, state, stride, offset, n, lr, t);
     }
 
     @Override

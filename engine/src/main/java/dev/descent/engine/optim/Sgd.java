@@ -37,16 +37,16 @@ public record Sgd(double learningRate, double momentum, boolean nesterov, double
 
     @Override
     public void step(KernelBackend k, MemorySegment params, MemorySegment grads, MemorySegment state, long stride,
-                     long n, float lr, long t) {
+                     long offset, long n, float lr, long t) {
         float coupled = (float) weightDecay;
         if (decoupledWeightDecay && weightDecay != 0.0) {
-            k.scale(params, 0, (float) (1.0 - lr * weightDecay), n);
+            k.scale(params, offset, (float) (1.0 - lr * weightDecay), n);
             coupled = 0f;
         }
         if (momentum == 0.0) {
-            k.sgdUpdate(params, 0, grads, 0, lr, coupled, n);
+            k.sgdUpdate(params, offset, grads, offset, lr, coupled, n);
         } else {
-            k.momentumUpdate(params, 0, grads, 0, state, 0, lr, (float) momentum, coupled, nesterov, n);
+            k.momentumUpdate(params, offset, grads, offset, state, offset, lr, (float) momentum, coupled, nesterov, n);
         }
     }
 

@@ -41,6 +41,47 @@ class ParallelStepTest {
     }
 
     @Test
+    void shouldGiveTheSameBitsWhenTheGradientIsWrittenBlockByBlockInsideTheUpdate() {
+        KernelBackend k = Kernels.backend();
+        for (Optimizer opt : List.of(Optimizers.sgd(0.1), Optimizers.momentum(0.05, 0.9), Optimizers.nesterov(0.05, 0.9),
+                Optimizers.adam(0.01), Optimizers.adamW(0.01, 0.1))) {
+            for (int parts : new int[]{1, 2, 3}) {
+                // 400*91 + 91 = 36,491 floats: two or more blocks per part, the last one partial and not a multiple of 16
+                try (Model whole = wide(); Model blocks = wide();
+                     OptimizerState a = new OptimizerState(opt, whole); OptimizerState b = new OptimizerState(opt, blocks)) {
+                    long n = whole.layout().totalFloats();
+                    assertThat(n).isGreaterThan(parts * OptimizerState.SOURCE_BLOCK);
+                    float[] src = new float[(int) n];
+                    java.util.concurrent.atomic.AtomicIntegerArray writes = new java.util.concurrent.atomic.AtomicIntegerArray((int) n);
+                    SplittableRandom rnd = new SplittableRandom(parts);
+                    for (int step = 0; step < 4; step++) {
+                        for (int i = 0; i < n; i++) {
+                            src[i] = (float) rnd.nextGaussian();
+                            whole.grads().setFloat(i, src[i] * 0.5f);
+                        }
+                        a.step(k, 0.1f, Kernels.pool(), parts);
+                        for (int i = 0; i < n; i++) {
+                            writes.set(i, 0);
+                        }
+                        b.step(k, 0.1f, Kernels.pool(), parts, (from, m) -> {
+                            for (long i = from; i < from + m; i++) {
+                                blocks.grads().setFloat(i, src[(int) i] * 0.5f);
+                                writes.incrementAndGet((int) i); // parts run on pool threads
+                            }
+                        });
+                        for (int i = 0; i < n; i++) {
+                            assertThat(writes.get(i)).as("writes of float %d", i).isEqualTo(1);
+                        }
+                    }
+                    assertThat(blocks.parametersSha256()).as(opt.describe() + ", " + parts + " parts")
+                            .isEqualTo(whole.parametersSha256());
+                    assertThat(b.moments().toArray()).as(opt.describe()).containsExactly(a.moments().toArray());
+                }
+            }
+        }
+    }
+
+    @Test
     void shouldCutSlabsAtAlignedBoundariesCoveringEveryFloat() {
         SlabChunks c = new SlabChunks(874, 3, java.lang.foreign.MemorySegment.ofArray(new float[874]));
         assertThat(c.start(0)).isZero();
@@ -50,6 +91,10 @@ class ParallelStepTest {
         SlabChunks tiny = new SlabChunks(5, 2, java.lang.foreign.MemorySegment.ofArray(new float[5]));
         assertThat(tiny.length(0)).isEqualTo(5);
         assertThat(tiny.length(1)).isZero();
+    }
+
+    private static Model wide() {
+        return Sequential.input(400).add(new Linear(91)).build().initialize(Init.XAVIER_NORMAL, Init.ZEROS, 4);
     }
 
     private static Model model() {
