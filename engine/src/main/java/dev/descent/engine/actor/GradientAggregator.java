@@ -86,7 +86,7 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
     private int received;
     private int epoch;
     private int batchInEpoch;
-    private SlabChunks chunks; // the gradient slabs cut per core, laid out at the first multi-worker step
+    private SlabChunks chunks; // the gradient slab cut per core, laid out at the first multi-worker step
     private int reduceTotal;
     private final KernelPool.Task reduceChunk = this::reduceChunkPart;
     private final OptimizerState.GradientSource reduceBlock = this::reduceBlockRange;
@@ -174,7 +174,7 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
         }
         // several workers, and nothing needs the summed gradient before the update: sum it block by block inside
         // the update (one pass over memory instead of two; the same bits)
-        boolean inBlocks = models.length > 1 && units == 0 && rows[0] > 0 && updater.takesGradientInBlocks(step);
+        boolean inBlocks = models.length > 1 && units == 0 && updater.takesGradientInBlocks(step);
         double stepLoss = models.length == 1 ? loss[0] : inBlocks ? meanLoss(total) : reduce(total);
         if (units > 0) {
             measureNoise(total);
@@ -205,8 +205,7 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
     private double reduce(int total) {
         double mean = meanLoss(total);
         if (chunks == null) {
-            chunks = new SlabChunks(models[0].layout().totalFloats(), Math.min(models.length, Kernels.pool().size()),
-                    slabs());
+            chunks = new SlabChunks(models[0].layout().totalFloats(), Math.min(models.length, Kernels.pool().size()));
         }
         Kernels.pool().run(chunks.parts(), reduceChunk);
         return mean;
@@ -234,33 +233,25 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
         return slabs;
     }
 
-    /** Floats [from, from + n) of {@link #reduce}'s sum, for an update that takes the gradient block by block. */
-    private void reduceBlockRange(long from, long n) {
-        MemorySegment[] g = slabs();
-        int total = reduceTotal;
-        kernels.scale(g[0], from, (float) ((double) rows[0] / total), n); // rows[0] > 0 on this path
-        for (int w = 1; w < models.length; w++) {
-            if (rows[w] > 0) {
-                kernels.axpy(g[0], from, (float) ((double) rows[w] / total), g[w], from, n);
-            }
+    private void reduceChunkPart(int part, int parts) {
+        long n = chunks.length(part);
+        if (n > 0) {
+            reduceBlockRange(chunks.start(part), n);
         }
     }
 
-    private void reduceChunkPart(int part, int parts) {
-        long n = chunks.length(part);
-        if (n == 0) {
-            return;
-        }
-        MemorySegment g0 = chunks.slice(0, part);
+    /** Floats [from, from + n) of the weighted sum: a chunk of {@link #reduce}, or a block of the update's. */
+    private void reduceBlockRange(long from, long n) {
+        MemorySegment[] g = slabs();
         int total = reduceTotal;
         if (rows[0] > 0) {
-            kernels.scale(g0, 0, (float) ((double) rows[0] / total), n);
+            kernels.scale(g[0], from, (float) ((double) rows[0] / total), n);
         } else {
-            g0.asSlice(0, n * Float.BYTES).fill((byte) 0);
+            g[0].asSlice(from * Float.BYTES, n * Float.BYTES).fill((byte) 0); // a batch with fewer rows than workers
         }
         for (int w = 1; w < models.length; w++) {
             if (rows[w] > 0) {
-                kernels.axpy(g0, 0, (float) ((double) rows[w] / total), chunks.slice(w, part), 0, n);
+                kernels.axpy(g[0], from, (float) ((double) rows[w] / total), g[w], from, n);
             }
         }
     }

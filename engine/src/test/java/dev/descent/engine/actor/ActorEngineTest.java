@@ -92,6 +92,21 @@ class ActorEngineTest {
     }
 
     @Test
+    void shouldGiveTheSameBitsInBothUpdatePathsWhenAWorkerHasNoRows() throws Exception {
+        // batches of 64, 64 and 1 rows: in the last one worker 0's shard is empty, so the sum starts from zeros
+        Dataset odd = Fixtures.blobs("odd", 129, 20, 3, 5);
+        try (Model a = Fixtures.mlp(0.1); Model b = Fixtures.mlp(0.1)) {
+            TrainingResult blocks = Fixtures.run(kit, Fixtures.spec(a, odd, test).workers(2));
+            TrainingResult whole = Fixtures.run(kit, Fixtures.spec(b, odd, test).workers(2).gradientStatsEverySteps(1));
+            assertThat(blocks.steps()).isEqualTo(9);
+            assertThat(blocks.parametersSha256()).isEqualTo(whole.parametersSha256());
+            assertThat(blocks.last().trainLoss()).isFinite();
+        } finally {
+            odd.close();
+        }
+    }
+
+    @Test
     void shouldRestartAFailedWorkerAndRetryItsStep() throws Exception {
         try (Model a = Fixtures.mlp(0.0); Model b = Fixtures.mlp(0.0)) {
             TrainingResult clean = Fixtures.run(kit, Fixtures.spec(a, train, test).workers(2));
