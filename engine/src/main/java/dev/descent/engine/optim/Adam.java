@@ -35,8 +35,8 @@ public record Adam(double learningRate, double beta1, double beta2, double eps, 
     @Override
     public void step(KernelBackend k, MemorySegment params, MemorySegment grads, MemorySegment state, long stride,
                      long offset, long n, float lr, long t) {
-        k.adamUpdate(params, offset, grads, offset, state, offset, state, stride + offset, lr, (float) beta1, (float) beta2, (float) eps,
-                (float) weightDecay, decoupledWeightDecay, t, n);
+        k.adamUpdate(params, offset, grads, offset, state, offset, state, stride + offset, lr, (float) beta1,
+                (float) beta2, (float) eps, (float) weightDecay, decoupledWeightDecay, t, n);
     }
 
     @Override

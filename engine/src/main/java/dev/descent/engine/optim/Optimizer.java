@@ -38,8 +38,9 @@ public sealed interface Optimizer permits Sgd, Adam, Sam {
     }
 
     /**
-     * The same update on floats {@code [offset, offset + n)} of the slabs (moment copy j at {@code j·stride + offset}):
-     * a block of a larger update, bit-identical to those floats of the whole-slab update (every rule is elementwise).
+     * The same update on floats {@code [offset, offset + n)} of the slabs (moment copy j at
+     * {@code j·stride + offset}): a block of a larger update, bit-identical to those floats of the whole-slab
+     * update (every rule is elementwise).
      */
     void step(KernelBackend k, MemorySegment params, MemorySegment grads, MemorySegment state, long stride,
               long offset, long n, float lr, long t);

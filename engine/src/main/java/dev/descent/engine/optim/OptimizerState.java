@@ -132,7 +132,8 @@ public final class OptimizerState implements AutoCloseable {
      */
     public void step(KernelBackend k, float lr, KernelPool pool, int parts, GradientSource source) {
         if (runs != null) {
-            throw new IllegalStateException("a model with frozen tensors is updated run by run: write its gradient first");
+            throw new IllegalStateException(
+                    "a model with frozen tensors is updated run by run: write its gradient first");
         }
         stepParallel(k, lr, pool, Math.max(1, parts), source);
     }

@@ -10,6 +10,7 @@ import dev.descent.engine.nn.Model;
 import dev.descent.engine.nn.Sequential;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 
 /** The update split over the kernel pool is bit-identical to the serial one, for every optimizer. */
@@ -43,16 +44,17 @@ class ParallelStepTest {
     @Test
     void shouldGiveTheSameBitsWhenTheGradientIsWrittenBlockByBlockInsideTheUpdate() {
         KernelBackend k = Kernels.backend();
-        for (Optimizer opt : List.of(Optimizers.sgd(0.1), Optimizers.momentum(0.05, 0.9), Optimizers.nesterov(0.05, 0.9),
-                Optimizers.adam(0.01), Optimizers.adamW(0.01, 0.1))) {
+        for (Optimizer opt : List.of(Optimizers.sgd(0.1), Optimizers.momentum(0.05, 0.9),
+                Optimizers.nesterov(0.05, 0.9), Optimizers.adam(0.01), Optimizers.adamW(0.01, 0.1))) {
             for (int parts : new int[]{1, 2, 3}) {
-                // 400*91 + 91 = 36,491 floats: two or more blocks per part, the last one partial and not a multiple of 16
+                // 400*91 + 91 = 36,491 floats: two or more blocks per part, the last one partial, not a multiple of 16
                 try (Model whole = wide(); Model blocks = wide();
-                     OptimizerState a = new OptimizerState(opt, whole); OptimizerState b = new OptimizerState(opt, blocks)) {
+                     OptimizerState a = new OptimizerState(opt, whole);
+                     OptimizerState b = new OptimizerState(opt, blocks)) {
                     long n = whole.layout().totalFloats();
                     assertThat(n).isGreaterThan(parts * OptimizerState.SOURCE_BLOCK);
                     float[] src = new float[(int) n];
-                    java.util.concurrent.atomic.AtomicIntegerArray writes = new java.util.concurrent.atomic.AtomicIntegerArray((int) n);
+                    AtomicIntegerArray writes = new AtomicIntegerArray((int) n);
                     SplittableRandom rnd = new SplittableRandom(parts);
                     for (int step = 0; step < 4; step++) {
                         for (int i = 0; i < n; i++) {
