@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.descent.engine.data.Dataset;
 import dev.descent.engine.train.BatchAssembler;
+import java.lang.foreign.ValueLayout;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,65 +37,71 @@ class DataLoaderTest {
         data.close();
     }
 
+    private DataLoader.Pool pool;
+    private BatchAssembler expected;
+    private ActorRef<DataLoader.Command> loader;
+    private TestProbe<Worker.Command> w0;
+    private TestProbe<Worker.Command> w1;
+
+    /** A sync loader of batches 0..9 for 2 workers over 3 slots, and the trainer's own batches to compare with. */
+    @BeforeEach
+    void startLoader() {
+        pool = new DataLoader.Pool(3, BATCH, data.featureSize());
+        expected = new BatchAssembler(data, BATCH, SEED);
+        loader = kit.spawn(DataLoader.create(data, BATCH, SEED, pool, 2, 2, 0, 10));
+        w0 = kit.createTestProbe();
+        w1 = kit.createTestProbe();
+    }
+
+    @AfterEach
+    void stopLoader() {
+        kit.stop(loader);
+        expected.close();
+        pool.close();
+    }
+
     @Test
     void shouldServeEveryBatchInOrderWithItsRowsWhateverTheOrderOfReleases() {
-        try (DataLoader.Pool pool = new DataLoader.Pool(3, BATCH, data.featureSize());
-             BatchAssembler expected = new BatchAssembler(data, BATCH, SEED)) {
-            ActorRef<DataLoader.Command> loader = kit.spawn(DataLoader.create(data, BATCH, SEED, pool, 2, 2, 0, 10));
-            TestProbe<Worker.Command> w0 = kit.createTestProbe();
-            TestProbe<Worker.Command> w1 = kit.createTestProbe();
-            // each worker holds the step's batch and the next one, as Worker does
-            int[] s0 = {pull(loader, 0, w0, 0, pool, expected), pull(loader, 0, w0, 1, pool, expected)};
-            int[] s1 = {pull(loader, 1, w1, 0, pool, expected), pull(loader, 1, w1, 1, pool, expected)};
-            assertThat(s1).containsExactly(s0);
-            for (long seq = 2; seq < 10; seq++) {
-                int done = (int) (seq - 2) % 2; // s0[done] holds batch seq - 2, which both workers are done with
-                // its first release fills the slot freed a step earlier, its last release fills nothing; which
-                // worker asks first for the next batch alternates
-                TestProbe<Worker.Command> first = seq % 2 == 0 ? w0 : w1;
-                int firstIndex = seq % 2 == 0 ? 0 : 1;
-                loader.tell(new DataLoader.Release(s0[done]));
-                loader.tell(new DataLoader.Release(s0[done]));
-                int a = pull(loader, firstIndex, first, seq, pool, expected);
-                int b = pull(loader, 1 - firstIndex, firstIndex == 0 ? w1 : w0, seq, pool, expected);
-                assertThat(b).isEqualTo(a);
-                s0[done] = a;
-            }
-            loader.tell(new DataLoader.Pull(0, w0.getRef()));
-            assertThat(w0.receiveMessage()).isEqualTo(Worker.EndOfData.INSTANCE);
-            kit.stop(loader);
+        // each worker holds the step's batch and the next one, as Worker does
+        int[] slots = {pull(0, w0, 0), pull(0, w0, 1)};
+        assertThat(new int[]{pull(1, w1, 0), pull(1, w1, 1)}).containsExactly(slots);
+        for (long seq = 2; seq < 10; seq++) {
+            int done = (int) (seq - 2) % 2; // slots[done] holds batch seq - 2, which both workers are done with
+            // its first release fills the slot freed a step earlier, its last release fills nothing; which worker
+            // asks first for the next batch alternates
+            loader.tell(new DataLoader.Release(slots[done]));
+            loader.tell(new DataLoader.Release(slots[done]));
+            boolean w0First = seq % 2 == 0;
+            int a = w0First ? pull(0, w0, seq) : pull(1, w1, seq);
+            int b = w0First ? pull(1, w1, seq) : pull(0, w0, seq);
+            assertThat(b).isEqualTo(a);
+            slots[done] = a;
         }
+        loader.tell(new DataLoader.Pull(0, w0.getRef()));
+        assertThat(w0.receiveMessage()).isEqualTo(Worker.EndOfData.INSTANCE);
     }
 
     @Test
     void shouldFillForAPullWhenEveryReleaseWasALastOne() {
-        try (DataLoader.Pool pool = new DataLoader.Pool(3, BATCH, data.featureSize());
-             BatchAssembler expected = new BatchAssembler(data, BATCH, SEED)) {
-            ActorRef<DataLoader.Command> loader = kit.spawn(DataLoader.create(data, BATCH, SEED, pool, 2, 2, 0, 10));
-            TestProbe<Worker.Command> w0 = kit.createTestProbe();
-            TestProbe<Worker.Command> w1 = kit.createTestProbe();
-            int[] slots = new int[3];
-            for (int seq = 0; seq < 3; seq++) { // the three slots filled at start
-                slots[seq] = pull(loader, 0, w0, seq, pool, expected);
-                assertThat(pull(loader, 1, w1, seq, pool, expected)).isEqualTo(slots[seq]);
-            }
-            // both workers release batch 0 and then 1 back to back: each slot's second release is its last, its
-            // first release came while the other slot was still held (only slot 0 is filled then, with batch 3)
-            loader.tell(new DataLoader.Release(slots[0]));
-            loader.tell(new DataLoader.Release(slots[0]));
-            loader.tell(new DataLoader.Release(slots[1]));
-            loader.tell(new DataLoader.Release(slots[1]));
-            for (int seq = 3; seq < 5; seq++) { // batch 4 has no slot until worker 0 asks for it
-                int s = pull(loader, 0, w0, seq, pool, expected);
-                assertThat(pull(loader, 1, w1, seq, pool, expected)).isEqualTo(s);
-            }
-            kit.stop(loader);
+        int[] slots = new int[3];
+        for (int seq = 0; seq < 3; seq++) { // the three slots filled at start
+            slots[seq] = pull(0, w0, seq);
+            assertThat(pull(1, w1, seq)).isEqualTo(slots[seq]);
+        }
+        // both workers release batch 0 and then 1 back to back: each slot's second release is its last, its first
+        // release came while the other slot was still held (only slot 0 is filled then, with batch 3)
+        loader.tell(new DataLoader.Release(slots[0]));
+        loader.tell(new DataLoader.Release(slots[0]));
+        loader.tell(new DataLoader.Release(slots[1]));
+        loader.tell(new DataLoader.Release(slots[1]));
+        for (int seq = 3; seq < 5; seq++) { // batch 4 has no slot until worker 0 asks for it
+            int s = pull(0, w0, seq);
+            assertThat(pull(1, w1, seq)).isEqualTo(s);
         }
     }
 
     /** Worker {@code w} pulls and must get batch {@code seq} with the rows the direct trainer would use. */
-    private static int pull(ActorRef<DataLoader.Command> loader, int w, TestProbe<Worker.Command> probe, long seq,
-                            DataLoader.Pool pool, BatchAssembler expected) {
+    private int pull(int w, TestProbe<Worker.Command> probe, long seq) {
         loader.tell(new DataLoader.Pull(w, probe.getRef()));
         Worker.BatchReady b = probe.expectMessageClass(Worker.BatchReady.class);
         int perEpoch = expected.batchesPerEpoch();
@@ -101,11 +110,9 @@ class DataLoaderTest {
         expected.shuffle(b.epoch());
         int rows = expected.fill((int) (seq % perEpoch));
         assertThat(b.rows()).isEqualTo(rows);
-        float[] want = expected.features().asSlice(0, (long) rows * data.featureSize() * Float.BYTES)
-                .toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
-        float[] got = pool.features(b.slot()).asSlice(0, (long) rows * data.featureSize() * Float.BYTES)
-                .toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
-        assertThat(got).as("batch %d", seq).containsExactly(want);
+        long bytes = (long) rows * data.featureSize() * Float.BYTES;
+        assertThat(pool.features(b.slot()).asSlice(0, bytes).toArray(ValueLayout.JAVA_FLOAT)).as("batch %d", seq)
+                .containsExactly(expected.features().asSlice(0, bytes).toArray(ValueLayout.JAVA_FLOAT));
         return b.slot();
     }
 }
