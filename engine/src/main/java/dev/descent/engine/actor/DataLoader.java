@@ -197,13 +197,14 @@ public final class DataLoader extends AbstractBehavior<DataLoader.Command> {
         }
     }
 
-    private boolean filled(long seq) {
-        for (Slot s : slots) {
-            if (s.refs > 0 && s.seq == seq) {
-                return true;
+    /** The slot holding batch {@code seq}, or -1 when no slot holds it (yet). */
+    private int slotOf(long seq) {
+        for (int i = 0; i < slots.length; i++) {
+            if (slots[i].refs > 0 && slots[i].seq == seq) {
+                return i;
             }
         }
-        return false;
+        return -1;
     }
 
     private void serve() {
@@ -218,22 +219,21 @@ public final class DataLoader extends AbstractBehavior<DataLoader.Command> {
                 to.tell(Worker.EndOfData.INSTANCE);
                 continue;
             }
-            if (!filled(want)) {
+            int i = slotOf(want);
+            if (i < 0) {
                 fill(); // a slot freed by a step's last release is filled on the next step's first one, or here
+                i = slotOf(want);
             }
-            for (int i = 0; i < slots.length; i++) {
+            if (i >= 0 && slots[i].handedOut < shares) {
                 Slot s = slots[i];
-                if (s.refs > 0 && s.seq == want && s.handedOut < shares) {
-                    s.handedOut++;
-                    pending.set(w, null);
-                    if (shares == 1) {
-                        nextClaim++;
-                    } else {
-                        cursor[w]++;
-                    }
-                    to.tell(new Worker.BatchReady(i, want, (int) (want / perEpoch), (int) (want % perEpoch), s.rows));
-                    break;
+                s.handedOut++;
+                pending.set(w, null);
+                if (shares == 1) {
+                    nextClaim++;
+                } else {
+                    cursor[w]++;
                 }
+                to.tell(new Worker.BatchReady(i, want, (int) (want / perEpoch), (int) (want % perEpoch), s.rows));
             }
         }
     }
