@@ -9,8 +9,8 @@ import java.util.Optional;
 
 /**
  * Loads Fashion-MNIST and MNIST from IDX files (raw or .gz) into off-heap {@link Dataset}s:
- * features float32 in [0, 1] (byte / 255), row-major [count, 784], sample shape {1, 28, 28};
- * labels int32 in [0, 10).
+ * features in [0, 1] (byte / 255: a raw file is mapped and its bytes read as float32, {@link Dataset#ofUnitBytes}),
+ * row-major [count, 784], sample shape {1, 28, 28}; labels int32 in [0, 10).
  *
  * <p>Files are looked up as {@code <data dir>/<corpus dir>/<prefix>-{images-idx3,labels-idx1}-ubyte[.gz]}
  * (e.g. {@code data/fashion-mnist/train-images-idx3-ubyte}); a directory that holds the four files itself

@@ -96,6 +96,15 @@ public interface KernelBackend {
     /** Σ x². */
     double sumSquares(MemorySegment x, long xOff, long n);
 
+    // ---------------------------------------------------------------- data
+
+    /**
+     * dst[dstOff + i] = (unsigned byte src[srcOff + i]) / 255f for i in [0, n): pixels widened to [0, 1] (the IDX
+     * datasets are held as their bytes). The byte widens exactly and the division is IEEE-exact, so every backend
+     * and every JIT tier gives the same bits.
+     */
+    void unitBytesToFloats(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, long n);
+
     // ---------------------------------------------------------------- losses
 
     /**

@@ -4,6 +4,8 @@ import dev.descent.engine.backprop.BackpropExecutor;
 import dev.descent.engine.backprop.BackpropStrategy;
 import dev.descent.engine.data.Dataset;
 import dev.descent.engine.kernel.KernelBackend;
+import dev.descent.engine.memory.OffHeapBlock;
+import dev.descent.engine.memory.Purpose;
 import dev.descent.engine.nn.ExecutionContext;
 import dev.descent.engine.nn.Model;
 import java.lang.foreign.MemorySegment;
@@ -43,9 +45,12 @@ public final class ActivationStatistics {
                     + ", was " + examples);
         }
         List<Node> out = new ArrayList<>();
-        MemorySegment in = data.features().segment();
-        out.add(node(0, "input", in, 0, (long) examples * model.inputSize()));
-        try (BackpropExecutor ex = new BackpropExecutor(model, BackpropStrategy.VANILLA, examples)) {
+        // the first rows as floats: in place, or widened from a dataset held as bytes
+        try (OffHeapBlock rows = OffHeapBlock.allocateFloats((long) examples * model.inputSize(), Purpose.BATCHES);
+             BackpropExecutor ex = new BackpropExecutor(model, BackpropStrategy.VANILLA, examples)) {
+            data.copyRows(0, examples, rows.segment(), 0);
+            MemorySegment in = rows.segment();
+            out.add(node(0, "input", in, 0, (long) examples * model.inputSize()));
             ExecutionContext ctx = new ExecutionContext(kernels).threads(1).training(false);
             ex.forward(ctx, in, 0, examples);
             for (int j = 1; j <= model.layerCount(); j++) {

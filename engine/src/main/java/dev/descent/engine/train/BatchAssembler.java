@@ -88,15 +88,15 @@ public final class BatchAssembler implements AutoCloseable {
      * offset 0: one slice of a batch, e.g. a micro-batch, without assembling the rest.
      */
     public void fill(int b, int lo, int rows, MemorySegment dst, MemorySegment dstLabels) {
-        int start = b * batchSize + lo;
-        int fs = data.featureSize();
-        long rowBytes = (long) fs * Float.BYTES;
-        MemorySegment src = data.features().segment();
+        gather(b * batchSize + lo, rows, dst, dstLabels);
+    }
+
+    /** Rows at positions [start, start + rows) of the current order into {@code dst}/{@code dstLabels} from row 0. */
+    private void gather(int start, int rows, MemorySegment dst, MemorySegment dstLabels) {
+        data.gather(order, start, rows, dst, 0);
         MemorySegment srcLabels = data.labels().segment();
         for (int r = 0; r < rows; r++) {
-            int i = order[start + r];
-            MemorySegment.copy(src, (long) i * rowBytes, dst, (long) r * rowBytes, rowBytes);
-            dstLabels.setAtIndex(ValueLayout.JAVA_INT, r, srcLabels.getAtIndex(ValueLayout.JAVA_INT, i));
+            dstLabels.setAtIndex(ValueLayout.JAVA_INT, r, srcLabels.getAtIndex(ValueLayout.JAVA_INT, order[start + r]));
         }
     }
 
@@ -107,15 +107,7 @@ public final class BatchAssembler implements AutoCloseable {
     public int fill(int b, MemorySegment dst, MemorySegment dstLabels) {
         int start = b * batchSize;
         int rows = Math.min(batchSize, data.count() - start);
-        int fs = data.featureSize();
-        long rowBytes = (long) fs * Float.BYTES;
-        MemorySegment src = data.features().segment();
-        MemorySegment srcLabels = data.labels().segment();
-        for (int r = 0; r < rows; r++) {
-            int i = order[start + r];
-            MemorySegment.copy(src, (long) i * rowBytes, dst, (long) r * rowBytes, rowBytes);
-            dstLabels.setAtIndex(ValueLayout.JAVA_INT, r, srcLabels.getAtIndex(ValueLayout.JAVA_INT, i));
-        }
+        gather(start, rows, dst, dstLabels);
         return rows;
     }
 

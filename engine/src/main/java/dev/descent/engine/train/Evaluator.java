@@ -6,13 +6,16 @@ import dev.descent.engine.data.Dataset;
 import dev.descent.engine.kernel.KernelBackend;
 import dev.descent.engine.loss.Loss;
 import dev.descent.engine.loss.LossKind;
+import dev.descent.engine.memory.OffHeapBlock;
+import dev.descent.engine.memory.Purpose;
 import dev.descent.engine.nn.ExecutionContext;
 import dev.descent.engine.nn.Model;
 import java.lang.foreign.MemorySegment;
 
 /**
  * Mean loss and accuracy of a model over a whole {@link Dataset}, in eval mode (Dropout off), in batches read
- * straight from the dataset's off-heap rows (no copy). Forward only, on two scratch activation buffers.
+ * straight from the dataset's off-heap rows when they are floats (no copy), else widened a batch at a time into a
+ * buffer of this evaluator's ({@link Dataset#ofUnitBytes}). Forward only, on two scratch activation buffers.
  */
 public final class Evaluator implements AutoCloseable {
     /** Result of one evaluation. */
@@ -29,6 +32,7 @@ public final class Evaluator implements AutoCloseable {
     private final BackpropExecutor executor;
     private final Loss loss;
     private final ExecutionContext ctx;
+    private OffHeapBlock batch; // features of one batch, for datasets held as bytes; allocated on first use
 
     public Evaluator(Model model, KernelBackend kernels, LossKind lossKind, int batchSize, int threads) {
         this.model = model;
@@ -66,14 +70,21 @@ public final class Evaluator implements AutoCloseable {
             throw new IndexOutOfBoundsException(data.name() + ": range [" + from + ", " + ((long) from + count)
                     + ") is outside [0, " + data.count() + ")");
         }
-        MemorySegment f = data.features().segment();
+        // float features are read in place; features held as bytes are widened a batch at a time into a buffer
+        boolean inPlace = data.hasFloatFeatures();
+        MemorySegment f = inPlace ? data.features().segment() : batchBuffer(data.featureSize());
         MemorySegment y = data.labels().segment();
         double lossSum = 0;
         long correct = 0;
         int end = from + count;
         for (int start = from; start < end; start += batchSize) {
             int rows = Math.min(batchSize, end - start);
-            long fOff = (long) start * data.featureSize();
+            long fOff = 0;
+            if (inPlace) {
+                fOff = (long) start * data.featureSize();
+            } else {
+                data.copyRows(start, rows, f, 0);
+            }
             executor.forward(ctx, f, fOff, rows);
             MemorySegment out = executor.segment();
             long outOff = executor.outputOffset();
@@ -83,9 +94,24 @@ public final class Evaluator implements AutoCloseable {
         return new Sums(lossSum, correct, count);
     }
 
+    /** This evaluator's batch buffer for {@code featureSize} features per row (re-made when the size changes). */
+    private MemorySegment batchBuffer(int featureSize) {
+        long floats = (long) batchSize * featureSize;
+        if (batch == null || batch.floatCount() != floats) {
+            if (batch != null) {
+                batch.close();
+            }
+            batch = OffHeapBlock.allocateFloats(floats, Purpose.BATCHES);
+        }
+        return batch.segment();
+    }
+
     @Override
     public void close() {
         executor.close();
         loss.close();
+        if (batch != null) {
+            batch.close();
+        }
     }
 }

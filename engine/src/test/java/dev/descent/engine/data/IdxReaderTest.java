@@ -9,6 +9,7 @@ import static dev.descent.engine.data.IdxFixtures.write;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.descent.engine.kernel.Kernels;
 import dev.descent.engine.memory.MemoryAccounting;
 import dev.descent.engine.memory.OffHeapBlock;
 import dev.descent.engine.memory.Purpose;
@@ -40,16 +41,87 @@ class IdxReaderTest {
             assertThat(ds.sampleShape()).containsExactly(1, 2, 3);
             assertThat(ds.classes()).isEqualTo(10);
             assertThat(new int[] {ds.label(0), ds.label(1), ds.label(2)}).containsExactly(4, 0, 9);
+            // held as bytes: a raw file's are its own mapped pages (not counted), a gzip file's a block of bytes
+            assertThat(ds.hasFloatFeatures()).isFalse();
+            assertThat(MemoryAccounting.liveBytes(Purpose.BATCHES) - baseline)
+                    .isEqualTo((gzip ? 3L * 6 : 0) + 3L * Integer.BYTES);
             float[] features = ds.features().toArray();
+            assertThat(ds.hasFloatFeatures()).isTrue();
             for (int i = 0; i < pixels.length; i++) {
                 assertThat(features[i]).as("pixel %d", i).isEqualTo((pixels[i] & 0xFF) / 255f);
             }
             assertThat(features[0]).isZero();
             assertThat(features[pixels.length - 1]).isEqualTo(1f);
             assertThat(MemoryAccounting.liveBytes(Purpose.BATCHES) - baseline)
-                    .isEqualTo(3L * 6 * Float.BYTES + 3L * Integer.BYTES);
+                    .isEqualTo((gzip ? 3L * 6 : 0) + 3L * 6 * Float.BYTES + 3L * Integer.BYTES);
         }
         assertThat(MemoryAccounting.liveBytes(Purpose.BATCHES)).isEqualTo(baseline);
+    }
+
+    /**
+     * The rows a dataset held as bytes serves (a shuffled batch, a contiguous range, a subset, the widened block)
+     * are the floats {@code byte / 255} bit for bit, at any destination offset, before and after the widening; a
+     * closed dataset's mapping refuses access instead of reading unmapped memory.
+     */
+    @ParameterizedTest(name = "gzip={0}")
+    @ValueSource(booleans = {false, true})
+    void shouldServeRowsOfABytesDatasetAsTheFloatsByteOver255(boolean gzip) throws Exception {
+        int count = 37;
+        int size = 25; // odd: whole vectors and a partial one on every vector width
+        byte[] pixels = new byte[count * size];
+        new Random(7).nextBytes(pixels);
+        byte[] labelBytes = new byte[count];
+        for (int i = 0; i < count; i++) {
+            labelBytes[i] = (byte) (i % 10);
+        }
+        Path img = write(dir, "img", images(count, 5, 5, pixels), gzip);
+        Path lab = write(dir, "lab", labels(labelBytes), gzip);
+        int[] order = new int[count];
+        for (int i = 0; i < count; i++) {
+            order[i] = (i * 17 + 5) % count; // a permutation: 17 and 37 are coprime
+        }
+        Dataset closed;
+        try (Dataset ds = IdxReader.readDataset("bytes", img, lab, 5, 5, 10);
+             OffHeapBlock dst = OffHeapBlock.allocateFloats(40L * size, Purpose.WORKSPACE)) {
+            closed = ds;
+            for (int pass = 0; pass < 2; pass++) { // before the widening, then after it
+                assertThat(ds.hasFloatFeatures()).isEqualTo(pass == 1);
+                ds.gather(order, 3, 20, dst.segment(), 7);
+                for (int r = 0; r < 20; r++) {
+                    assertRow(dst, 7 + (long) r * size, pixels, order[3 + r], size, "gather pass " + pass);
+                }
+                ds.copyRows(5, 11, dst.segment(), 2);
+                for (int r = 0; r < 11; r++) {
+                    assertRow(dst, 2 + (long) r * size, pixels, 5 + r, size, "copyRows pass " + pass);
+                }
+                try (Dataset sub = ds.subset(4, 10)) {
+                    assertThat(sub.hasFloatFeatures()).isFalse(); // bytes stay bytes
+                    sub.copyRows(0, 10, dst.segment(), 0);
+                    for (int r = 0; r < 10; r++) {
+                        assertRow(dst, (long) r * size, pixels, 4 + r, size, "subset pass " + pass);
+                    }
+                }
+                float[] all = ds.features().toArray();
+                for (int i = 0; i < pixels.length; i++) {
+                    assertThat(Float.floatToRawIntBits(all[i])).as("widened element %d", i)
+                            .isEqualTo(Float.floatToRawIntBits((pixels[i] & 0xFF) / 255f));
+                }
+            }
+        }
+        try (OffHeapBlock dst = OffHeapBlock.allocateFloats(size, Purpose.WORKSPACE)) {
+            assertThatThrownBy(() -> closed.copyRows(0, 1, dst.segment(), 0))
+                    .isInstanceOf(IllegalStateException.class);
+        }
+    }
+
+    private static void assertRow(OffHeapBlock dst, long at, byte[] pixels, int row, int size, String what) {
+        for (int j = 0; j < size; j++) {
+            float expected = (pixels[row * size + j] & 0xFF) / 255f;
+            if (Float.floatToRawIntBits(dst.getFloat(at + j)) != Float.floatToRawIntBits(expected)) {
+                throw new AssertionError(what + ": row " + row + " element " + j + " is " + dst.getFloat(at + j)
+                        + ", expected " + expected);
+            }
+        }
     }
 
     @ParameterizedTest(name = "gzip={0}")
@@ -179,7 +251,7 @@ class IdxReaderTest {
     }
 
     @Test
-    void shouldConvertEveryByteValueAndOddLengthsLikeTheScalarReference() {
+    void shouldWidenEveryByteValueAndOddLengthsOnEveryBackendLikeTheFormula() {
         Random random = new Random(42);
         for (int n : new int[] {1, 7, 17, 1023, 16384, 16385, 50_001}) {
             byte[] src = new byte[n];
@@ -189,13 +261,28 @@ class IdxReaderTest {
                     src[v] = (byte) v;
                 }
             }
-            try (OffHeapBlock floats = OffHeapBlock.allocateFloats(n, Purpose.WORKSPACE);
+            // both backends widen from any byte offset to any float offset (here 3 and 5), nothing outside the range
+            try (OffHeapBlock bytes = OffHeapBlock.allocate(n + 3, Purpose.WORKSPACE);
+                 OffHeapBlock floats = OffHeapBlock.allocateFloats(n + 6, Purpose.WORKSPACE);
                  OffHeapBlock ints = OffHeapBlock.allocate((long) n * Integer.BYTES, Purpose.WORKSPACE)) {
-                IdxReader.toUnitFloats(src, floats.segment());
+                java.lang.foreign.MemorySegment.copy(src, 0, bytes.segment(), java.lang.foreign.ValueLayout.JAVA_BYTE,
+                        3, n);
                 IdxReader.toInts(src, ints.segment());
+                for (var kernels : java.util.List.of(Kernels.scalar(), Kernels.simd())) {
+                    floats.fill(-1f);
+                    kernels.unitBytesToFloats(bytes.segment(), 3, floats.segment(), 5, n);
+                    for (int i = 0; i < n; i++) {
+                        int expected = src[i] & 0xFF;
+                        if (Float.floatToRawIntBits(floats.getFloat(5 + i)) != Float.floatToRawIntBits(expected / 255f)) {
+                            throw new AssertionError(kernels.name() + " n=" + n + " i=" + i + ": "
+                                    + floats.getFloat(5 + i) + ", expected " + expected + " / 255");
+                        }
+                    }
+                    assertThat(floats.getFloat(4)).as("%s: the float before the range", kernels.name()).isEqualTo(-1f);
+                    assertThat(floats.getFloat(5 + n)).as("%s: the float after it", kernels.name()).isEqualTo(-1f);
+                }
                 for (int i = 0; i < n; i++) {
                     int expected = src[i] & 0xFF;
-                    assertThat(floats.getFloat(i)).as("n=%d i=%d", n, i).isEqualTo(expected / 255f);
                     assertThat(ints.segment().getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, i))
                             .as("n=%d i=%d", n, i).isEqualTo(expected);
                 }

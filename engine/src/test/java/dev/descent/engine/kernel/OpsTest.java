@@ -671,6 +671,7 @@ class OpsTest {
         kernels.put("sum", () -> simd.sum(a, OFF_A, n));
         kernels.put("dot", () -> simd.dot(a, OFF_A, b, OFF_A, n));
         kernels.put("sumSquares", () -> simd.sumSquares(a, OFF_A, n));
+        kernels.put("unitBytesToFloats", () -> simd.unitBytesToFloats(b, 5, c, OFF_A, n));
         kernels.put("softmaxCE forward", () -> simd.softmaxCrossEntropyForward(c, OFF_A, d, OFF_A, a, OFF_A, labels, 0,
                 31, 33));
         kernels.put("softmaxCE backward", () -> simd.softmaxCrossEntropyBackward(c, OFF_A, d, OFF_A, labels, 0, 31, 33,

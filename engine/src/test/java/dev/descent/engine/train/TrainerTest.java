@@ -82,6 +82,59 @@ class TrainerTest {
         }
     }
 
+    /**
+     * A dataset held as bytes ({@link Dataset#ofUnitBytes}, as the IDX files are) trains and evaluates to the same
+     * bits as the float dataset of the same values: batches gathered and widened, test batches widened into the
+     * evaluator's buffer, against rows copied and read in place.
+     */
+    @Test
+    void shouldTrainAndEvaluateABytesDatasetToTheSameBitsAsItsFloats() {
+        int n = 600;
+        int features = 8;
+        java.util.Random random = new java.util.Random(11);
+        byte[] pixels = new byte[n * features];
+        random.nextBytes(pixels);
+        int[] labels = new int[n];
+        float[] floats = new float[n * features];
+        for (int i = 0; i < n; i++) {
+            int sum = 0;
+            for (int j = 0; j < features; j++) {
+                floats[i * features + j] = (pixels[i * features + j] & 0xFF) / 255f;
+                sum += j < 4 ? pixels[i * features + j] & 0xFF : 0;
+            }
+            labels[i] = Math.min(3, sum / 256); // learnable: the sum of the first four pixels
+        }
+        String[] sha = new String[2];
+        double[] testLoss = new double[2];
+        for (int variant = 0; variant < 2; variant++) {
+            try (Dataset data = variant == 0 ? Dataset.of("floats", floats, labels, new int[] {features}, 4)
+                    : bytes(pixels, labels, features);
+                 Dataset test = data.subset(400, 200); Model m = mlp(5, 0.0)) {
+                assertThat(data.hasFloatFeatures()).isEqualTo(variant == 0);
+                TrainingResult r = Trainer.builder().model(m).optimizer(Optimizers.momentum(0.05, 0.9)).batchSize(32)
+                        .epochs(2).seed(9).build().fit(data, test, null);
+                sha[variant] = r.parametersSha256();
+                testLoss[variant] = r.last().testLoss();
+                assertThat(data.hasFloatFeatures()).as("training never widened the whole dataset")
+                        .isEqualTo(variant == 0);
+            }
+        }
+        assertThat(sha[1]).isEqualTo(sha[0]);
+        assertThat(testLoss[1]).isEqualTo(testLoss[0]);
+        assertThat(testLoss[0]).isFinite();
+    }
+
+    private static Dataset bytes(byte[] pixels, int[] labels, int features) {
+        var px = dev.descent.engine.memory.OffHeapBlock.allocate(pixels.length, dev.descent.engine.memory.Purpose.BATCHES);
+        var lb = dev.descent.engine.memory.OffHeapBlock.allocate((long) labels.length * Integer.BYTES,
+                dev.descent.engine.memory.Purpose.BATCHES);
+        java.lang.foreign.MemorySegment.copy(pixels, 0, px.segment(), java.lang.foreign.ValueLayout.JAVA_BYTE, 0,
+                pixels.length);
+        java.lang.foreign.MemorySegment.copy(labels, 0, lb.segment(), java.lang.foreign.ValueLayout.JAVA_INT, 0,
+                labels.length);
+        return Dataset.ofUnitBytes("bytes", px.segment(), px, lb, labels.length, new int[] {features}, 4);
+    }
+
     @Test
     void shouldBeBitIdenticalRunToRunWithOneThread() {
         String a = trainOnce(1, BackpropStrategy.VANILLA);

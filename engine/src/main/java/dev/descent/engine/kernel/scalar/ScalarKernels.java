@@ -89,6 +89,11 @@ public final class ScalarKernels implements KernelBackend {
     }
 
     @Override
+    public void unitBytesToFloats(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, long n) {
+        ScalarOps.unitBytesToFloats(src, srcOff, dst, dstOff, n);
+    }
+
+    @Override
     public double softmaxCrossEntropyForward(MemorySegment probs, long probsOff, MemorySegment losses, long lossesOff, MemorySegment logits, long logitsOff, MemorySegment labels, long labelsOff, int rows, int cols) {
         return ScalarOps.softmaxCrossEntropyForward(probs, probsOff, losses, lossesOff, logits, logitsOff, labels, labelsOff, rows, cols);
     }

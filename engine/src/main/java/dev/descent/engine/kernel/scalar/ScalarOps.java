@@ -184,6 +184,12 @@ public final class ScalarOps {
         return s;
     }
 
+    public static void unitBytesToFloats(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, long n) {
+        for (long i = 0; i < n; i++) {
+            dst.setAtIndex(F, dstOff + i, (src.get(ValueLayout.JAVA_BYTE, srcOff + i) & 0xFF) / 255f);
+        }
+    }
+
     // ---------------------------------------------------------------- softmax + cross-entropy
 
     /**

@@ -126,6 +126,11 @@ public final class SimdKernels implements KernelBackend {
     }
 
     @Override
+    public void unitBytesToFloats(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, long n) {
+        SimdOps.unitBytesToFloats(src, srcOff, dst, dstOff, n);
+    }
+
+    @Override
     public double softmaxCrossEntropyForward(MemorySegment probs, long probsOff, MemorySegment losses, long lossesOff, MemorySegment logits, long logitsOff, MemorySegment labels, long labelsOff, int rows, int cols) {
         return SimdOps.softmaxCrossEntropyForward(probs, probsOff, losses, lossesOff, logits, logitsOff, labels, labelsOff, rows, cols);
     }

