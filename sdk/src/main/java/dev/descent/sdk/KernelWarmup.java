@@ -20,9 +20,15 @@ import org.slf4j.LoggerFactory;
 /**
  * Warms the exact kernels of a plan's model while its datasets load. Vector API code runs far below speed until C2
  * has compiled it, and on two cores C2 compiles one method at a time: the first epoch of the default MLP ran ~5x
- * slower than the next (21k against 117k examples/s on a Zen 5 core). Loading Fashion-MNIST takes about a second on
- * the calling thread, so a daemon thread meanwhile trains a private copy of the model (same architecture, loss,
- * optimizer and backprop strategy; random inputs and labels) and C2 compiles what the real run will call.
+ * slower than the next (21k against 117k examples/s on a Zen 5 core). So a daemon thread trains a private copy of the
+ * model (same architecture, loss, optimizer and backprop strategy; random inputs and labels) while the datasets open,
+ * and C2 compiles what the real run will call. Opening Fashion-MNIST used to take ~1.4 s, longer than the warm-up
+ * needs; mapped from its file ({@link dev.descent.engine.data.Dataset#ofUnitBytes}) it takes ~0.05 s, so
+ * {@link #close()} now lets the warm-up finish first: until its step time stops falling (over
+ * {@value #PLATEAU_STEPS} steps, no more than 10% faster than the {@value #PLATEAU_STEPS} before), at most
+ * {@value #SETTLE_MS} ms from its start. A run that started at once spent its first epoch in the interpreter and C1
+ * (~31k against ~105k examples/s on the default MLP's first epoch); one that waited for the compiler to go idle
+ * instead waited the full bound, because C2 never is for long (docs/performance.md).
  *
  * <p>The steps are small ({@value #ROWS} rows, or the batch if smaller): the JIT's compile thresholds count calls
  * and loop iterations, not data, and before C2 has compiled them the kernels run at a small fraction of their speed,
@@ -40,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * single 32-row step in the whole load time; the run's own first steps then met the interpreter (0.57 s, 0.30 s,
  * 0.15 s and 0.12 s against 22 ms later for each of 2 workers). Other architectures are warmed as they are.
  *
- * <p>{@link #close()} stops it and waits for its current step before training starts, so the run never shares a
+ * <p>{@link #close()} then stops it and waits for its current step before training starts, so the run never shares a
  * core with it; the job's model, data and random streams are never touched, so results are unchanged bit for bit.
  * {@code -Ddescent.warmup=false} turns it off.
  */
@@ -68,11 +74,20 @@ final class KernelWarmup implements AutoCloseable {
      */
     static final long UPDATE_FLOATS = 403;
     private static final Set<String> PLAIN = Set.of("linear", "activation", "dropout", "flatten");
+    /** The longest warm-up, from its start, that a run waits for once its datasets are open. */
+    static final long SETTLE_MS = 2000;
+    /**
+     * Steps per window of the plateau test: the default MLP's warm-up steps fall from ~25 ms to ~0.1 ms between its
+     * 10th and 100th step and then stay there; in a JVM that is already warm the test costs two windows, ~15 ms.
+     */
+    static final int PLATEAU_STEPS = 64;
 
     private final AtomicBoolean stop = new AtomicBoolean();
     private final AtomicLong steps = new AtomicLong();
     private final Thread thread;
     private double sink; // keeps the warm-up's norms live
+    private final long started = System.nanoTime();
+    private volatile boolean settled;
 
     /**
      * The paths besides forward, backward and the optimizer step that the run will take.
@@ -131,11 +146,13 @@ final class KernelWarmup implements AutoCloseable {
                      plan.optimizer.engine(), LrSchedule.constant(1e-6), plan.backprop.engine(), batch, 0, 1,
                      plan.seed, plan.microBatch);
              OffHeapBlock x = OffHeapBlock.allocateFloats((long) batch * model.inputSize(), Purpose.WORKSPACE);
+             OffHeapBlock pixels = OffHeapBlock.allocate((long) batch * model.inputSize(), Purpose.WORKSPACE);
              OffHeapBlock y = OffHeapBlock.allocate((long) batch * Integer.BYTES, Purpose.WORKSPACE)) {
             SplittableRandom random = new SplittableRandom(plan.seed);
             MemorySegment xs = x.segment();
-            for (long i = 0; i < (long) batch * model.inputSize(); i++) {
-                xs.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) random.nextDouble());
+            long inputs = (long) batch * model.inputSize();
+            for (long i = 0; i < inputs; i++) {
+                pixels.segment().set(ValueLayout.JAVA_BYTE, i, (byte) random.nextInt(256));
             }
             for (int i = 0; i < batch; i++) {
                 y.segment().setAtIndex(ValueLayout.JAVA_INT, i, random.nextInt(model.outputSize()));
@@ -143,7 +160,10 @@ final class KernelWarmup implements AutoCloseable {
             MemorySegment g = model.grads().segment();
             long floats = Math.min(model.layout().totalFloats(), UPDATE_FLOATS);
             KernelBackend kernels = step.kernels();
+            long[] ends = new long[2 * PLATEAU_STEPS + 1]; // end times of the last steps, a ring
             while (!stop.get() && steps.get() < MAX_STEPS) {
+                // the inputs arrive as a batch of an IDX dataset does: bytes widened to floats
+                kernels.unitBytesToFloats(pixels.segment(), 0, xs, 0, inputs);
                 step.pass().measureUnits(paths.noiseProbe() && steps.get() % 2 == 1, true);
                 step.run(xs, 0, y.segment(), 0, batch, 0);
                 if (paths.updateSide()) { // on the private copy's gradient: the values do not matter
@@ -151,7 +171,14 @@ final class KernelWarmup implements AutoCloseable {
                     kernels.scale(g, 0, 1f, floats);
                     kernels.axpy(g, 0, 0f, g, 0, floats);
                 }
-                steps.incrementAndGet();
+                long n = steps.incrementAndGet();
+                ends[(int) (n % ends.length)] = System.nanoTime();
+                if (!settled && n > 2 * PLATEAU_STEPS) {
+                    long last = ends[(int) (n % ends.length)] - ends[(int) ((n - PLATEAU_STEPS) % ends.length)];
+                    long before = ends[(int) ((n - PLATEAU_STEPS) % ends.length)]
+                            - ends[(int) ((n - 2 * PLATEAU_STEPS) % ends.length)];
+                    settled = last * 10 >= before * 9;
+                }
             }
         } catch (RuntimeException | Error e) { // a warm-up never fails a run: the real step reports real problems
             LOG.debug("kernel warm-up stopped: {}", e.toString());
@@ -190,17 +217,35 @@ final class KernelWarmup implements AutoCloseable {
         return wider ? out.toString() : null;
     }
 
+    /** Until the warm-up's step time has stopped falling, it has ended, or {@link #SETTLE_MS} from its start. */
+    private void awaitSettled() {
+        long deadline = started + SETTLE_MS * 1_000_000L;
+        while (!settled && thread.isAlive() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
     @Override
     public void close() {
-        stop.set(true);
         if (thread == null) {
+            stop.set(true);
             return;
         }
+        long waitFrom = System.nanoTime();
+        awaitSettled();
+        long waited = System.nanoTime() - waitFrom;
+        stop.set(true);
         try {
             thread.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        LOG.debug("kernel warm-up: {} step(s)", steps.get());
+        LOG.debug("kernel warm-up: {} step(s) ({}), the last {} ms of it after the datasets were open", steps.get(),
+                settled ? "settled" : "not settled", waited / 1_000_000);
     }
 }
