@@ -134,6 +134,11 @@ final class KernelWarmup implements AutoCloseable {
         return !"false".equalsIgnoreCase(System.getProperty("descent.warmup", "true"));
     }
 
+    /** Whether the warm-up's step time had stopped falling when it ended (see {@link #close()}). */
+    boolean settled() {
+        return settled;
+    }
+
     /** Steps the warm-up ran (0 when off or when the datasets were open before its first step ended). */
     long steps() {
         return steps.get();

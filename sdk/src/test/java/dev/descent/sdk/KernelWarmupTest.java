@@ -69,6 +69,24 @@ class KernelWarmupTest {
         assertThat(w.steps()).isEqualTo(after); // close() waited for the thread: nothing runs afterwards
     }
 
+    /**
+     * Closed at once (as when the datasets open in a few milliseconds), the warm-up still runs until its step time
+     * has stopped falling, and no longer than its bound.
+     */
+    @Test
+    void shouldRunUntilItsStepTimeStopsFallingWhenClosedAtOnce() {
+        long start = System.nanoTime();
+        KernelWarmup w = KernelWarmup.start(plan(0), new KernelWarmup.Paths(false, false), true);
+        w.close();
+        long waitedMs = (System.nanoTime() - start) / 1_000_000;
+        if (w.settled()) {
+            assertThat(w.steps()).isGreaterThan(2L * KernelWarmup.PLATEAU_STEPS);
+        } else { // a very slow machine: then the bound ended it
+            assertThat(waitedMs).isGreaterThanOrEqualTo(KernelWarmup.SETTLE_MS);
+        }
+        assertThat(waitedMs).as("the wait is bounded").isLessThan(KernelWarmup.SETTLE_MS + 10_000);
+    }
+
     @Test
     void shouldWarmOnlyThePathsTheRunTakes() {
         // in process, the noise scale and the statistics are measured for listeners only

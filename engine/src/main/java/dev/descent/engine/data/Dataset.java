@@ -269,7 +269,7 @@ public final class Dataset implements AutoCloseable {
             synchronized (this) {
                 if (floats == null) {
                     OffHeapBlock widened = OffHeapBlock.allocateFloats(bytes.byteSize(), Purpose.BATCHES);
-                    UnitBytes.copy(bytes, 0, widened.segment(), 0, bytes.byteSize());
+                    UnitBytes.copyCold(bytes, 0, widened.segment(), 0, bytes.byteSize());
                     floats = widened;
                 }
                 return floats;

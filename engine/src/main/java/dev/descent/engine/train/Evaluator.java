@@ -14,8 +14,9 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * Mean loss and accuracy of a model over a whole {@link Dataset}, in eval mode (Dropout off), in batches read
- * straight from the dataset's off-heap rows when they are floats (no copy), else widened a batch at a time into a
- * buffer of this evaluator's ({@link Dataset#ofUnitBytes}). Forward only, on two scratch activation buffers.
+ * straight from the dataset's off-heap rows when they are floats (no copy); a dataset held as bytes
+ * ({@link Dataset#ofUnitBytes}) is widened whole once when small, else a batch at a time into a buffer of this
+ * evaluator's. Forward only, on two scratch activation buffers.
  */
 public final class Evaluator implements AutoCloseable {
     /** Result of one evaluation. */
@@ -33,6 +34,8 @@ public final class Evaluator implements AutoCloseable {
     private final Loss loss;
     private final ExecutionContext ctx;
     private OffHeapBlock batch; // features of one batch, for datasets held as bytes; allocated on first use
+    /** A dataset held as bytes with at most this many features is widened whole once and then read in place. */
+    static final long WIDEN_ONCE_FLOATS = 1L << 22;
 
     public Evaluator(Model model, KernelBackend kernels, LossKind lossKind, int batchSize, int threads) {
         this.model = model;
@@ -70,8 +73,10 @@ public final class Evaluator implements AutoCloseable {
             throw new IndexOutOfBoundsException(data.name() + ": range [" + from + ", " + ((long) from + count)
                     + ") is outside [0, " + data.count() + ")");
         }
-        // float features are read in place; features held as bytes are widened a batch at a time into a buffer
-        boolean inPlace = data.hasFloatFeatures();
+        // float features are read in place, and so are small datasets held as bytes, widened once (a landscape
+        // evaluates its subsets hundreds of times); a large one (a training run's test set, evaluated once an epoch)
+        // is widened a batch at a time into a buffer rather than held twice
+        boolean inPlace = data.hasFloatFeatures() || (long) data.count() * data.featureSize() <= WIDEN_ONCE_FLOATS;
         MemorySegment f = inPlace ? data.features().segment() : batchBuffer(data.featureSize());
         MemorySegment y = data.labels().segment();
         double lossSum = 0;

@@ -124,6 +124,40 @@ class TrainerTest {
         assertThat(testLoss[0]).isFinite();
     }
 
+    /**
+     * The evaluator gives the same sums for a dataset held as bytes as for its floats on both of its paths: a small
+     * one widened whole once, a large one (more than {@link Evaluator#WIDEN_ONCE_FLOATS} features) widened a batch at a
+     * time without ever being widened whole.
+     */
+    @Test
+    void shouldEvaluateABytesDatasetLikeItsFloatsWhenWidenedOnceAndBatchByBatch() {
+        int features = 1000;
+        java.util.Random random = new java.util.Random(3);
+        for (int n : new int[] {300, (int) (Evaluator.WIDEN_ONCE_FLOATS / features) + 77}) {
+            byte[] pixels = new byte[n * features];
+            random.nextBytes(pixels);
+            int[] labels = new int[n];
+            float[] floats = new float[n * features];
+            for (int i = 0; i < n; i++) {
+                labels[i] = random.nextInt(4);
+                for (int j = 0; j < features; j++) {
+                    floats[i * features + j] = (pixels[i * features + j] & 0xFF) / 255f;
+                }
+            }
+            boolean small = (long) n * features <= Evaluator.WIDEN_ONCE_FLOATS;
+            try (Model m = Mlp.builder().input(features).hidden(16).activation(Activation.RELU).output(4)
+                         .init(Init.KAIMING_NORMAL).seed(2).build();
+                 Evaluator ev = new Evaluator(m, Kernels.backend(), LossKind.CROSS_ENTROPY, 256, 1);
+                 Dataset asFloats = Dataset.of("floats", floats, labels, new int[] {features}, 4);
+                 Dataset asBytes = bytes(pixels, labels, features)) {
+                Evaluator.Sums expected = ev.evaluateSums(asFloats, 0, n);
+                Evaluator.Sums got = ev.evaluateSums(asBytes, 0, n);
+                assertThat(got).as("n=%d", n).isEqualTo(expected);
+                assertThat(asBytes.hasFloatFeatures()).as("n=%d widened whole", n).isEqualTo(small);
+            }
+        }
+    }
+
     private static Dataset bytes(byte[] pixels, int[] labels, int features) {
         var px = dev.descent.engine.memory.OffHeapBlock.allocate(pixels.length, dev.descent.engine.memory.Purpose.BATCHES);
         var lb = dev.descent.engine.memory.OffHeapBlock.allocate((long) labels.length * Integer.BYTES,
