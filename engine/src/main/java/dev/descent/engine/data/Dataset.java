@@ -134,11 +134,11 @@ public final class Dataset implements AutoCloseable {
      * rows into {@code dst} from float {@code dstFloat} (a shuffled batch).
      */
     public void gather(int[] order, int from, int rows, MemorySegment dst, long dstFloat) {
-        OffHeapBlock f = features.floats;
-        if (f == null) {
+        if (features.bytes != null) { // from the bytes even when widened: a quarter of the memory traffic
             UnitBytes.gather(features.bytes, featureSize, order, from, rows, dst, dstFloat);
             return;
         }
+        OffHeapBlock f = features.floats;
         long rowBytes = (long) featureSize * Float.BYTES;
         for (int r = 0; r < rows; r++) {
             MemorySegment.copy(f.segment(), order[from + r] * rowBytes, dst, dstFloat * Float.BYTES + r * rowBytes,
