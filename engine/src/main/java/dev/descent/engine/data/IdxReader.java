@@ -82,9 +82,11 @@ public final class IdxReader {
     interface Chunks {
         /**
          * Called once, after the header checks and before any data, with the file's dimensions and whether the file
-         * is gzip-compressed (a raw file's size has then been checked against the dimensions).
+         * is gzip-compressed (a raw file's size has then been checked against the dimensions); returns whether the
+         * data should stream into {@link #accept} (false: the read stops after the header).
          */
-        default void start(int[] dims, boolean compressed) throws IOException {
+        default boolean start(int[] dims, boolean compressed) throws IOException {
+            return true;
         }
 
         /** {@code n} bytes of data starting at data byte {@code at}, in {@code chunk} (reused after the call). */
@@ -95,7 +97,7 @@ public final class IdxReader {
      * The reader behind {@link #read(Path, int)} and {@link #readDataset}: checks the header, then hands the data
      * to {@code chunks} when given (streaming, {@link #CHUNK_BYTES} at a time; the result's data is then null) or
      * else returns it whole; the same checks and messages either way. A streaming read stops after
-     * {@code stopAfter} bytes of data: the rest is not read (a raw file's size is still checked against its header
+     * {@code stopAfter} bytes of data, or after the header when {@link Chunks#start} declines it: the rest is not read (a raw file's size is still checked against its header
      * first; a gzip stream is not decompressed further, so its trailing bytes are not checked then).
      */
     private static IdxBytes read(Path file, int expectedRank, long maxDataBytes, String why, Chunks chunks,
@@ -164,8 +166,7 @@ public final class IdxReader {
             byte[] data = null;
             long end = len;
             if (chunks != null) {
-                chunks.start(dims.clone(), gzip);
-                end = Math.min(len, stopAfter);
+                end = chunks.start(dims.clone(), gzip) ? Math.min(len, stopAfter) : 0;
                 byte[] chunk = new byte[(int) Math.max(1, Math.min(CHUNK_BYTES, end))];
                 got = 0;
                 while (got < end) {
@@ -277,7 +278,7 @@ public final class IdxReader {
         try {
             read(imageFile, 3, MAX_IMAGE_BYTES, IMAGE_BOUND, new Chunks() {
                 @Override
-                public void start(int[] d, boolean gzip) throws IOException {
+                public boolean start(int[] d, boolean gzip) throws IOException {
                     checkImageSize(imageFile, d, rows, cols);
                     if (d[0] != fileCount) {
                         throw new IdxFormatException(labelFile, "holds " + fileCount + " labels, but the image file "
@@ -287,13 +288,14 @@ public final class IdxReader {
                     if (gzip) {
                         inflated[0] = OffHeapBlock.allocate(pixels, Purpose.BATCHES);
                     }
+                    return gzip; // a raw file is mapped below instead
                 }
 
                 @Override
                 public void accept(byte[] chunk, long at, int n) {
                     MemorySegment.copy(chunk, 0, inflated[0].segment(), ValueLayout.JAVA_BYTE, at, n);
                 }
-            }, compressed(imageFile) ? pixels : 0);
+            }, pixels);
             MemorySegment bytes;
             AutoCloseable owner;
             if (compressed[0]) {
@@ -326,13 +328,6 @@ public final class IdxReader {
 
     /** Header of a rank-3 IDX file: the 4-byte magic number and three int32 dimensions. */
     private static final long IMAGE_HEADER_BYTES = 4 + 4 * 3;
-
-    /** Whether {@code file} starts with the gzip magic bytes 0x1F 0x8B. */
-    private static boolean compressed(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            return in.read() == 0x1F && in.read() == 0x8B;
-        }
-    }
 
     /** Widens unsigned bytes to int32 into {@code dst}. */
     static void toInts(byte[] src, MemorySegment dst) {
