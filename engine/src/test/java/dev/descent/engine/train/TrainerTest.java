@@ -248,7 +248,7 @@ class TrainerTest {
             }
             long tid = Thread.currentThread().threadId();
             long allocated = Long.MAX_VALUE;
-            for (int window = 0; window < 3; window++) {
+            for (int window = 0; window < 20 && allocated > 0; window++) { // bounded: a busy JIT may still be compiling
                 long before = mx.getThreadAllocatedBytes(tid);
                 for (int i = 0; i < 200; i++) {
                     step.run(batches.features(), 0, batches.labels(), 0, batches.fill(i % 4), 0);
@@ -256,8 +256,9 @@ class TrainerTest {
                 long w = mx.getThreadAllocatedBytes(tid) - before;
                 allocated = Math.min(allocated, w);
             }
-            // JIT transitions may allocate a few bytes once; a per-step allocation would show in every window
-            assertThat(allocated).as("bytes allocated by 200 steps (best of 3 windows)").isZero();
+            // JIT transitions (a deoptimization while C2 still compiles the step) may allocate a few bytes in a window;
+            // a per-step allocation would show in every window
+            assertThat(allocated).as("bytes allocated by 200 steps (best of up to 20 windows)").isZero();
         }
     }
 }
