@@ -175,6 +175,9 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
         // several workers, and nothing needs the summed gradient before the update: sum it block by block inside
         // the update (one pass over memory instead of two; the same bits)
         boolean inBlocks = models.length > 1 && units == 0 && updater.takesGradientInBlocks(step);
+        if (models.length > 1) {
+            slabs(); // here, before the pool's threads read them
+        }
         double stepLoss = models.length == 1 ? loss[0] : inBlocks ? meanLoss(total) : reduce(total);
         if (units > 0) {
             measureNoise(total);
@@ -223,14 +226,21 @@ public final class GradientAggregator extends AbstractBehavior<GradientAggregato
         return lossSum / total;
     }
 
+    /**
+     * The workers' gradient slabs. Laid out on the actor's thread before a sum is handed to the kernel pool (the
+     * pool's threads call this concurrently: a lazy fill there let one thread see the array before its entries, a
+     * null slab, once in a CI run), and built whole before it is published.
+     */
     private MemorySegment[] slabs() {
-        if (slabs == null) {
-            slabs = new MemorySegment[models.length];
+        MemorySegment[] s = slabs;
+        if (s == null) {
+            s = new MemorySegment[models.length];
             for (int w = 0; w < models.length; w++) {
-                slabs[w] = models[w].grads().segment();
+                s[w] = models[w].grads().segment();
             }
+            slabs = s;
         }
-        return slabs;
+        return s;
     }
 
     private void reduceChunkPart(int part, int parts) {
