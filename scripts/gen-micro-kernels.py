@@ -15,7 +15,10 @@ final class SimdMicroKernelsNarrow {
     private SimdMicroKernelsNarrow() {
     }
 """
-tiles = [(512,8,2),(512,12,2),(512,6,4),(512,8,3),(256,6,2),(256,4,3),(256,8,2),(128,8,3),(256,4,2),(256,5,2),(256,3,3),(256,2,4)]
+# (bits, MR, NV[, U]): U > 1 unrolls the depth loop U steps per trip (a remainder loop takes the rest; the same
+# additions in the same order, so the same bits as the U = 1 tile). 512:12x2u2 is the built-in on Intel AVX-512.
+tiles = [(512,8,2),(512,12,2),(512,6,4),(512,8,3),(256,6,2),(256,4,3),(256,8,2),(128,8,3),(256,4,2),(256,5,2),(256,3,3),(256,2,4),
+         (512,12,2,2)]
 lanes = {512:16,256:8,128:4}
 out = []
 w = out.append
@@ -48,9 +51,12 @@ final class SimdMicroKernels {
     /** Runs the micro-kernel of tile {@code id} (its index in {@link dev.descent.engine.kernel.GemmTile#ALL}). */
     static void run(int id, int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
         switch (id) {""")
-for i,(b,r,v) in enumerate(tiles):
-    cls = "" if b == 512 else "SimdMicroKernelsNarrow."
-    w(f"            case {i} -> {cls}k{b}r{r}v{v}(kc, ap, ai, bp, bi, tile);")
+def mname(t):
+    b, r, v = t[:3]
+    return f"k{b}r{r}v{v}" + (f"u{t[3]}" if len(t) > 3 else "")
+for i,t in enumerate(tiles):
+    cls = "" if t[0] == 512 else "SimdMicroKernelsNarrow."
+    w(f"            case {i} -> {cls}{mname(t)}(kc, ap, ai, bp, bi, tile);")
 w("""            default -> throw new IllegalArgumentException("no micro-kernel with id " + id);
         }
     }
@@ -61,53 +67,65 @@ w("""            default -> throw new IllegalArgumentException("no micro-kernel 
      */
     static void runRows(int id, int kc, float[] ap, int ai, int lda, float[] bp, int bi, float[] tile) {
         switch (id) {""")
-for i,(b,r,v) in enumerate(tiles):
-    cls = "" if b == 512 else "SimdMicroKernelsNarrow."
-    w(f"            case {i} -> {cls}k{b}r{r}v{v}rows(kc, ap, ai, lda, bp, bi, tile);")
+for i,t in enumerate(tiles):
+    cls = "" if t[0] == 512 else "SimdMicroKernelsNarrow."
+    w(f"            case {i} -> {cls}{mname(t)}rows(kc, ap, ai, lda, bp, bi, tile);")
 w("""            default -> throw new IllegalArgumentException("no micro-kernel with id " + id);
         }
     }
 """)
-narrow = []
 main_out = out
-for (b,r,v) in tiles:
-    if b != 512 and out is main_out:
-        main_out[-1] = "}"
-        out = narrow
-        w = out.append
-        w(NARROW_HEADER)
+narrow = [NARROW_HEADER]
+for t in tiles:
+    b, r, v = t[:3]
+    U = t[3] if len(t) > 3 else 1
+    name = mname(t)
+    out = main_out if b == 512 else narrow   # 512-bit kernels in SimdMicroKernels, the others in ...Narrow
+    w = out.append
     L = lanes[b]; S = f"S{b}"; nr = L*v
     for rows in (False, True):
         if rows:
-            w(f"    /** As {{@link #k{b}r{r}v{v}}}, A row-major: row i at {{@code ap[ai + i*lda]}}, step p at {{@code + p}}. */")
-            w(f"    static void k{b}r{r}v{v}rows(int kc, float[] ap, int ai, int lda, float[] bp, int bi, float[] tile) {{")
+            w(f"    /** As {{@link #{name}}}, A row-major: row i at {{@code ap[ai + i*lda]}}, step p at {{@code + p}}. */")
+            w(f"    static void {name}rows(int kc, float[] ap, int ai, int lda, float[] bp, int bi, float[] tile) {{")
             for i in range(1, r):
                 w(f"        int a{i} = ai + {i} * lda;")
         else:
-            w(f"    /** {b}-bit vectors, {r} rows x {v} vectors ({r} x {nr} floats, {r*v} accumulators). */")
-            w(f"    static void k{b}r{r}v{v}(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {{")
+            unrolled = "" if U == 1 else f"; the depth loop unrolled {U} steps per trip"
+            w(f"    /** {b}-bit vectors, {r} rows x {v} vectors ({r} x {nr} floats, {r*v} accumulators{unrolled}). */")
+            w(f"    static void {name}(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {{")
         for i in range(r):
             w("        FloatVector " + ", ".join(f"c{i}_{j} = FloatVector.zero({S})" for j in range(v)) + ";")
-        if rows:
-            w(f"        for (int p = 0; p < kc; p++, bi += {nr}) {{")
+        def step(u, declare):
+            # depth step p + u of the trip: B at bi + u*NR, A at ai + u*MR + i (packed) or a_i + p + u (rows)
+            for j in range(v):
+                off = "" if u * nr + j * L == 0 else f" + {u*nr + j*L}"
+                w(f"            {'FloatVector ' if declare else ''}b{j} = FloatVector.fromArray({S}, bp, bi{off});")
+            for i in range(r):
+                if rows:
+                    idx = ("ai + p" if i == 0 else f"a{i} + p") + (f" + {u}" if u else "")
+                else:
+                    idx = "ai" if u * r + i == 0 else f"ai + {u*r + i}"
+                w(f"            {'FloatVector ' if declare and i == 0 else ''}a = FloatVector.broadcast({S}, ap[{idx}]);")
+                w("            " + " ".join(f"c{i}_{j} = a.fma(b{j}, c{i}_{j});" for j in range(v)))
+        ainc = "" if rows else f", ai += {r}"
+        if U == 1:
+            w(f"        for (int p = 0; p < kc; p++{ainc}, bi += {nr}) {{")
         else:
-            w(f"        for (int p = 0; p < kc; p++, ai += {r}, bi += {nr}) {{")
-        for j in range(v):
-            off = "" if j == 0 else f" + {j*L}"
-            w(f"            FloatVector b{j} = FloatVector.fromArray({S}, bp, bi{off});")
-        for i in range(r):
-            if rows:
-                idx = "ai + p" if i == 0 else f"a{i} + p"
-            else:
-                idx = "ai" if i == 0 else f"ai + {i}"
-            w(f"            {'FloatVector ' if i == 0 else ''}a = FloatVector.broadcast({S}, ap[{idx}]);")
-            w("            " + " ".join(f"c{i}_{j} = a.fma(b{j}, c{i}_{j});" for j in range(v)))
+            ainc_u = "" if rows else f", ai += {U*r}"
+            w("        int p = 0;")
+            w(f"        for (; p <= kc - {U}; p += {U}{ainc_u}, bi += {U*nr}) {{")
+            for u in range(U):
+                step(u, u == 0)
+            w("        }")
+            w(f"        for (; p < kc; p++{ainc}, bi += {nr}) {{")
+        step(0, True)
         w("        }")
         for i in range(r):
             w("        " + " ".join(f"c{i}_{j}.intoArray(tile, {i*nr + j*L});" for j in range(v)))
         w("    }")
         w("")
-out[-1] = "}"
+main_out[-1] = "}"
+narrow[-1] = "}"
 import sys
 d = sys.argv[1] + "/engine/src/main/java/dev/descent/engine/kernel/simd/"
 open(d + "SimdMicroKernels.java","w").write("\n".join(main_out)+"\n")

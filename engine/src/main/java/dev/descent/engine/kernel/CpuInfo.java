@@ -44,6 +44,11 @@ public record CpuInfo(String arch, String model, long l1dBytes, long l2Bytes, lo
         return k.isEmpty() ? "unknown" : k;
     }
 
+    /** True for an Intel CPU ({@code vendor_id} GenuineIntel in {@code /proc/cpuinfo}, kept in {@link #model}). */
+    public boolean intel() {
+        return model.contains("(GenuineIntel ");
+    }
+
     /** e.g. {@code AMD EPYC (AuthenticAMD family 26 model 2), L1d 48 KiB, L2 1024 KiB (/proc/cpuinfo)}. */
     public String describe() {
         StringBuilder sb = new StringBuilder(model);

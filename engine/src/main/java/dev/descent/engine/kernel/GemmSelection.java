@@ -55,7 +55,7 @@ public final class GemmSelection {
         } else {
             shape = fromTuningFile(GemmTuningFile.path(tuningDir, cpu), cpu, preferredBits, registers);
             if (shape == null) {
-                shape = GemmShape.of(GemmTile.builtIn(preferredBits, registers), cpu, "built-in");
+                shape = GemmShape.of(GemmTile.builtIn(preferredBits, registers, cpu.intel()), cpu, "built-in");
             }
         }
         return withOverrides(shape, props);

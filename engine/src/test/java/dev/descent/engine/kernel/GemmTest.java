@@ -256,7 +256,7 @@ class GemmTest {
         }
     }
 
-    private static float[] run(KernelBackend backend, Layout layout, float[] a, float[] b, int m, int n, int k) {
+    static float[] run(KernelBackend backend, Layout layout, float[] a, float[] b, int m, int n, int k) {
         try (OffHeapBlock ab = OffHeapBlock.allocateFloats(a.length, Purpose.WORKSPACE);
              OffHeapBlock bb = OffHeapBlock.allocateFloats(b.length, Purpose.WORKSPACE);
              OffHeapBlock cb = OffHeapBlock.allocateFloats((long) m * n, Purpose.WORKSPACE)) {

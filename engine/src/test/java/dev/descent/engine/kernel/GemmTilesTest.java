@@ -9,6 +9,7 @@ import dev.descent.engine.memory.Purpose;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -79,6 +80,40 @@ class GemmTilesTest {
         assertThat(allocating).as("tiles that still allocate after warm-up").isEmpty();
     }
 
+    /**
+     * An unrolled tile makes the same additions in the same order as its plain twin: the same bits, in every layout,
+     * with depths that leave a remainder step (odd k) and depth blocks of odd size.
+     */
+    @Test
+    void anUnrolledTileShouldGiveTheBitsOfItsPlainTwin() {
+        int bits = Kernels.simd().vectorBits();
+        List<GemmTile> unrolled = GemmTile.ALL.stream().filter(t -> t.unroll() > 1 && t.vectorBits() <= bits).toList();
+        org.junit.jupiter.api.Assumptions.assumeFalse(unrolled.isEmpty(), "no unrolled tile fits " + bits + "-bit vectors");
+        SplittableRandom rnd = new SplittableRandom(14);
+        for (GemmTile u : unrolled) {
+            GemmTile plain = GemmTile.parse(u.vectorBits() + ":" + u.rows() + "x" + u.vectors());
+            for (int[] s : new int[][] {{29, 70, 1}, {29, 70, 2}, {37, 45, 131}, {13, 100, 300}}) {
+                int m = s[0], n = s[1], k = s[2];
+                float[] a = new float[m * k], b = new float[k * n];
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = (float) (rnd.nextDouble() * 2 - 1);
+                }
+                for (int i = 0; i < b.length; i++) {
+                    b[i] = (float) (rnd.nextDouble() * 2 - 1);
+                }
+                for (int kc : new int[] {1024, 33}) {
+                    KernelBackend pu = Kernels.simd(new GemmShape(u, kc, 2 * u.rows(), u.cols(), "test"));
+                    KernelBackend pp = Kernels.simd(new GemmShape(plain, kc, 2 * u.rows(), u.cols(), "test"));
+                    for (Layout layout : Layout.values()) {
+                        assertThat(GemmTest.run(pu, layout, a, b, m, n, k))
+                                .as("%s vs %s %s m=%d n=%d k=%d kc=%d", u.name(), plain.name(), layout, m, n, k, kc)
+                                .containsExactly(GemmTest.run(pp, layout, a, b, m, n, k));
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void shouldRejectATileWiderThanTheNativeVectors() {
         int bits = Kernels.simd().vectorBits();
@@ -103,6 +138,11 @@ class GemmTilesTest {
         assertThat(GemmTile.builtIn(256, 16).name()).isEqualTo("256:3x3");
         assertThat(GemmTile.builtIn(256, 32).name()).isEqualTo("256:6x2");
         assertThat(GemmTile.builtIn(512, 32).name()).isEqualTo("512:8x2");
+        assertThat(GemmTile.builtIn(512, 32, false).name()).isEqualTo("512:8x2");
+        assertThat(GemmTile.builtIn(512, 32, true).name()).isEqualTo("512:12x2u2");
+        assertThat(GemmTile.builtIn(256, 16, true).name()).isEqualTo("256:3x3");
+        assertThat(GemmTile.parse("512:12x2u2")).extracting(GemmTile::rows, GemmTile::vectors, GemmTile::unroll)
+                .containsExactly(12, 2, 2);
         assertThat(GemmTile.builtIn(128, 32).name()).isEqualTo("128:8x3");
         for (GemmTile t : GemmTile.ALL) {
             assertThat(GemmTile.parse(t.name())).isEqualTo(t);

@@ -117,7 +117,13 @@ class GemmTuningFileTest {
 
         Files.writeString(cpuinfo, "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 85\n"
                 + "model name\t: Intel(R) Xeon(R)\ncache size\t: 36608 KB\n");
-        assertThat(CpuInfo.detect(dir.resolve("none"), cpuinfo, "amd64").l3Bytes()).isEqualTo(36608L << 10);
+        CpuInfo xeon = CpuInfo.detect(dir.resolve("none"), cpuinfo, "amd64");
+        assertThat(xeon.l3Bytes()).isEqualTo(36608L << 10);
+        assertThat(xeon.intel()).isTrue();
+        assertThat(fromProc.intel()).isFalse();
+        // the built-in tile follows the vendor: 12 x 2 unrolled on Intel AVX-512, 8 x 2 on AMD
+        assertThat(GemmSelection.select(512, xeon, dir, new Properties()).tile().name()).isEqualTo("512:12x2u2");
+        assertThat(GemmSelection.select(512, fromProc, dir, new Properties()).tile().name()).isEqualTo("512:8x2");
         CpuInfo nothing = CpuInfo.detect(dir.resolve("none"), dir.resolve("missing"), "aarch64");
         assertThat(nothing).extracting(CpuInfo::model, CpuInfo::l2Bytes, CpuInfo::cacheSource)
                 .containsExactly("aarch64", 0L, "unknown");

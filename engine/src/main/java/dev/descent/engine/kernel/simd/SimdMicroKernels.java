@@ -39,6 +39,7 @@ final class SimdMicroKernels {
             case 9 -> SimdMicroKernelsNarrow.k256r5v2(kc, ap, ai, bp, bi, tile);
             case 10 -> SimdMicroKernelsNarrow.k256r3v3(kc, ap, ai, bp, bi, tile);
             case 11 -> SimdMicroKernelsNarrow.k256r2v4(kc, ap, ai, bp, bi, tile);
+            case 12 -> k512r12v2u2(kc, ap, ai, bp, bi, tile);
             default -> throw new IllegalArgumentException("no micro-kernel with id " + id);
         }
     }
@@ -61,6 +62,7 @@ final class SimdMicroKernels {
             case 9 -> SimdMicroKernelsNarrow.k256r5v2rows(kc, ap, ai, lda, bp, bi, tile);
             case 10 -> SimdMicroKernelsNarrow.k256r3v3rows(kc, ap, ai, lda, bp, bi, tile);
             case 11 -> SimdMicroKernelsNarrow.k256r2v4rows(kc, ap, ai, lda, bp, bi, tile);
+            case 12 -> k512r12v2u2rows(kc, ap, ai, lda, bp, bi, tile);
             default -> throw new IllegalArgumentException("no micro-kernel with id " + id);
         }
     }
@@ -435,5 +437,238 @@ final class SimdMicroKernels {
         c5_0.intoArray(tile, 240); c5_1.intoArray(tile, 256); c5_2.intoArray(tile, 272);
         c6_0.intoArray(tile, 288); c6_1.intoArray(tile, 304); c6_2.intoArray(tile, 320);
         c7_0.intoArray(tile, 336); c7_1.intoArray(tile, 352); c7_2.intoArray(tile, 368);
+    }
+
+    /** 512-bit vectors, 12 rows x 2 vectors (12 x 32 floats, 24 accumulators; the depth loop unrolled 2 steps per trip). */
+    static void k512r12v2u2(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
+        FloatVector c0_0 = FloatVector.zero(S512), c0_1 = FloatVector.zero(S512);
+        FloatVector c1_0 = FloatVector.zero(S512), c1_1 = FloatVector.zero(S512);
+        FloatVector c2_0 = FloatVector.zero(S512), c2_1 = FloatVector.zero(S512);
+        FloatVector c3_0 = FloatVector.zero(S512), c3_1 = FloatVector.zero(S512);
+        FloatVector c4_0 = FloatVector.zero(S512), c4_1 = FloatVector.zero(S512);
+        FloatVector c5_0 = FloatVector.zero(S512), c5_1 = FloatVector.zero(S512);
+        FloatVector c6_0 = FloatVector.zero(S512), c6_1 = FloatVector.zero(S512);
+        FloatVector c7_0 = FloatVector.zero(S512), c7_1 = FloatVector.zero(S512);
+        FloatVector c8_0 = FloatVector.zero(S512), c8_1 = FloatVector.zero(S512);
+        FloatVector c9_0 = FloatVector.zero(S512), c9_1 = FloatVector.zero(S512);
+        FloatVector c10_0 = FloatVector.zero(S512), c10_1 = FloatVector.zero(S512);
+        FloatVector c11_0 = FloatVector.zero(S512), c11_1 = FloatVector.zero(S512);
+        int p = 0;
+        for (; p <= kc - 2; p += 2, ai += 24, bi += 64) {
+            FloatVector b0 = FloatVector.fromArray(S512, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S512, bp, bi + 16);
+            FloatVector a = FloatVector.broadcast(S512, ap[ai]);
+            c0_0 = a.fma(b0, c0_0); c0_1 = a.fma(b1, c0_1);
+            a = FloatVector.broadcast(S512, ap[ai + 1]);
+            c1_0 = a.fma(b0, c1_0); c1_1 = a.fma(b1, c1_1);
+            a = FloatVector.broadcast(S512, ap[ai + 2]);
+            c2_0 = a.fma(b0, c2_0); c2_1 = a.fma(b1, c2_1);
+            a = FloatVector.broadcast(S512, ap[ai + 3]);
+            c3_0 = a.fma(b0, c3_0); c3_1 = a.fma(b1, c3_1);
+            a = FloatVector.broadcast(S512, ap[ai + 4]);
+            c4_0 = a.fma(b0, c4_0); c4_1 = a.fma(b1, c4_1);
+            a = FloatVector.broadcast(S512, ap[ai + 5]);
+            c5_0 = a.fma(b0, c5_0); c5_1 = a.fma(b1, c5_1);
+            a = FloatVector.broadcast(S512, ap[ai + 6]);
+            c6_0 = a.fma(b0, c6_0); c6_1 = a.fma(b1, c6_1);
+            a = FloatVector.broadcast(S512, ap[ai + 7]);
+            c7_0 = a.fma(b0, c7_0); c7_1 = a.fma(b1, c7_1);
+            a = FloatVector.broadcast(S512, ap[ai + 8]);
+            c8_0 = a.fma(b0, c8_0); c8_1 = a.fma(b1, c8_1);
+            a = FloatVector.broadcast(S512, ap[ai + 9]);
+            c9_0 = a.fma(b0, c9_0); c9_1 = a.fma(b1, c9_1);
+            a = FloatVector.broadcast(S512, ap[ai + 10]);
+            c10_0 = a.fma(b0, c10_0); c10_1 = a.fma(b1, c10_1);
+            a = FloatVector.broadcast(S512, ap[ai + 11]);
+            c11_0 = a.fma(b0, c11_0); c11_1 = a.fma(b1, c11_1);
+            b0 = FloatVector.fromArray(S512, bp, bi + 32);
+            b1 = FloatVector.fromArray(S512, bp, bi + 48);
+            a = FloatVector.broadcast(S512, ap[ai + 12]);
+            c0_0 = a.fma(b0, c0_0); c0_1 = a.fma(b1, c0_1);
+            a = FloatVector.broadcast(S512, ap[ai + 13]);
+            c1_0 = a.fma(b0, c1_0); c1_1 = a.fma(b1, c1_1);
+            a = FloatVector.broadcast(S512, ap[ai + 14]);
+            c2_0 = a.fma(b0, c2_0); c2_1 = a.fma(b1, c2_1);
+            a = FloatVector.broadcast(S512, ap[ai + 15]);
+            c3_0 = a.fma(b0, c3_0); c3_1 = a.fma(b1, c3_1);
+            a = FloatVector.broadcast(S512, ap[ai + 16]);
+            c4_0 = a.fma(b0, c4_0); c4_1 = a.fma(b1, c4_1);
+            a = FloatVector.broadcast(S512, ap[ai + 17]);
+            c5_0 = a.fma(b0, c5_0); c5_1 = a.fma(b1, c5_1);
+            a = FloatVector.broadcast(S512, ap[ai + 18]);
+            c6_0 = a.fma(b0, c6_0); c6_1 = a.fma(b1, c6_1);
+            a = FloatVector.broadcast(S512, ap[ai + 19]);
+            c7_0 = a.fma(b0, c7_0); c7_1 = a.fma(b1, c7_1);
+            a = FloatVector.broadcast(S512, ap[ai + 20]);
+            c8_0 = a.fma(b0, c8_0); c8_1 = a.fma(b1, c8_1);
+            a = FloatVector.broadcast(S512, ap[ai + 21]);
+            c9_0 = a.fma(b0, c9_0); c9_1 = a.fma(b1, c9_1);
+            a = FloatVector.broadcast(S512, ap[ai + 22]);
+            c10_0 = a.fma(b0, c10_0); c10_1 = a.fma(b1, c10_1);
+            a = FloatVector.broadcast(S512, ap[ai + 23]);
+            c11_0 = a.fma(b0, c11_0); c11_1 = a.fma(b1, c11_1);
+        }
+        for (; p < kc; p++, ai += 12, bi += 32) {
+            FloatVector b0 = FloatVector.fromArray(S512, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S512, bp, bi + 16);
+            FloatVector a = FloatVector.broadcast(S512, ap[ai]);
+            c0_0 = a.fma(b0, c0_0); c0_1 = a.fma(b1, c0_1);
+            a = FloatVector.broadcast(S512, ap[ai + 1]);
+            c1_0 = a.fma(b0, c1_0); c1_1 = a.fma(b1, c1_1);
+            a = FloatVector.broadcast(S512, ap[ai + 2]);
+            c2_0 = a.fma(b0, c2_0); c2_1 = a.fma(b1, c2_1);
+            a = FloatVector.broadcast(S512, ap[ai + 3]);
+            c3_0 = a.fma(b0, c3_0); c3_1 = a.fma(b1, c3_1);
+            a = FloatVector.broadcast(S512, ap[ai + 4]);
+            c4_0 = a.fma(b0, c4_0); c4_1 = a.fma(b1, c4_1);
+            a = FloatVector.broadcast(S512, ap[ai + 5]);
+            c5_0 = a.fma(b0, c5_0); c5_1 = a.fma(b1, c5_1);
+            a = FloatVector.broadcast(S512, ap[ai + 6]);
+            c6_0 = a.fma(b0, c6_0); c6_1 = a.fma(b1, c6_1);
+            a = FloatVector.broadcast(S512, ap[ai + 7]);
+            c7_0 = a.fma(b0, c7_0); c7_1 = a.fma(b1, c7_1);
+            a = FloatVector.broadcast(S512, ap[ai + 8]);
+            c8_0 = a.fma(b0, c8_0); c8_1 = a.fma(b1, c8_1);
+            a = FloatVector.broadcast(S512, ap[ai + 9]);
+            c9_0 = a.fma(b0, c9_0); c9_1 = a.fma(b1, c9_1);
+            a = FloatVector.broadcast(S512, ap[ai + 10]);
+            c10_0 = a.fma(b0, c10_0); c10_1 = a.fma(b1, c10_1);
+            a = FloatVector.broadcast(S512, ap[ai + 11]);
+            c11_0 = a.fma(b0, c11_0); c11_1 = a.fma(b1, c11_1);
+        }
+        c0_0.intoArray(tile, 0); c0_1.intoArray(tile, 16);
+        c1_0.intoArray(tile, 32); c1_1.intoArray(tile, 48);
+        c2_0.intoArray(tile, 64); c2_1.intoArray(tile, 80);
+        c3_0.intoArray(tile, 96); c3_1.intoArray(tile, 112);
+        c4_0.intoArray(tile, 128); c4_1.intoArray(tile, 144);
+        c5_0.intoArray(tile, 160); c5_1.intoArray(tile, 176);
+        c6_0.intoArray(tile, 192); c6_1.intoArray(tile, 208);
+        c7_0.intoArray(tile, 224); c7_1.intoArray(tile, 240);
+        c8_0.intoArray(tile, 256); c8_1.intoArray(tile, 272);
+        c9_0.intoArray(tile, 288); c9_1.intoArray(tile, 304);
+        c10_0.intoArray(tile, 320); c10_1.intoArray(tile, 336);
+        c11_0.intoArray(tile, 352); c11_1.intoArray(tile, 368);
+    }
+
+    /** As {@link #k512r12v2u2}, A row-major: row i at {@code ap[ai + i*lda]}, step p at {@code + p}. */
+    static void k512r12v2u2rows(int kc, float[] ap, int ai, int lda, float[] bp, int bi, float[] tile) {
+        int a1 = ai + 1 * lda;
+        int a2 = ai + 2 * lda;
+        int a3 = ai + 3 * lda;
+        int a4 = ai + 4 * lda;
+        int a5 = ai + 5 * lda;
+        int a6 = ai + 6 * lda;
+        int a7 = ai + 7 * lda;
+        int a8 = ai + 8 * lda;
+        int a9 = ai + 9 * lda;
+        int a10 = ai + 10 * lda;
+        int a11 = ai + 11 * lda;
+        FloatVector c0_0 = FloatVector.zero(S512), c0_1 = FloatVector.zero(S512);
+        FloatVector c1_0 = FloatVector.zero(S512), c1_1 = FloatVector.zero(S512);
+        FloatVector c2_0 = FloatVector.zero(S512), c2_1 = FloatVector.zero(S512);
+        FloatVector c3_0 = FloatVector.zero(S512), c3_1 = FloatVector.zero(S512);
+        FloatVector c4_0 = FloatVector.zero(S512), c4_1 = FloatVector.zero(S512);
+        FloatVector c5_0 = FloatVector.zero(S512), c5_1 = FloatVector.zero(S512);
+        FloatVector c6_0 = FloatVector.zero(S512), c6_1 = FloatVector.zero(S512);
+        FloatVector c7_0 = FloatVector.zero(S512), c7_1 = FloatVector.zero(S512);
+        FloatVector c8_0 = FloatVector.zero(S512), c8_1 = FloatVector.zero(S512);
+        FloatVector c9_0 = FloatVector.zero(S512), c9_1 = FloatVector.zero(S512);
+        FloatVector c10_0 = FloatVector.zero(S512), c10_1 = FloatVector.zero(S512);
+        FloatVector c11_0 = FloatVector.zero(S512), c11_1 = FloatVector.zero(S512);
+        int p = 0;
+        for (; p <= kc - 2; p += 2, bi += 64) {
+            FloatVector b0 = FloatVector.fromArray(S512, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S512, bp, bi + 16);
+            FloatVector a = FloatVector.broadcast(S512, ap[ai + p]);
+            c0_0 = a.fma(b0, c0_0); c0_1 = a.fma(b1, c0_1);
+            a = FloatVector.broadcast(S512, ap[a1 + p]);
+            c1_0 = a.fma(b0, c1_0); c1_1 = a.fma(b1, c1_1);
+            a = FloatVector.broadcast(S512, ap[a2 + p]);
+            c2_0 = a.fma(b0, c2_0); c2_1 = a.fma(b1, c2_1);
+            a = FloatVector.broadcast(S512, ap[a3 + p]);
+            c3_0 = a.fma(b0, c3_0); c3_1 = a.fma(b1, c3_1);
+            a = FloatVector.broadcast(S512, ap[a4 + p]);
+            c4_0 = a.fma(b0, c4_0); c4_1 = a.fma(b1, c4_1);
+            a = FloatVector.broadcast(S512, ap[a5 + p]);
+            c5_0 = a.fma(b0, c5_0); c5_1 = a.fma(b1, c5_1);
+            a = FloatVector.broadcast(S512, ap[a6 + p]);
+            c6_0 = a.fma(b0, c6_0); c6_1 = a.fma(b1, c6_1);
+            a = FloatVector.broadcast(S512, ap[a7 + p]);
+            c7_0 = a.fma(b0, c7_0); c7_1 = a.fma(b1, c7_1);
+            a = FloatVector.broadcast(S512, ap[a8 + p]);
+            c8_0 = a.fma(b0, c8_0); c8_1 = a.fma(b1, c8_1);
+            a = FloatVector.broadcast(S512, ap[a9 + p]);
+            c9_0 = a.fma(b0, c9_0); c9_1 = a.fma(b1, c9_1);
+            a = FloatVector.broadcast(S512, ap[a10 + p]);
+            c10_0 = a.fma(b0, c10_0); c10_1 = a.fma(b1, c10_1);
+            a = FloatVector.broadcast(S512, ap[a11 + p]);
+            c11_0 = a.fma(b0, c11_0); c11_1 = a.fma(b1, c11_1);
+            b0 = FloatVector.fromArray(S512, bp, bi + 32);
+            b1 = FloatVector.fromArray(S512, bp, bi + 48);
+            a = FloatVector.broadcast(S512, ap[ai + p + 1]);
+            c0_0 = a.fma(b0, c0_0); c0_1 = a.fma(b1, c0_1);
+            a = FloatVector.broadcast(S512, ap[a1 + p + 1]);
+            c1_0 = a.fma(b0, c1_0); c1_1 = a.fma(b1, c1_1);
+            a = FloatVector.broadcast(S512, ap[a2 + p + 1]);
+            c2_0 = a.fma(b0, c2_0); c2_1 = a.fma(b1, c2_1);
+            a = FloatVector.broadcast(S512, ap[a3 + p + 1]);
+            c3_0 = a.fma(b0, c3_0); c3_1 = a.fma(b1, c3_1);
+            a = FloatVector.broadcast(S512, ap[a4 + p + 1]);
+            c4_0 = a.fma(b0, c4_0); c4_1 = a.fma(b1, c4_1);
+            a = FloatVector.broadcast(S512, ap[a5 + p + 1]);
+            c5_0 = a.fma(b0, c5_0); c5_1 = a.fma(b1, c5_1);
+            a = FloatVector.broadcast(S512, ap[a6 + p + 1]);
+            c6_0 = a.fma(b0, c6_0); c6_1 = a.fma(b1, c6_1);
+            a = FloatVector.broadcast(S512, ap[a7 + p + 1]);
+            c7_0 = a.fma(b0, c7_0); c7_1 = a.fma(b1, c7_1);
+            a = FloatVector.broadcast(S512, ap[a8 + p + 1]);
+            c8_0 = a.fma(b0, c8_0); c8_1 = a.fma(b1, c8_1);
+            a = FloatVector.broadcast(S512, ap[a9 + p + 1]);
+            c9_0 = a.fma(b0, c9_0); c9_1 = a.fma(b1, c9_1);
+            a = FloatVector.broadcast(S512, ap[a10 + p + 1]);
+            c10_0 = a.fma(b0, c10_0); c10_1 = a.fma(b1, c10_1);
+            a = FloatVector.broadcast(S512, ap[a11 + p + 1]);
+            c11_0 = a.fma(b0, c11_0); c11_1 = a.fma(b1, c11_1);
+        }
+        for (; p < kc; p++, bi += 32) {
+            FloatVector b0 = FloatVector.fromArray(S512, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S512, bp, bi + 16);
+            FloatVector a = FloatVector.broadcast(S512, ap[ai + p]);
+            c0_0 = a.fma(b0, c0_0); c0_1 = a.fma(b1, c0_1);
+            a = FloatVector.broadcast(S512, ap[a1 + p]);
+            c1_0 = a.fma(b0, c1_0); c1_1 = a.fma(b1, c1_1);
+            a = FloatVector.broadcast(S512, ap[a2 + p]);
+            c2_0 = a.fma(b0, c2_0); c2_1 = a.fma(b1, c2_1);
+            a = FloatVector.broadcast(S512, ap[a3 + p]);
+            c3_0 = a.fma(b0, c3_0); c3_1 = a.fma(b1, c3_1);
+            a = FloatVector.broadcast(S512, ap[a4 + p]);
+            c4_0 = a.fma(b0, c4_0); c4_1 = a.fma(b1, c4_1);
+            a = FloatVector.broadcast(S512, ap[a5 + p]);
+            c5_0 = a.fma(b0, c5_0); c5_1 = a.fma(b1, c5_1);
+            a = FloatVector.broadcast(S512, ap[a6 + p]);
+            c6_0 = a.fma(b0, c6_0); c6_1 = a.fma(b1, c6_1);
+            a = FloatVector.broadcast(S512, ap[a7 + p]);
+            c7_0 = a.fma(b0, c7_0); c7_1 = a.fma(b1, c7_1);
+            a = FloatVector.broadcast(S512, ap[a8 + p]);
+            c8_0 = a.fma(b0, c8_0); c8_1 = a.fma(b1, c8_1);
+            a = FloatVector.broadcast(S512, ap[a9 + p]);
+            c9_0 = a.fma(b0, c9_0); c9_1 = a.fma(b1, c9_1);
+            a = FloatVector.broadcast(S512, ap[a10 + p]);
+            c10_0 = a.fma(b0, c10_0); c10_1 = a.fma(b1, c10_1);
+            a = FloatVector.broadcast(S512, ap[a11 + p]);
+            c11_0 = a.fma(b0, c11_0); c11_1 = a.fma(b1, c11_1);
+        }
+        c0_0.intoArray(tile, 0); c0_1.intoArray(tile, 16);
+        c1_0.intoArray(tile, 32); c1_1.intoArray(tile, 48);
+        c2_0.intoArray(tile, 64); c2_1.intoArray(tile, 80);
+        c3_0.intoArray(tile, 96); c3_1.intoArray(tile, 112);
+        c4_0.intoArray(tile, 128); c4_1.intoArray(tile, 144);
+        c5_0.intoArray(tile, 160); c5_1.intoArray(tile, 176);
+        c6_0.intoArray(tile, 192); c6_1.intoArray(tile, 208);
+        c7_0.intoArray(tile, 224); c7_1.intoArray(tile, 240);
+        c8_0.intoArray(tile, 256); c8_1.intoArray(tile, 272);
+        c9_0.intoArray(tile, 288); c9_1.intoArray(tile, 304);
+        c10_0.intoArray(tile, 320); c10_1.intoArray(tile, 336);
+        c11_0.intoArray(tile, 352); c11_1.intoArray(tile, 368);
     }
 }
