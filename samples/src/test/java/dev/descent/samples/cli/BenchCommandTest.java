@@ -98,7 +98,7 @@ class BenchCommandTest {
         assertThat(run.out()).contains("gemm NT 64x48x40");
         // which kernel shape ran and on which CPU: printed and in the summary
         String shape = dev.descent.sdk.Descent.kernels().gemmShape();
-        assertThat(s.get("gemm_shape").asText()).isEqualTo(shape).containsPattern("\\d+:\\d+x\\d+ .*kc=\\d+");
+        assertThat(s.get("gemm_shape").asText()).isEqualTo(shape).containsPattern("\\d+:\\d+x\\d+(u\\d+)? .*kc=\\d+");
         assertThat(s.get("cpu").asText()).isEqualTo(dev.descent.sdk.Descent.kernels().cpu()).contains("caches:");
         assertThat(run.out()).contains("GEMM shape: " + shape).contains("CPU: ");
     }
