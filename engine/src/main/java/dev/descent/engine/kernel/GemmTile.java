@@ -134,8 +134,8 @@ public record GemmTile(int id, int vectorBits, int rows, int vectors, int unroll
      * have separate integer and vector pipes), so the address arithmetic of the depth loop (an add per A row
      * per step in the row-major kernels, the loop counter) takes multiply-add slots: there the 12 x 2 tile
      * with its depth loop unrolled twice ({@code 512:12x2u2}: 24 multiply-adds per row address, the step offset
-     * folded into the loads) ran 1.2-1.4x the 8 x 2 tile (docs/performance.md, session 14). On AMD the 8 x 2
-     * tile stays: measured best there.
+     * folded into the loads) ran 1024³ at 1.3x and the default MLP's training at 1.1x the 8 x 2 tile on an Intel
+     * Xeon (docs/performance.md, session 14). On AMD the 8 x 2 tile stays: measured best there (Zen 5).
      */
     public static GemmTile builtIn(int preferredBits, int registers, boolean intel) {
         if (preferredBits >= 512) {
