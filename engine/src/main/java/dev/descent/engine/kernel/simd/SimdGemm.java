@@ -341,7 +341,23 @@ public final class SimdGemm {
      * floats, {@code dst[panel*kc*w + p*w + lane]}, zero-padding the lanes past {@code cols}.
      */
     private static void packCols(float[] dst, MemorySegment src, long off, int ld, int cols, int w, int kc) {
-        for (int j = 0; j < cols; j += w) {
+        // whole panels row by row: each source row read once, in order (a strip per panel and step walks the source
+        // 4*ld bytes apart, one cache line per load: 20% of an NN 128x512x512 product on an Intel Xeon, now ~10% less
+        // time for the product); the last, partial panel strip by strip below
+        int full = 0;
+        if (w % L == 0) {
+            full = cols - cols % w;
+            for (int p = 0; p < kc; p++) {
+                long srcByte = (off + (long) p * ld) * Float.BYTES;
+                for (int j = 0, d = p * w; j < full; j += w, d += kc * w) {
+                    for (int t = 0; t < w; t += L) {
+                        FloatVector.fromMemorySegment(S, src, srcByte + (long) (j + t) * Float.BYTES, ORDER)
+                                .intoArray(dst, d + t);
+                    }
+                }
+            }
+        }
+        for (int j = full; j < cols; j += w) {
             int valid = Math.min(w, cols - j);
             int base = j * kc;
             for (int t = 0; t < w; t += L) {
