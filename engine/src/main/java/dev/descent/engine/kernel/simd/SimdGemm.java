@@ -398,10 +398,12 @@ public final class SimdGemm {
     /**
      * Packs a source whose panel lanes are separate rows (a transposing pack): lane {@code i} (of {@code rows}
      * valid, in panels of {@code w}) at step {@code p} is {@code src[off + i*ld + p]}. With 16-lane vectors it
-     * moves 16 x 16 blocks: 16 row vectors into {@code s.block}, a transpose there, then one vector per step
-     * into the panels (when {@code w} is a multiple of 16), or its lanes split with masked stores over the
-     * panels the 16 rows fall into (any other width: 4, 6, 8, 12); the k tail, and every k on other vector
-     * sizes, is copied element by element. Lanes past {@code rows} are zero-filled.
+     * moves 16 x 16 blocks: a block of 16 valid rows in one panel ({@code w} a multiple of 16, as for every
+     * 512-bit tile's B) is transposed in registers ({@link #transpose16}); any other block goes as 16 row vectors
+     * into {@code s.block}, a transpose there, then one vector per step into the panels, or its lanes split with
+     * masked stores over the panels the 16 rows fall into (any other width: 4, 6, 8, 12; and the last rows); the
+     * k tail, and every k on other vector sizes, is copied element by element. Lanes past {@code rows} are
+     * zero-filled.
      */
     private static void packRows(float[] dst, MemorySegment src, long off, int ld, int rows, int w, int kc,
                                  Scratch s) {
@@ -411,8 +413,14 @@ public final class SimdGemm {
         for (int i0 = 0; i0 < rowsPadded; i0 += 16) {
             int validRows = Math.min(16, rows - i0);
             long rowByte = (off + (long) i0 * ld) * Float.BYTES;
+            boolean whole = validRows == 16 && w % 16 == 0; // the block lies in one panel: no masks, no zero rows
+            int panelBase = (i0 / w) * w * kc + i0 % w;
             for (int p0 = 0; p0 < kcVec; p0 += 16) {
                 long srcByte = rowByte + (long) p0 * Float.BYTES;
+                if (whole) {
+                    transpose16(dst, panelBase + p0 * w, w, src, srcByte, (long) ld * Float.BYTES, s.perm);
+                    continue;
+                }
                 for (int g = 0; g < 4; g++) {
                     transposeLoad(t, g, src, srcByte, (long) ld * Float.BYTES, validRows, s.perm);
                 }
@@ -429,6 +437,91 @@ public final class SimdGemm {
             }
         }
     }
+
+    /**
+     * A whole 16 x 16 block in registers (16-lane vectors, 16 valid rows, {@code w} a multiple of 16): loads source
+     * rows 0..15 ({@code src[srcByte + r*ldBytes]}), applies the butterfly stages d = 8, 4, 2, 1 (pairs r, r+d for
+     * the r without bit d: the same two-vector permutes as {@link #transposeLoad} and {@link #transposeStore}, in one
+     * method, so the block does not round-trip through a scratch array and each stage's index vectors load once) and
+     * stores vector r, step {@code r} of the 16 rows, at {@code dst[d0 + r*w]}. Same values as the two-phase path.
+     */
+    private static void transpose16(float[] dst, int d0, int w, MemorySegment src, long srcByte, long ldBytes,
+                                    float[] perm) {
+        FloatVector v0 = FloatVector.fromMemorySegment(S, src, srcByte, ORDER),
+                v1 = FloatVector.fromMemorySegment(S, src, srcByte + 1 * ldBytes, ORDER),
+                v2 = FloatVector.fromMemorySegment(S, src, srcByte + 2 * ldBytes, ORDER),
+                v3 = FloatVector.fromMemorySegment(S, src, srcByte + 3 * ldBytes, ORDER),
+                v4 = FloatVector.fromMemorySegment(S, src, srcByte + 4 * ldBytes, ORDER),
+                v5 = FloatVector.fromMemorySegment(S, src, srcByte + 5 * ldBytes, ORDER),
+                v6 = FloatVector.fromMemorySegment(S, src, srcByte + 6 * ldBytes, ORDER),
+                v7 = FloatVector.fromMemorySegment(S, src, srcByte + 7 * ldBytes, ORDER),
+                v8 = FloatVector.fromMemorySegment(S, src, srcByte + 8 * ldBytes, ORDER),
+                v9 = FloatVector.fromMemorySegment(S, src, srcByte + 9 * ldBytes, ORDER),
+                v10 = FloatVector.fromMemorySegment(S, src, srcByte + 10 * ldBytes, ORDER),
+                v11 = FloatVector.fromMemorySegment(S, src, srcByte + 11 * ldBytes, ORDER),
+                v12 = FloatVector.fromMemorySegment(S, src, srcByte + 12 * ldBytes, ORDER),
+                v13 = FloatVector.fromMemorySegment(S, src, srcByte + 13 * ldBytes, ORDER),
+                v14 = FloatVector.fromMemorySegment(S, src, srcByte + 14 * ldBytes, ORDER),
+                v15 = FloatVector.fromMemorySegment(S, src, srcByte + 15 * ldBytes, ORDER);
+        FloatVector px, py, a; // stage d pairs (r, r + d) for each r without bit d
+        px = FloatVector.fromArray(S, perm, 0);   // d = 8
+        py = FloatVector.fromArray(S, perm, 16);
+        a = px.selectFrom(v0, v8); v8 = py.selectFrom(v0, v8); v0 = a;
+        a = px.selectFrom(v1, v9); v9 = py.selectFrom(v1, v9); v1 = a;
+        a = px.selectFrom(v2, v10); v10 = py.selectFrom(v2, v10); v2 = a;
+        a = px.selectFrom(v3, v11); v11 = py.selectFrom(v3, v11); v3 = a;
+        a = px.selectFrom(v4, v12); v12 = py.selectFrom(v4, v12); v4 = a;
+        a = px.selectFrom(v5, v13); v13 = py.selectFrom(v5, v13); v5 = a;
+        a = px.selectFrom(v6, v14); v14 = py.selectFrom(v6, v14); v6 = a;
+        a = px.selectFrom(v7, v15); v15 = py.selectFrom(v7, v15); v7 = a;
+        px = FloatVector.fromArray(S, perm, 32);   // d = 4
+        py = FloatVector.fromArray(S, perm, 48);
+        a = px.selectFrom(v0, v4); v4 = py.selectFrom(v0, v4); v0 = a;
+        a = px.selectFrom(v1, v5); v5 = py.selectFrom(v1, v5); v1 = a;
+        a = px.selectFrom(v2, v6); v6 = py.selectFrom(v2, v6); v2 = a;
+        a = px.selectFrom(v3, v7); v7 = py.selectFrom(v3, v7); v3 = a;
+        a = px.selectFrom(v8, v12); v12 = py.selectFrom(v8, v12); v8 = a;
+        a = px.selectFrom(v9, v13); v13 = py.selectFrom(v9, v13); v9 = a;
+        a = px.selectFrom(v10, v14); v14 = py.selectFrom(v10, v14); v10 = a;
+        a = px.selectFrom(v11, v15); v15 = py.selectFrom(v11, v15); v11 = a;
+        px = FloatVector.fromArray(S, perm, 64);   // d = 2
+        py = FloatVector.fromArray(S, perm, 80);
+        a = px.selectFrom(v0, v2); v2 = py.selectFrom(v0, v2); v0 = a;
+        a = px.selectFrom(v1, v3); v3 = py.selectFrom(v1, v3); v1 = a;
+        a = px.selectFrom(v4, v6); v6 = py.selectFrom(v4, v6); v4 = a;
+        a = px.selectFrom(v5, v7); v7 = py.selectFrom(v5, v7); v5 = a;
+        a = px.selectFrom(v8, v10); v10 = py.selectFrom(v8, v10); v8 = a;
+        a = px.selectFrom(v9, v11); v11 = py.selectFrom(v9, v11); v9 = a;
+        a = px.selectFrom(v12, v14); v14 = py.selectFrom(v12, v14); v12 = a;
+        a = px.selectFrom(v13, v15); v15 = py.selectFrom(v13, v15); v13 = a;
+        px = FloatVector.fromArray(S, perm, 96);   // d = 1
+        py = FloatVector.fromArray(S, perm, 112);
+        a = px.selectFrom(v0, v1); v1 = py.selectFrom(v0, v1); v0 = a;
+        a = px.selectFrom(v2, v3); v3 = py.selectFrom(v2, v3); v2 = a;
+        a = px.selectFrom(v4, v5); v5 = py.selectFrom(v4, v5); v4 = a;
+        a = px.selectFrom(v6, v7); v7 = py.selectFrom(v6, v7); v6 = a;
+        a = px.selectFrom(v8, v9); v9 = py.selectFrom(v8, v9); v8 = a;
+        a = px.selectFrom(v10, v11); v11 = py.selectFrom(v10, v11); v10 = a;
+        a = px.selectFrom(v12, v13); v13 = py.selectFrom(v12, v13); v12 = a;
+        a = px.selectFrom(v14, v15); v15 = py.selectFrom(v14, v15); v14 = a;
+        v0.intoArray(dst, d0);
+        v1.intoArray(dst, d0 + 1 * w);
+        v2.intoArray(dst, d0 + 2 * w);
+        v3.intoArray(dst, d0 + 3 * w);
+        v4.intoArray(dst, d0 + 4 * w);
+        v5.intoArray(dst, d0 + 5 * w);
+        v6.intoArray(dst, d0 + 6 * w);
+        v7.intoArray(dst, d0 + 7 * w);
+        v8.intoArray(dst, d0 + 8 * w);
+        v9.intoArray(dst, d0 + 9 * w);
+        v10.intoArray(dst, d0 + 10 * w);
+        v11.intoArray(dst, d0 + 11 * w);
+        v12.intoArray(dst, d0 + 12 * w);
+        v13.intoArray(dst, d0 + 13 * w);
+        v14.intoArray(dst, d0 + 14 * w);
+        v15.intoArray(dst, d0 + 15 * w);
+    }
+
 
     /**
      * First half of a 16 x 16 transpose (rows r = row index, lanes = step index): loads source rows g, g+4, g+8,
