@@ -11,6 +11,7 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -32,10 +33,10 @@ import jdk.incubator.vector.VectorSpecies;
  * The three layouts differ only in how they pack, so one micro-kernel (in two variants) serves all of them: NN
  * and TN copy B's vectors, TN copies A's vectors into MR-wide k-major panels, NN and NT copy A's rows as they are
  * (the micro-kernel's {@code rows} variant broadcasts from MR row streams: a plain copy, no transpose), and NT
- * transposes B in 16 x 16 blocks with two-vector permutes (with 16-float native vectors; element by element
- * otherwise). Packing uses the native vector width whatever the tile's. Edges are handled by
- * zero-padding the packed panels: every tile is computed in full into a small per-thread tile buffer and a
- * separate small method adds its valid part into C (masked stores at the edges). Keeping C out of the
+ * transposes B in 16 x 16 blocks with two-vector permutes (16-float native vectors), in 8 x 8 blocks with one-vector
+ * permutes and blends (8-float vectors: AVX2), element by element otherwise. Packing uses the native vector width
+ * whatever the tile's. Edges are handled by zero-padding the packed panels: every tile is computed in full into a
+ * small per-thread tile buffer and a separate small method adds its valid part into C (masked stores at the edges). Keeping C out of the
  * micro-kernel keeps it small enough for C1 (see {@link SimdMicroKernels}). Vectors never cross a method boundary that
  * might not be inlined (they would be boxed). Packing buffers are per thread, grown on demand and reused: no allocation per call
  * in steady state on one thread (tested). With {@code threads > 1} the columns (or rows) are split in panel
@@ -51,6 +52,15 @@ public final class SimdGemm {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
     /** The transposing pack moves 16 x 16 blocks when vectors hold 16 floats. */
     private static final boolean TRANSPOSE_16 = L == 16;
+    /** The transposing pack moves 8 x 8 blocks when vectors hold 8 floats (AVX2). */
+    private static final boolean TRANSPOSE_8 = L == 8;
+    /**
+     * {@link #transpose8}'s stages d = 4, 2, 1: lane l takes lane l - d ({@code DOWN}) or l + d ({@code UP}) mod 8,
+     * and the lanes with bit d ({@code HIGH}). Separate constants, not arrays: C2 folds a static final field.
+     */
+    private static final VectorShuffle<Float> DOWN4 = stageShuffle(-4), DOWN2 = stageShuffle(-2),
+            DOWN1 = stageShuffle(-1), UP4 = stageShuffle(4), UP2 = stageShuffle(2), UP1 = stageShuffle(1);
+    private static final VectorMask<Float> HIGH4 = stageMask(4), HIGH2 = stageMask(2), HIGH1 = stageMask(1);
     /** Floats of the largest tile: the size of the per-thread edge-tile buffer. */
     private static final int MAX_TILE_FLOATS = maxTileFloats();
 
@@ -401,34 +411,45 @@ public final class SimdGemm {
      * moves 16 x 16 blocks: a block of 16 valid rows in one panel ({@code w} a multiple of 16, as for every
      * 512-bit tile's B) is transposed in registers ({@link #transpose16}); any other block goes as 16 row vectors
      * into {@code s.block}, a transpose there, then one vector per step into the panels, or its lanes split with
-     * masked stores over the panels the 16 rows fall into (any other width: 4, 6, 8, 12; and the last rows); the
-     * k tail, and every k on other vector sizes, is copied element by element. Lanes past {@code rows} are
-     * zero-filled.
+     * masked stores over the panels the 16 rows fall into (any other width: 4, 6, 8, 12; and the last rows). With
+     * 8-lane vectors (AVX2) a block of 8 valid rows in one panel goes through {@link #transpose8}. The k tail, the
+     * other blocks of 8-lane vectors and every k on other vector sizes are copied element by element. Lanes past
+     * {@code rows} are zero-filled.
      */
     private static void packRows(float[] dst, MemorySegment src, long off, int ld, int rows, int w, int kc,
                                  Scratch s) {
-        int kcVec = TRANSPOSE_16 ? kc - kc % 16 : 0;
         int rowsPadded = roundUp(rows, w);
         float[] t = s.block;
-        for (int i0 = 0; i0 < rowsPadded; i0 += 16) {
-            int validRows = Math.min(16, rows - i0);
+        int height = TRANSPOSE_8 ? 8 : 16; // rows per block
+        for (int i0 = 0; i0 < rowsPadded; i0 += height) {
+            int validRows = Math.min(height, rows - i0);
             long rowByte = (off + (long) i0 * ld) * Float.BYTES;
-            boolean whole = validRows == 16 && w % 16 == 0; // the block lies in one panel: no masks, no zero rows
             int panelBase = (i0 / w) * w * kc + i0 % w;
-            for (int p0 = 0; p0 < kcVec; p0 += 16) {
-                long srcByte = rowByte + (long) p0 * Float.BYTES;
-                if (whole) {
-                    transpose16(dst, panelBase + p0 * w, w, src, srcByte, (long) ld * Float.BYTES, s.perm);
-                    continue;
+            int kcVec = 0; // steps moved by vectors; the rest element by element below
+            if (TRANSPOSE_16) {
+                kcVec = kc - kc % 16;
+                boolean whole = validRows == 16 && w % 16 == 0; // the block lies in one panel: no masks, no zero rows
+                for (int p0 = 0; p0 < kcVec; p0 += 16) {
+                    long srcByte = rowByte + (long) p0 * Float.BYTES;
+                    if (whole) {
+                        transpose16(dst, panelBase + p0 * w, w, src, srcByte, (long) ld * Float.BYTES, s.perm);
+                        continue;
+                    }
+                    for (int g = 0; g < 4; g++) {
+                        transposeLoad(t, g, src, srcByte, (long) ld * Float.BYTES, validRows, s.perm);
+                    }
+                    for (int g = 0; g < 4; g++) {
+                        transposeStore(t, g, dst, i0, p0 + 4 * g, w, kc, rowsPadded, s.perm);
+                    }
                 }
-                for (int g = 0; g < 4; g++) {
-                    transposeLoad(t, g, src, srcByte, (long) ld * Float.BYTES, validRows, s.perm);
-                }
-                for (int g = 0; g < 4; g++) {
-                    transposeStore(t, g, dst, i0, p0 + 4 * g, w, kc, rowsPadded, s.perm);
+            } else if (TRANSPOSE_8 && validRows == 8 && w % 8 == 0) { // 8 valid rows in one panel
+                kcVec = kc - kc % 8;
+                for (int p0 = 0; p0 < kcVec; p0 += 8) {
+                    transpose8(dst, panelBase + p0 * w, w, src, rowByte + (long) p0 * Float.BYTES,
+                            (long) ld * Float.BYTES);
                 }
             }
-            for (int row = i0; row < Math.min(i0 + 16, rowsPadded); row++) {
+            for (int row = i0; row < Math.min(i0 + height, rowsPadded); row++) {
                 int d = (row / w) * w * kc + row % w;
                 long srcByte = (off + (long) row * ld) * Float.BYTES;
                 for (int p = kcVec; p < kc; p++) {
@@ -436,6 +457,48 @@ public final class SimdGemm {
                 }
             }
         }
+    }
+
+    /**
+     * An 8 x 8 block in registers (8-lane vectors, 8 valid rows, {@code w} a multiple of 8): loads source rows 0..7,
+     * applies the butterfly stages d = 4, 2, 1 and stores vector r, step {@code r} of the 8 rows, at
+     * {@code dst[d0 + r*w]}. Each stage swaps the off-diagonal d x d sub-blocks of the pairs (r, r + d) with one-source
+     * lane moves and blends ({@code vpermps}, {@code vblendps} on AVX2, which has no two-source permute: the
+     * {@code selectFrom} pair of {@link #transpose16} falls back to Java there).
+     */
+    private static void transpose8(float[] dst, int d0, int w, MemorySegment src, long srcByte, long ldBytes) {
+        FloatVector v0 = FloatVector.fromMemorySegment(S, src, srcByte, ORDER),
+                v1 = FloatVector.fromMemorySegment(S, src, srcByte + 1 * ldBytes, ORDER),
+                v2 = FloatVector.fromMemorySegment(S, src, srcByte + 2 * ldBytes, ORDER),
+                v3 = FloatVector.fromMemorySegment(S, src, srcByte + 3 * ldBytes, ORDER),
+                v4 = FloatVector.fromMemorySegment(S, src, srcByte + 4 * ldBytes, ORDER),
+                v5 = FloatVector.fromMemorySegment(S, src, srcByte + 5 * ldBytes, ORDER),
+                v6 = FloatVector.fromMemorySegment(S, src, srcByte + 6 * ldBytes, ORDER),
+                v7 = FloatVector.fromMemorySegment(S, src, srcByte + 7 * ldBytes, ORDER);
+        FloatVector a; // stage d: lanes with bit d take the partner's lane l - d (first) or keep their own (second)
+        // d = 4
+        a = v0.blend(v4.rearrange(DOWN4), HIGH4); v4 = v0.rearrange(UP4).blend(v4, HIGH4); v0 = a;
+        a = v1.blend(v5.rearrange(DOWN4), HIGH4); v5 = v1.rearrange(UP4).blend(v5, HIGH4); v1 = a;
+        a = v2.blend(v6.rearrange(DOWN4), HIGH4); v6 = v2.rearrange(UP4).blend(v6, HIGH4); v2 = a;
+        a = v3.blend(v7.rearrange(DOWN4), HIGH4); v7 = v3.rearrange(UP4).blend(v7, HIGH4); v3 = a;
+        // d = 2
+        a = v0.blend(v2.rearrange(DOWN2), HIGH2); v2 = v0.rearrange(UP2).blend(v2, HIGH2); v0 = a;
+        a = v1.blend(v3.rearrange(DOWN2), HIGH2); v3 = v1.rearrange(UP2).blend(v3, HIGH2); v1 = a;
+        a = v4.blend(v6.rearrange(DOWN2), HIGH2); v6 = v4.rearrange(UP2).blend(v6, HIGH2); v4 = a;
+        a = v5.blend(v7.rearrange(DOWN2), HIGH2); v7 = v5.rearrange(UP2).blend(v7, HIGH2); v5 = a;
+        // d = 1
+        a = v0.blend(v1.rearrange(DOWN1), HIGH1); v1 = v0.rearrange(UP1).blend(v1, HIGH1); v0 = a;
+        a = v2.blend(v3.rearrange(DOWN1), HIGH1); v3 = v2.rearrange(UP1).blend(v3, HIGH1); v2 = a;
+        a = v4.blend(v5.rearrange(DOWN1), HIGH1); v5 = v4.rearrange(UP1).blend(v5, HIGH1); v4 = a;
+        a = v6.blend(v7.rearrange(DOWN1), HIGH1); v7 = v6.rearrange(UP1).blend(v7, HIGH1); v6 = a;
+        v0.intoArray(dst, d0);
+        v1.intoArray(dst, d0 + 1 * w);
+        v2.intoArray(dst, d0 + 2 * w);
+        v3.intoArray(dst, d0 + 3 * w);
+        v4.intoArray(dst, d0 + 4 * w);
+        v5.intoArray(dst, d0 + 5 * w);
+        v6.intoArray(dst, d0 + 6 * w);
+        v7.intoArray(dst, d0 + 7 * w);
     }
 
     /**
@@ -600,6 +663,29 @@ public final class SimdGemm {
             z2.intoArray(dst, d + 2 * w, lanes);
             z3.intoArray(dst, d + 3 * w, lanes);
         }
+    }
+
+    /** For 8-lane species the shuffle l -> (l + shift) mod 8; the identity for other widths (unused there). */
+    private static VectorShuffle<Float> stageShuffle(int shift) {
+        if (L != 8) {
+            return VectorShuffle.iota(S, 0, 1, false);
+        }
+        int[] idx = new int[8];
+        for (int l = 0; l < 8; l++) {
+            idx[l] = (l + shift + 8) % 8;
+        }
+        return VectorShuffle.fromArray(S, idx, 0);
+    }
+
+    /** For 8-lane species the lanes with bit {@code d}; no lanes for other widths (unused there). */
+    private static VectorMask<Float> stageMask(int d) {
+        long bits = 0;
+        for (int l = 0; l < 8 && L == 8; l++) {
+            if ((l & d) != 0) {
+                bits |= 1L << l;
+            }
+        }
+        return VectorMask.fromLong(S, bits);
     }
 
     /**
