@@ -37,7 +37,8 @@ public final class BackpropExecutor implements AutoCloseable {
     private final int[] nodeSlot;     // [n + 1] physical slot id of node j (j >= 1)
     private final int[] slotOccupant; // node currently held in each slot, -1 if free
     private final long[] wsOff;       // [n] float offset of module i's workspace
-    private final long[] gradOff;     // [2] ping-pong activation-gradient buffers
+    private final long[] gradOff;     // [2] ping-pong activation-gradient buffers (-1: forward only)
+    private final boolean withGradients;
     private final OffHeapBlock slab;
     private final MemorySegment seg;
     private final boolean[] nodeLive;
@@ -52,6 +53,22 @@ public final class BackpropExecutor implements AutoCloseable {
     private boolean forwardDone;
 
     public BackpropExecutor(Model model, BackpropStrategy strategy, int maxBatch) {
+        this(model, strategy, maxBatch, true);
+    }
+
+    /**
+     * An executor for forward passes only (evaluation, loss probes): two scratch nodes as under
+     * {@link BackpropStrategy#RECOMPUTE}, one workspace region that every module's forward reuses (no backward reads
+     * it) and no activation-gradient buffers; {@link #backward} and {@link #outputGradientOffset} throw. The same
+     * kernels on the same values as a recompute executor's forward, on less than half its memory when the widest
+     * node is large (the default CNN at 1,000 rows: ~100 MB instead of ~200 MB, each byte zeroed and faulted in when
+     * the slab is allocated).
+     */
+    public static BackpropExecutor forwardOnly(Model model, int maxBatch) {
+        return new BackpropExecutor(model, BackpropStrategy.RECOMPUTE, maxBatch, false);
+    }
+
+    private BackpropExecutor(Model model, BackpropStrategy strategy, int maxBatch, boolean withGradients) {
         if (maxBatch < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, was " + maxBatch);
         }
@@ -126,13 +143,25 @@ public final class BackpropExecutor implements AutoCloseable {
             }
         }
         this.slotOccupant = new int[slots];
-        for (int i = 0; i < n; i++) {
-            wsOff[i] = next;
-            next += align(model.layer(i).workspaceFloats(maxBatch));
+        this.withGradients = withGradients;
+        if (withGradients) {
+            for (int i = 0; i < n; i++) {
+                wsOff[i] = next;
+                next += align(model.layer(i).workspaceFloats(maxBatch));
+            }
+            gradOff[0] = next;
+            gradOff[1] = next + align(scratch);
+            next += 2 * align(scratch);
+        } else { // one workspace region for all: a module's workspace is dead once its forward returns
+            long widest = 0;
+            for (int i = 0; i < n; i++) {
+                wsOff[i] = next;
+                widest = Math.max(widest, align(model.layer(i).workspaceFloats(maxBatch)));
+            }
+            next += widest;
+            gradOff[0] = -1;
+            gradOff[1] = -1;
         }
-        gradOff[0] = next;
-        gradOff[1] = next + align(scratch);
-        next += 2 * align(scratch);
         this.slab = OffHeapBlock.allocateFloats(next, Purpose.ACTIVATIONS);
         this.seg = slab.segment();
     }
@@ -206,6 +235,7 @@ public final class BackpropExecutor implements AutoCloseable {
     }
 
     public long outputGradientOffset() {
+        requireGradients();
         return gradOff[n % 2];
     }
 
@@ -243,6 +273,7 @@ public final class BackpropExecutor implements AutoCloseable {
      * overwrites the model's gradient slab. The context must carry the same step, seed and mode as the forward.
      */
     public void backward(ExecutionContext ctx) {
+        requireGradients();
         if (!forwardDone) {
             throw new IllegalStateException("backward without a forward");
         }
@@ -255,6 +286,12 @@ public final class BackpropExecutor implements AutoCloseable {
         }
         ctx.recompute(false);
         releaseNode(0);
+    }
+
+    private void requireGradients() {
+        if (!withGradients) {
+            throw new IllegalStateException("this executor runs forward passes only (BackpropExecutor.forwardOnly)");
+        }
     }
 
     private void backwardRecompute(ExecutionContext ctx) {

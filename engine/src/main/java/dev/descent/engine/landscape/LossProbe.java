@@ -39,8 +39,8 @@ final class LossProbe implements AutoCloseable {
         this.model = model;
         this.kernels = kernels;
         this.batchSize = batchSize;
-        this.executor = new BackpropExecutor(model, gradients ? BackpropStrategy.VANILLA : BackpropStrategy.RECOMPUTE,
-                batchSize);
+        this.executor = gradients ? new BackpropExecutor(model, BackpropStrategy.VANILLA, batchSize)
+                : BackpropExecutor.forwardOnly(model, batchSize);
         Loss l;
         try {
             l = lossKind.create(batchSize, model.outputSize());

@@ -1,7 +1,6 @@
 package dev.descent.engine.train;
 
 import dev.descent.engine.backprop.BackpropExecutor;
-import dev.descent.engine.backprop.BackpropStrategy;
 import dev.descent.engine.data.Dataset;
 import dev.descent.engine.kernel.KernelBackend;
 import dev.descent.engine.loss.Loss;
@@ -41,7 +40,7 @@ public final class Evaluator implements AutoCloseable {
         this.model = model;
         this.kernels = kernels;
         this.batchSize = batchSize;
-        this.executor = new BackpropExecutor(model, BackpropStrategy.RECOMPUTE, batchSize);
+        this.executor = BackpropExecutor.forwardOnly(model, batchSize);
         Loss l;
         try {
             l = lossKind.create(batchSize, model.outputSize());
