@@ -29,9 +29,10 @@ final class CliErrors implements CommandLine.IExecutionExceptionHandler {
     static int handleParameterException(CommandLine.ParameterException ex, String[] args) {
         CommandLine cmd = ex.getCommandLine();
         java.io.PrintWriter err = cmd.getErr();
-        err.println(cmd.getColorScheme().errorText("descent " + commandPath(cmd) + ": " + ex.getMessage()));
+        String name = ("descent " + commandPath(cmd)).strip(); // "descent bench train", or "descent" at the top
+        err.println(cmd.getColorScheme().errorText(name + ": " + ex.getMessage()));
         CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
-        err.println("Try 'descent " + commandPath(cmd) + " --help' for the options.");
+        err.println("Try '" + name + " --help' for the options.");
         return 2;
     }
 

@@ -21,7 +21,7 @@ final class CliRunner {
         PrintStream oldOut = System.out;
         try (PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8)) {
             System.setOut(ps);
-            CommandLine cl = DescentCli.commandLine();
+            CommandLine cl = DescentCli.commandLine(args); // as main builds it: only the named subcommand
             cl.setOut(new PrintWriter(ps, true));
             cl.setErr(new PrintWriter(new PrintStream(err, true, StandardCharsets.UTF_8), true));
             int code = cl.execute(args);

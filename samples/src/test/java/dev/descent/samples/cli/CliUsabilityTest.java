@@ -3,10 +3,12 @@ package dev.descent.samples.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.descent.samples.DescentCli;
 import dev.descent.samples.OutputDir;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /** The rough edges a new user hits on the command line (issue 19), each pinned by a test. */
 class CliUsabilityTest {
@@ -19,6 +21,33 @@ class CliUsabilityTest {
                 .contains("Try 'descent train --help'");
         assertThat(r.err().lines().count()).as(r.err()).isLessThanOrEqualTo(6);
         assertThat(r.out()).doesNotContain("Usage:");
+    }
+
+    @Test
+    void shouldNameTheTopLevelCommandWithoutAStraySpace() {
+        CliRunner.Run r = CliRunner.run("trian");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("descent: Unmatched argument at index 0: 'trian'")
+                .contains("descent train") // the suggestion: every command is there to suggest from
+                .contains("Try 'descent --help'");
+    }
+
+    @Test
+    void shouldBuildOnlyTheCommandARunNames() {
+        assertThat(DescentCli.commandLine("bench", "train", "--epochs", "1").getSubcommands()).containsOnlyKeys("bench");
+        assertThat(DescentCli.commandLine("bench").getSubcommands().get("bench").getSubcommands())
+                .containsKeys("gemm", "train", "landscape");
+        assertThat(DescentCli.commandLine("--version").getSubcommands()).isEmpty();
+        java.util.Set<String> all = DescentCli.commandLine().getSubcommands().keySet();
+        assertThat(all).contains("data", "train", "bench", "story", "tune", "help").hasSizeGreaterThanOrEqualTo(11);
+        // whatever needs the whole set gets it: usage, help, an option first, a typo
+        for (String[] args : new String[][]{{}, {"help", "train"}, {"--overwrite", "train"}, {"trian"}, {"--help"}}) {
+            assertThat(DescentCli.commandLine(args).getSubcommands().keySet()).as(String.join(" ", args))
+                    .containsExactlyElementsOf(all);
+        }
+        // the inherited --overwrite reaches a command registered on its own
+        CommandLine.ParseResult parsed = DescentCli.commandLine("train").parseArgs("train", "--overwrite", "--epochs", "1");
+        assertThat(parsed.subcommand().hasMatchedOption("--overwrite")).isTrue();
     }
 
     @Test
