@@ -27,8 +27,9 @@ public record KernelTuning(String cpu, int vectorBits, int registers, List<Trial
      * @param mc        row block
      * @param nc        column block
      * @param bigGflops GFLOP/s of the best 1024³ NN product (one thread)
-     * @param mlpGflops GFLOP/s of the best MLP layer in training (128x256x784: its NT forward, TN weight gradient
-     *                  and NN input gradient together), NaN when not measured (blocking phase)
+     * @param mlpGflops GFLOP/s of the best training step of the default MLP's products (784-256-128-10 at batch 128:
+     *                  forwards, weight gradients and input gradients together), NaN when not measured (blocking
+     *                  phase)
      */
     public record Trial(String tile, int kc, int mc, int nc, double bigGflops, double mlpGflops) {
     }
