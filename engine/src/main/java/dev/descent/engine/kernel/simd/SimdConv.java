@@ -56,8 +56,10 @@ final class SimdConv {
         float[] x = new float[0];
         float[] g = new float[0];
         float[] rows = new float[0];
+        /** {@link #rows} as a heap segment, for {@link SimdGemm#transpose16} (re-made when rows grows). */
+        MemorySegment rowsView = MemorySegment.ofArray(rows);
         final float[] tile = new float[Math.max(MR * TILE_Q, GE * GV * L)];
-        /** The permutations of {@link #transposeWide}'s 16 x 16 transpose. */
+        /** The permutations of {@link #transposeWide}'s 16 x 16 transposes. */
         final float[] perm = SimdGemm.transposePermutations();
         /** Two geometries: a layer's backward alternates its forward geometry (dW) and its transposed one (dX). */
         final Shifts[] shifts = {new Shifts(), new Shifts()};
@@ -84,6 +86,7 @@ final class SimdConv {
         float[] rows(int n) {
             if (rows.length < n + L) {
                 rows = new float[n + L];
+                rowsView = MemorySegment.ofArray(rows);
             }
             return rows;
         }
@@ -348,9 +351,9 @@ final class SimdConv {
     /**
      * gT[q*cp + co] (from g0) = dy[co, oy, ox] for q = oy*wp + ox with ox < ow, else 0; channels past cout 0. With
      * 16-float vectors, blocks of 16 channels x 16 columns go through a 16 x 16 transpose in registers
-     * ({@link #transpose16}; the last block of a row stores only its valid columns); otherwise whole vectors of
-     * channels are gathered ({@code byChannel[i] = i*oh*ow}). The channels left over are copied one by one.
-     * {@code rows} holds a vector of slack past its last row.
+     * ({@link SimdGemm#transpose16}, reading {@code rows} through its heap segment; the last block of a row stores
+     * only its valid columns); otherwise whole vectors of channels are gathered ({@code byChannel[i] = i*oh*ow}). The
+     * channels left over are copied one by one. {@code rows} holds a vector of slack past its last row.
      */
     private static void transposeWide(float[] g, int g0, int cp, float[] rows, int[] byChannel, int cout, int oh,
                                       int ow, int wp, Scratch sc) {
@@ -363,7 +366,8 @@ final class SimdConv {
             for (int co = 0; co < blocked; co += 16) {
                 for (int ox = 0; ox < ow; ox += 16) {
                     int src = co * p + oy * ow + ox;
-                    transpose16(g, row + ox * cp + co, cp, Math.min(16, ow - ox), rows, src, p, sc.perm);
+                    SimdGemm.transpose16(g, row + ox * cp + co, cp, Math.min(16, ow - ox), sc.rowsView,
+                            (long) src * Float.BYTES, (long) p * Float.BYTES, sc.perm);
                 }
             }
             for (int ox = 0; ox < ow; ox++) {
@@ -377,118 +381,6 @@ final class SimdConv {
                 }
                 java.util.Arrays.fill(g, gi + cout, gi + cp, 0f);
             }
-        }
-    }
-
-    /**
-     * A block of 16 channels x 16 columns in registers (as SimdGemm's {@code transpose16}): channel rows r = 0..15
-     * from {@code rows[src + r*p]} (16 floats each: past the last row, the slack of {@code rows}), the butterfly
-     * stages d = 8, 4, 2, 1, then column q's 16 channels stored at {@code g[at + q*cp]} for q < {@code columns}.
-     */
-    private static void transpose16(float[] g, int at, int cp, int columns, float[] rows, int src, int p,
-                                    float[] perm) {
-        FloatVector v0 = FloatVector.fromArray(S, rows, src),
-                v1 = FloatVector.fromArray(S, rows, src + 1 * p),
-                v2 = FloatVector.fromArray(S, rows, src + 2 * p),
-                v3 = FloatVector.fromArray(S, rows, src + 3 * p),
-                v4 = FloatVector.fromArray(S, rows, src + 4 * p),
-                v5 = FloatVector.fromArray(S, rows, src + 5 * p),
-                v6 = FloatVector.fromArray(S, rows, src + 6 * p),
-                v7 = FloatVector.fromArray(S, rows, src + 7 * p),
-                v8 = FloatVector.fromArray(S, rows, src + 8 * p),
-                v9 = FloatVector.fromArray(S, rows, src + 9 * p),
-                v10 = FloatVector.fromArray(S, rows, src + 10 * p),
-                v11 = FloatVector.fromArray(S, rows, src + 11 * p),
-                v12 = FloatVector.fromArray(S, rows, src + 12 * p),
-                v13 = FloatVector.fromArray(S, rows, src + 13 * p),
-                v14 = FloatVector.fromArray(S, rows, src + 14 * p),
-                v15 = FloatVector.fromArray(S, rows, src + 15 * p);
-        FloatVector px, py, a; // stage d pairs (r, r + d) for each r without bit d
-        px = FloatVector.fromArray(S, perm, 0);   // d = 8
-        py = FloatVector.fromArray(S, perm, 16);
-        a = px.selectFrom(v0, v8); v8 = py.selectFrom(v0, v8); v0 = a;
-        a = px.selectFrom(v1, v9); v9 = py.selectFrom(v1, v9); v1 = a;
-        a = px.selectFrom(v2, v10); v10 = py.selectFrom(v2, v10); v2 = a;
-        a = px.selectFrom(v3, v11); v11 = py.selectFrom(v3, v11); v3 = a;
-        a = px.selectFrom(v4, v12); v12 = py.selectFrom(v4, v12); v4 = a;
-        a = px.selectFrom(v5, v13); v13 = py.selectFrom(v5, v13); v5 = a;
-        a = px.selectFrom(v6, v14); v14 = py.selectFrom(v6, v14); v6 = a;
-        a = px.selectFrom(v7, v15); v15 = py.selectFrom(v7, v15); v7 = a;
-        px = FloatVector.fromArray(S, perm, 32);   // d = 4
-        py = FloatVector.fromArray(S, perm, 48);
-        a = px.selectFrom(v0, v4); v4 = py.selectFrom(v0, v4); v0 = a;
-        a = px.selectFrom(v1, v5); v5 = py.selectFrom(v1, v5); v1 = a;
-        a = px.selectFrom(v2, v6); v6 = py.selectFrom(v2, v6); v2 = a;
-        a = px.selectFrom(v3, v7); v7 = py.selectFrom(v3, v7); v3 = a;
-        a = px.selectFrom(v8, v12); v12 = py.selectFrom(v8, v12); v8 = a;
-        a = px.selectFrom(v9, v13); v13 = py.selectFrom(v9, v13); v9 = a;
-        a = px.selectFrom(v10, v14); v14 = py.selectFrom(v10, v14); v10 = a;
-        a = px.selectFrom(v11, v15); v15 = py.selectFrom(v11, v15); v11 = a;
-        px = FloatVector.fromArray(S, perm, 64);   // d = 2
-        py = FloatVector.fromArray(S, perm, 80);
-        a = px.selectFrom(v0, v2); v2 = py.selectFrom(v0, v2); v0 = a;
-        a = px.selectFrom(v1, v3); v3 = py.selectFrom(v1, v3); v1 = a;
-        a = px.selectFrom(v4, v6); v6 = py.selectFrom(v4, v6); v4 = a;
-        a = px.selectFrom(v5, v7); v7 = py.selectFrom(v5, v7); v5 = a;
-        a = px.selectFrom(v8, v10); v10 = py.selectFrom(v8, v10); v8 = a;
-        a = px.selectFrom(v9, v11); v11 = py.selectFrom(v9, v11); v9 = a;
-        a = px.selectFrom(v12, v14); v14 = py.selectFrom(v12, v14); v12 = a;
-        a = px.selectFrom(v13, v15); v15 = py.selectFrom(v13, v15); v13 = a;
-        px = FloatVector.fromArray(S, perm, 96);   // d = 1
-        py = FloatVector.fromArray(S, perm, 112);
-        a = px.selectFrom(v0, v1); v1 = py.selectFrom(v0, v1); v0 = a;
-        a = px.selectFrom(v2, v3); v3 = py.selectFrom(v2, v3); v2 = a;
-        a = px.selectFrom(v4, v5); v5 = py.selectFrom(v4, v5); v4 = a;
-        a = px.selectFrom(v6, v7); v7 = py.selectFrom(v6, v7); v6 = a;
-        a = px.selectFrom(v8, v9); v9 = py.selectFrom(v8, v9); v8 = a;
-        a = px.selectFrom(v10, v11); v11 = py.selectFrom(v10, v11); v10 = a;
-        a = px.selectFrom(v12, v13); v13 = py.selectFrom(v12, v13); v12 = a;
-        a = px.selectFrom(v14, v15); v15 = py.selectFrom(v14, v15); v14 = a;
-        v0.intoArray(g, at);
-        if (columns > 1) {
-            v1.intoArray(g, at + 1 * cp);
-        }
-        if (columns > 2) {
-            v2.intoArray(g, at + 2 * cp);
-        }
-        if (columns > 3) {
-            v3.intoArray(g, at + 3 * cp);
-        }
-        if (columns > 4) {
-            v4.intoArray(g, at + 4 * cp);
-        }
-        if (columns > 5) {
-            v5.intoArray(g, at + 5 * cp);
-        }
-        if (columns > 6) {
-            v6.intoArray(g, at + 6 * cp);
-        }
-        if (columns > 7) {
-            v7.intoArray(g, at + 7 * cp);
-        }
-        if (columns > 8) {
-            v8.intoArray(g, at + 8 * cp);
-        }
-        if (columns > 9) {
-            v9.intoArray(g, at + 9 * cp);
-        }
-        if (columns > 10) {
-            v10.intoArray(g, at + 10 * cp);
-        }
-        if (columns > 11) {
-            v11.intoArray(g, at + 11 * cp);
-        }
-        if (columns > 12) {
-            v12.intoArray(g, at + 12 * cp);
-        }
-        if (columns > 13) {
-            v13.intoArray(g, at + 13 * cp);
-        }
-        if (columns > 14) {
-            v14.intoArray(g, at + 14 * cp);
-        }
-        if (columns > 15) {
-            v15.intoArray(g, at + 15 * cp);
         }
     }
 

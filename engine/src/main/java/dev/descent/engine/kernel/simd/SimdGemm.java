@@ -432,7 +432,7 @@ public final class SimdGemm {
                 for (int p0 = 0; p0 < kcVec; p0 += 16) {
                     long srcByte = rowByte + (long) p0 * Float.BYTES;
                     if (whole) {
-                        transpose16(dst, panelBase + p0 * w, w, src, srcByte, (long) ld * Float.BYTES, s.perm);
+                        transpose16(dst, panelBase + p0 * w, w, 16, src, srcByte, (long) ld * Float.BYTES, s.perm);
                         continue;
                     }
                     for (int g = 0; g < 4; g++) {
@@ -502,14 +502,15 @@ public final class SimdGemm {
     }
 
     /**
-     * A whole 16 x 16 block in registers (16-lane vectors, 16 valid rows, {@code w} a multiple of 16): loads source
-     * rows 0..15 ({@code src[srcByte + r*ldBytes]}), applies the butterfly stages d = 8, 4, 2, 1 (pairs r, r+d for
-     * the r without bit d: the same two-vector permutes as {@link #transposeLoad} and {@link #transposeStore}, in one
-     * method, so the block does not round-trip through a scratch array and each stage's index vectors load once) and
-     * stores vector r, step {@code r} of the 16 rows, at {@code dst[d0 + r*w]}. Same values as the two-phase path.
+     * A 16 x 16 block in registers (16-lane vectors): loads source rows 0..15 ({@code src[srcByte + r*ldBytes]}, 16
+     * floats each), applies the butterfly stages d = 8, 4, 2, 1 (pairs r, r+d for the r without bit d: the same
+     * two-vector permutes as {@link #transposeLoad} and {@link #transposeStore}, in one method, so the block does not
+     * round-trip through a scratch array and each stage's index vectors load once) and stores vector r (source column
+     * r across the 16 rows) at {@code dst[d0 + r*w]} for r < {@code columns}. Same values as the two-phase path. Also
+     * {@link SimdConv}'s transpose of dY (channel rows of a heap segment, the last block of a row partial).
      */
-    private static void transpose16(float[] dst, int d0, int w, MemorySegment src, long srcByte, long ldBytes,
-                                    float[] perm) {
+    static void transpose16(float[] dst, int d0, int w, int columns, MemorySegment src, long srcByte, long ldBytes,
+                            float[] perm) {
         FloatVector v0 = FloatVector.fromMemorySegment(S, src, srcByte, ORDER),
                 v1 = FloatVector.fromMemorySegment(S, src, srcByte + 1 * ldBytes, ORDER),
                 v2 = FloatVector.fromMemorySegment(S, src, srcByte + 2 * ldBytes, ORDER),
@@ -568,21 +569,51 @@ public final class SimdGemm {
         a = px.selectFrom(v12, v13); v13 = py.selectFrom(v12, v13); v12 = a;
         a = px.selectFrom(v14, v15); v15 = py.selectFrom(v14, v15); v14 = a;
         v0.intoArray(dst, d0);
-        v1.intoArray(dst, d0 + 1 * w);
-        v2.intoArray(dst, d0 + 2 * w);
-        v3.intoArray(dst, d0 + 3 * w);
-        v4.intoArray(dst, d0 + 4 * w);
-        v5.intoArray(dst, d0 + 5 * w);
-        v6.intoArray(dst, d0 + 6 * w);
-        v7.intoArray(dst, d0 + 7 * w);
-        v8.intoArray(dst, d0 + 8 * w);
-        v9.intoArray(dst, d0 + 9 * w);
-        v10.intoArray(dst, d0 + 10 * w);
-        v11.intoArray(dst, d0 + 11 * w);
-        v12.intoArray(dst, d0 + 12 * w);
-        v13.intoArray(dst, d0 + 13 * w);
-        v14.intoArray(dst, d0 + 14 * w);
-        v15.intoArray(dst, d0 + 15 * w);
+        if (columns > 1) {
+            v1.intoArray(dst, d0 + 1 * w);
+        }
+        if (columns > 2) {
+            v2.intoArray(dst, d0 + 2 * w);
+        }
+        if (columns > 3) {
+            v3.intoArray(dst, d0 + 3 * w);
+        }
+        if (columns > 4) {
+            v4.intoArray(dst, d0 + 4 * w);
+        }
+        if (columns > 5) {
+            v5.intoArray(dst, d0 + 5 * w);
+        }
+        if (columns > 6) {
+            v6.intoArray(dst, d0 + 6 * w);
+        }
+        if (columns > 7) {
+            v7.intoArray(dst, d0 + 7 * w);
+        }
+        if (columns > 8) {
+            v8.intoArray(dst, d0 + 8 * w);
+        }
+        if (columns > 9) {
+            v9.intoArray(dst, d0 + 9 * w);
+        }
+        if (columns > 10) {
+            v10.intoArray(dst, d0 + 10 * w);
+        }
+        if (columns > 11) {
+            v11.intoArray(dst, d0 + 11 * w);
+        }
+        if (columns > 12) {
+            v12.intoArray(dst, d0 + 12 * w);
+        }
+        if (columns > 13) {
+            v13.intoArray(dst, d0 + 13 * w);
+        }
+        if (columns > 14) {
+            v14.intoArray(dst, d0 + 14 * w);
+        }
+        if (columns > 15) {
+            v15.intoArray(dst, d0 + 15 * w);
+        }
     }
 
 
