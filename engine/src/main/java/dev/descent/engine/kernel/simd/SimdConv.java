@@ -56,11 +56,11 @@ final class SimdConv {
         float[] x = new float[0];
         float[] g = new float[0];
         float[] rows = new float[0];
-        /** {@link #rows} as a heap segment, for {@link SimdGemm#transpose16} (re-made when rows grows). */
+        /** {@link #rows} as a heap segment, for {@link SimdTranspose#transpose16} (re-made when rows grows). */
         MemorySegment rowsView = MemorySegment.ofArray(rows);
         final float[] tile = new float[Math.max(MR * TILE_Q, GE * GV * L)];
         /** The permutations of {@link #transposeWide}'s 16 x 16 transposes. */
-        final float[] perm = SimdGemm.transposePermutations();
+        final float[] perm = SimdTranspose.permutations();
         /** Two geometries: a layer's backward alternates its forward geometry (dW) and its transposed one (dX). */
         final Shifts[] shifts = {new Shifts(), new Shifts()};
         int lastUsed;
@@ -351,7 +351,7 @@ final class SimdConv {
     /**
      * gT[q*cp + co] (from g0) = dy[co, oy, ox] for q = oy*wp + ox with ox < ow, else 0; channels past cout 0. With
      * 16-float vectors, blocks of 16 channels x 16 columns go through a 16 x 16 transpose in registers
-     * ({@link SimdGemm#transpose16}, reading {@code rows} through its heap segment; the last block of a row stores
+     * ({@link SimdTranspose#transpose16}, reading {@code rows} through its heap segment; the last block of a row stores
      * only its valid columns); otherwise whole vectors of channels are gathered ({@code byChannel[i] = i*oh*ow}). The
      * channels left over are copied one by one. {@code rows} holds a vector of slack past its last row.
      */
@@ -366,7 +366,7 @@ final class SimdConv {
             for (int co = 0; co < blocked; co += 16) {
                 for (int ox = 0; ox < ow; ox += 16) {
                     int src = co * p + oy * ow + ox;
-                    SimdGemm.transpose16(g, row + ox * cp + co, cp, Math.min(16, ow - ox), sc.rowsView,
+                    SimdTranspose.transpose16(g, row + ox * cp + co, cp, Math.min(16, ow - ox), sc.rowsView,
                             (long) src * Float.BYTES, (long) p * Float.BYTES, sc.perm);
                 }
             }
