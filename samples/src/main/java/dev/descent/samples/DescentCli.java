@@ -66,7 +66,9 @@ public final class DescentCli implements Runnable {
         if (args.length > 0 && !args[0].equals("help")) {
             for (Class<?> c : SUBCOMMANDS) {
                 Command command = c.getAnnotation(Command.class);
-                if (command != null && (command.name().equals(args[0]) || List.of(command.aliases()).contains(args[0]))) {
+                boolean named = command != null
+                        && (command.name().equals(args[0]) || List.of(command.aliases()).contains(args[0]));
+                if (named) {
                     return build(List.of(c));
                 }
             }

@@ -91,9 +91,10 @@ public final class GemmTuner {
         List<GemmTile> tiles = GemmTile.candidates(bits, registers);
         double budget = Math.max(5, budgetSeconds);
         List<Trial> trials = new ArrayList<>();
-        // the layer's operands, sized for the largest of its three products (floats: A 256x784, B 784x784,
+        // the step's operands, sized for its largest products, the first layer's (floats: A 256x784, B 784x784,
         // C 256x784)
-        try (Operands big = new Operands(BIG, BIG, BIG); Operands mlp = new Operands(WIDTHS[1], WIDTHS[0], WIDTHS[0])) {
+        try (Operands big = new Operands(BIG, BIG, BIG);
+             Operands mlp = new Operands(WIDTHS[1], WIDTHS[0], WIDTHS[0])) {
             // Warm every tile up before measuring any: the driver dispatches on the tile, so C2 compiles it with a
             // profile of all tiles at once; a tile first seen after that compile hits a deoptimization (measured: a
             // tile tried last ran at 6 instead of 93 GFLOP/s).
@@ -200,7 +201,7 @@ public final class GemmTuner {
     }
 
     /**
-     * The trial with the highest score, unless the built-in tile's scores within {@link #MIN_TILE_GAIN} of it: the
+     * The trial with the highest score, unless the built-in tile scores within {@link #MIN_TILE_GAIN} of it: the
      * built-in tile was chosen on whole training runs, and another replaces it only by a margin above the noise of
      * these best-of figures (on a Zen 5, 12x2u2 scored 2% above 8x2 in one tune run and trained 1-3% slower).
      */

@@ -34,7 +34,8 @@ class CliUsabilityTest {
 
     @Test
     void shouldBuildOnlyTheCommandARunNames() {
-        assertThat(DescentCli.commandLine("bench", "train", "--epochs", "1").getSubcommands()).containsOnlyKeys("bench");
+        assertThat(DescentCli.commandLine("bench", "train", "--epochs", "1").getSubcommands())
+                .containsOnlyKeys("bench");
         assertThat(DescentCli.commandLine("bench").getSubcommands().get("bench").getSubcommands())
                 .containsKeys("gemm", "train", "landscape");
         assertThat(DescentCli.commandLine("--version").getSubcommands()).isEmpty();
@@ -46,7 +47,8 @@ class CliUsabilityTest {
                     .containsExactlyElementsOf(all);
         }
         // the inherited --overwrite reaches a command registered on its own
-        CommandLine.ParseResult parsed = DescentCli.commandLine("train").parseArgs("train", "--overwrite", "--epochs", "1");
+        CommandLine.ParseResult parsed = DescentCli.commandLine("train")
+                .parseArgs("train", "--overwrite", "--epochs", "1");
         assertThat(parsed.subcommand().hasMatchedOption("--overwrite")).isTrue();
     }
 
