@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.descent.engine.memory.OffHeapBlock;
 import dev.descent.engine.memory.Purpose;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
@@ -65,6 +66,46 @@ class GemmTest {
             compare(layout, 257, 1023, 300, true, 2, 77);
             compare(layout, 200, 130, 1500, false, 2, 78);   // several row blocks, two depth blocks
         }
+    }
+
+    /**
+     * A product split over two threads (by columns, or by rows when m is the larger side; two column blocks and two
+     * depth blocks in the first shape, odd edges) gives exactly the bits of one thread: the split never changes how
+     * an element is summed.
+     */
+    @Test
+    void twoThreadsShouldGiveTheBitsOfOne() {
+        int seed = 90;
+        for (Layout layout : Layout.values()) {
+            for (int[] s : new int[][] {{259, 1100, 1100}, {1000, 90, 1000}, {130, 700, 740}}) {
+                assertTwoThreadsGiveTheBitsOfOne(Kernels.simd(), layout, s[0], s[1], s[2], seed++);
+            }
+        }
+    }
+
+    /** C (+)= A·B on two threads and on one, from the same random C, A and B: the results must be identical. */
+    static void assertTwoThreadsGiveTheBitsOfOne(KernelBackend simd, Layout layout, int m, int n, int k, int seed) {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment a = random(arena, (long) m * k, 3L * seed);
+            MemorySegment b = random(arena, (long) k * n, 3L * seed + 1);
+            MemorySegment c1 = random(arena, (long) m * n, 3L * seed + 2);
+            MemorySegment c2 = random(arena, (long) m * n, 3L * seed + 2);
+            boolean accumulate = seed % 2 == 0;
+            gemm(simd, layout, c1, 0, a, 0, b, 0, m, n, k, accumulate, 1);
+            gemm(simd, layout, c2, 0, a, 0, b, 0, m, n, k, accumulate, 2);
+            assertThat(c2.mismatch(c1)).as("%s %s m=%d n=%d k=%d accumulate=%s: first float that differs (bytes/4)",
+                    simd.gemmShape().map(GemmShape::describe).orElse(simd.name()), layout, m, n, k, accumulate)
+                    .isEqualTo(-1L);
+        }
+    }
+
+    private static MemorySegment random(Arena arena, long floats, long seed) {
+        MemorySegment s = arena.allocate(floats * Float.BYTES, 64);
+        SplittableRandom r = new SplittableRandom(seed);
+        for (long i = 0; i < floats; i++) {
+            s.setAtIndex(F, i, (float) r.nextDouble(-1, 1));
+        }
+        return s;
     }
 
     @Test

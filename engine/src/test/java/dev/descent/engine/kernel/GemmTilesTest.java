@@ -50,6 +50,10 @@ class GemmTilesTest {
             }
             GemmTest.compare(simd, Layout.NN, 130, 257, 90, true, 2, seed++);   // split over the pool
             GemmTest.compare(simd, Layout.NT, 257, 40, 90, false, 2, seed++);
+            // a split product gives the bits of one thread, which the products above checked against the reference
+            for (Layout layout : Layout.values()) {
+                GemmTest.assertTwoThreadsGiveTheBitsOfOne(simd, layout, 130, 700, 740, seed++);
+            }
         }
     }
 
