@@ -119,6 +119,8 @@ public final class SimdGemm {
         /** The micro-kernel's output, MR x NR (plus a vector of slack for storeTile's masked reads). */
         final float[] tile = new float[MAX_TILE_FLOATS + L];
         final float[] block = new float[16 * 16];
+        /** One source row of {@link #packCols}' whole panels (grown on demand). */
+        float[] row = new float[DEFAULT.nc];
         final float[] perm = SimdTranspose.permutations();
         /** The caller's reusable hand-off to the pool (run blocks until every part is done, so one per thread). */
         final Split split = new Split();
@@ -128,6 +130,13 @@ public final class SimdGemm {
                 a = new float[size];
             }
             return a;
+        }
+
+        float[] row(int size) {
+            if (row.length < size) {
+                row = new float[size];
+            }
+            return row;
         }
 
         float[] b(int size) {
@@ -275,13 +284,13 @@ public final class SimdGemm {
                 if (bTrans) {   // B[n,k]: B(p, j) at j*k + p
                     packRows(bp, b, bOff + (long) jc * k + pc, k, nc, nr, kc, s);
                 } else {        // B[k,n]: B(p, j) at p*n + j
-                    packCols(bp, b, bOff + (long) pc * n + jc, n, nc, nr, kc);
+                    packCols(bp, b, bOff + (long) pc * n + jc, n, nc, nr, kc, s);
                 }
                 boolean add = accumulate || pc > 0;
                 for (int ic = i0; ic < i1; ic += mcMax) {
                     int mc = Math.min(mcMax, i1 - ic);
                     if (aTrans) {   // A[k,m]: A(i, p) at p*m + i
-                        packCols(ap, a, aOff + (long) pc * m + ic, m, mc, mr, kc);
+                        packCols(ap, a, aOff + (long) pc * m + ic, m, mc, mr, kc, s);
                     } else {        // A[m,k]: A(i, p) at i*k + p; rows copied as they are, no transpose
                         copyRows(ap, a, aOff + (long) ic * k + pc, k, mc, mr, kc);
                     }
@@ -343,19 +352,26 @@ public final class SimdGemm {
      * in panels of {@code w}) at step {@code p} is {@code src[off + p*ld + j]}. Writes panels of {@code kc * w}
      * floats, {@code dst[panel*kc*w + p*w + lane]}, zero-padding the lanes past {@code cols}.
      */
-    private static void packCols(float[] dst, MemorySegment src, long off, int ld, int cols, int w, int kc) {
+    private static void packCols(float[] dst, MemorySegment src, long off, int ld, int cols, int w, int kc,
+                                 Scratch s) {
         // whole panels row by row: each source row read once, in order (a strip per panel and step walks the source
         // 4*ld bytes apart, one cache line per load: 20% of an NN 128x512x512 product on an Intel Xeon, now ~10% less
-        // time for the product); the last, partial panel strip by strip below
+        // time for the product); the last, partial panel strip by strip below.
+        // The row goes through a heap copy: vectors loaded from the segment and stored straight into the panels were,
+        // in about half the runs of a two-worker job, compiled by C2 with every vector boxed (~9 MB of garbage per
+        // worker step, ~20% of the job's speed). C2 inlines a segment load late, so it typed the loaded vector by the
+        // receiver profile of FloatVector.intoArray, one profile for every caller in the JVM, which in those runs
+        // also held 256-bit vectors: two receiver types, a boxed vector. Array to array, the vectors' type is known
+        // while C2 parses them (as in the micro-kernels, which never showed it).
         int full = 0;
         if (w % L == 0) {
             full = cols - cols % w;
+            float[] row = s.row(full);
             for (int p = 0; p < kc; p++) {
-                long srcByte = (off + (long) p * ld) * Float.BYTES;
+                MemorySegment.copy(src, F, (off + (long) p * ld) * Float.BYTES, row, 0, full);
                 for (int j = 0, d = p * w; j < full; j += w, d += kc * w) {
                     for (int t = 0; t < w; t += L) {
-                        FloatVector.fromMemorySegment(S, src, srcByte + (long) (j + t) * Float.BYTES, ORDER)
-                                .intoArray(dst, d + t);
+                        FloatVector.fromArray(S, row, j + t).intoArray(dst, d + t);
                     }
                 }
             }
