@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.descent.engine.memory.OffHeapBlock;
 import dev.descent.engine.memory.Purpose;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
@@ -85,27 +84,23 @@ class GemmTest {
 
     /** C (+)= A·B on two threads and on one, from the same random C, A and B: the results must be identical. */
     static void assertTwoThreadsGiveTheBitsOfOne(KernelBackend simd, Layout layout, int m, int n, int k, int seed) {
-        try (Arena arena = Arena.ofShared()) {
-            MemorySegment a = random(arena, (long) m * k, 3L * seed);
-            MemorySegment b = random(arena, (long) k * n, 3L * seed + 1);
-            MemorySegment c1 = random(arena, (long) m * n, 3L * seed + 2);
-            MemorySegment c2 = random(arena, (long) m * n, 3L * seed + 2);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        try (OffHeapBlock a = OffHeapBlock.allocateFloats((long) m * k, Purpose.WORKSPACE);
+             OffHeapBlock b = OffHeapBlock.allocateFloats((long) k * n, Purpose.WORKSPACE);
+             OffHeapBlock c1 = OffHeapBlock.allocateFloats((long) m * n, Purpose.WORKSPACE);
+             OffHeapBlock c2 = OffHeapBlock.allocateFloats((long) m * n, Purpose.WORKSPACE)) {
+            random(a.segment(), 0, (long) m * k, rnd);
+            random(b.segment(), 0, (long) k * n, rnd);
+            random(c1.segment(), 0, (long) m * n, rnd);
+            MemorySegment.copy(c1.segment(), 0, c2.segment(), 0, (long) m * n * Float.BYTES);
             boolean accumulate = seed % 2 == 0;
-            gemm(simd, layout, c1, 0, a, 0, b, 0, m, n, k, accumulate, 1);
-            gemm(simd, layout, c2, 0, a, 0, b, 0, m, n, k, accumulate, 2);
-            assertThat(c2.mismatch(c1)).as("%s %s m=%d n=%d k=%d accumulate=%s: first float that differs (bytes/4)",
-                    simd.gemmShape().map(GemmShape::describe).orElse(simd.name()), layout, m, n, k, accumulate)
+            gemm(simd, layout, c1.segment(), 0, a.segment(), 0, b.segment(), 0, m, n, k, accumulate, 1);
+            gemm(simd, layout, c2.segment(), 0, a.segment(), 0, b.segment(), 0, m, n, k, accumulate, 2);
+            assertThat(c2.segment().mismatch(c1.segment()))
+                    .as("%s %s m=%d n=%d k=%d accumulate=%s: first byte that differs",
+                            simd.gemmShape().map(GemmShape::describe).orElse(simd.name()), layout, m, n, k, accumulate)
                     .isEqualTo(-1L);
         }
-    }
-
-    private static MemorySegment random(Arena arena, long floats, long seed) {
-        MemorySegment s = arena.allocate(floats * Float.BYTES, 64);
-        SplittableRandom r = new SplittableRandom(seed);
-        for (long i = 0; i < floats; i++) {
-            s.setAtIndex(F, i, (float) r.nextDouble(-1, 1));
-        }
-        return s;
     }
 
     @Test
