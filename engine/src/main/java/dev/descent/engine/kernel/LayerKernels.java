@@ -75,6 +75,17 @@ public interface LayerKernels {
                   long biasOff, int cout, int k, int threads);
 
     /**
+     * {@link #convWide} of samples given compact: each sample of {@code in} is a [cin, h, w] tensor ({@code inStride}
+     * floats apart) read as if zero-padded by {@code pad} on every side, i.e. as the planes {@link #padPlanes} would
+     * make with top = left = pad, hp = h + 2*pad, wp = w + 2*pad, plane = hp*wp. The same sums in the same order as
+     * padPlanes followed by convWide, without the padded copy in memory (the SIMD kernels pad each sample in their
+     * own per-thread buffer). Output as convWide's, with wp = w + 2*pad.
+     */
+    void convWidePadded(MemorySegment out, long outOff, long outStride, int oh, int qp, MemorySegment in, long inOff,
+                        long inStride, int n, int cin, int h, int w, int pad, MemorySegment wT, long wTOff,
+                        MemorySegment bias, long biasOff, int cout, int k, int threads);
+
+    /**
      * dw[co*cin*k*k + (ci*k + ky)*k + kx] (+)= Σ_{s<n} Σ_{oy<oh, ox<ow} dy[s*dyStride + (co*oh + oy)*ow + ox] *
      * in[s*inStride + ci*plane + oy*wp + ox + ky*wp + kx]: the weight gradient of {@link #convWide} over n samples
      * of a compact dY (the wide planes' garbage columns take no gradient). Each sample of {@code in} must be readable

@@ -251,7 +251,6 @@ public final class Conv2d implements Module {
                                MemorySegment ws, long wsOff, MemorySegment in, long inOff, int batch) {
         int qp = widePlane(lk, oh, wp, k);
         int gMax = forwardChunk(batch);
-        int plane = hp * wp;
         long xs = xStride();
         long ys = align((long) outC * ywPlane());
         long xpOff = wsOff;              // [g][c, hp, wp] + tail
@@ -262,12 +261,8 @@ public final class Conv2d implements Module {
         int outSize = outC * p;
         for (int g0 = 0; g0 < batch; g0 += gMax) {
             int gn = Math.min(gMax, batch - g0);
-            for (int g = 0; g < gn; g++) {
-                lk.padPlanes(ws, xpOff + g * xs, in, inOff + (long) (g0 + g) * inSize, c, h, w, pad, pad, hp, wp,
-                        plane, xs - (long) c * plane);
-            }
-            lk.convWide(ws, ywOff, ys, oh, qp, ws, xpOff, xs, gn, c, plane, wp, ws, wtOff, params, bOff, outC, k,
-                    ctx.threads());
+            lk.convWidePadded(ws, ywOff, ys, oh, qp, in, inOff + (long) g0 * inSize, inSize, gn, c, h, w, pad, ws,
+                    wtOff, params, bOff, outC, k, ctx.threads());
             for (int g = 0; g < gn; g++) {
                 lk.unpadPlanes(out, outOff + (long) (g0 + g) * outSize, ws, ywOff + g * ys, outC, oh, ow, wp, qp);
             }
@@ -280,7 +275,6 @@ public final class Conv2d implements Module {
         int qp2 = widePlane(lk, h, wp2, k);
         int gMax = directChunk(batch);
         int plane = hp * wp;
-        int plane2 = hp2 * wp2;
         long xs = xStride();
         long ps = dypFloats();
         long is = dinwFloats();
@@ -300,16 +294,12 @@ public final class Conv2d implements Module {
                 lk.channelSum(grads, bOff, dOut, dy, outC, p, g0 + g > 0);
                 lk.padPlanes(ws, xpOff + g * xs, in, inOff + (long) (g0 + g) * inSize, c, h, w, pad, pad, hp, wp,
                         plane, xs - (long) c * plane);
-                if (needInputGrad) {
-                    lk.padPlanes(ws, dypOff + g * ps, dOut, dy, outC, oh, ow, pd, pd, hp2, wp2, plane2,
-                            ps - (long) outC * plane2);
-                }
             }
             lk.convWideWeightGrad(grads, wOff, dOut, dOutOff + (long) g0 * outSize, outSize, oh, ow, ws, xpOff, xs, gn,
                     c, plane, wp, outC, k, g0 > 0, ctx.threads());
             if (needInputGrad) {
-                lk.convWide(ws, dinwOff, is, h, qp2, ws, dypOff, ps, gn, outC, plane2, wp2, ws, wfOff, null, 0, c, k,
-                        ctx.threads());
+                lk.convWidePadded(ws, dinwOff, is, h, qp2, dOut, dOutOff + (long) g0 * outSize, outSize, gn, outC, oh,
+                        ow, pd, ws, wfOff, null, 0, c, k, ctx.threads());
                 for (int g = 0; g < gn; g++) {
                     lk.unpadPlanes(dIn, dInOff + (long) (g0 + g) * inSize, ws, dinwOff + g * is, c, h, w, wp2, qp2);
                 }

@@ -6,6 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -54,6 +55,8 @@ final class SimdConv {
     private static final class Scratch {
         float[] w = new float[0];
         float[] x = new float[0];
+        float[] stage = new float[0];
+        final Padding padding = new Padding();
         float[] g = new float[0];
         float[] rows = new float[0];
         /** {@link #rows} as a heap segment, for {@link SimdTranspose#transpose16} (re-made when rows grows). */
@@ -73,6 +76,14 @@ final class SimdConv {
                 w = new float[n];
             }
             return w;
+        }
+
+        /** A compact input sample on its way into {@link #x} ({@link Padding}). */
+        float[] stage(int n) {
+            if (stage.length < n) {
+                stage = new float[n];
+            }
+            return stage;
         }
 
         float[] x(long n) {
@@ -201,6 +212,78 @@ final class SimdConv {
     static void convWide(MemorySegment out, long outOff, long outStride, int oh, int qp, MemorySegment in, long inOff,
                          long inStride, int n, int cin, int plane, int wp, MemorySegment wT, long wTOff,
                          MemorySegment bias, long biasOff, int cout, int k, int threads) {
+        convWide(out, outOff, outStride, oh, qp, in, inOff, inStride, n, cin, plane, wp, wT, wTOff, bias, biasOff,
+                cout, k, threads, null);
+    }
+
+    /**
+     * As {@link #convWide}, each sample given compact ([cin, h, w]) and padded by {@code pad} into the thread's input
+     * buffer as it is copied there (no padded copy in memory: see {@link Padding}).
+     */
+    static void convWidePadded(MemorySegment out, long outOff, long outStride, int oh, int qp, MemorySegment in,
+                               long inOff, long inStride, int n, int cin, int h, int w, int pad, MemorySegment wT,
+                               long wTOff, MemorySegment bias, long biasOff, int cout, int k, int threads) {
+        int wp = w + 2 * pad;
+        int plane = (h + 2 * pad) * wp;
+        Padding padding = SCRATCH.get().padding.set(cin, h, w, pad, wp, plane);
+        convWide(out, outOff, outStride, oh, qp, in, inOff, inStride, n, cin, plane, wp, wT, wTOff, bias, biasOff,
+                cout, k, threads, padding);
+    }
+
+    /**
+     * A compact sample [cin, h, w] laid out in the zero-padded planes the kernels read: rows of w floats at
+     * {@code ci*plane + (y + pad)*wp + pad}. The thread's input buffer is zeroed once per call; each sample then only
+     * overwrites the same interior, so the margins stay zero. Rows move array to array (the sample first comes over
+     * in one bulk copy), whole vectors and a masked last one. One per thread, set by the caller of a product and only
+     * read while it runs (pool threads included): no allocation per call.
+     */
+    private static final class Padding {
+        private int cin;
+        private int h;
+        private int w;
+        private int pad;
+        private int wp;
+        private int plane;
+
+        Padding set(int cin, int h, int w, int pad, int wp, int plane) {
+            this.cin = cin;
+            this.h = h;
+            this.w = w;
+            this.pad = pad;
+            this.wp = wp;
+            this.plane = plane;
+            return this;
+        }
+
+        int floats() {
+            return cin * h * w;
+        }
+
+        void apply(float[] x, float[] stage, MemorySegment in, long off) {
+            MemorySegment.copy(in, F, off * Float.BYTES, stage, 0, floats());
+            int full = w - w % L;
+            VectorMask<Float> last = S.indexInRange(0, w - full);
+            int src = 0;
+            for (int ci = 0; ci < cin; ci++) {
+                int dst = ci * plane + pad * wp + pad;
+                for (int y = 0; y < h; y++, src += w, dst += wp) {
+                    int t = 0;
+                    for (; t < full; t += L) {
+                        FloatVector.fromArray(S, stage, src + t).intoArray(x, dst + t);
+                    }
+                    if (t < w) {
+                        // stage and x have a vector of slack: the read may pass the sample, the store is masked
+                        FloatVector.fromArray(S, stage, src + t).intoArray(x, dst + t, last);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void convWide(MemorySegment out, long outOff, long outStride, int oh, int qp, MemorySegment in,
+                                 long inOff, long inStride, int n, int cin, int plane, int wp, MemorySegment wT,
+                                 long wTOff, MemorySegment bias, long biasOff, int cout, int k, int threads,
+                                 Padding padding) {
         int need = widePlane(oh, wp, k);
         if (qp < need) {
             throw new IllegalArgumentException("convWide: planes of " + qp + " floats, need " + need + " for " + oh
@@ -229,22 +312,32 @@ final class SimdConv {
         int parts = parts(threads, (long) n * cout * need * ckk, n);
         if (parts <= 1) {
             forwardSamples(out, outOff, outStride, qp, vs, step, end, in, inOff, inStride, 0, n, reach, w, blocks,
-                    shifts, ckk, bias, biasOff, cout);
+                    shifts, ckk, bias, biasOff, cout, padding);
             return;
         }
         Kernels.pool().run(parts, (part, np) -> forwardSamples(out, outOff, outStride, qp, vs, step, end, in, inOff,
-                inStride, n * part / np, n * (part + 1) / np, reach, w, blocks, shifts, ckk, bias, biasOff, cout));
+                inStride, n * part / np, n * (part + 1) / np, reach, w, blocks, shifts, ckk, bias, biasOff, cout,
+                padding));
     }
 
     private static void forwardSamples(MemorySegment out, long outOff, long outStride, int qp, int vs, int step,
                                        int end, MemorySegment in, long inOff, long inStride, int lo, int hi, int reach,
                                        float[] w, int blocks, int[] shifts, int ckk, MemorySegment bias, long biasOff,
-                                       int cout) {
+                                       int cout, Padding padding) {
         Scratch sc = SCRATCH.get();
-        float[] x = sc.x(reach);
+        float[] x = sc.x(reach + L);
+        float[] stage = null;
+        if (padding != null) {
+            java.util.Arrays.fill(x, 0, reach + L, 0f);
+            stage = sc.stage(padding.floats() + L);
+        }
         float[] tile = sc.tile;
         for (int s = lo; s < hi; s++) {
-            MemorySegment.copy(in, F, (inOff + s * inStride) * Float.BYTES, x, 0, reach);
+            if (padding == null) {
+                MemorySegment.copy(in, F, (inOff + s * inStride) * Float.BYTES, x, 0, reach);
+            } else {
+                padding.apply(x, stage, in, inOff + s * inStride);
+            }
             long o = outOff + s * outStride;
             for (int b = 0; b < blocks; b++) {
                 int co = b * MR;

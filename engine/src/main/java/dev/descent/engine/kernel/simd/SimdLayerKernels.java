@@ -132,6 +132,14 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
     }
 
     @Override
+    public void convWidePadded(MemorySegment out, long outOff, long outStride, int oh, int qp, MemorySegment in,
+                               long inOff, long inStride, int n, int cin, int h, int w, int pad, MemorySegment wT,
+                               long wTOff, MemorySegment bias, long biasOff, int cout, int k, int threads) {
+        SimdConv.convWidePadded(out, outOff, outStride, oh, qp, in, inOff, inStride, n, cin, h, w, pad, wT, wTOff,
+                bias, biasOff, cout, k, threads);
+    }
+
+    @Override
     public void convWideWeightGrad(MemorySegment dw, long dwOff, MemorySegment dy, long dyOff, long dyStride, int oh,
                                    int ow, MemorySegment in, long inOff, long inStride, int n, int cin, int plane,
                                    int wp, int cout, int k, boolean accumulate, int threads) {
