@@ -75,15 +75,16 @@ public interface LayerKernels {
                   long biasOff, int cout, int k, int threads);
 
     /**
-     * {@link #convWide} of samples given compact: each sample of {@code in} is a [cin, h, w] tensor ({@code inStride}
-     * floats apart) read as if zero-padded by {@code pad} on every side, i.e. as the planes {@link #padPlanes} would
-     * make with top = left = pad, hp = h + 2*pad, wp = w + 2*pad, plane = hp*wp. The same sums in the same order as
-     * padPlanes followed by convWide, without the padded copy in memory (the SIMD kernels pad each sample in their
-     * own per-thread buffer). Output as convWide's, with wp = w + 2*pad.
+     * A stride-1 convolution from compact samples to compact outputs: for each of {@code n} samples s,
+     * out[s*outStride + (co*oh + oy)*ow + ox] = bias[co] + Σ_{ci,ky,kx} wT[((ci*k + ky)*k + kx)*cout + co] *
+     * x[ci, oy + ky - pad, ox + kx - pad] ({@code bias} null: 0), where x is the [cin, h, w] sample at
+     * {@code in[inOff + s*inStride]}, zero outside it, and oh = h + 2*pad - k + 1, ow = w + 2*pad - k + 1. The same sums
+     * in the same order as {@link #padPlanes} (top = left = pad), {@link #convWide} and {@link #unpadPlanes}, without
+     * the padded and wide copies in memory (the SIMD kernels keep them per sample in buffers of their own).
      */
-    void convWidePadded(MemorySegment out, long outOff, long outStride, int oh, int qp, MemorySegment in, long inOff,
-                        long inStride, int n, int cin, int h, int w, int pad, MemorySegment wT, long wTOff,
-                        MemorySegment bias, long biasOff, int cout, int k, int threads);
+    void convPadded(MemorySegment out, long outOff, long outStride, MemorySegment in, long inOff, long inStride, int n,
+                    int cin, int h, int w, int pad, MemorySegment wT, long wTOff, MemorySegment bias, long biasOff,
+                    int cout, int k, int threads);
 
     /**
      * dw[co*cin*k*k + (ci*k + ky)*k + kx] (+)= Σ_{s<n} Σ_{oy<oh, ox<ow} dy[s*dyStride + (co*oh + oy)*ow + ox] *

@@ -14,14 +14,14 @@ import java.lang.foreign.ValueLayout;
  * last k-1 columns are garbage, dropped when unpadding) then reads, for kernel offset (ci, ky, kx), one contiguous
  * run of the padded plane shifted by ky*(W+2p) + kx: no unfold, no packing of a [C*k*k, P] matrix.
  * <ul>
- *   <li>forward: Y = conv(pad(X), W) + b, per chunk of samples, then unpadded</li>
+ *   <li>forward: Y = conv(pad(X), W) + b ({@link LayerKernels#convPadded}: padded and compacted per sample inside
+ *       the kernels)</li>
  *   <li>backward: db = Σ dY; dW = Σ pad(X) ⋆ dY ({@link LayerKernels#convWideWeightGrad}); dX = conv(pad(dY,
  *       k-1-p), W flipped in both spatial axes with its channel axes swapped): the forward kernel again</li>
  * </ul>
  * Measured against the im2col path on the default CNN's layers (bench/jmh ConvBenchmark, docs/performance.md
- * "Convolutions"). Workspace: the padded inputs and wide outputs (forward) or padded inputs, padded dY and wide dX
- * (backward) of one chunk of samples
- * ({@value #DIRECT_CHUNK_FLOATS_DOC} floats) plus one re-laid kernel.
+ * "Convolutions"). Workspace: the padded inputs of one chunk of samples (a chunk is sized by
+ * {@value #DIRECT_CHUNK_FLOATS_DOC} floats, see {@code chunkSampleFloats}) plus one re-laid kernel.
  *
  * <p><b>Other strides: im2col + GEMM</b>, batched: G samples at a time are unfolded side by side into
  * col[C*k*k, G*P] (P = OH*OW), so one GEMM of n = G*P columns does the whole chunk. The GEMM writes [outC, G, P];
@@ -164,10 +164,11 @@ public final class Conv2d implements Module {
 
     // ---------------------------------------------------------------- direct path (stride 1)
     //
-    // Per sample: the input zero-padded into planes of hp x wp floats (xp), the output computed over "wide" planes of
-    // the same width (yw: qp positions per channel, the columns ox >= ow garbage), then unpadded. Backward: dW from
-    // the padded inputs and dY, over a chunk of samples at once; dIn as the forward convolution of dY padded by
-    // k-1-pad with the kernel flipped and its channel axes swapped. See LayerKernels.convWide.
+    // Per sample: the input zero-padded into planes of hp x wp floats, the output computed over "wide" planes of the
+    // same width (qp positions per channel, the columns ox >= ow garbage), then compacted: inside the kernels
+    // (LayerKernels.convPadded). Backward: dW from the padded inputs (xp, in the workspace) and dY, over a chunk of
+    // samples at once; dIn as the forward convolution of dY padded by k-1-pad with the kernel flipped and its channel
+    // axes swapped. See LayerKernels.convWide.
 
     /** Wide planes may exceed oh*wp by less than this (the SIMD kernels' tiles round up by at most 32). */
     static final int MAX_TILE = 64;
@@ -176,26 +177,16 @@ public final class Conv2d implements Module {
     static final long DIRECT_CHUNK_FLOATS_DOC = 1 << 17;
 
     /**
-     * Target floats of one chunk of the direct path (all its per-sample buffers); {@code -Ddescent.conv.chunkFloats}
+     * Target floats of one backward chunk of the direct path (see {@code chunkSampleFloats}); {@code -Ddescent.conv.chunkFloats}
      * overrides it for experiments.
      */
     static final long DIRECT_CHUNK_FLOATS = Long.getLong("descent.conv.chunkFloats", DIRECT_CHUNK_FLOATS_DOC);
 
-    /** Floats per wide output plane, qp (forward) or qp2 (input gradient), as the kernels need them. */
-    private static int widePlane(LayerKernels lk, int rows, int width, int k) {
-        int q = lk.convWidePlane(rows, width, k);
-        if (q < rows * width || q > rows * width + MAX_TILE - 1) {
-            throw new IllegalStateException("conv2d: kernels " + lk.name() + " want wide planes of " + q
-                    + " floats for " + rows + " x " + width + "; the workspace is sized for up to "
-                    + (rows * width + MAX_TILE - 1));
-        }
-        return q;
-    }
-
     /*
-     * Buffer strides are sized for any kernels whose wide planes exceed rows*width by less than MAX_TILE, so the
-     * workspace, the chunk and every offset are the same whichever kernels run the layer; only qp and qp2 depend on
-     * the kernels.
+     * The workspace holds a chunk of padded input samples (the weight gradient reads them) and the re-laid kernel.
+     * Strides are sized for any kernels whose wide reads pass a plane by less than MAX_TILE, so the workspace, the
+     * chunk and every offset are the same whichever kernels run the layer. The forward and the input gradient pad
+     * and compact per sample inside the kernels (LayerKernels.convPadded): no chunk of their own.
      */
 
     /** Floats per padded input sample, with the tail its last plane's wide reads run into. */
@@ -203,44 +194,25 @@ public final class Conv2d implements Module {
         return align((long) c * hp * wp + MAX_TILE - 1 + k - 1);
     }
 
-    /** Floats of one sample's dY padded for the input gradient, with its tail. */
-    private long dypFloats() {
-        return align((long) outC * hp2 * wp2 + MAX_TILE - 1 + k - 1);
-    }
-
-    /** Floats per wide output plane of the forward. */
-    private int ywPlane() {
-        return oh * wp + MAX_TILE - 1;
-    }
-
-    /** Floats of the wide input-gradient planes of one sample. */
-    private long dinwFloats() {
-        return align((long) c * (h * wp2 + MAX_TILE - 1));
-    }
-
-    /** Floats per sample of a backward chunk: padded input, padded dY, wide input gradient. */
-    private long perSample() {
-        return xStride() + dypFloats() + dinwFloats();
+    /**
+     * Floats per sample that size a backward chunk. The chunk once also held the padded dY and the wide input
+     * gradient of each sample; its sample count fixes the order in which the weight gradient sums the samples, so it
+     * is still computed from all three (the results keep their bits), while only the padded inputs are laid out.
+     */
+    private long chunkSampleFloats() {
+        long dyp = align((long) outC * hp2 * wp2 + MAX_TILE - 1 + k - 1);
+        long dinw = align((long) c * (h * wp2 + MAX_TILE - 1));
+        return xStride() + dyp + dinw;
     }
 
     /** Samples per backward chunk. */
     private int directChunk(int batch) {
-        return (int) Math.max(1, Math.min(batch, DIRECT_CHUNK_FLOATS / perSample()));
+        return (int) Math.max(1, Math.min(batch, DIRECT_CHUNK_FLOATS / chunkSampleFloats()));
     }
 
-    /** Floats per sample of a forward chunk: padded input and wide output. */
-    private long perSampleForward() {
-        return xStride() + align((long) outC * ywPlane());
-    }
-
-    /** Samples per forward chunk. */
-    private int forwardChunk(int batch) {
-        return (int) Math.max(1, Math.min(batch, DIRECT_CHUNK_FLOATS / perSampleForward()));
-    }
-
-    /** The larger of a forward and a backward chunk, then the re-laid kernel. */
+    /** The padded inputs of a backward chunk. */
     private long chunkFloats(int batch) {
-        return Math.max(directChunk(batch) * perSample(), forwardChunk(batch) * perSampleForward());
+        return directChunk(batch) * xStride();
     }
 
     private long directWorkspace(int batch) {
@@ -249,44 +221,25 @@ public final class Conv2d implements Module {
 
     private void forwardDirect(ExecutionContext ctx, LayerKernels lk, MemorySegment out, long outOff,
                                MemorySegment ws, long wsOff, MemorySegment in, long inOff, int batch) {
-        int qp = widePlane(lk, oh, wp, k);
-        int gMax = forwardChunk(batch);
-        long xs = xStride();
-        long ys = align((long) outC * ywPlane());
-        long xpOff = wsOff;              // [g][c, hp, wp] + tail
-        long ywOff = xpOff + gMax * xs;  // [g][outC, qp]
         long wtOff = wsOff + chunkFloats(batch);
         lk.swapLeadingAxes(ws, wtOff, params, wOff, outC, ckk, 1); // wT[ckk, outC]
-        int inSize = c * h * w;
-        int outSize = outC * p;
-        for (int g0 = 0; g0 < batch; g0 += gMax) {
-            int gn = Math.min(gMax, batch - g0);
-            lk.convWidePadded(ws, ywOff, ys, oh, qp, in, inOff + (long) g0 * inSize, inSize, gn, c, h, w, pad, ws,
-                    wtOff, params, bOff, outC, k, ctx.threads());
-            for (int g = 0; g < gn; g++) {
-                lk.unpadPlanes(out, outOff + (long) (g0 + g) * outSize, ws, ywOff + g * ys, outC, oh, ow, wp, qp);
-            }
-        }
+        lk.convPadded(out, outOff, (long) outC * p, in, inOff, (long) c * h * w, batch, c, h, w, pad, ws, wtOff, params,
+                bOff, outC, k, ctx.threads());
     }
 
     private void backwardDirect(ExecutionContext ctx, LayerKernels lk, MemorySegment dIn, long dInOff,
                                 MemorySegment ws, long wsOff, MemorySegment dOut, long dOutOff, MemorySegment in,
                                 long inOff, int batch, boolean needInputGrad) {
-        int qp2 = widePlane(lk, h, wp2, k);
-        int gMax = directChunk(batch);
         int plane = hp * wp;
         long xs = xStride();
-        long ps = dypFloats();
-        long is = dinwFloats();
         long xpOff = wsOff;                // [g][c, hp, wp] + tail
-        long dypOff = xpOff + gMax * xs;   // [g][outC, hp2, wp2] + tail
-        long dinwOff = dypOff + gMax * ps; // [g][c, qp2]
         long wfOff = wsOff + chunkFloats(batch);
         int inSize = c * h * w;
         int outSize = outC * p;
         if (needInputGrad) {
             flipKernels(ws, wfOff);
         }
+        int gMax = directChunk(batch);
         for (int g0 = 0; g0 < batch; g0 += gMax) {
             int gn = Math.min(gMax, batch - g0);
             for (int g = 0; g < gn; g++) {
@@ -298,11 +251,8 @@ public final class Conv2d implements Module {
             lk.convWideWeightGrad(grads, wOff, dOut, dOutOff + (long) g0 * outSize, outSize, oh, ow, ws, xpOff, xs, gn,
                     c, plane, wp, outC, k, g0 > 0, ctx.threads());
             if (needInputGrad) {
-                lk.convWidePadded(ws, dinwOff, is, h, qp2, dOut, dOutOff + (long) g0 * outSize, outSize, gn, outC, oh,
-                        ow, pd, ws, wfOff, null, 0, c, k, ctx.threads());
-                for (int g = 0; g < gn; g++) {
-                    lk.unpadPlanes(dIn, dInOff + (long) (g0 + g) * inSize, ws, dinwOff + g * is, c, h, w, wp2, qp2);
-                }
+                lk.convPadded(dIn, dInOff + (long) g0 * inSize, inSize, dOut, dOutOff + (long) g0 * outSize, outSize, gn,
+                        outC, oh, ow, pd, ws, wfOff, null, 0, c, k, ctx.threads());
             }
         }
     }

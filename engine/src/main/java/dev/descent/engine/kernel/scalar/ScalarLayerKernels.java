@@ -99,36 +99,35 @@ public class ScalarLayerKernels implements LayerKernels {
         }
     }
 
-    /** Reference: as {@link #convWide}, the padding's zeros read by position (no padded copy). */
+    /** Reference: each output accumulated in double, the padding's zeros left out. */
     @Override
-    public void convWidePadded(MemorySegment out, long outOff, long outStride, int oh, int qp, MemorySegment in,
-                               long inOff, long inStride, int n, int cin, int h, int w, int pad, MemorySegment wT,
-                               long wTOff, MemorySegment bias, long biasOff, int cout, int k, int threads) {
-        int wp = w + 2 * pad;
+    public void convPadded(MemorySegment out, long outOff, long outStride, MemorySegment in, long inOff,
+                           long inStride, int n, int cin, int h, int w, int pad, MemorySegment wT, long wTOff,
+                           MemorySegment bias, long biasOff, int cout, int k, int threads) {
+        int oh = h + 2 * pad - k + 1;
+        int ow = w + 2 * pad - k + 1;
         for (int smp = 0; smp < n; smp++) {
             long x0 = inOff + smp * inStride;
             for (int co = 0; co < cout; co++) {
                 double b = bias == null ? 0 : get(bias, biasOff + co);
-                for (int q = 0; q < oh * wp; q++) {
-                    int oy = q / wp;
-                    int ox = q % wp;
-                    double s = b;
-                    long e = 0;
-                    for (int ci = 0; ci < cin; ci++) {
-                        for (int ky = 0; ky < k; ky++) {
-                            for (int kx = 0; kx < k; kx++, e++) {
-                                // wide-plane column ox + kx may run into the next padded row, as in convWide
-                                int col = ox + kx;
-                                int y = oy + ky + col / wp - pad;
-                                int x = col % wp - pad;
-                                if (y >= 0 && y < h && x >= 0 && x < w) {
-                                    s += (double) get(wT, wTOff + e * cout + co)
-                                            * get(in, x0 + ((long) ci * h + y) * w + x);
+                for (int oy = 0; oy < oh; oy++) {
+                    for (int ox = 0; ox < ow; ox++) {
+                        double s = b;
+                        long e = 0;
+                        for (int ci = 0; ci < cin; ci++) {
+                            for (int ky = 0; ky < k; ky++) {
+                                for (int kx = 0; kx < k; kx++, e++) {
+                                    int y = oy + ky - pad;
+                                    int x = ox + kx - pad;
+                                    if (y >= 0 && y < h && x >= 0 && x < w) {
+                                        s += (double) get(wT, wTOff + e * cout + co)
+                                                * get(in, x0 + ((long) ci * h + y) * w + x);
+                                    }
                                 }
                             }
                         }
+                        set(out, outOff + smp * outStride + ((long) co * oh + oy) * ow + ox, (float) s);
                     }
-                    set(out, outOff + smp * outStride + (long) co * qp + q, (float) s);
                 }
             }
         }

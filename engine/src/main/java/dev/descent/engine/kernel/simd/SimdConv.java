@@ -56,6 +56,8 @@ final class SimdConv {
         float[] w = new float[0];
         float[] x = new float[0];
         float[] stage = new float[0];
+        float[] wide = new float[0];
+        float[] compact = new float[0];
         final Padding padding = new Padding();
         float[] g = new float[0];
         float[] rows = new float[0];
@@ -76,6 +78,22 @@ final class SimdConv {
                 w = new float[n];
             }
             return w;
+        }
+
+        /** Wide output planes of one sample ({@link Padding}). */
+        float[] wide(int n) {
+            if (wide.length < n) {
+                wide = new float[n];
+            }
+            return wide;
+        }
+
+        /** One sample's compact output ({@link Padding}). */
+        float[] compact(int n) {
+            if (compact.length < n) {
+                compact = new float[n];
+            }
+            return compact;
         }
 
         /** A compact input sample on its way into {@link #x} ({@link Padding}). */
@@ -217,25 +235,32 @@ final class SimdConv {
     }
 
     /**
-     * As {@link #convWide}, each sample given compact ([cin, h, w]) and padded by {@code pad} into the thread's input
-     * buffer as it is copied there (no padded copy in memory: see {@link Padding}).
+     * A stride-1 convolution of compact samples into compact outputs: out[s*outStride + (co*oh + oy)*ow + ox] for
+     * oh = h + 2*pad - k + 1, ow = w + 2*pad - k + 1, each input sample [cin, h, w] read as if zero-padded by
+     * {@code pad}. The kernels of {@link #convWide}, with each sample padded into the thread's input buffer as it is
+     * copied there and its wide output planes kept in a thread buffer and compacted there (see {@link Padding}): no
+     * padded or wide copy in memory, the same sums in the same order.
      */
-    static void convWidePadded(MemorySegment out, long outOff, long outStride, int oh, int qp, MemorySegment in,
-                               long inOff, long inStride, int n, int cin, int h, int w, int pad, MemorySegment wT,
-                               long wTOff, MemorySegment bias, long biasOff, int cout, int k, int threads) {
+    static void convPadded(MemorySegment out, long outOff, long outStride, MemorySegment in, long inOff, long inStride,
+                           int n, int cin, int h, int w, int pad, MemorySegment wT, long wTOff, MemorySegment bias,
+                           long biasOff, int cout, int k, int threads) {
         int wp = w + 2 * pad;
         int plane = (h + 2 * pad) * wp;
-        Padding padding = SCRATCH.get().padding.set(cin, h, w, pad, wp, plane);
+        int oh = h + 2 * pad - k + 1;
+        int qp = widePlane(oh, wp, k);
+        Padding padding = SCRATCH.get().padding.set(cin, h, w, pad, wp, plane, cout, oh, wp - k + 1, qp);
         convWide(out, outOff, outStride, oh, qp, in, inOff, inStride, n, cin, plane, wp, wT, wTOff, bias, biasOff,
                 cout, k, threads, padding);
     }
 
     /**
-     * A compact sample [cin, h, w] laid out in the zero-padded planes the kernels read: rows of w floats at
-     * {@code ci*plane + (y + pad)*wp + pad}. The thread's input buffer is zeroed once per call; each sample then only
-     * overwrites the same interior, so the margins stay zero. Rows move array to array (the sample first comes over
-     * in one bulk copy), whole vectors and a masked last one. One per thread, set by the caller of a product and only
-     * read while it runs (pool threads included): no allocation per call.
+     * The compact ends of {@link #convPadded}. In: a sample [cin, h, w] laid out in the zero-padded planes the kernels
+     * read, rows of w floats at {@code ci*plane + (y + pad)*wp + pad}; the thread's input buffer is zeroed once per call
+     * and each sample only overwrites the same interior, so the margins stay zero. Out: the tiles go to a wide plane
+     * per channel ({@code qp} floats apart) in a thread buffer, whose rows' first ow floats are then compacted into a
+     * second one and copied out whole. Rows move array to array (a sample comes over in one bulk copy, and goes out in
+     * one), whole vectors and a masked last one. One per thread, set by the caller of a product and only read while it
+     * runs (pool threads included): no allocation per call.
      */
     private static final class Padding {
         private int cin;
@@ -244,37 +269,94 @@ final class SimdConv {
         private int pad;
         private int wp;
         private int plane;
+        private int cout;
+        private int oh;
+        private int ow;
+        private int qp;
 
-        Padding set(int cin, int h, int w, int pad, int wp, int plane) {
+        Padding set(int cin, int h, int w, int pad, int wp, int plane, int cout, int oh, int ow, int qp) {
             this.cin = cin;
             this.h = h;
             this.w = w;
             this.pad = pad;
             this.wp = wp;
             this.plane = plane;
+            this.cout = cout;
+            this.oh = oh;
+            this.ow = ow;
+            this.qp = qp;
             return this;
+        }
+
+        int outFloats() {
+            return cout * oh * ow;
+        }
+
+        int wideFloats() {
+            return cout * qp;
+        }
+
+        /**
+         * Tiles by rows ({@link #byRows}): each vector of a tile is the first ow positions of one output row, stored
+         * straight into the compact output ({@link #storeRows}); flat tiles go through the wide planes.
+         */
+        private boolean byRows;
+
+        /**
+         * A by-rows tile of {@code rows} channels from {@code co}, its vector j output row {@code oy0 + j} (rows past
+         * oh are the tiling's padding and dropped), plus the bias, into the compact planes: ow lanes of each vector.
+         */
+        void storeRows(float[] compact, int co, int oy0, float[] tile, int rows, MemorySegment bias, long b) {
+            VectorMask<Float> lanes = S.indexInRange(0, ow);
+            for (int m = 0; m < rows; m++) {
+                FloatVector bv = FloatVector.broadcast(S, bias == null ? 0f : bias.getAtIndex(F, b + m));
+                int base = (co + m) * oh * ow;
+                for (int j = 0; j < NV && oy0 + j < oh; j++) {
+                    FloatVector v = FloatVector.fromArray(S, tile, m * TILE_Q + j * L).add(bv);
+                    if (ow == L) {
+                        v.intoArray(compact, base + (oy0 + j) * ow);
+                    } else {
+                        v.intoArray(compact, base + (oy0 + j) * ow, lanes); // compact has a vector of slack
+                    }
+                }
+            }
+        }
+
+        /** The wide planes' valid columns, compacted from {@code wide} into {@code compact}. */
+        void compact(float[] wide, float[] compact) {
+            moveRows(wide, 0, qp, wp, compact, 0, oh * ow, ow, cout, oh, ow);
         }
 
         int floats() {
             return cin * h * w;
         }
 
+        /** Sample {@code off} of {@code in} into the interior of the padded planes {@code x}, through {@code stage}. */
         void apply(float[] x, float[] stage, MemorySegment in, long off) {
             MemorySegment.copy(in, F, off * Float.BYTES, stage, 0, floats());
-            int full = w - w % L;
-            VectorMask<Float> last = S.indexInRange(0, w - full);
-            int src = 0;
-            for (int ci = 0; ci < cin; ci++) {
-                int dst = ci * plane + pad * wp + pad;
-                for (int y = 0; y < h; y++, src += w, dst += wp) {
-                    int t = 0;
-                    for (; t < full; t += L) {
-                        FloatVector.fromArray(S, stage, src + t).intoArray(x, dst + t);
-                    }
-                    if (t < w) {
-                        // stage and x have a vector of slack: the read may pass the sample, the store is masked
-                        FloatVector.fromArray(S, stage, src + t).intoArray(x, dst + t, last);
-                    }
+            moveRows(stage, 0, h * w, w, x, pad * wp + pad, plane, wp, cin, h, w);
+        }
+    }
+
+    /**
+     * dst[d0 + p*dstPlane + r*dstRow + i] = src[p*srcPlane + r*srcRow + i] for p < planes, r < rows, i < n (s0 = 0
+     * added): whole vectors, then one masked store. A row's last read may pass it by less than a vector; both arrays
+     * have a vector of slack past the last row.
+     */
+    private static void moveRows(float[] src, int s0, int srcPlane, int srcRow, float[] dst, int d0, int dstPlane,
+                                 int dstRow, int planes, int rows, int n) {
+        int full = n - n % L;
+        VectorMask<Float> last = S.indexInRange(0, n - full);
+        for (int p = 0; p < planes; p++) {
+            int s = s0 + p * srcPlane;
+            int d = d0 + p * dstPlane;
+            for (int r = 0; r < rows; r++, s += srcRow, d += dstRow) {
+                int t = 0;
+                for (; t < full; t += L) {
+                    FloatVector.fromArray(S, src, s + t).intoArray(dst, d + t);
+                }
+                if (t < n) {
+                    FloatVector.fromArray(S, src, s + t).intoArray(dst, d + t, last);
                 }
             }
         }
@@ -306,6 +388,9 @@ final class SimdConv {
         int[] shifts = sc.shifts(cin, plane, wp, k, ckk);
         int reach = Math.toIntExact(reach(cin, plane, wp, k, need));
         boolean rows = byRows(oh, wp, k);
+        if (padding != null) {
+            padding.byRows = rows;
+        }
         int vs = rows ? wp : L;                      // floats from one vector of a tile to the next
         int step = rows ? NV * wp : TILE_Q;          // from one tile to the next
         int end = rows ? roundUp(oh, NV) * wp : need; // tiles start below this
@@ -327,9 +412,13 @@ final class SimdConv {
         Scratch sc = SCRATCH.get();
         float[] x = sc.x(reach + L);
         float[] stage = null;
+        float[] wide = null;
+        float[] compact = null;
         if (padding != null) {
             java.util.Arrays.fill(x, 0, reach + L, 0f);
             stage = sc.stage(padding.floats() + L);
+            wide = sc.wide(padding.wideFloats() + L);
+            compact = sc.compact(padding.outFloats() + L);
         }
         float[] tile = sc.tile;
         for (int s = lo; s < hi; s++) {
@@ -348,8 +437,20 @@ final class SimdConv {
                     } else {
                         fwd4x2(tile, x, q, vs, shifts, ckk, w, co, blocks * MR);
                     }
-                    storeTile(out, o + (long) co * qp + q, qp, vs, tile, rows, bias, biasOff + co);
+                    if (padding == null) {
+                        storeTile(out, o + (long) co * qp + q, qp, vs, tile, rows, bias, biasOff + co);
+                    } else if (padding.byRows) {
+                        padding.storeRows(compact, co, q / vs, tile, rows, bias, biasOff + co);
+                    } else {
+                        storeTile(wide, co * qp + q, qp, vs, tile, rows, bias, biasOff + co);
+                    }
                 }
+            }
+            if (padding != null) {
+                if (!padding.byRows) {
+                    padding.compact(wide, compact);
+                }
+                MemorySegment.copy(compact, 0, out, F, o * Float.BYTES, padding.outFloats());
             }
         }
     }
@@ -366,6 +467,18 @@ final class SimdConv {
             for (int j = 0; j < NV; j++) {
                 FloatVector.fromArray(S, tile, m * TILE_Q + j * L).add(bv)
                         .intoMemorySegment(out, ob + (long) j * vs * Float.BYTES, O);
+            }
+        }
+    }
+
+    /** As the segment version, into a heap array (the wide planes of {@link #convPadded}). */
+    private static void storeTile(float[] out, int o, int qp, int vs, float[] tile, int rows, MemorySegment bias,
+                                  long b) {
+        for (int m = 0; m < rows; m++) {
+            FloatVector bv = FloatVector.broadcast(S, bias == null ? 0f : bias.getAtIndex(F, b + m));
+            int ob = o + m * qp;
+            for (int j = 0; j < NV; j++) {
+                FloatVector.fromArray(S, tile, m * TILE_Q + j * L).add(bv).intoArray(out, ob + j * vs);
             }
         }
     }

@@ -132,11 +132,11 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
     }
 
     @Override
-    public void convWidePadded(MemorySegment out, long outOff, long outStride, int oh, int qp, MemorySegment in,
-                               long inOff, long inStride, int n, int cin, int h, int w, int pad, MemorySegment wT,
-                               long wTOff, MemorySegment bias, long biasOff, int cout, int k, int threads) {
-        SimdConv.convWidePadded(out, outOff, outStride, oh, qp, in, inOff, inStride, n, cin, h, w, pad, wT, wTOff,
-                bias, biasOff, cout, k, threads);
+    public void convPadded(MemorySegment out, long outOff, long outStride, MemorySegment in, long inOff,
+                           long inStride, int n, int cin, int h, int w, int pad, MemorySegment wT, long wTOff,
+                           MemorySegment bias, long biasOff, int cout, int k, int threads) {
+        SimdConv.convPadded(out, outOff, outStride, in, inOff, inStride, n, cin, h, w, pad, wT, wTOff, bias, biasOff,
+                cout, k, threads);
     }
 
     @Override
