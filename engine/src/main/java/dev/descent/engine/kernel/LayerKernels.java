@@ -42,7 +42,7 @@ public interface LayerKernels {
     //
     // A zero-padded input plane of width wp, read at q + ky*wp + kx, holds the receptive field of output position
     // q = oy*wp + ox of an output plane of the same width ("wide": its columns ox >= ow are garbage that
-    // unpadPlanes drops). So a stride-1 convolution is, per kernel offset, one shifted contiguous run: no unfold.
+    // convPadded drops). So a stride-1 convolution is, per kernel offset, one shifted contiguous run: no unfold.
 
     /**
      * Floats of one wide output plane that {@link #convWide} writes for {@code oh} output rows of width {@code wp}
@@ -57,10 +57,6 @@ public interface LayerKernels {
      */
     void padPlanes(MemorySegment dst, long dstOff, MemorySegment src, long srcOff, int c, int h, int w, int top,
                    int left, int hp, int wp, int dstPlane, long tail);
-
-    /** dst[ci, y, x] = src[ci*srcPlane + y*wp + x] for x < w: drops the extra columns of wide planes. */
-    void unpadPlanes(MemorySegment dst, long dstOff, MemorySegment src, long srcOff, int c, int h, int w, int wp,
-                     int srcPlane);
 
     /**
      * For each of {@code n} samples s: out[s*outStride + co*qp + oy*wp + ox] = bias[co] + Σ_{ci,ky,kx}
@@ -79,7 +75,7 @@ public interface LayerKernels {
      * out[s*outStride + (co*oh + oy)*ow + ox] = bias[co] + Σ_{ci,ky,kx} wT[((ci*k + ky)*k + kx)*cout + co] *
      * x[ci, oy + ky - pad, ox + kx - pad] ({@code bias} null: 0), where x is the [cin, h, w] sample at
      * {@code in[inOff + s*inStride]}, zero outside it, and oh = h + 2*pad - k + 1, ow = w + 2*pad - k + 1. The same sums
-     * in the same order as {@link #padPlanes} (top = left = pad), {@link #convWide} and {@link #unpadPlanes}, without
+     * in the same order as {@link #padPlanes} (top = left = pad) and {@link #convWide} (its valid columns), without
      * the padded and wide copies in memory (the SIMD kernels keep them per sample in buffers of their own).
      */
     void convPadded(MemorySegment out, long outOff, long outStride, MemorySegment in, long inOff, long inStride, int n,

@@ -11,7 +11,7 @@ import java.lang.foreign.ValueLayout;
  *
  * <p><b>Stride 1 (padding at most k-1): direct convolution over wide planes</b> ({@link LayerKernels#convWide}).
  * Each sample is zero-padded into planes of (H+2p) x (W+2p); an output plane of the same width W+2p ("wide": its
- * last k-1 columns are garbage, dropped when unpadding) then reads, for kernel offset (ci, ky, kx), one contiguous
+ * last k-1 columns are garbage, dropped when compacting) then reads, for kernel offset (ci, ky, kx), one contiguous
  * run of the padded plane shifted by ky*(W+2p) + kx: no unfold, no packing of a [C*k*k, P] matrix.
  * <ul>
  *   <li>forward: Y = conv(pad(X), W) + b ({@link LayerKernels#convPadded}: padded and compacted per sample inside

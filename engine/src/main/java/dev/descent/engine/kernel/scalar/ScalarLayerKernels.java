@@ -59,20 +59,6 @@ public class ScalarLayerKernels implements LayerKernels {
         }
     }
 
-    @Override
-    public void unpadPlanes(MemorySegment dst, long dstOff, MemorySegment src, long srcOff, int c, int h, int w,
-                            int wp, int srcPlane) {
-        for (int ci = 0; ci < c; ci++) {
-            for (int y = 0; y < h; y++) {
-                long s = srcOff + (long) ci * srcPlane + (long) y * wp;
-                long d = dstOff + ((long) ci * h + y) * w;
-                for (int x = 0; x < w; x++) {
-                    set(dst, d + x, get(src, s + x));
-                }
-            }
-        }
-    }
-
     /** Reference: each output accumulated in double; the garbage columns computed as well. */
     @Override
     public void convWide(MemorySegment out, long outOff, long outStride, int oh, int qp, MemorySegment in, long inOff,

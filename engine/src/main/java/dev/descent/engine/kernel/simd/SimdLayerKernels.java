@@ -118,12 +118,6 @@ public final class SimdLayerKernels extends ScalarLayerKernels {
     }
 
     @Override
-    public void unpadPlanes(MemorySegment dst, long dstOff, MemorySegment src, long srcOff, int c, int h, int w,
-                            int wp, int srcPlane) {
-        SimdPlanes.unpadPlanes(dst, dstOff, src, srcOff, c, h, w, wp, srcPlane);
-    }
-
-    @Override
     public void convWide(MemorySegment out, long outOff, long outStride, int oh, int qp, MemorySegment in, long inOff,
                          long inStride, int n, int cin, int plane, int wp, MemorySegment wT, long wTOff,
                          MemorySegment bias, long biasOff, int cout, int k, int threads) {

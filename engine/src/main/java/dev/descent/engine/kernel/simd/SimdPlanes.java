@@ -76,20 +76,6 @@ final class SimdPlanes {
         zeroRow(dst, d, tail);
     }
 
-    static void unpadPlanes(MemorySegment dst, long dstOff, MemorySegment src, long srcOff, int c, int h, int w,
-                            int wp, int srcPlane) {
-        long d = dstOff;
-        for (int ci = 0; ci < c; ci++) {
-            long s = srcOff + (long) ci * srcPlane;
-            for (int y = 0; y < h; y++, s += wp, d += w) {
-                // a row may overrun into the next one (written next, in order) and read the wide row's garbage
-                // columns; the very last row is copied exactly
-                boolean last = ci + 1 == c && y + 1 == h;
-                copyOver(dst, d, src, s, w, last ? 0 : Math.min(w, wp - w));
-            }
-        }
-    }
-
     /**
      * Copies n floats and may write and read up to {@code over} floats past them: whole vectors, then the tail as one
      * whole or 8-float vector when its overrun fits in {@code over}, else exactly ({@link #copyRow}).
