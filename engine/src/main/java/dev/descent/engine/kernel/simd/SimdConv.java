@@ -486,10 +486,12 @@ final class SimdConv {
     // ---------------------------------------------------------------- weight gradient
     //
     // dWᵀ[e, co] = Σ_s Σ_q x_s[q + shift(e)] * dy_s[co, q]: with dy transposed to gT[q, co] by gathers (output
-    // channels padded to a multiple of GV vectors, zeros in the garbage columns), each position q is a rank-1 update
-    // of a tile of GE kernel offsets x GV channel vectors, as the forward's (broadcast one operand, load the other):
-    // no lane sums and the same load/FMA ratio. A first version summed along q in the lanes (8 channels x 3 offsets
-    // of dot products, then a sum of the lanes per weight) and ran at about half the forward's speed.
+    // channels padded to a multiple of GV vectors, zeros in the garbage columns), each valid position q is a rank-1
+    // update of a tile of GE kernel offsets x GV channel vectors, as the forward's (broadcast one operand, load the
+    // other): no lane sums and the same load/FMA ratio. The kernels skip the wide rows' garbage columns (until
+    // session 17 they ran over them, adding zero products: 22% of the updates on the default CNN's second layer).
+    // A first version summed along q in the lanes (8 channels x 3 offsets of dot products, then a sum of the lanes
+    // per weight) and ran at about half the forward's speed.
 
     /** Kernel offsets per weight-gradient tile. */
     private static final int GE = WIDE ? 12 : 6;
@@ -503,7 +505,7 @@ final class SimdConv {
         int ckk = cin * k * k;
         int cp = (cout + GV * L - 1) / (GV * L) * (GV * L);
         int eTiles = (ckk + GE - 1) / GE;
-        int qw = oh * wp; // wide positions: the rank-1 updates run over these (garbage columns carry 0)
+        int qw = oh * wp; // wide positions (gT's rows; the rank-1 updates skip the garbage columns)
         int p = oh * ow;
         int reach = Math.toIntExact(reach(cin, plane, wp, k, qw));
         long gs = (long) qw * cp;
@@ -521,9 +523,9 @@ final class SimdConv {
         java.util.Arrays.fill(dwT, 0, eTiles * GE * cp, 0f);
         int parts = parts(threads, (long) n * cout * qw * ckk, eTiles);
         if (parts <= 1) {
-            gradTiles(dwT, cp, g, gs, qw, x, reach, n, shifts, 0, eTiles);
+            gradTiles(dwT, cp, g, gs, oh, ow, wp, x, reach, n, shifts, 0, eTiles);
         } else {
-            Kernels.pool().run(parts, (part, np) -> gradTiles(dwT, cp, g, gs, qw, x, reach, n, shifts,
+            Kernels.pool().run(parts, (part, np) -> gradTiles(dwT, cp, g, gs, oh, ow, wp, x, reach, n, shifts,
                     eTiles * part / np, eTiles * (part + 1) / np));
         }
         // dW[co, e] (+)= dWᵀ[e, co]: transposed by gathers into rows, then one bulk copy or a vector add
@@ -591,8 +593,8 @@ final class SimdConv {
     }
 
     /** dWᵀ rows of kernel-offset tiles [lo, hi), summed over the samples in order. */
-    private static void gradTiles(float[] dwT, int cp, float[] g, long gs, int qp, float[] x, int xs, int n,
-                                  int[] shifts, int lo, int hi) {
+    private static void gradTiles(float[] dwT, int cp, float[] g, long gs, int oh, int ow, int wp, float[] x, int xs,
+                                  int n, int[] shifts, int lo, int hi) {
         float[] tile = SCRATCH.get().tile;
         for (int s = 0; s < n; s++) {
             int gi = Math.toIntExact(s * gs);
@@ -600,9 +602,9 @@ final class SimdConv {
                 int e0 = t * GE;
                 for (int cv = 0; cv < cp; cv += GV * L) {
                     if (WIDE) {
-                        dwt12x2(tile, cp, e0, gi + cv, x, s * xs, g, qp, shifts);
+                        dwt12x2(tile, cp, e0, gi + cv, x, s * xs, g, oh, ow, wp, shifts);
                     } else {
-                        dwt6x2(tile, cp, e0, gi + cv, x, s * xs, g, qp, shifts);
+                        dwt6x2(tile, cp, e0, gi + cv, x, s * xs, g, oh, ow, wp, shifts);
                     }
                     for (int i = 0; i < GE; i++) {
                         int at = (e0 + i) * cp + cv;
@@ -727,11 +729,12 @@ final class SimdConv {
     }
 
     /**
-     * tile[i, j*L ..] = Σ_q x[xi + q + shifts[e0 + i]] * gT[q*cp + cv + j*L ..] over q < qp for 12 kernel offsets
-     * x 2 vectors of output channels: a rank-1 update per position (broadcasts of the input), no lane sums.
+     * tile[i, j*L ..] = Σ_q x[xi + q + shifts[e0 + i]] * gT[q*cp + cv + j*L ..] over the positions q = oy*wp + ox,
+     * oy < oh and ox < ow (the wide rows' garbage columns skipped), for 12 kernel offsets x 2 vectors of output
+     * channels: a rank-1 update per position (broadcasts of the input), no lane sums.
      */
-    private static void dwt12x2(float[] tile, int cp, int e0, int cv, float[] x, int xi, float[] gT, int qp,
-                                 int[] shifts) {
+    private static void dwt12x2(float[] tile, int cp, int e0, int cv, float[] x, int xi, float[] gT, int oh, int ow,
+                                 int wp, int[] shifts) {
         int x0 = xi + shifts[e0 + 0];
         int x1 = xi + shifts[e0 + 1];
         int x2 = xi + shifts[e0 + 2];
@@ -768,7 +771,13 @@ final class SimdConv {
         FloatVector a10_1 = FloatVector.zero(S);
         FloatVector a11_0 = FloatVector.zero(S);
         FloatVector a11_1 = FloatVector.zero(S);
-        for (int q = 0, gi = cv; q < qp; q++, gi += cp) {
+        int skip = wp - ow;
+        for (int q = 0, gi = cv, col = 0, last = (oh - 1) * wp + ow; q < last; q++, gi += cp, col++) {
+            if (col == ow) {
+                q += skip;
+                gi += skip * cp;
+                col = 0;
+            }
             FloatVector g0 = FloatVector.fromArray(S, gT, gi);
             FloatVector g1 = FloatVector.fromArray(S, gT, gi + 1 * L);
             FloatVector v = FloatVector.broadcast(S, x[x0 + q]);
@@ -835,11 +844,12 @@ final class SimdConv {
     }
 
     /**
-     * tile[i, j*L ..] = Σ_q x[xi + q + shifts[e0 + i]] * gT[q*cp + cv + j*L ..] over q < qp for 6 kernel offsets
-     * x 2 vectors of output channels: a rank-1 update per position (broadcasts of the input), no lane sums.
+     * tile[i, j*L ..] = Σ_q x[xi + q + shifts[e0 + i]] * gT[q*cp + cv + j*L ..] over the positions q = oy*wp + ox,
+     * oy < oh and ox < ow (the wide rows' garbage columns skipped), for 6 kernel offsets x 2 vectors of output
+     * channels: a rank-1 update per position (broadcasts of the input), no lane sums.
      */
-    private static void dwt6x2(float[] tile, int cp, int e0, int cv, float[] x, int xi, float[] gT, int qp,
-                                 int[] shifts) {
+    private static void dwt6x2(float[] tile, int cp, int e0, int cv, float[] x, int xi, float[] gT, int oh, int ow,
+                                 int wp, int[] shifts) {
         int x0 = xi + shifts[e0 + 0];
         int x1 = xi + shifts[e0 + 1];
         int x2 = xi + shifts[e0 + 2];
@@ -858,7 +868,13 @@ final class SimdConv {
         FloatVector a4_1 = FloatVector.zero(S);
         FloatVector a5_0 = FloatVector.zero(S);
         FloatVector a5_1 = FloatVector.zero(S);
-        for (int q = 0, gi = cv; q < qp; q++, gi += cp) {
+        int skip = wp - ow;
+        for (int q = 0, gi = cv, col = 0, last = (oh - 1) * wp + ow; q < last; q++, gi += cp, col++) {
+            if (col == ow) {
+                q += skip;
+                gi += skip * cp;
+                col = 0;
+            }
             FloatVector g0 = FloatVector.fromArray(S, gT, gi);
             FloatVector g1 = FloatVector.fromArray(S, gT, gi + 1 * L);
             FloatVector v = FloatVector.broadcast(S, x[x0 + q]);
