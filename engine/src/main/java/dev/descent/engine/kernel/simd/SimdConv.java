@@ -74,41 +74,31 @@ final class SimdConv {
         final IndexMap byOffset = new IndexMap();
 
         float[] w(int n) {
-            if (w.length < n) {
-                w = new float[n];
-            }
-            return w;
+            return w = atLeast(w, n);
         }
 
         /** Wide output planes of one sample ({@link Padding}). */
         float[] wide(int n) {
-            if (wide.length < n) {
-                wide = new float[n];
-            }
-            return wide;
+            return wide = atLeast(wide, n);
         }
 
         /** One sample's compact output ({@link Padding}). */
         float[] compact(int n) {
-            if (compact.length < n) {
-                compact = new float[n];
-            }
-            return compact;
+            return compact = atLeast(compact, n);
         }
 
         /** A compact input sample on its way into {@link #x} ({@link Padding}). */
         float[] stage(int n) {
-            if (stage.length < n) {
-                stage = new float[n];
-            }
-            return stage;
+            return stage = atLeast(stage, n);
         }
 
         float[] x(long n) {
-            if (x.length < n) {
-                x = new float[Math.toIntExact(n)];
-            }
-            return x;
+            return x = atLeast(x, Math.toIntExact(n));
+        }
+
+        /** {@code a}, or a new array of {@code n} floats when {@code a} is shorter (buffers grow, never shrink). */
+        private static float[] atLeast(float[] a, int n) {
+            return a.length < n ? new float[n] : a;
         }
 
         /** Room for {@code n} floats and one vector more (whole-vector reads past the last row's end). */
@@ -121,10 +111,7 @@ final class SimdConv {
         }
 
         float[] g(long n) {
-            if (g.length < n) {
-                g = new float[Math.toIntExact(n)];
-            }
-            return g;
+            return g = atLeast(g, Math.toIntExact(n));
         }
 
         /**
