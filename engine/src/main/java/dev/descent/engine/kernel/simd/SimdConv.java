@@ -404,7 +404,7 @@ final class SimdConv {
         if (padding != null) {
             java.util.Arrays.fill(x, 0, reach + L, 0f);
             stage = sc.stage(padding.floats() + L);
-            wide = sc.wide(padding.wideFloats() + L);
+            wide = padding.byRows ? null : sc.wide(padding.wideFloats() + L);
             compact = sc.compact(padding.outFloats() + L);
         }
         float[] tile = sc.tile;
