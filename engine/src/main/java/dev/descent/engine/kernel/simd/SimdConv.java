@@ -235,7 +235,8 @@ final class SimdConv {
         int plane = (h + 2 * pad) * wp;
         int oh = h + 2 * pad - k + 1;
         int qp = widePlane(oh, wp, k);
-        Padding padding = SCRATCH.get().padding.set(cin, h, w, pad, wp, plane, cout, oh, wp - k + 1, qp);
+        Padding padding = SCRATCH.get().padding.set(cin, h, w, pad, wp, plane, cout, oh, wp - k + 1, qp,
+                byRows(oh, wp, k));
         convWide(out, outOff, outStride, oh, qp, in, inOff, inStride, n, cin, plane, wp, wT, wTOff, bias, biasOff,
                 cout, k, threads, padding);
     }
@@ -243,9 +244,9 @@ final class SimdConv {
     /**
      * The compact ends of {@link #convPadded}. In: a sample [cin, h, w] laid out in the zero-padded planes the kernels
      * read, rows of w floats at {@code ci*plane + (y + pad)*wp + pad}; the thread's input buffer is zeroed once per call
-     * and each sample only overwrites the same interior, so the margins stay zero. Out: the tiles go to a wide plane
-     * per channel ({@code qp} floats apart) in a thread buffer, whose rows' first ow floats are then compacted into a
-     * second one and copied out whole. Rows move array to array (a sample comes over in one bulk copy, and goes out in
+     * and each sample only overwrites the same interior, so the margins stay zero. Out: tiles by rows go straight into
+     * a compact thread buffer ({@link #storeRows}), flat tiles to a wide plane per channel ({@code qp} floats apart)
+     * whose rows' first ow floats are then compacted into it; the compact buffer is copied out whole. Rows move array to array (a sample comes over in one bulk copy, and goes out in
      * one), whole vectors and a masked last one. One per thread, set by the caller of a product and only read while it
      * runs (pool threads included): no allocation per call.
      */
@@ -260,8 +261,11 @@ final class SimdConv {
         private int oh;
         private int ow;
         private int qp;
+        /** The tiles go by rows ({@link SimdConv#byRows}): each vector is the first ow positions of one output row. */
+        private boolean byRows;
 
-        Padding set(int cin, int h, int w, int pad, int wp, int plane, int cout, int oh, int ow, int qp) {
+        Padding set(int cin, int h, int w, int pad, int wp, int plane, int cout, int oh, int ow, int qp,
+                    boolean byRows) {
             this.cin = cin;
             this.h = h;
             this.w = w;
@@ -272,6 +276,7 @@ final class SimdConv {
             this.oh = oh;
             this.ow = ow;
             this.qp = qp;
+            this.byRows = byRows;
             return this;
         }
 
@@ -282,12 +287,6 @@ final class SimdConv {
         int wideFloats() {
             return cout * qp;
         }
-
-        /**
-         * Tiles by rows ({@link #byRows}): each vector of a tile is the first ow positions of one output row, stored
-         * straight into the compact output ({@link #storeRows}); flat tiles go through the wide planes.
-         */
-        private boolean byRows;
 
         /**
          * A by-rows tile of {@code rows} channels from {@code co}, its vector j output row {@code oy0 + j} (rows past
@@ -311,7 +310,7 @@ final class SimdConv {
 
         /** The wide planes' valid columns, compacted from {@code wide} into {@code compact}. */
         void compact(float[] wide, float[] compact) {
-            moveRows(wide, 0, qp, wp, compact, 0, oh * ow, ow, cout, oh, ow);
+            moveRows(wide, qp, wp, compact, 0, oh * ow, ow, cout, oh, ow);
         }
 
         int floats() {
@@ -321,21 +320,21 @@ final class SimdConv {
         /** Sample {@code off} of {@code in} into the interior of the padded planes {@code x}, through {@code stage}. */
         void apply(float[] x, float[] stage, MemorySegment in, long off) {
             MemorySegment.copy(in, F, off * Float.BYTES, stage, 0, floats());
-            moveRows(stage, 0, h * w, w, x, pad * wp + pad, plane, wp, cin, h, w);
+            moveRows(stage, h * w, w, x, pad * wp + pad, plane, wp, cin, h, w);
         }
     }
 
     /**
-     * dst[d0 + p*dstPlane + r*dstRow + i] = src[p*srcPlane + r*srcRow + i] for p < planes, r < rows, i < n (s0 = 0
-     * added): whole vectors, then one masked store. A row's last read may pass it by less than a vector; both arrays
+     * dst[d0 + p*dstPlane + r*dstRow + i] = src[p*srcPlane + r*srcRow + i] for p < planes, r < rows, i < n: whole
+     * vectors, then one masked store. A row's last read may pass it by less than a vector; both arrays
      * have a vector of slack past the last row.
      */
-    private static void moveRows(float[] src, int s0, int srcPlane, int srcRow, float[] dst, int d0, int dstPlane,
-                                 int dstRow, int planes, int rows, int n) {
+    private static void moveRows(float[] src, int srcPlane, int srcRow, float[] dst, int d0, int dstPlane, int dstRow,
+                                 int planes, int rows, int n) {
         int full = n - n % L;
         VectorMask<Float> last = S.indexInRange(0, n - full);
         for (int p = 0; p < planes; p++) {
-            int s = s0 + p * srcPlane;
+            int s = p * srcPlane;
             int d = d0 + p * dstPlane;
             for (int r = 0; r < rows; r++, s += srcRow, d += dstRow) {
                 int t = 0;
@@ -375,9 +374,6 @@ final class SimdConv {
         int[] shifts = sc.shifts(cin, plane, wp, k, ckk);
         int reach = Math.toIntExact(reach(cin, plane, wp, k, need));
         boolean rows = byRows(oh, wp, k);
-        if (padding != null) {
-            padding.byRows = rows;
-        }
         int vs = rows ? wp : L;                      // floats from one vector of a tile to the next
         int step = rows ? NV * wp : TILE_Q;          // from one tile to the next
         int end = rows ? roundUp(oh, NV) * wp : need; // tiles start below this
