@@ -53,7 +53,8 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--model", default="mlp", choices=["mlp", "cnn"],
-                    help="cnn: conv5x5(16, same)-ReLU-maxpool2-conv5x5(32, same)-ReLU-maxpool2-Linear128-ReLU-Linear10")
+                    help="cnn: conv5x5(16, same)-maxpool2-ReLU-conv5x5(32, same)-maxpool2-ReLU-Linear128-ReLU-Linear10 "
+                         "(Descent's layer order; ReLU after the pooling is the same function as before it)")
     ap.add_argument("--train-limit", type=int, default=0, help="use only the first N training examples")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -65,8 +66,8 @@ def main():
     if a.model == "cnn":
         xtr, xte = xtr.reshape(-1, 1, 28, 28), xte.reshape(-1, 1, 28, 28)
         nn = torch.nn
-        layers = [nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-                  nn.Conv2d(16, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        layers = [nn.Conv2d(1, 16, 5, padding=2), nn.MaxPool2d(2), nn.ReLU(),
+                  nn.Conv2d(16, 32, 5, padding=2), nn.MaxPool2d(2), nn.ReLU(), nn.Flatten(),
                   nn.Linear(32 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10)]
     else:
         sizes = [784] + [int(w) for w in a.widths.split(",") if w] + [10]

@@ -71,8 +71,9 @@ public final class ModelDefinition {
     }
 
     /**
-     * A small LeNet-like CNN for {@code [C, H, W]} images (H, W divisible by 4): conv 5x5 (16) - ReLU - maxpool 2 -
-     * conv 5x5 (32) - ReLU - maxpool 2 - Linear 128 - ReLU - Linear(classes). Kaiming-normal weights from {@code seed}.
+     * A small LeNet-like CNN for {@code [C, H, W]} images (H, W divisible by 4): conv 5x5 (16) - maxpool 2 - ReLU -
+     * conv 5x5 (32) - maxpool 2 - ReLU - Linear 128 - ReLU - Linear(classes) (each ReLU after its pooling: the same
+     * function as ReLU first, on a quarter of the elements). Kaiming-normal weights from {@code seed}.
      */
     public static ModelDefinition cnn(int[] inputShape, int classes, long seed) {
         int[] shape = inputShape.clone();

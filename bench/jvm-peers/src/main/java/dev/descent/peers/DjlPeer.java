@@ -68,13 +68,14 @@ final class DjlPeer {
     private static SequentialBlock block(String task, int[] widths) {
         SequentialBlock b = new SequentialBlock();
         if (task.equals("cnn")) {
+            // Descent's layer order (Models.cnn): each ReLU after its pooling, the same function as before it
             b.add(Conv2d.builder().setKernelShape(new Shape(5, 5)).optPadding(new Shape(2, 2)).setFilters(16).build())
-                    .add(Activation.reluBlock())
                     .add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)))
+                    .add(Activation.reluBlock())
                     .add(Conv2d.builder().setKernelShape(new Shape(5, 5)).optPadding(new Shape(2, 2)).setFilters(32)
                             .build())
-                    .add(Activation.reluBlock())
                     .add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)))
+                    .add(Activation.reluBlock())
                     .add(Blocks.batchFlattenBlock())
                     .add(Linear.builder().setUnits(128).build())
                     .add(Activation.reluBlock());

@@ -8,6 +8,7 @@ import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -68,14 +69,17 @@ final class Dl4jPeer {
                 .updater(new Nesterovs(a.real("lr", 0.01), 0.9))
                 .list();
         if (cnn) {
+            // Descent's layer order (Models.cnn): each ReLU after its pooling, the same function as before it
             b.layer(new ConvolutionLayer.Builder(5, 5).nOut(16).stride(1, 1).padding(2, 2)
-                            .convolutionMode(ConvolutionMode.Truncate).activation(Activation.RELU).build())
+                            .convolutionMode(ConvolutionMode.Truncate).activation(Activation.IDENTITY).build())
                     .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2)
                             .stride(2, 2).build())
+                    .layer(new ActivationLayer.Builder().activation(Activation.RELU).build())
                     .layer(new ConvolutionLayer.Builder(5, 5).nOut(32).stride(1, 1).padding(2, 2)
-                            .convolutionMode(ConvolutionMode.Truncate).activation(Activation.RELU).build())
+                            .convolutionMode(ConvolutionMode.Truncate).activation(Activation.IDENTITY).build())
                     .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2)
                             .stride(2, 2).build())
+                    .layer(new ActivationLayer.Builder().activation(Activation.RELU).build())
                     .layer(new DenseLayer.Builder().nOut(128).activation(Activation.RELU).build());
         } else {
             for (int w : a.widths()) {
