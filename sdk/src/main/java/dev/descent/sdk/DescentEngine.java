@@ -154,7 +154,6 @@ public final class DescentEngine implements AutoCloseable {
                     .strategy(plan.backprop.engine()).batchSize(plan.batchSize).evalBatchSize(plan.evalBatchSize)
                     .epochs(plan.epochs).seed(plan.seed).workers(workers)
                     .threadsPerWorker(plan.threadsPerWorker > 0 ? plan.threadsPerWorker : config.threads())
-                    .shareProducts(plan.shareProducts)
                     .mode(plan.mode == TrainingPlan.Mode.ASYNC ? JobSpec.Mode.ASYNC : JobSpec.Mode.SYNC)
                     .maxStaleness(plan.maxStaleness).evaluators(plan.evaluators).clipNorm(plan.clipNorm)
                     .checkpointDir(checkpoints ? ckDir : null).checkpointEverySteps(plan.checkpointEvery)

@@ -40,7 +40,6 @@ public final class TrainingPlan {
     final long seed;
     final int workers;
     final int threadsPerWorker;
-    final boolean shareProducts;
     final Mode mode;
     final int maxStaleness;
     final int evaluators;
@@ -74,7 +73,6 @@ public final class TrainingPlan {
         this.seed = b.seed;
         this.workers = b.workers;
         this.threadsPerWorker = b.threadsPerWorker;
-        this.shareProducts = b.shareProducts;
         this.mode = b.mode;
         this.maxStaleness = b.maxStaleness;
         this.evaluators = b.evaluators;
@@ -137,7 +135,6 @@ public final class TrainingPlan {
         private long seed = 1;
         private int workers;
         private int threadsPerWorker;
-        private boolean shareProducts = dev.descent.engine.kernel.ProductSharing.ENABLED;
         private Mode mode = Mode.SYNC;
         private int maxStaleness = -1;
         private int evaluators = 1;
@@ -232,17 +229,6 @@ public final class TrainingPlan {
         /** GEMM threads of each worker (0: the engine's default; 1 is deterministic). */
         public Builder threadsPerWorker(int threads) {
             this.threadsPerWorker = threads;
-            return this;
-        }
-
-        /**
-         * Sync mode, workers of one thread each: a worker done with its part of the step takes parts of the slower
-         * workers' matrix products (the step waits for the slowest). The same parameters, bit for bit, either way.
-         * Default on ({@code -Ddescent.share=false}: off); off leaves that core idle while it waits, e.g. for a
-         * service's other work.
-         */
-        public Builder shareProducts(boolean share) {
-            this.shareProducts = share;
             return this;
         }
 

@@ -43,7 +43,6 @@ public final class JobSpec {
     private int epochs = 1;
     private long seed = 1;
     private int threadsPerWorker = 1;
-    private boolean shareProducts = dev.descent.engine.kernel.ProductSharing.ENABLED;
     private double clipNorm;
     private int workers = 1;
     private Mode mode = Mode.SYNC;
@@ -132,17 +131,6 @@ public final class JobSpec {
     /** GEMM threads of each worker (1 = deterministic). */
     public JobSpec threadsPerWorker(int threads) {
         this.threadsPerWorker = threads;
-        return this;
-    }
-
-    /**
-     * Sync workers of one thread each (no more of them than cores) lend their core to the slower workers' matrix
-     * products once their own pass is done, so a step waits less for its slowest worker; the parameters are the
-     * same bits either way. Default on ({@code -Ddescent.share=false} makes it off by default); off leaves the
-     * waiting worker's core idle, e.g. for other work of an embedding service.
-     */
-    public JobSpec shareProducts(boolean share) {
-        this.shareProducts = share;
         return this;
     }
 
@@ -421,10 +409,6 @@ public final class JobSpec {
 
     public int threadsPerWorker() {
         return threadsPerWorker;
-    }
-
-    public boolean shareProducts() {
-        return shareProducts;
     }
 
     public double clipNorm() {

@@ -3,7 +3,6 @@ package dev.descent.engine.actor;
 import dev.descent.engine.checkpoint.CheckpointDirectory;
 import dev.descent.engine.checkpoint.CheckpointException;
 import dev.descent.engine.event.TrainingEvent;
-import dev.descent.engine.kernel.ProductSharing;
 import dev.descent.engine.nn.Model;
 import dev.descent.engine.nn.ParameterSnapshot;
 import dev.descent.engine.optim.LrSchedule;
@@ -238,13 +237,9 @@ public final class JobSupervisor extends AbstractBehavior<JobSupervisor.Command>
             server = computing(ctx.spawn(ParameterServer.create(spec, models, updater, barriers, ctx.getSelf(), status,
                     applied), "parameter-server", props));
         }
-        // sync workers of one thread each, no more than the cores: a worker done with its pass helps the others'
-        // products (the step waits for the slowest); more workers or threads than cores would only contend
-        ProductSharing.Group sharing = sync && w > 1 && spec.threadsPerWorker() == 1 && spec.shareProducts()
-                && w <= Runtime.getRuntime().availableProcessors() ? new ProductSharing.Group(w) : null;
         for (int i = 0; i < w; i++) {
             Worker.Setup setup = new Worker.Setup(i, w, spec, models[i], pool, loader, aggregator, server,
-                    ctx.getSelf(), applied, sharing);
+                    ctx.getSelf(), applied);
             if (spec.remoteWorkers() != null && !spec.remoteWorkers().runsHere(i)) {
                 computing(ctx.spawn(spec.remoteWorkers().worker(setup), "worker-" + i, props));
             } else {

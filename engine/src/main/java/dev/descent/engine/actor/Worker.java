@@ -1,7 +1,6 @@
 package dev.descent.engine.actor;
 
 import dev.descent.engine.event.TrainingEvent;
-import dev.descent.engine.kernel.ProductSharing;
 import dev.descent.engine.nn.Model;
 import dev.descent.engine.train.GradientPass;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -56,19 +55,11 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
         INSTANCE
     }
 
-    /** Sent to itself once its gradient is out: help the other workers' products (after the loader's fill). */
-    private enum HelpOthers implements Command {
-        INSTANCE
-    }
-
-    /**
-     * What a worker needs, fixed for the job. {@code sharing}: the sync workers that lend their core to each
-     * other's products once their own pass is done ({@link ProductSharing}), or null.
-     */
+    /** What a worker needs, fixed for the job. */
     public record Setup(int index, int workers, JobSpec spec, Model model, DataLoader.Pool pool,
                         ActorRef<DataLoader.Command> loader, ActorRef<GradientAggregator.Command> aggregator,
                         ActorRef<ParameterServer.Command> server, ActorRef<JobSupervisor.Command> supervisor,
-                        long startApplied, ProductSharing.Group sharing) {
+                        long startApplied) {
     }
 
     /** Survives restarts: the batch in hand and the attempt count. */
@@ -122,7 +113,6 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
                 .onMessage(Recompute.class, this::onRecompute)
                 .onMessageEquals(EndOfData.INSTANCE, this::onEnd)
                 .onMessageEquals(Retry.INSTANCE, this::tryCompute)
-                .onMessageEquals(HelpOthers.INSTANCE, this::helpOthers)
                 .onSignal(PreRestart.class, sig -> close())
                 .onSignal(PostStop.class, sig -> close())
                 .build();
@@ -204,18 +194,8 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
         if (rows > 0) {
             try {
                 s.spec().faults().beforeShard(s.index(), b.seq(), st.attempts);
-                ProductSharing.Slot slot = s.sharing() == null ? null : s.sharing().slot(s.index());
-                if (slot != null) {
-                    ProductSharing.enter(slot);
-                }
-                try {
-                    loss = pass.run(s.pool().features(b.slot()), (long) lo * s.model().inputSize(),
-                            s.pool().labels(b.slot()), lo, rows, b.seq());
-                } finally {
-                    if (slot != null) {
-                        ProductSharing.exit(slot);
-                    }
-                }
+                loss = pass.run(s.pool().features(b.slot()), (long) lo * s.model().inputSize(),
+                        s.pool().labels(b.slot()), lo, rows, b.seq());
             } catch (Exception e) {
                 st.attempts++;
                 if (st.attempts > s.spec().maxRetries()) {
@@ -248,11 +228,6 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
                     b.batchInEpoch(), loss, correct, rows, rows > 0 ? pass.units() : 0,
                     rows > 0 ? pass.unitSquares() : 0, rows > 0 ? pass.batchSquares() : 0, getContext().getSelf()));
             s.loader().tell(new DataLoader.Release(b.slot()));
-            if (s.sharing() != null) {
-                // the step waits for the slowest worker: lend it this core, through the dispatcher's queue, so the
-                // loader first has this thread for the fill the release above triggers (off the step's path)
-                getContext().getSelf().tell(HelpOthers.INSTANCE);
-            }
         } else {
             st.sent = true;
             s.server().tell(new ParameterServer.GradientReady(s.index(), st.applied, loss, correct, rows,
@@ -260,11 +235,6 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
                     rows > 0 ? pass.batchSquares() : 0, getContext().getSelf()));
         }
         pull();
-        return this;
-    }
-
-    private Behavior<Command> helpOthers() {
-        s.sharing().helpOthers(s.index());
         return this;
     }
 

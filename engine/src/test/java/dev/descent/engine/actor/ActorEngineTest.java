@@ -5,11 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.descent.engine.data.Dataset;
 import dev.descent.engine.event.TrainingEvent;
-import dev.descent.engine.init.Init;
-import dev.descent.engine.kernel.Activation;
 import dev.descent.engine.loss.LossKind;
 import dev.descent.engine.memory.MemoryAccounting;
-import dev.descent.engine.nn.Mlp;
 import dev.descent.engine.nn.Model;
 import dev.descent.engine.optim.LrSchedule;
 import dev.descent.engine.optim.Optimizers;
@@ -91,22 +88,6 @@ class ActorEngineTest {
             assertThat(r1.parametersSha256()).isNotEqualTo(single.parametersSha256());
             assertThat(r1.last().testAccuracy()).isGreaterThan(0.9);
             assertThat(Math.abs(r1.last().testAccuracy() - single.last().testAccuracy())).isLessThan(0.05);
-        }
-    }
-
-    @Test
-    void shouldGiveTheSameBitsWhetherTheWorkersShareTheirProductsOrNot() throws Exception {
-        // wide enough that the products have several units each (ProductSharingTest checks the units themselves)
-        java.util.function.Supplier<Model> wide = () -> Mlp.builder().input(20).hidden(600, 600)
-                .activation(Activation.RELU).output(3).init(Init.KAIMING_NORMAL).seed(7).build();
-        try (Model a = wide.get(); Model b = wide.get()) {
-            TrainingResult shared = Fixtures.run(kit, Fixtures.spec(a, train, test).workers(2).batchSize(256)
-                    .epochs(2).shareProducts(true));
-            TrainingResult alone = Fixtures.run(kit, Fixtures.spec(b, train, test).workers(2).batchSize(256)
-                    .epochs(2).shareProducts(false));
-            assertThat(shared.steps()).isEqualTo(6);
-            assertThat(shared.parametersSha256()).isEqualTo(alone.parametersSha256());
-            assertThat(shared.last().trainLoss()).isEqualTo(alone.last().trainLoss()).isFinite();
         }
     }
 

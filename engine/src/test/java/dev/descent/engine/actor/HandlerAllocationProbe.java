@@ -20,8 +20,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  *
  * <p>"The message" is counted exactly: per step the records sent ({@code DataLoader.Pull}, {@code Worker.BatchReady},
  * {@code DataLoader.Release}, the gradient-ready record, {@code Worker.Proceed} (one object told to every worker),
- * {@code JobSupervisor.StepApplied}, the {@code HelpOthers} constant a sync worker of several tells itself) plus the
- * {@code TrainingEvent.StepCompleted} handed to the listener, and for
+ * {@code JobSupervisor.StepApplied}) plus the {@code TrainingEvent.StepCompleted} handed to the listener, and for
  * every {@code tell} Pekko's delivery cost (its {@code Envelope} and mailbox queue node). Both are measured in
  * this JVM on the same (fork-join) dispatcher before the jobs run. Anything else a handler allocates per step
  * shows up as a difference of at least one object (16 bytes) per step; the tolerance is 4 bytes per step (a
@@ -72,8 +71,7 @@ public final class HandlerAllocationProbe {
             for (String config : new String[]{"sync-1", "sync-2", "async-1"}) {
                 boolean sync = config.startsWith("sync");
                 int w = config.charAt(config.length() - 1) - '0';
-                // + each sync worker of several tells itself to help the others (an enum constant: the tell only)
-                long tells = 5L * w + 1 + (sync && w > 1 ? w : 0);
+                long tells = 5L * w + 1;
                 long expected = tells * c.tell + w * (c.pull + c.batchReady + c.release
                         + (sync ? c.syncGradient : c.asyncGradient)) + c.proceed + c.stepApplied + c.stepCompleted;
                 double best = measure(kit, sync, w, expected);

@@ -5,13 +5,10 @@ import dev.descent.engine.kernel.GemmShape;
 import dev.descent.engine.kernel.GemmTile;
 import dev.descent.engine.kernel.KernelPool;
 import dev.descent.engine.kernel.Kernels;
-import dev.descent.engine.kernel.ProductSharing;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -127,12 +124,6 @@ public final class SimdGemm {
         final float[] perm = SimdTranspose.permutations();
         /** The caller's reusable hand-off to the pool (run blocks until every part is done, so one per thread). */
         final Split split = new Split();
-        /** This thread's products as a sync worker, published in units for the other workers to help with. */
-        final Phase phase = new Phase();
-        /** The phase, generation and row block whose A panel {@link #a} holds (a helper keeps it between units). */
-        Phase packedPhase;
-        long packedGen;
-        int packedIc;
 
         float[] a(int size) {
             if (a.length < size) {
@@ -259,12 +250,7 @@ public final class SimdGemm {
         boolean splitCols = nPanels >= parts && (m <= n || mPanels < parts);
         parts = Math.min(parts, splitCols ? nPanels : mPanels);
         if (parts <= 1) {
-            ProductSharing.Slot share = ProductSharing.current();
-            if (share != null) {
-                blockShared(share, plan, aTrans, bTrans, c, cOff, a, aOff, b, bOff, m, n, k, accumulate);
-            } else {
-                block(plan, aTrans, bTrans, c, cOff, a, aOff, b, bOff, m, n, k, accumulate, 0, m, 0, n);
-            }
+            block(plan, aTrans, bTrans, c, cOff, a, aOff, b, bOff, m, n, k, accumulate, 0, m, 0, n);
             return;
         }
         Split task = SCRATCH.get().split;
@@ -284,7 +270,6 @@ public final class SimdGemm {
             return;
         }
         Scratch s = SCRATCH.get();
-        s.packedPhase = null; // this product overwrites the A panel a helped product's unit may have left
         final int mr = plan.mr, nr = plan.nr, mcMax = plan.mc, ncMax = plan.nc, id = plan.kernel;
         // equal depth blocks (k = 1100 -> 2 x 550, not 1024 + 76), a multiple of 16 for the transposing pack
         int kBlocks = (k + plan.kc - 1) / plan.kc;
@@ -322,213 +307,6 @@ public final class SimdGemm {
                             storeTile(tile, nr, c, cIdx, n, rows, cols, add);
                         }
                     }
-                }
-            }
-        }
-    }
-
-    /**
-     * {@link #block} over the whole of C for a sync worker's thread, published for the other workers of its job
-     * ({@link ProductSharing}): each depth block's packed B is shared, and the row blocks x column strips under it
-     * are units that this thread and any helper claim in order from one counter. A unit packs its rows of A (this
-     * thread once per row block, as {@link #block} does) and computes its tiles exactly as {@link #block} would, so
-     * C is bit-identical whoever computes which unit. The next depth block starts once every unit of this one is done.
-     */
-    private static void blockShared(ProductSharing.Slot share, Plan plan, boolean aTrans, boolean bTrans,
-                                    MemorySegment c, long cOff, MemorySegment a, long aOff, MemorySegment b,
-                                    long bOff, int m, int n, int k, boolean accumulate) {
-        Scratch s = SCRATCH.get();
-        s.packedPhase = null;
-        final int mr = plan.mr, nr = plan.nr, mcMax = plan.mc, ncMax = plan.nc;
-        int kBlocks = (k + plan.kc - 1) / plan.kc;
-        int kcStep = Math.min(k, roundUp((k + kBlocks - 1) / kBlocks, 16));
-        s.a(kcStep * Math.min(mcMax, roundUp(m, mr)));
-        float[] bp = s.b(kcStep * Math.min(ncMax, roundUp(n, nr)));
-        Phase ph = s.phase;
-        share.publish(ph);
-        for (int jc = 0; jc < n; jc += ncMax) {
-            int nc = Math.min(ncMax, n - jc);
-            for (int pc = 0; pc < k; pc += kcStep) {
-                int kc = Math.min(kcStep, k - pc);
-                if (bTrans) {
-                    packRows(bp, b, bOff + (long) jc * k + pc, k, nc, nr, kc, s);
-                } else {
-                    packCols(bp, b, bOff + (long) pc * n + jc, n, nc, nr, kc, s);
-                }
-                ph.open(plan, aTrans, c, cOff, a, aOff, m, n, k, bp, jc, nc, pc, kc, accumulate || pc > 0);
-                ph.runToEnd(s);
-            }
-        }
-    }
-
-    /**
-     * One depth block of a shared product: the row blocks (of MC rows) x column strips of its columns block, claimed
-     * through {@link #ctl} = generation (24 bits) | units (20) | next unit (20). The fields are written by the owning
-     * thread before it publishes a generation and not again before every unit of it is {@link #done}; a helper reads
-     * them only after its claim succeeded, so it sees that generation's. Reused for every block: no allocation.
-     */
-    private static final class Phase implements ProductSharing.Shareable {
-        private static final int BITS = 20;
-        private static final long MASK = (1L << BITS) - 1;
-        /** Target width of a unit, in column panels (8 panels of 32 floats: 256 columns). */
-        private static final int STRIP_PANELS = 8;
-
-        private final AtomicLong ctl = new AtomicLong();
-        private final AtomicInteger done = new AtomicInteger();
-        private long gen;
-        private Plan plan;
-        private boolean aTrans;
-        private MemorySegment c;
-        private long cOff;
-        private MemorySegment a;
-        private long aOff;
-        private int m;
-        private int n;
-        private int k;
-        private float[] bp;
-        private int jc;
-        private int nc;
-        private int pc;
-        private int kc;
-        private boolean add;
-        private int strips;
-        private int panels;
-        private boolean whole;
-        private volatile Throwable failure; // a helper's unit failed: the owner throws it
-
-        void open(Plan plan, boolean aTrans, MemorySegment c, long cOff, MemorySegment a, long aOff, int m, int n,
-                  int k, float[] bp, int jc, int nc, int pc, int kc, boolean add) {
-            this.plan = plan;
-            this.aTrans = aTrans;
-            this.c = c;
-            this.cOff = cOff;
-            this.a = a;
-            this.aOff = aOff;
-            this.m = m;
-            this.n = n;
-            this.k = k;
-            this.bp = bp;
-            this.jc = jc;
-            this.nc = nc;
-            this.pc = pc;
-            this.kc = kc;
-            this.add = add;
-            this.panels = (nc + plan.nr - 1) / plan.nr;
-            this.strips = Math.max(1, Math.min(8, panels / STRIP_PANELS));
-            long units = (long) ((m + plan.mc - 1) / plan.mc) * strips;
-            whole = units > MASK; // a product this tall runs whole on its thread: nothing is published
-            gen = (gen + 1) & ((1L << (64 - 2 * BITS)) - 1);
-            done.set(0);
-            ctl.set(gen << (2 * BITS) | (whole ? 0 : units << BITS)); // publishes the fields above
-        }
-
-        /**
-         * The owning thread: claims units until none is left, then waits for the helpers' last ones. If a unit
-         * fails here or in a helper, the units nobody took yet are withdrawn and the ones running finish before the
-         * failure is thrown: no helper writes into C or reads the packed B once this returns.
-         */
-        void runToEnd(Scratch s) {
-            if (whole) {
-                int count = (m + plan.mc - 1) / plan.mc * strips;
-                for (int u = 0; u < count; u++) {
-                    unit(s, u, gen);
-                }
-                return;
-            }
-            long total = (ctl.get() >>> BITS) & MASK;
-            long withdrawn = 0;
-            try {
-                claimAndRun(s, false);
-            } finally {
-                withdrawn = withdraw();
-                while (done.get() < total - withdrawn) {
-                    Thread.onSpinWait();
-                }
-            }
-            Throwable f = failure;
-            if (f != null) {
-                failure = null;
-                if (f instanceof RuntimeException r) {
-                    throw r;
-                }
-                throw (Error) f; // a helper stores only these two
-            }
-        }
-
-        /** Claims every unit not taken yet (after a failure: none is run); how many that was. */
-        private long withdraw() {
-            while (true) {
-                long v = ctl.get();
-                long next = v & MASK;
-                long total = (v >>> BITS) & MASK;
-                if (next >= total || ctl.compareAndSet(v, v - next + total)) {
-                    return Math.max(0, total - next);
-                }
-            }
-        }
-
-        @Override
-        public int help() {
-            return claimAndRun(SCRATCH.get(), true);
-        }
-
-        private int claimAndRun(Scratch s, boolean helper) {
-            int ran = 0;
-            while (true) {
-                long v = ctl.get();
-                long next = v & MASK;
-                long total = (v >>> BITS) & MASK;
-                if (next >= total) {
-                    return ran;
-                }
-                if (ctl.compareAndSet(v, v + 1)) {
-                    try {
-                        unit(s, (int) next, v >>> (2 * BITS));
-                    } catch (RuntimeException | Error e) {
-                        if (!helper) {
-                            throw e;
-                        }
-                        failure = e; // the owner throws it: the helper's own worker has nothing to do with it
-                        withdraw();
-                    } finally {
-                        done.incrementAndGet();
-                    }
-                    ran++;
-                }
-            }
-        }
-
-        /** Unit {@code u}: row block {@code u / strips}, column strip {@code u % strips}. */
-        private void unit(Scratch s, int u, long generation) {
-            final int mr = plan.mr, nr = plan.nr, id = plan.kernel;
-            int ic = (u / strips) * plan.mc;
-            int mc = Math.min(plan.mc, m - ic);
-            int strip = u % strips;
-            float[] ap = s.a(roundUp(mc, mr) * kc);
-            if (s.packedPhase != this || s.packedGen != generation || s.packedIc != ic) {
-                if (aTrans) {
-                    packCols(ap, a, aOff + (long) pc * m + ic, m, mc, mr, kc, s);
-                } else {
-                    copyRows(ap, a, aOff + (long) ic * k + pc, k, mc, mr, kc);
-                }
-                s.packedPhase = this;
-                s.packedGen = generation;
-                s.packedIc = ic;
-            }
-            int jrFrom = panels * strip / strips * nr;
-            int jrTo = Math.min(nc, panels * (strip + 1) / strips * nr);
-            float[] tile = s.tile;
-            for (int jr = jrFrom; jr < jrTo; jr += nr) {
-                int cols = Math.min(nr, nc - jr);
-                for (int ir = 0; ir < mc; ir += mr) {
-                    int rows = Math.min(mr, mc - ir);
-                    long cIdx = cOff + (long) (ic + ir) * n + jc + jr;
-                    if (aTrans) {
-                        SimdMicroKernels.run(id, kc, ap, ir * kc, bp, jr * kc, tile);
-                    } else {
-                        SimdMicroKernels.runRows(id, kc, ap, ir * kc, kc, bp, jr * kc, tile);
-                    }
-                    storeTile(tile, nr, c, cIdx, n, rows, cols, add);
                 }
             }
         }
